@@ -1,0 +1,31 @@
+//! `audiobook`: a batch renderer that turns manuscripts into audiobooks.
+//!
+//! A TOML job file describes one book. The pipeline runs one way, each stage in
+//! its own module, and a lower stage never imports a higher one:
+//!
+//! ```text
+//! job ──► manuscript ──► segment ──► store ──► render ──► audio ──► report
+//!  │          │             │          │          │          │         │
+//!  TOML,      files,        sentences  SQLite     scheduler  stitched  manifest,
+//!  validated  encodings,    within     plan and   over a     chapter   exit code
+//!  into Job   chapters,     the limits segment    Synthesizer and book
+//!             paragraphs               states                WAVs
+//! ```
+//!
+//! Beside the pipeline:
+//! - [`provider`]: the `Synthesizer` contract and its implementations (the
+//!   embedded eSpeak NG engine in [`provider::local`]).
+//! - [`cache`]: finished clips stored by content key, written atomically.
+//! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which
+//!   maps every outcome to an exit code in one place.
+
+pub mod audio;
+pub mod cache;
+pub mod cli;
+pub mod job;
+pub mod manuscript;
+pub mod provider;
+pub mod render;
+pub mod report;
+pub mod segment;
+pub mod store;

@@ -1,0 +1,1 @@
+//! The embedded offline engine (eSpeak NG, pure Rust).
