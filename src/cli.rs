@@ -1,1 +1,803 @@
-//! placeholder
+//! The command line: `render`, `plan`, `status`, `retry-failed` and `segment`.
+//! It wires the pipeline together, draws progress (a bar on a terminal,
+//! periodic log lines under cron), handles signals, and maps every outcome
+//! to an exit code in one place ([`Exit`]).
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::cache::Cache;
+use crate::job::{self, ChapterRule, Encoding, Job};
+use crate::manuscript;
+use crate::provider::Synthesizer;
+use crate::provider::local::LocalEngine;
+use crate::render::{self, JobReport, Outcome, Progress, Renderer};
+use crate::segment::{self, Lang, Limits, Prepare};
+use crate::store::{PlannedChapter, Store};
+
+/// Exit codes, documented in the README. Cron alerts on anything but 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Exit {
+    Ok = 0,
+    /// Some segments failed permanently (the rest was rendered), or a run
+    /// could not finish (disk full, database error).
+    Failed = 1,
+    /// Bad input or configuration: nothing was written.
+    BadInput = 2,
+    /// Another run holds the lock on the database.
+    Locked = 3,
+    /// Stopped by SIGINT/SIGTERM; state saved, rerun to resume.
+    Interrupted = 130,
+}
+
+/// An error with the exit code it deserves. Its message is the whole story.
+#[derive(Debug)]
+pub struct CliError {
+    pub exit: Exit,
+    pub message: String,
+}
+
+impl CliError {
+    fn bad_input(message: impl Into<String>) -> Self {
+        CliError {
+            exit: Exit::BadInput,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<anyhow::Error> for CliError {
+    fn from(e: anyhow::Error) -> Self {
+        CliError {
+            exit: Exit::Failed,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "audiobook",
+    version,
+    about = "Render manuscripts into audiobooks, in batch, resumably"
+)]
+pub struct Cli {
+    /// State database (SQLite).
+    #[arg(
+        long,
+        global = true,
+        env = "AUDIOBOOK_DB",
+        default_value = "audiobook.db"
+    )]
+    pub db: PathBuf,
+    /// Segment cache folder (content-addressed clips; safe to delete).
+    #[arg(long, global = true, env = "AUDIOBOOK_CACHE", default_value = "cache")]
+    pub cache: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Print only the summary (and errors).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Render job files (or every *.toml in a folder): synthesize what is not
+    /// yet rendered, then stitch chapter and book files.
+    Render {
+        #[arg(required = true)]
+        jobs: Vec<PathBuf>,
+    },
+    /// Dry run: chapters, segments, characters and estimated duration.
+    Plan {
+        #[arg(required = true)]
+        jobs: Vec<PathBuf>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Per job: segments done, pending and failed, and the last run.
+    Status {
+        /// Job files or names; all jobs in the database when omitted.
+        jobs: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a job's permanently failed segments back to pending.
+    RetryFailed {
+        #[arg(required = true)]
+        jobs: Vec<PathBuf>,
+    },
+    /// Print the segments of a manuscript as JSON lines.
+    Segment {
+        /// A file, or `-` (or nothing) for standard input.
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = LangArg::Auto)]
+        lang: LangArg,
+        #[arg(long, default_value_t = Limits::MAX_CHARS)]
+        max_chars: usize,
+        #[arg(long, default_value_t = Limits::MAX_BYTES)]
+        max_bytes: usize,
+        /// Speak bracketed editorial blocks such as [Illustration: ...].
+        #[arg(long)]
+        keep_brackets: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LangArg {
+    Zh,
+    En,
+    Auto,
+}
+
+impl From<LangArg> for Lang {
+    fn from(l: LangArg) -> Lang {
+        match l {
+            LangArg::Zh => Lang::Zh,
+            LangArg::En => Lang::En,
+            LangArg::Auto => Lang::Auto,
+        }
+    }
+}
+
+/// Runs a parsed command line and returns the exit code.
+pub async fn run(cli: Cli) -> Exit {
+    let result = match &cli.command {
+        Command::Render { jobs } => render_cmd(&cli, jobs).await,
+        Command::Plan { jobs, json } => plan_cmd(jobs, *json),
+        Command::Status { jobs, json } => status_cmd(&cli, jobs, *json).await,
+        Command::RetryFailed { jobs } => retry_failed_cmd(&cli, jobs).await,
+        Command::Segment {
+            file,
+            lang,
+            max_chars,
+            max_bytes,
+            keep_brackets,
+        } => segment_cmd(
+            file.as_deref(),
+            (*lang).into(),
+            *max_chars,
+            *max_bytes,
+            !keep_brackets,
+        ),
+    };
+    match result {
+        Ok(exit) => exit,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            e.exit
+        }
+    }
+}
+
+/// Loads and validates every job and manuscript before anything is written.
+fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manuscript)>, CliError> {
+    let jobs = job::load_many(paths).map_err(|errors| {
+        CliError::bad_input(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\nerror: "),
+        )
+    })?;
+    let mut loaded = Vec::new();
+    let mut errors = Vec::new();
+    for job in jobs {
+        match manuscript::load(&job) {
+            Ok(m) => loaded.push((job, m)),
+            Err(e) => errors.push(format!("{} (job {}): {e}", job.name, job.path.display())),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(CliError::bad_input(errors.join("\nerror: ")));
+    }
+    Ok(loaded)
+}
+
+async fn render_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
+    let jobs = load_jobs(paths)?;
+    let cancel = CancellationToken::new();
+    watch_signals(cancel.clone());
+    let store = Store::open(&cli.db)
+        .await
+        .with_context(|| format!("opening the state database {}", cli.db.display()))?;
+    let cache = Arc::new(
+        Cache::open(&cli.cache)
+            .with_context(|| format!("opening the cache folder {}", cli.cache.display()))?,
+    );
+    let mut worst = Exit::Ok;
+    for (job, manuscript) in &jobs {
+        if cancel.is_cancelled() {
+            worst = worst.max(Exit::Interrupted);
+            break;
+        }
+        let synth = LocalEngine::new(cache.root(), &job.voice, job.audio.sample_rate)
+            .map_err(|e| CliError::bad_input(format!("{}: voice: {e}", job.path.display())))?;
+        let chapters = render::plan(job, manuscript, &synth.fingerprint());
+        let renderer = Renderer {
+            store: store.clone(),
+            cache: Arc::clone(&cache),
+            synth: Arc::new(synth),
+            cancel: cancel.clone(),
+            progress: progress_for(cli),
+        };
+        match renderer.render(job, &chapters).await {
+            Ok(report) => {
+                print_summary(&report);
+                worst = worst.max(match report.outcome {
+                    Outcome::Complete => Exit::Ok,
+                    Outcome::Failed => Exit::Failed,
+                    Outcome::Interrupted => Exit::Interrupted,
+                });
+            }
+            Err(e) => {
+                eprintln!("error: {}: {e:#}", job.name);
+                worst = worst.max(Exit::Failed);
+            }
+        }
+    }
+    store.close().await;
+    Ok(worst)
+}
+
+fn print_summary(report: &JobReport) {
+    let stats = &report.stats;
+    let mut out = std::io::stdout().lock();
+    let what = match report.outcome {
+        Outcome::Complete => "complete",
+        Outcome::Failed => "incomplete",
+        Outcome::Interrupted => "interrupted",
+    };
+    let _ = writeln!(
+        out,
+        "{}: {what}: {} synthesized, {} already rendered, {} failed; {} of {} chapters, {} of audio in {} ({:.1}s)",
+        report.job,
+        stats.synthesized,
+        stats.cached,
+        report.counts.failed,
+        report.chapters_written,
+        report.chapters_total,
+        format_duration(report.audio_secs),
+        report.output_dir.display(),
+        report.elapsed_secs,
+    );
+    if stats.synthesized == 0 && report.outcome == Outcome::Complete {
+        let _ = writeln!(
+            out,
+            "{}: nothing to synthesize, every segment was already rendered",
+            report.job
+        );
+    }
+    for (error, class, n) in crate::report::group_failures(&report.failures) {
+        let _ = writeln!(out, "{}:   {n} segment(s) {class}: {error}", report.job);
+    }
+    if report.outcome == Outcome::Interrupted {
+        let _ = writeln!(
+            out,
+            "{}: state saved; run the same command again to resume",
+            report.job
+        );
+    }
+}
+
+fn format_duration(secs: f64) -> String {
+    let total = secs.round() as u64;
+    format!("{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60)
+}
+
+/// Ctrl-C / SIGTERM: stop starting work and let in-flight segments finish;
+/// a second signal exits at once (every state change is a committed
+/// transaction, so that is still consistent).
+fn watch_signals(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot watch SIGTERM: {e}");
+                    return;
+                }
+            };
+        let mut signals = 0;
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+            signals += 1;
+            if signals == 1 {
+                tracing::warn!(
+                    "stopping: finishing segments in flight (signal again to stop at once)"
+                );
+                cancel.cancel();
+            } else {
+                eprintln!("stopped at once; state is saved");
+                std::process::exit(Exit::Interrupted as i32);
+            }
+        }
+    });
+}
+
+fn progress_for(cli: &Cli) -> Arc<dyn Progress> {
+    if cli.quiet {
+        Arc::new(render::NoProgress)
+    } else if std::io::stderr().is_terminal() {
+        Arc::new(BarProgress::default())
+    } else {
+        Arc::new(LogProgress::default())
+    }
+}
+
+/// A progress bar, for a person at a terminal.
+#[derive(Default)]
+struct BarProgress {
+    bar: Mutex<Option<indicatif::ProgressBar>>,
+}
+
+impl Progress for BarProgress {
+    fn start(&self, job: &str, total: u64, done: u64) {
+        let bar = indicatif::ProgressBar::new(total).with_prefix(job.to_string());
+        let style = indicatif::ProgressStyle::with_template(
+            "{prefix} [{bar:40}] {pos}/{len} segments, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_position(done);
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+    fn advance(&self, n: u64) {
+        if let Some(bar) = &*self.bar.lock().unwrap_or_else(|e| e.into_inner()) {
+            bar.inc(n);
+        }
+    }
+    fn finish(&self) {
+        if let Some(bar) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Plain progress lines at most every few seconds, for cron and log files.
+#[derive(Default)]
+struct LogProgress {
+    state: Mutex<LogState>,
+}
+
+#[derive(Default)]
+struct LogState {
+    job: String,
+    total: u64,
+    done: u64,
+    at_start: u64,
+    started: Option<Instant>,
+    last: Option<Instant>,
+}
+
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+impl Progress for LogProgress {
+    fn start(&self, job: &str, total: u64, done: u64) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        *s = LogState {
+            job: job.to_string(),
+            total,
+            done,
+            at_start: done,
+            started: Some(Instant::now()),
+            last: Some(Instant::now()),
+        };
+        tracing::info!(job = %s.job, done, total, "rendering");
+    }
+    fn advance(&self, n: u64) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.done += n;
+        if s.last.is_some_and(|t| t.elapsed() >= LOG_EVERY) {
+            s.last = Some(Instant::now());
+            log_progress(&s);
+        }
+    }
+    fn finish(&self) {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        log_progress(&s);
+    }
+}
+
+fn log_progress(s: &LogState) {
+    let elapsed = s.started.map_or(0.0, |t| t.elapsed().as_secs_f64());
+    let rate = (s.done - s.at_start) as f64 / elapsed.max(0.001);
+    let eta = if rate > 0.0 {
+        format_duration((s.total - s.done.min(s.total)) as f64 / rate)
+    } else {
+        "?".into()
+    };
+    tracing::info!(job = %s.job, done = s.done, total = s.total, per_sec = format!("{rate:.1}"), eta = %eta, "progress");
+}
+
+/// Estimated speaking pace for `plan`, in characters per second: about 160
+/// words a minute for English, about 4.5 characters a second for Chinese.
+fn estimate_secs(text: &str) -> f64 {
+    let han = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let other = text.chars().count() - han;
+    han as f64 / 4.5 + other as f64 / 14.0
+}
+
+#[derive(serde::Serialize)]
+struct PlanSummary {
+    job: String,
+    chapters: usize,
+    segments: usize,
+    characters: usize,
+    estimated_secs: f64,
+    chapter_list: Vec<PlanChapter>,
+}
+
+#[derive(serde::Serialize)]
+struct PlanChapter {
+    number: usize,
+    title: String,
+    segments: usize,
+    characters: usize,
+    estimated_secs: f64,
+}
+
+fn plan_cmd(paths: &[PathBuf], json: bool) -> Result<Exit, CliError> {
+    for (job, manuscript) in load_jobs(paths)? {
+        // The content keys do not matter for a dry run.
+        let chapters = render::plan(&job, &manuscript, "plan");
+        let summary = summarize_plan(&job, &chapters);
+        let mut out = std::io::stdout().lock();
+        if json {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&summary).map_err(anyhow::Error::from)?
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}: {} chapters, {} segments, {} characters, about {} of audio",
+            summary.job,
+            summary.chapters,
+            summary.segments,
+            summary.characters,
+            format_duration(summary.estimated_secs)
+        );
+        for c in &summary.chapter_list {
+            let _ = writeln!(
+                out,
+                "  {:>3}  {:<40} {:>6} segments {:>8} chars  {}",
+                c.number,
+                render::preview(&c.title),
+                c.segments,
+                c.characters,
+                format_duration(c.estimated_secs)
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn summarize_plan(job: &Job, chapters: &[PlannedChapter]) -> PlanSummary {
+    let a = job.audio;
+    let chapter_list: Vec<PlanChapter> = chapters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let characters = c.segments.iter().map(|s| s.text.chars().count()).sum();
+            let paragraphs = c.segments.iter().filter(|s| s.ends_paragraph).count();
+            let gaps_ms = u64::from(a.chapter_head_ms)
+                + u64::from(a.chapter_trailing_ms)
+                + paragraphs as u64 * u64::from(a.paragraph_gap_ms)
+                + (c.segments.len() - paragraphs) as u64 * u64::from(a.sentence_gap_ms);
+            let speech: f64 = c.segments.iter().map(|s| estimate_secs(&s.text)).sum();
+            PlanChapter {
+                number: i + 1,
+                title: c.title.clone(),
+                segments: c.segments.len(),
+                characters,
+                estimated_secs: speech + gaps_ms as f64 / 1000.0,
+            }
+        })
+        .collect();
+    PlanSummary {
+        job: job.name.clone(),
+        chapters: chapter_list.len(),
+        segments: chapter_list.iter().map(|c| c.segments).sum(),
+        characters: chapter_list.iter().map(|c| c.characters).sum(),
+        estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
+        chapter_list,
+    }
+}
+
+async fn open_existing_store(db: &Path) -> Result<Store, CliError> {
+    if !db.is_file() {
+        return Err(CliError::bad_input(format!(
+            "no state database at {}; run `audiobook render` first, or pass --db",
+            db.display()
+        )));
+    }
+    Store::open_existing(db).await.map_err(|e| {
+        CliError::bad_input(format!(
+            "cannot open the state database {}: {e}",
+            db.display()
+        ))
+    })
+}
+
+#[derive(serde::Serialize)]
+struct StatusLine {
+    job: String,
+    path: String,
+    title: String,
+    chapters: usize,
+    chapters_done: usize,
+    counts: crate::store::Counts,
+    last_run: Option<RunSummary>,
+}
+
+#[derive(serde::Serialize)]
+struct RunSummary {
+    started_at: String,
+    finished_at: Option<String>,
+    outcome: String,
+    synthesized: i64,
+    failed: i64,
+}
+
+async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, CliError> {
+    let store = open_existing_store(&cli.db).await?;
+    let wanted: Vec<String> = filter
+        .iter()
+        .map(|f| {
+            std::fs::canonicalize(f)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| f.clone())
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    let mut shown = 0;
+    for row in store.jobs().await.map_err(anyhow::Error::from)? {
+        if !wanted.is_empty() && !wanted.iter().any(|w| *w == row.path || *w == row.name) {
+            continue;
+        }
+        shown += 1;
+        let counts = store.counts(row.id).await.map_err(anyhow::Error::from)?;
+        let chapters = store.chapters(row.id).await.map_err(anyhow::Error::from)?;
+        let segments = store.segments(row.id).await.map_err(anyhow::Error::from)?;
+        let chapters_done = chapters
+            .iter()
+            .filter(|c| {
+                segments.iter().filter(|s| s.chapter_idx == c.idx).all(|s| {
+                    matches!(
+                        s.state(),
+                        crate::store::SegmentState::Done | crate::store::SegmentState::Pause
+                    )
+                })
+            })
+            .count();
+        let last = store.last_run(row.id).await.map_err(anyhow::Error::from)?;
+        let line = StatusLine {
+            job: row.name.clone(),
+            path: row.path.clone(),
+            title: row.title.clone(),
+            chapters: chapters.len(),
+            chapters_done,
+            counts,
+            last_run: last.map(|r| RunSummary {
+                started_at: r.started_at,
+                finished_at: r.finished_at,
+                outcome: r.outcome,
+                synthesized: r.synthesized,
+                failed: r.failed,
+            }),
+        };
+        if json {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&line).map_err(anyhow::Error::from)?
+            );
+        } else {
+            print_status(&mut out, &line);
+        }
+    }
+    if shown == 0 && !filter.is_empty() {
+        return Err(CliError::bad_input(format!(
+            "no job matching {} in {}",
+            filter.join(", "),
+            cli.db.display()
+        )));
+    }
+    Ok(Exit::Ok)
+}
+
+fn print_status(out: &mut impl Write, s: &StatusLine) {
+    let c = &s.counts;
+    let _ = writeln!(
+        out,
+        "{}: chapters {}/{} done; segments {} done, {} pending, {} failed, {} paused; {} of {} characters rendered",
+        s.job,
+        s.chapters_done,
+        s.chapters,
+        c.done,
+        c.pending + c.in_flight,
+        c.failed,
+        c.pause,
+        c.chars_done,
+        c.chars_total
+    );
+    if let Some(r) = &s.last_run {
+        let _ = writeln!(
+            out,
+            "  last run: {} started {}, finished {}, {} synthesized, {} failed",
+            r.outcome,
+            r.started_at,
+            r.finished_at.as_deref().unwrap_or("-"),
+            r.synthesized,
+            r.failed
+        );
+    }
+}
+
+async fn retry_failed_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
+    let jobs = job::load_many(paths).map_err(|errors| {
+        CliError::bad_input(
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\nerror: "),
+        )
+    })?;
+    let store = open_existing_store(&cli.db).await?;
+    let known = store.jobs().await.map_err(anyhow::Error::from)?;
+    for job in jobs {
+        let path = job.path.display().to_string();
+        let Some(row) = known.iter().find(|r| r.path == path) else {
+            return Err(CliError::bad_input(format!(
+                "{path}: this job has never been rendered"
+            )));
+        };
+        let n = store
+            .retry_failed(row.id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        println!(
+            "{}: {n} failed segment(s) will be tried again on the next render",
+            job.name
+        );
+    }
+    Ok(Exit::Ok)
+}
+
+#[derive(serde::Serialize)]
+struct SegmentLine<'a> {
+    chapter: usize,
+    chapter_title: &'a str,
+    paragraph: usize,
+    index: usize,
+    line: usize,
+    ends_paragraph: bool,
+    chars: usize,
+    bytes: usize,
+    text: &'a str,
+}
+
+fn segment_cmd(
+    file: Option<&Path>,
+    lang: Lang,
+    max_chars: usize,
+    max_bytes: usize,
+    skip_brackets: bool,
+) -> Result<Exit, CliError> {
+    if !(1..=Limits::MAX_CHARS).contains(&max_chars)
+        || !(4..=Limits::MAX_BYTES).contains(&max_bytes)
+    {
+        return Err(CliError::bad_input(format!(
+            "--max-chars must be in 1..={} and --max-bytes in 4..={}",
+            Limits::MAX_CHARS,
+            Limits::MAX_BYTES
+        )));
+    }
+    let limits = Limits {
+        max_chars,
+        max_bytes,
+    };
+    let (name, text) = match file {
+        Some(path) if path != Path::new("-") => (
+            path.to_path_buf(),
+            manuscript::read_text(path, Encoding::Auto)
+                .map_err(|e| CliError::bad_input(e.to_string()))?,
+        ),
+        _ => {
+            let mut bytes = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| CliError::bad_input(format!("reading standard input: {e}")))?;
+            let text = manuscript::decode(&bytes, Encoding::Auto)
+                .map_err(|e| CliError::bad_input(format!("standard input: {e}")))?;
+            (
+                PathBuf::from("-"),
+                text.replace("\r\n", "\n").replace('\r', "\n"),
+            )
+        }
+    };
+    let prepare = Prepare { skip_brackets };
+    let chapters = manuscript::split_chapters(&text, &name, &ChapterRule::Headings, &prepare);
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (c, chapter) in chapters.iter().enumerate() {
+        let mut index = 0;
+        for (p, paragraph) in chapter.paragraphs.iter().enumerate() {
+            let pieces = segment::split_paragraph(&paragraph.text, lang, limits);
+            let last = pieces.len().saturating_sub(1);
+            for (i, piece) in pieces.iter().enumerate() {
+                let line = SegmentLine {
+                    chapter: c + 1,
+                    chapter_title: &chapter.title,
+                    paragraph: p,
+                    index,
+                    line: paragraph.line,
+                    ends_paragraph: i == last,
+                    chars: piece.chars().count(),
+                    bytes: piece.len(),
+                    text: piece,
+                };
+                index += 1;
+                let json = serde_json::to_string(&line).map_err(anyhow::Error::from)?;
+                if writeln!(out, "{json}").is_err() {
+                    // A closed pipe (`| head`) is not an error.
+                    return Ok(Exit::Ok);
+                }
+            }
+        }
+    }
+    let _ = out.flush();
+    Ok(Exit::Ok)
+}
+
+/// Sets up logging on stderr: text or JSON lines; no ANSI colours unless
+/// stderr is a terminal.
+pub fn init_logging(cli: &Cli) {
+    use tracing_subscriber::EnvFilter;
+    let default = if cli.quiet {
+        "warn"
+    } else if std::io::stderr().is_terminal() {
+        // The progress bar says what info lines would.
+        "warn"
+    } else {
+        "info"
+    };
+    let filter =
+        EnvFilter::try_from_env("AUDIOBOOK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false);
+    match cli.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}

@@ -110,3 +110,12 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
     let _ = path;
     Err(JobError("job loading is not implemented yet".into()))
 }
+
+/// Loads job files and folders of job files. Placeholder until the job branch merges.
+pub fn load_many(paths: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
+    paths
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| vec![e])
+}

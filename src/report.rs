@@ -1,1 +1,206 @@
-//! placeholder
+//! What a run leaves for people and tools: `manifest.json` (every chapter
+//! file's duration and every segment's start and end in it and in the book)
+//! and `report.json` (what this run did and what failed, grouped by error).
+//! Both are written atomically. Neither ever contains a secret.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::audio::ChapterAudio;
+use crate::job::Job;
+use crate::render::JobReport;
+use crate::store::SegmentRow;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub title: String,
+    pub author: Option<String>,
+    pub language: String,
+    pub sample_rate: u32,
+    /// The whole-book file, present only when every chapter is complete.
+    pub book_file: Option<String>,
+    /// Samples in the book file (sum of the chapter files).
+    pub samples: u64,
+    pub duration_secs: f64,
+    pub chapters: Vec<ChapterEntry>,
+    /// 1-based numbers of chapters not yet stitched (failed or pending segments).
+    pub incomplete_chapters: Vec<usize>,
+}
+
+impl Manifest {
+    pub fn new(job: &Job) -> Self {
+        Manifest {
+            title: job.book.title.clone(),
+            author: job.book.author.clone(),
+            language: format!("{:?}", job.book.language).to_lowercase(),
+            sample_rate: job.audio.sample_rate,
+            book_file: None,
+            samples: 0,
+            duration_secs: 0.0,
+            chapters: Vec::new(),
+            incomplete_chapters: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChapterEntry {
+    /// 1-based.
+    pub number: usize,
+    pub title: String,
+    pub file: String,
+    pub samples: u64,
+    pub duration_secs: f64,
+    /// Where the chapter starts in the book file.
+    pub book_start_sample: u64,
+    pub book_start_secs: f64,
+    pub segments: Vec<SegmentEntry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SegmentEntry {
+    pub index: usize,
+    pub paragraph: usize,
+    pub text: String,
+    /// Sample offsets in the chapter file; `end` is exclusive.
+    pub start_sample: u64,
+    pub end_sample: u64,
+    pub start_secs: f64,
+    pub end_secs: f64,
+    /// Rendered as a pause because the provider could not speak it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub pause: bool,
+}
+
+impl ChapterEntry {
+    pub fn new(
+        number: usize,
+        title: &str,
+        file: &Path,
+        rate: u32,
+        book_start_sample: u64,
+        laid_out: &ChapterAudio,
+        segments: &[SegmentRow],
+    ) -> Self {
+        let secs = |samples: u64| samples as f64 / f64::from(rate);
+        ChapterEntry {
+            number,
+            title: title.to_string(),
+            file: file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            samples: laid_out.samples,
+            duration_secs: secs(laid_out.samples),
+            book_start_sample,
+            book_start_secs: secs(book_start_sample),
+            segments: segments
+                .iter()
+                .zip(&laid_out.placed)
+                .map(|(s, placed)| SegmentEntry {
+                    index: s.idx as usize,
+                    paragraph: s.paragraph_idx as usize,
+                    text: s.text.clone(),
+                    start_sample: placed.start,
+                    end_sample: placed.end,
+                    start_secs: secs(placed.start),
+                    end_secs: secs(placed.end),
+                    pause: s.state() == crate::store::SegmentState::Pause,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A segment that did not render, for the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    /// 1-based chapter number.
+    pub chapter: usize,
+    pub segment: usize,
+    pub text: String,
+    pub class: String,
+    pub error: String,
+    pub attempts: u32,
+}
+
+/// `report.json`: the run's outcome, figures, and failures grouped by error.
+#[derive(Debug, Serialize)]
+struct ReportFile<'a> {
+    #[serde(flatten)]
+    report: &'a JobReport,
+    failures_by_error: Vec<ErrorGroup>,
+}
+
+#[derive(Debug, Serialize)]
+struct ErrorGroup {
+    error: String,
+    class: String,
+    segments: usize,
+}
+
+pub fn group_failures(failures: &[Failure]) -> Vec<(String, String, usize)> {
+    let mut groups: Vec<(String, String, usize)> = Vec::new();
+    for f in failures {
+        match groups.iter_mut().find(|g| g.0 == f.error) {
+            Some(g) => g.2 += 1,
+            None => groups.push((f.error.clone(), f.class.clone(), 1)),
+        }
+    }
+    groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    groups
+}
+
+pub fn write_report(dir: &Path, report: &JobReport) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let file = ReportFile {
+        report,
+        failures_by_error: group_failures(&report.failures)
+            .into_iter()
+            .map(|(error, class, segments)| ErrorGroup {
+                error,
+                class,
+                segments,
+            })
+            .collect(),
+    };
+    write_json(&dir.join("report.json"), &file)
+}
+
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
+    let mut manifest = manifest.clone();
+    manifest.duration_secs = manifest.samples as f64 / f64::from(manifest.sample_rate);
+    write_json(&dir.join("manifest.json"), &manifest)
+}
+
+fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// Temp file beside the target, fsync, rename: a reader sees the old file or
+/// the new one, never half of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = temp_path(path);
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}

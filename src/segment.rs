@@ -40,3 +40,24 @@ pub fn split_paragraph(text: &str, _lang: Lang, _limits: Limits) -> Vec<String> 
         vec![t.to_string()]
     }
 }
+
+#[derive(Debug, Clone)]
+pub struct Prepare {
+    pub skip_brackets: bool,
+}
+
+impl Default for Prepare {
+    fn default() -> Self {
+        Prepare {
+            skip_brackets: true,
+        }
+    }
+}
+
+pub fn prepare_paragraph(lines: &[&str], _opts: &Prepare) -> String {
+    lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ")
+}
+
+pub fn is_speakable(s: &str) -> bool {
+    s.chars().any(char::is_alphanumeric)
+}

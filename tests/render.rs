@@ -1,0 +1,424 @@
+//! Rendering for real: the embedded engine, SQLite, the cache and WAV files.
+//! Resume after cancellation and after SIGKILL, incremental re-rendering,
+//! exact stitching, corrupt clips, and failures that do not stop the book.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use audiobook::cache::Cache;
+use audiobook::provider::local::LocalEngine;
+use audiobook::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
+use audiobook::render::{self, NoProgress, Outcome, Renderer};
+use audiobook::store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::util::{Workspace, manuscript, stderr, stdout, wav_samples};
+
+/// The real engine, counting its calls, optionally cancelling the run after
+/// a number of them, or failing chosen texts.
+struct Counted {
+    engine: LocalEngine,
+    calls: AtomicUsize,
+    cancel_after: Option<(usize, CancellationToken)>,
+    /// Texts containing this fail with the given class, `times` times.
+    fail: Option<(&'static str, ErrorClass, usize)>,
+    failed: AtomicUsize,
+}
+
+impl Counted {
+    fn new(engine: LocalEngine) -> Self {
+        Counted {
+            engine,
+            calls: AtomicUsize::new(0),
+            cancel_after: None,
+            fail: None,
+            failed: AtomicUsize::new(0),
+        }
+    }
+}
+
+impl Synthesizer for Counted {
+    fn fingerprint(&self) -> String {
+        self.engine.fingerprint()
+    }
+
+    async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some((needle, class, times)) = self.fail
+            && request.text.contains(needle)
+            && self.failed.fetch_add(1, Ordering::SeqCst) < times
+        {
+            return Err(ProviderError::new(class, "injected failure").with_code(3005));
+        }
+        let clip = self.engine.synthesize(request).await;
+        if let Some((limit, token)) = &self.cancel_after
+            && n >= *limit
+        {
+            token.cancel();
+        }
+        clip
+    }
+}
+
+struct Setup {
+    job: audiobook::job::Job,
+    chapters: Vec<audiobook::store::PlannedChapter>,
+    store: Store,
+    cache: Arc<Cache>,
+}
+
+async fn setup(ws: &Workspace, synth: &impl Synthesizer) -> Setup {
+    let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
+    let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
+    let chapters = render::plan(&job, &manuscript, &synth.fingerprint());
+    let store = Store::open(&ws.path().join("state.db")).await.expect("db");
+    let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
+    Setup {
+        job,
+        chapters,
+        store,
+        cache,
+    }
+}
+
+fn engine(ws: &Workspace) -> LocalEngine {
+    let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
+    LocalEngine::new(&ws.path().join("cache"), &job.voice, job.audio.sample_rate).expect("engine")
+}
+
+async fn render_with(
+    ws: &Workspace,
+    synth: Counted,
+    cancel: CancellationToken,
+) -> (render::JobReport, usize) {
+    let synth = Arc::new(synth);
+    let s = setup(ws, &*synth).await;
+    let renderer = Renderer {
+        store: s.store.clone(),
+        cache: s.cache,
+        synth: Arc::clone(&synth),
+        cancel,
+        progress: Arc::new(NoProgress),
+    };
+    let report = renderer.render(&s.job, &s.chapters).await.expect("render");
+    s.store.close().await;
+    (report, synth.calls.load(Ordering::SeqCst))
+}
+
+fn unique_segments(ws: &Workspace) -> usize {
+    let out = ws.run(&["plan", "job.toml", "--json"]);
+    let plan: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    plan["segments"].as_u64().unwrap() as usize
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_render_resumes_without_repeating_a_segment() {
+    let text = manuscript(3, 12);
+    let reference = Workspace::new();
+    reference.job(&text, "concurrency = 2");
+    let (full, calls) = render_with(
+        &reference,
+        Counted::new(engine(&reference)),
+        CancellationToken::new(),
+    )
+    .await;
+    assert_eq!(full.outcome, Outcome::Complete);
+    let total = unique_segments(&reference);
+    assert_eq!(calls, total);
+
+    let ws = Workspace::new();
+    ws.job(&text, "concurrency = 2");
+    let cancel = CancellationToken::new();
+    let mut first = Counted::new(engine(&ws));
+    first.cancel_after = Some((10, cancel.clone()));
+    let (stopped, first_calls) = render_with(&ws, first, cancel).await;
+    assert_eq!(stopped.outcome, Outcome::Interrupted);
+    // In-flight requests finish, nothing new starts: at most concurrency more.
+    assert!(
+        (10..=12).contains(&first_calls),
+        "{first_calls} calls before stopping"
+    );
+    assert_eq!(
+        stopped.counts.done as usize, first_calls,
+        "every finished call is recorded"
+    );
+    assert!(
+        !ws.out().join("book.wav").exists(),
+        "an interrupted run stitches nothing"
+    );
+
+    let (resumed, second_calls) =
+        render_with(&ws, Counted::new(engine(&ws)), CancellationToken::new()).await;
+    assert_eq!(resumed.outcome, Outcome::Complete);
+    assert_eq!(
+        first_calls + second_calls,
+        total,
+        "no segment synthesized twice"
+    );
+    assert_eq!(resumed.stats.synthesized as usize, second_calls);
+    assert_eq!(
+        ws.output_files(),
+        reference.output_files(),
+        "resumed output differs from an uninterrupted render"
+    );
+}
+
+#[test]
+fn killed_render_resumes_with_identical_output() {
+    let text = manuscript(4, 45);
+    let reference = Workspace::new();
+    reference.job(&text, "concurrency = 2");
+    let out = reference.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let ws = Workspace::new();
+    ws.job(&text, "concurrency = 2");
+    let mut child = ws
+        .command()
+        .args(["render", "job.toml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while ws.clips().len() < 25 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "render made no progress"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "render ended before it could be killed"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+
+    let before: BTreeMap<_, _> = ws
+        .clips()
+        .into_iter()
+        .map(|p| {
+            let meta = std::fs::metadata(&p).unwrap();
+            (
+                p,
+                (
+                    meta.modified().unwrap(),
+                    std::os::unix::fs::MetadataExt::ino(&meta),
+                ),
+            )
+        })
+        .collect();
+    let total = unique_segments(&ws);
+    assert!(
+        before.len() < total,
+        "the kill came too late to test anything"
+    );
+
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report = ws.report();
+    assert_eq!(
+        report["stats"]["synthesized"].as_u64().unwrap() as usize,
+        total - before.len(),
+        "only segments without a stored clip are synthesized again"
+    );
+    for (clip, stamp) in &before {
+        let meta = std::fs::metadata(clip).unwrap();
+        let now = (
+            meta.modified().unwrap(),
+            std::os::unix::fs::MetadataExt::ino(&meta),
+        );
+        assert_eq!(&now, stamp, "{} was written again", clip.display());
+    }
+    assert_eq!(ws.output_files(), reference.output_files());
+}
+
+#[test]
+fn second_render_synthesizes_nothing_and_says_so() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 5), "");
+    let first = ws.run(&["render", "job.toml"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let files = ws.output_files();
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "book.wav",
+            "chapter-001.wav",
+            "chapter-002.wav",
+            "manifest.json"
+        ]
+    );
+
+    let second = ws.run(&["render", "job.toml"]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        stdout(&second).contains("nothing to synthesize"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(ws.report()["stats"]["synthesized"], 0);
+    assert_eq!(ws.output_files(), files);
+}
+
+#[test]
+fn editing_one_sentence_synthesizes_exactly_one_segment() {
+    let ws = Workspace::new();
+    let text = manuscript(2, 9);
+    ws.job(&text, "");
+    assert_eq!(ws.run(&["render", "job.toml"]).status.code(), Some(0));
+    let before = ws.output_files();
+
+    ws.write(
+        "book.md",
+        text.replace("sentence 4 of chapter 2,", "sentence four of chapter 2,"),
+    );
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ws.report()["stats"]["synthesized"], 1);
+    let after = ws.output_files();
+    let changed: Vec<&str> = before
+        .iter()
+        .zip(&after)
+        .filter(|(a, b)| a != b)
+        .map(|(a, _)| a.0.as_str())
+        .collect();
+    assert_eq!(changed, ["book.wav", "chapter-002.wav", "manifest.json"]);
+    let manifest = ws.manifest();
+    let texts: Vec<&str> = manifest["chapters"][1]["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["text"].as_str().unwrap())
+        .collect();
+    assert!(
+        texts
+            .iter()
+            .any(|t| t.contains("sentence four of chapter 2"))
+    );
+}
+
+#[test]
+fn stitched_files_match_the_manifest_and_silences_are_exact() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 7), "");
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let manifest = ws.manifest();
+    let rate = 16_000u64;
+    let ms = |ms: u64| ms * rate / 1000;
+    let mut book_total = 0u64;
+    for chapter in manifest["chapters"].as_array().unwrap() {
+        let file = ws.out().join(chapter["file"].as_str().unwrap());
+        let (spec, samples) = wav_samples(&file);
+        assert_eq!(
+            (spec.channels, spec.sample_rate, spec.bits_per_sample),
+            (1, 16_000, 16)
+        );
+        assert_eq!(chapter["samples"].as_u64().unwrap(), samples.len() as u64);
+        let duration = chapter["duration_secs"].as_f64().unwrap();
+        assert!((duration - samples.len() as f64 / rate as f64).abs() < 1e-9);
+        assert_eq!(chapter["book_start_sample"].as_u64().unwrap(), book_total);
+        book_total += samples.len() as u64;
+
+        let segments = chapter["segments"].as_array().unwrap();
+        let start = |i: usize| segments[i]["start_sample"].as_u64().unwrap();
+        let end = |i: usize| segments[i]["end_sample"].as_u64().unwrap();
+        let silent =
+            |from: u64, to: u64| samples[from as usize..to as usize].iter().all(|&s| s == 0);
+        assert_eq!(start(0), ms(200), "head silence");
+        assert!(silent(0, start(0)));
+        for i in 1..segments.len() {
+            let gap = if segments[i - 1]["paragraph"] != segments[i]["paragraph"] {
+                300
+            } else {
+                100
+            };
+            assert_eq!(start(i) - end(i - 1), ms(gap), "gap before segment {i}");
+            assert!(silent(end(i - 1), start(i)));
+        }
+        let last = segments.len() - 1;
+        assert_eq!(
+            samples.len() as u64 - end(last),
+            ms(500),
+            "trailing silence"
+        );
+        assert!(silent(end(last), samples.len() as u64));
+        for i in 0..segments.len() {
+            assert!(end(i) > start(i), "segment {i} has audio");
+            assert!(
+                samples[start(i) as usize..end(i) as usize]
+                    .iter()
+                    .any(|&s| s != 0)
+            );
+        }
+    }
+    let (_, book) = wav_samples(&ws.out().join("book.wav"));
+    assert_eq!(book.len() as u64, book_total);
+    assert_eq!(manifest["samples"].as_u64().unwrap(), book_total);
+}
+
+#[test]
+fn a_corrupt_cached_clip_is_rendered_again_not_stitched() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(1, 6), "");
+    assert_eq!(ws.run(&["render", "job.toml"]).status.code(), Some(0));
+    let files = ws.output_files();
+    let victim = ws.clips()[0].clone();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&victim, bytes).unwrap();
+    std::fs::remove_dir_all(ws.out()).unwrap();
+
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ws.report()["stats"]["synthesized"], 1);
+    assert_eq!(ws.output_files(), files);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_errors_are_retried_and_permanent_ones_do_not_stop_the_book() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 4), "max_attempts = 3");
+    let mut flaky = Counted::new(engine(&ws));
+    flaky.fail = Some(("sentence 2 of chapter 1", ErrorClass::Transient, 2));
+    let (report, _) = render_with(&ws, flaky, CancellationToken::new()).await;
+    assert_eq!(report.outcome, Outcome::Complete);
+    assert_eq!(report.stats.retries, 2);
+
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 4), "max_attempts = 3");
+    let mut broken = Counted::new(engine(&ws));
+    broken.fail = Some(("sentence 3 of chapter 2", ErrorClass::Permanent, usize::MAX));
+    let (report, calls) = render_with(&ws, broken, CancellationToken::new()).await;
+    assert_eq!(report.outcome, Outcome::Failed);
+    assert_eq!(report.counts.failed, 1);
+    assert_eq!(
+        calls,
+        unique_segments(&ws),
+        "a permanent failure is never retried"
+    );
+    assert_eq!(report.failures.len(), 1);
+    assert!(report.failures[0].error.contains("injected failure"));
+    assert!(
+        ws.out().join("chapter-001.wav").exists(),
+        "the other chapter is still stitched"
+    );
+    assert!(!ws.out().join("chapter-002.wav").exists());
+    assert!(!ws.out().join("book.wav").exists());
+    assert_eq!(ws.manifest()["incomplete_chapters"], serde_json::json!([2]));
+
+    // A plain rerun does not retry a permanent failure, and exits 1.
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(ws.report()["stats"]["synthesized"], 0);
+    assert!(
+        stdout(&out).contains("injected failure"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -1,0 +1,7 @@
+//! The integration tests: one binary, shared helpers in `util`. They run the
+//! real `audiobook` binary or the library against real files in temporary
+//! folders, a real SQLite database and the real embedded engine.
+
+mod cli;
+mod render;
+mod util;

@@ -1,0 +1,160 @@
+//! Shared helpers: a temporary workspace with a job file, a manuscript, a
+//! database and a cache, and ways to run the real binary in it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workspace {
+    pub dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    pub fn new() -> Self {
+        Workspace {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&path, contents).expect("write");
+        path
+    }
+
+    /// A job file `job.toml` for `book.md`, output in `out/`, with extra TOML
+    /// lines appended to the tables given.
+    pub fn job(&self, manuscript: &str, extra_render: &str) -> PathBuf {
+        self.write("book.md", manuscript);
+        self.write(
+            "job.toml",
+            format!(
+                "[book]\ntitle = \"Test Book\"\nlanguage = \"mixed\"\n\n\
+                 [manuscript]\nfiles = [\"book.md\"]\n\n\
+                 [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
+                 chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+                 [render]\n{extra_render}\n\n\
+                 [output]\ndir = \"out\"\n"
+            ),
+        )
+    }
+
+    pub fn command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_audiobook"));
+        cmd.current_dir(self.path())
+            .env("AUDIOBOOK_DB", self.path().join("state.db"))
+            .env("AUDIOBOOK_CACHE", self.path().join("cache"))
+            .env_remove("AUDIOBOOK_LOG")
+            .stdin(std::process::Stdio::null());
+        cmd
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run audiobook")
+    }
+
+    pub fn out(&self) -> PathBuf {
+        self.path().join("out")
+    }
+
+    pub fn report(&self) -> serde_json::Value {
+        read_json(&self.out().join("report.json"))
+    }
+
+    pub fn manifest(&self) -> serde_json::Value {
+        read_json(&self.out().join("manifest.json"))
+    }
+
+    /// Every clip file in the cache.
+    pub fn clips(&self) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        let root = self.path().join("cache").join("clips");
+        let Ok(dirs) = std::fs::read_dir(&root) else {
+            return found;
+        };
+        for dir in dirs.flatten() {
+            if let Ok(files) = std::fs::read_dir(dir.path()) {
+                found.extend(
+                    files
+                        .flatten()
+                        .map(|f| f.path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "wav")),
+                );
+            }
+        }
+        found.sort();
+        found
+    }
+
+    /// Names and bytes of every output file that must be reproducible.
+    pub fn output_files(&self) -> Vec<(String, Vec<u8>)> {
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(self.out())
+            .expect("out dir")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.ends_with(".wav") || name == "manifest.json"
+            })
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).expect("read output"),
+                )
+            })
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    serde_json::from_str(&text).expect("valid json")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A manuscript of `chapters` chapters with `sentences` distinct sentences
+/// each, in paragraphs of three.
+pub fn manuscript(chapters: usize, sentences: usize) -> String {
+    let mut text = String::new();
+    for c in 1..=chapters {
+        text.push_str(&format!("# Chapter {c}\n\n"));
+        for s in 1..=sentences {
+            text.push_str(&format!(
+                "This is sentence {s} of chapter {c}, and it is short. "
+            ));
+            if s % 3 == 0 {
+                text.push_str("\n\n");
+            }
+        }
+        text.push_str("\n\n");
+    }
+    text
+}
+
+/// Reads a WAV file's samples.
+pub fn wav_samples(path: &Path) -> (hound::WavSpec, Vec<i16>) {
+    let mut reader =
+        hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = reader.spec();
+    let samples = reader
+        .samples::<i16>()
+        .map(|s| s.expect("sample"))
+        .collect();
+    (spec, samples)
+}
