@@ -83,9 +83,18 @@ pub(super) fn toml_error(src: Source, err: &toml::de::Error) -> String {
         .and_then(|doc| key_at(doc.get_ref(), offset));
     let text = match key {
         Some(key) => reword(message, &key),
-        None => format!("invalid TOML: {message}; fix the syntax here (see https://toml.io)"),
+        None => syntax(message),
     };
     src.at(offset, text)
+}
+
+fn syntax(message: &str) -> String {
+    let hint = if message == "duplicate key" {
+        "each key and each table may appear only once; remove or merge the repeat"
+    } else {
+        "fix the syntax here (see https://toml.io)"
+    };
+    format!("invalid TOML: {message}; {hint}")
 }
 
 /// The key an error is about: its dotted path and whether its value is a table.
@@ -140,7 +149,7 @@ fn reword(message: &str, key: &KeyAt) -> String {
     } else {
         let (table, name) = (key.table(), key.name());
         let place = place(&table);
-        format!("`{name}` in {place}: {message}; check the value of {name}")
+        format!("`{name}` {place}: {message}; check the value of {name}")
     }
 }
 
@@ -163,11 +172,13 @@ fn unknown_key(message: &str, key: &KeyAt) -> String {
     } else {
         format!("`{name}`")
     };
-    let mut text = format!(
-        "unknown {what} {shown} in {}; expected one of: {}",
-        place(&table),
-        expected.join(", ")
-    );
+    let expected = if table.is_empty() {
+        let tables: Vec<String> = expected.iter().map(|t| format!("[{t}]")).collect();
+        format!("expected only the tables {}", tables.join(", "))
+    } else {
+        format!("expected one of: {}", expected.join(", "))
+    };
+    let mut text = format!("unknown {what} {shown} {}; {expected}", place(&table));
     if let Some(home) = raw::home_of(name).filter(|home| *home != table) {
         text.push_str(&format!(" (`{name}` belongs in [{home}])"));
     }
@@ -183,10 +194,16 @@ fn wrong_type(rest: &str, key: &KeyAt) -> String {
         None => format!("make `{name}` {expected}"),
     };
     if found.ends_with(" as i128") {
-        return format!("`{name}` in {} is too large; {hint}", place(&table));
+        return format!("`{name}` {} is too large; {hint}", place(&table));
+    }
+    if table.is_empty() && raw::SCHEMA.iter().any(|(t, _, _)| *t == name) {
+        return format!(
+            "`{name}` must be a table, found {found}; write a [{name}] header (single brackets, \
+             once) with its keys below it"
+        );
     }
     format!(
-        "wrong type for `{name}` in {}: expected {expected}, found {found}; {hint}",
+        "wrong type for `{name}` {}: expected {expected}, found {found}; {hint}",
         place(&table)
     )
 }
@@ -201,10 +218,11 @@ fn plain_type(expected: &str) -> &str {
     }
 }
 
+/// "in [book]", or "at the top level" for keys above the first header.
 fn place(table: &str) -> String {
     if table.is_empty() {
-        "the top level".to_owned()
+        "at the top level".to_owned()
     } else {
-        format!("[{table}]")
+        format!("in [{table}]")
     }
 }

@@ -28,6 +28,8 @@ impl Base<'_> {
     /// An absolute path as the user would recognise it.
     pub fn show(&self, path: &Path) -> String {
         let shown = match path.strip_prefix(self.dir) {
+            // `join("")` would add a trailing slash.
+            Ok(rest) if rest.as_os_str().is_empty() => self.shown.to_path_buf(),
             Ok(rest) => self.shown.join(rest),
             Err(_) => path.to_path_buf(),
         };
@@ -57,6 +59,14 @@ impl Base<'_> {
     }
 
     fn glob(&self, entry: &str, path: &Path) -> Result<Vec<PathBuf>, String> {
+        // Checked alone first so the error position counts within the entry.
+        glob::Pattern::new(entry).map_err(|e| {
+            format!(
+                "invalid glob {entry:?} in [manuscript] files: {} at character {}; fix the pattern",
+                e.msg,
+                e.pos + 1
+            )
+        })?;
         let pattern = self.glob_pattern(entry, path)?;
         // Hidden files (editor backups, `.#lock` files) are never chapters.
         let options = glob::MatchOptions {
@@ -66,9 +76,8 @@ impl Base<'_> {
         };
         let paths = glob::glob_with(&pattern, options).map_err(|e| {
             format!(
-                "invalid glob {entry:?} in [manuscript] files: {} at character {}; fix the pattern",
-                e.msg,
-                e.pos + 1
+                "invalid glob {entry:?} in [manuscript] files: {}; fix the pattern",
+                e.msg
             )
         })?;
         let mut matches = Vec::new();

@@ -650,3 +650,32 @@ fn load_many_empty_folder_and_duplicate_names() {
     assert_eq!(errors.len(), 1);
     assert!(errors[0].to_string().contains("given twice"));
 }
+
+#[test]
+fn duplicate_key_is_a_syntax_error() {
+    let body = MINIMAL.replace("[manuscript]", "title = \"Again\"\n\n[manuscript]");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "Again"), Some(1));
+    assert!(message.contains("invalid TOML: duplicate key"), "{message}");
+}
+
+#[test]
+fn key_above_every_table() {
+    let body = format!("title = \"x\"\n{MINIMAL}");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 1, Some(1));
+    assert!(
+        message.contains("unknown key `title` at the top level; expected only the tables [book]"),
+        "{message}"
+    );
+    assert!(message.contains("(`title` belongs in [book])"), "{message}");
+}
+
+#[test]
+fn invalid_glob() {
+    let body = MINIMAL.replace("\"book.md\"", "\"ch/[.md\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 5, Some(9));
+    assert!(message.contains("invalid glob \"ch/[.md\""), "{message}");
+    assert!(message.contains("at character 4"), "{message}");
+}
