@@ -1,10 +1,30 @@
-//! Job files: TOML parsed, then validated once into a [`Job`]. Every error
-//! names the job file, the line and column, and what is expected. Code
-//! downstream of this module never re-checks a value.
+//! Job files: TOML parsed, then validated once into a [`Job`]. This module
+//! owns the job file format, its defaults and every message about it. Every
+//! error names the job file, the line and column, what is wrong and what to
+//! do, because job files run from cron and a typo must never become a silent
+//! default. Code downstream of this module never re-checks a value.
+//!
+//! Two steps: [`raw`] only parses (serde, unknown keys denied, values kept
+//! with their spans); [`load`] then validates everything at once, including
+//! the file system (manuscripts exist, output dir creatable), writing nothing.
 
+mod diag;
+mod paths;
+mod raw;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+use std::fs;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
+use toml::Spanned;
+
 use crate::segment::Limits;
+use diag::{Problems, Source};
+use paths::Base;
+use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender, RawVoice};
 
 /// A validated job: one book.
 #[derive(Debug, Clone)]
@@ -105,10 +125,627 @@ pub struct Output {
 #[error("{0}")]
 pub struct JobError(pub String);
 
-/// Reads, parses and validates a job file. Writes nothing.
+impl JobError {
+    /// An error about a file as a whole, no position to point at.
+    fn about(path: &Path, message: impl std::fmt::Display) -> Self {
+        JobError(format!("{}: {message}", path.display()))
+    }
+}
+
+/// Reads, parses and validates a job file. Writes nothing. When the file has
+/// several semantic problems, the error holds all of them, one per line.
 pub fn load(path: &Path) -> Result<Job, JobError> {
-    let _ = path;
-    Err(JobError("job loading is not implemented yet".into()))
+    let text = read_text(path)?;
+    let src = Source {
+        shown: path,
+        text: &text,
+    };
+    let raw: RawJob = toml::from_str(&text).map_err(|e| JobError(diag::toml_error(src, &e)))?;
+    let abs = fs::canonicalize(path)
+        .map_err(|e| JobError::about(path, format!("cannot read job file: {e}")))?;
+    let name = job_name(path, &abs)?;
+    let dir = abs.parent().unwrap_or(Path::new("/"));
+    let mut check = Check {
+        problems: Problems::new(src),
+        base: Base {
+            dir,
+            shown: path.parent().unwrap_or(Path::new("")),
+        },
+    };
+    let job = Job {
+        path: abs.clone(),
+        name,
+        book: check.book(raw.book),
+        manuscript: check.manuscript(raw.manuscript),
+        voice: check.voice(raw.voice),
+        audio: check.audio(raw.audio),
+        render: check.render(raw.render),
+        output: check.output(raw.output),
+    };
+    check.problems.finish()?;
+    Ok(job)
+}
+
+/// Loads every job named by `args`: a file is one job; a folder means every
+/// `*.toml` directly in it (not recursive, hidden files skipped like a shell
+/// glob would), sorted by file name. All errors of all files are returned
+/// together, so one run shows everything to fix.
+pub fn load_many(args: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
+    if args.is_empty() {
+        return Err(vec![JobError(
+            "no job files given; pass job files or folders of job files".to_owned(),
+        )]);
+    }
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for arg in args {
+        match job_files(arg) {
+            Ok(files) => {
+                for file in files {
+                    match load(&file) {
+                        Ok(job) => jobs.push(job),
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    errors.extend(duplicate_names(&jobs));
+    if errors.is_empty() {
+        Ok(jobs)
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, JobError> {
+    let bytes =
+        fs::read(path).map_err(|e| JobError::about(path, format!("cannot read job file: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| not_utf8(path, &e))?;
+    // Windows editors like to write a byte order mark; it is not TOML.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_owned(),
+        None => text,
+    })
+}
+
+fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> JobError {
+    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+    let src = Source {
+        shown: path,
+        text: std::str::from_utf8(valid).unwrap_or_default(),
+    };
+    JobError(src.at(
+        valid.len(),
+        "job file is not valid UTF-8; save it as UTF-8 (the manuscripts may stay GBK)",
+    ))
+}
+
+/// The job's name is its file stem; it keys the job in logs and the store.
+fn job_name(path: &Path, abs: &Path) -> Result<String, JobError> {
+    abs.file_stem()
+        .and_then(|stem| stem.to_str())
+        .filter(|stem| !stem.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            JobError::about(
+                path,
+                "job file name is not valid UTF-8 or has no stem; rename it, e.g. book.toml",
+            )
+        })
+}
+
+fn job_files(arg: &Path) -> Result<Vec<PathBuf>, JobError> {
+    if !arg.is_dir() {
+        return Ok(vec![arg.to_path_buf()]);
+    }
+    let cannot = |e: std::io::Error| JobError::about(arg, format!("cannot read job folder: {e}"));
+    let mut files = Vec::new();
+    for entry in fs::read_dir(arg).map_err(cannot)? {
+        let path = entry.map_err(cannot)?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        if !hidden && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    if files.is_empty() {
+        return Err(JobError::about(
+            arg,
+            "no job files (*.toml) in this folder; add one or pass a job file",
+        ));
+    }
+    // One folder, so path order is file-name order.
+    files.sort();
+    Ok(files)
+}
+
+/// Jobs are keyed by name, so two jobs with one name in a run would mix
+/// their state.
+fn duplicate_names(jobs: &[Job]) -> Vec<JobError> {
+    let mut first: HashMap<&str, &Path> = HashMap::new();
+    let mut errors = Vec::new();
+    for job in jobs {
+        match first.get(job.name.as_str()) {
+            Some(other) if *other == job.path => errors.push(JobError::about(
+                &job.path,
+                "job file is given twice; pass each job once",
+            )),
+            Some(other) => errors.push(JobError::about(
+                &job.path,
+                format!(
+                    "job name `{}` is also used by {}; job names (file stems) must be unique \
+                     in one run, rename one of the files",
+                    job.name,
+                    other.display()
+                ),
+            )),
+            None => {
+                first.insert(&job.name, &job.path);
+            }
+        }
+    }
+    errors
+}
+
+const LANGUAGES: &[(&str, Language)] = &[
+    ("zh", Language::Zh),
+    ("en", Language::En),
+    ("mixed", Language::Mixed),
+];
+const ENCODINGS: &[(&str, Encoding)] = &[
+    ("auto", Encoding::Auto),
+    ("utf-8", Encoding::Utf8),
+    ("gbk", Encoding::Gbk),
+];
+/// Providers known by name but not built yet: a clear "not in this version"
+/// instead of "unknown value".
+const PLANNED_PROVIDERS: &[&str] = &["coze", "volcengine"];
+const LOCAL_VOICES: &[&str] = &["auto", "en", "en-us", "en-gb", "cmn"];
+const SAMPLE_RATES: &[i64] = &[8000, 16000, 22050, 24000, 32000, 44100, 48000];
+const MAX_CHARS: RangeInclusive<i64> = 20..=300;
+const MAX_BYTES: RangeInclusive<i64> = 60..=1024;
+const PITCH: RangeInclusive<i64> = 0..=100;
+const SPEED: RangeInclusive<f64> = 0.5..=2.0;
+const GAP_MS: RangeInclusive<i64> = 0..=10_000;
+const CHAPTER_SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
+const CONCURRENCY: RangeInclusive<i64> = 1..=64;
+const MAX_ATTEMPTS: RangeInclusive<i64> = 1..=20;
+
+#[derive(Clone, Copy)]
+enum ChapterKind {
+    Headings,
+    Files,
+    Regex,
+}
+
+/// Validation of one parsed job file. Each section is checked in full even
+/// after an error (with defaults standing in), so every problem is reported.
+struct Check<'a> {
+    problems: Problems<'a>,
+    base: Base<'a>,
+}
+
+impl Check<'_> {
+    fn book(&mut self, raw: Option<Spanned<RawBook>>) -> Book {
+        let mut book = Book {
+            title: String::new(),
+            author: None,
+            language: Language::Mixed,
+        };
+        let Some(raw) = self.required_table(raw, "book", "title") else {
+            return book;
+        };
+        let (span, raw) = (raw.span(), raw.into_inner());
+        match raw.title {
+            Some(title) => book.title = self.non_empty(title, "book", "title", "the book's title"),
+            None => self.missing_key(span, "book", "title"),
+        }
+        book.author = raw
+            .author
+            .map(|author| self.non_empty(author, "book", "author", "a name or remove it"));
+        book.language = self
+            .choice(raw.language, "book", "language", LANGUAGES)
+            .unwrap_or(Language::Mixed);
+        book
+    }
+
+    fn manuscript(&mut self, raw: Option<Spanned<RawManuscript>>) -> Manuscript {
+        let mut manuscript = Manuscript {
+            files: Vec::new(),
+            chapters: ChapterRule::Headings,
+            encoding: Encoding::Auto,
+            limits: Limits::default(),
+            skip_brackets: true,
+        };
+        let Some(raw) = self.required_table(raw, "manuscript", "files") else {
+            return manuscript;
+        };
+        let (span, raw) = (raw.span(), raw.into_inner());
+        match raw.files {
+            Some(files) => manuscript.files = self.manuscript_files(files),
+            None => self.missing_key(span, "manuscript", "files"),
+        }
+        manuscript.chapters = self.chapter_rule(raw.chapters, raw.chapter_pattern);
+        manuscript.encoding = self
+            .choice(raw.encoding, "manuscript", "encoding", ENCODINGS)
+            .unwrap_or(Encoding::Auto);
+        manuscript.limits = Limits {
+            max_chars: self.int(raw.max_chars, "manuscript", "max_chars", MAX_CHARS, 300),
+            max_bytes: self.int(raw.max_bytes, "manuscript", "max_bytes", MAX_BYTES, 1024),
+        };
+        manuscript.skip_brackets = raw.skip_brackets.unwrap_or(true);
+        manuscript
+    }
+
+    /// Each entry resolved, expanded and opened; an error points at the
+    /// entry that named the file.
+    fn manuscript_files(&mut self, files: Spanned<FileList>) -> Vec<PathBuf> {
+        let list_span = files.span();
+        let entries = FileList::entries(files);
+        if entries.is_empty() {
+            self.problems.at(
+                list_span,
+                "files is empty; list at least one manuscript file in [manuscript] files",
+            );
+        }
+        // Keyed by canonical path, so `book.md` and `./book.md` are one file.
+        let mut seen: HashMap<PathBuf, String> = HashMap::new();
+        let mut resolved = Vec::new();
+        for entry in entries {
+            let span = entry.span();
+            let paths = match self.base.expand(entry.get_ref()) {
+                Ok(paths) => paths,
+                Err(message) => {
+                    self.problems.at(span, message);
+                    continue;
+                }
+            };
+            for path in paths {
+                if let Err(message) = self.base.check_manuscript(&path) {
+                    self.problems.at(span.clone(), message);
+                    continue;
+                }
+                let key = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+                if let Some(first) = seen.get(&key) {
+                    self.problems.at(
+                        span.clone(),
+                        format!(
+                            "manuscript file {} is listed twice (also by {first:?}); remove the \
+                             duplicate from [manuscript] files",
+                            self.base.show(&path)
+                        ),
+                    );
+                    continue;
+                }
+                seen.insert(key, entry.get_ref().clone());
+                resolved.push(path);
+            }
+        }
+        resolved
+    }
+
+    fn chapter_rule(
+        &mut self,
+        chapters: Option<Spanned<String>>,
+        pattern: Option<Spanned<String>>,
+    ) -> ChapterRule {
+        let given = chapters.as_ref().map(Spanned::span);
+        let kinds = &[
+            ("headings", ChapterKind::Headings),
+            ("files", ChapterKind::Files),
+            ("regex", ChapterKind::Regex),
+        ];
+        let kind = match (
+            self.choice(chapters, "manuscript", "chapters", kinds),
+            &given,
+        ) {
+            (Some(kind), _) => kind,
+            (None, None) => ChapterKind::Headings,
+            // Already reported; a pattern error now would only be noise.
+            (None, Some(_)) => return ChapterRule::Headings,
+        };
+        match (kind, pattern) {
+            (ChapterKind::Regex, Some(pattern)) => self.chapter_regex(pattern),
+            (ChapterKind::Regex, None) => {
+                self.problems.at(
+                    given.unwrap_or(0..0),
+                    "chapters = \"regex\" needs a chapter_pattern; add chapter_pattern = \
+                     '^Chapter \\d+' (your pattern) under [manuscript]",
+                );
+                ChapterRule::Headings
+            }
+            (_, Some(pattern)) => {
+                self.problems.at(
+                    pattern.span(),
+                    "chapter_pattern is only used with chapters = \"regex\"; set [manuscript] \
+                     chapters = \"regex\" or remove chapter_pattern",
+                );
+                ChapterRule::Headings
+            }
+            (ChapterKind::Headings, None) => ChapterRule::Headings,
+            (ChapterKind::Files, None) => ChapterRule::Files,
+        }
+    }
+
+    fn chapter_regex(&mut self, pattern: Spanned<String>) -> ChapterRule {
+        if pattern.get_ref().trim().is_empty() {
+            self.problems.at(
+                pattern.span(),
+                "chapter_pattern is empty; set [manuscript] chapter_pattern to a regex that \
+                 matches chapter title lines",
+            );
+            return ChapterRule::Headings;
+        }
+        match regex::Regex::new(pattern.get_ref()) {
+            Ok(regex) => ChapterRule::Regex(regex),
+            Err(e) => {
+                self.problems.at(
+                    pattern.span(),
+                    format!(
+                        "chapter_pattern is not a valid regex: {}; fix [manuscript] \
+                         chapter_pattern (syntax: https://docs.rs/regex/#syntax)",
+                        regex_reason(&e)
+                    ),
+                );
+                ChapterRule::Headings
+            }
+        }
+    }
+
+    fn voice(&mut self, raw: Option<RawVoice>) -> Voice {
+        let raw = raw.unwrap_or_default();
+        let provider = self.provider(raw.provider);
+        let voice = match (provider, raw.voice) {
+            (Some(ProviderKind::Local), Some(voice)) => self.local_voice(voice),
+            // An unavailable provider was reported; its voice names are not ours to judge.
+            (None, _) | (_, None) => "auto".to_owned(),
+        };
+        Voice {
+            provider: provider.unwrap_or(ProviderKind::Local),
+            voice,
+            speed: self.speed(raw.speed),
+            pitch: self.int(raw.pitch, "voice", "pitch", PITCH, 50),
+        }
+    }
+
+    fn provider(&mut self, raw: Option<Spanned<String>>) -> Option<ProviderKind> {
+        let Some(raw) = raw else {
+            return Some(ProviderKind::Local);
+        };
+        let name = raw.get_ref().as_str();
+        if name == "local" {
+            return Some(ProviderKind::Local);
+        }
+        let message = if PLANNED_PROVIDERS.contains(&name) {
+            format!("provider {name:?} is not available in this version; use \"local\"")
+        } else {
+            format!("provider must be \"local\", got {name:?}; set [voice] provider = \"local\"")
+        };
+        self.problems.at(raw.span(), message);
+        None
+    }
+
+    fn local_voice(&mut self, voice: Spanned<String>) -> String {
+        if LOCAL_VOICES.contains(&voice.get_ref().as_str()) {
+            return voice.into_inner();
+        }
+        self.problems.at(
+            voice.span(),
+            format!(
+                "voice {:?} is not a voice of the local provider; set [voice] voice to one of: {}",
+                voice.get_ref(),
+                LOCAL_VOICES.join(", ")
+            ),
+        );
+        "auto".to_owned()
+    }
+
+    fn speed(&mut self, raw: Option<Spanned<f64>>) -> f32 {
+        let Some(raw) = raw else { return 1.0 };
+        let speed = *raw.get_ref();
+        if SPEED.contains(&speed) {
+            return speed as f32;
+        }
+        self.problems.at(
+            raw.span(),
+            format!(
+                "speed must be between {:?} and {:?}, got {speed}; set [voice] speed to a value \
+                 in {:?}..={:?}",
+                SPEED.start(),
+                SPEED.end(),
+                SPEED.start(),
+                SPEED.end()
+            ),
+        );
+        1.0
+    }
+
+    fn audio(&mut self, raw: Option<RawAudio>) -> Audio {
+        let raw = raw.unwrap_or_default();
+        Audio {
+            sample_rate: self.sample_rate(raw.sample_rate),
+            sentence_gap_ms: self.int(raw.sentence_gap_ms, "audio", "sentence_gap_ms", GAP_MS, 250),
+            paragraph_gap_ms: self.int(
+                raw.paragraph_gap_ms,
+                "audio",
+                "paragraph_gap_ms",
+                GAP_MS,
+                700,
+            ),
+            chapter_head_ms: self.int(
+                raw.chapter_head_ms,
+                "audio",
+                "chapter_head_ms",
+                CHAPTER_SILENCE_MS,
+                500,
+            ),
+            chapter_trailing_ms: self.int(
+                raw.chapter_trailing_ms,
+                "audio",
+                "chapter_trailing_ms",
+                CHAPTER_SILENCE_MS,
+                2000,
+            ),
+        }
+    }
+
+    fn sample_rate(&mut self, raw: Option<Spanned<i64>>) -> u32 {
+        let Some(raw) = raw else { return 24_000 };
+        let rate = *raw.get_ref();
+        if SAMPLE_RATES.contains(&rate)
+            && let Ok(rate) = u32::try_from(rate)
+        {
+            return rate;
+        }
+        let rates: Vec<String> = SAMPLE_RATES.iter().map(i64::to_string).collect();
+        self.problems.at(
+            raw.span(),
+            format!(
+                "sample_rate must be one of {}, got {rate}; set [audio] sample_rate to one of these",
+                rates.join(", ")
+            ),
+        );
+        24_000
+    }
+
+    fn render(&mut self, raw: Option<RawRender>) -> Render {
+        let raw = raw.unwrap_or_default();
+        Render {
+            concurrency: self.int(raw.concurrency, "render", "concurrency", CONCURRENCY, 4),
+            max_attempts: self.int(raw.max_attempts, "render", "max_attempts", MAX_ATTEMPTS, 4),
+        }
+    }
+
+    fn output(&mut self, raw: Option<Spanned<RawOutput>>) -> Output {
+        let mut output = Output {
+            dir: self.base.dir.to_path_buf(),
+        };
+        let Some(raw) = self.required_table(raw, "output", "dir") else {
+            return output;
+        };
+        let (span, raw) = (raw.span(), raw.into_inner());
+        let Some(dir) = raw.dir else {
+            self.missing_key(span, "output", "dir");
+            return output;
+        };
+        if dir.get_ref().trim().is_empty() {
+            self.problems.at(
+                dir.span(),
+                "dir is empty; set [output] dir to the folder for the finished audio",
+            );
+            return output;
+        }
+        output.dir = self.base.resolve(dir.get_ref());
+        if let Err(message) = self.base.check_output_dir(&output.dir) {
+            self.problems.at(dir.span(), message);
+        }
+        output
+    }
+
+    /// A required table, or a problem at the top of the file saying what to add.
+    fn required_table<T>(
+        &mut self,
+        table: Option<Spanned<T>>,
+        name: &str,
+        key: &str,
+    ) -> Option<Spanned<T>> {
+        if table.is_none() {
+            let example = raw::example(name, key).unwrap_or_default();
+            self.problems.at(
+                0..0,
+                format!("missing table [{name}]; add [{name}] with {example}"),
+            );
+        }
+        table
+    }
+
+    /// Points at the table's header.
+    fn missing_key(&mut self, table_span: std::ops::Range<usize>, table: &str, key: &str) {
+        let example = raw::example(table, key).unwrap_or_default();
+        self.problems.at(
+            table_span,
+            format!("missing key `{key}` in [{table}]; add {example} under [{table}]"),
+        );
+    }
+
+    fn non_empty(&mut self, value: Spanned<String>, table: &str, key: &str, what: &str) -> String {
+        let trimmed = value.get_ref().trim();
+        if trimmed.is_empty() {
+            self.problems.at(
+                value.span(),
+                format!("{key} is empty; set [{table}] {key} to {what}"),
+            );
+        }
+        trimmed.to_owned()
+    }
+
+    /// The named option `value` picks; `None` when absent or reported as
+    /// invalid, so the caller picks the default.
+    fn choice<T: Copy>(
+        &mut self,
+        value: Option<Spanned<String>>,
+        table: &str,
+        key: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
+        let value = value?;
+        if let Some((_, picked)) = options.iter().find(|(name, _)| name == value.get_ref()) {
+            return Some(*picked);
+        }
+        let names: Vec<String> = options
+            .iter()
+            .map(|(name, _)| format!("{name:?}"))
+            .collect();
+        self.problems.at(
+            value.span(),
+            format!(
+                "{key} must be one of {}, got {:?}; set [{table}] {key} to one of these",
+                names.join(", "),
+                value.get_ref()
+            ),
+        );
+        None
+    }
+
+    fn int<T: TryFrom<i64>>(
+        &mut self,
+        value: Option<Spanned<i64>>,
+        table: &str,
+        key: &str,
+        range: RangeInclusive<i64>,
+        default: T,
+    ) -> T {
+        let Some(value) = value else { return default };
+        let number = *value.get_ref();
+        if range.contains(&number)
+            && let Ok(number) = T::try_from(number)
+        {
+            return number;
+        }
+        let (lo, hi) = (range.start(), range.end());
+        self.problems.at(
+            value.span(),
+            format!(
+                "{key} must be between {lo} and {hi}, got {number}; set [{table}] {key} to a \
+                 value in {lo}..={hi}"
+            ),
+        );
+        default
+    }
+}
+
+/// The regex crate's message is several lines with a caret; the last
+/// `error:` line is the reason.
+fn regex_reason(e: &regex::Error) -> String {
+    let text = e.to_string();
+    text.lines()
+        .rev()
+        .find_map(|line| line.trim().strip_prefix("error: "))
+        .map(str::to_owned)
+        .unwrap_or_else(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 /// Loads job files and folders of job files. Placeholder until the job branch merges.

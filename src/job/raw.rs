@@ -1,0 +1,168 @@
+//! The job file exactly as written: serde structs that only parse. Every value
+//! a semantic check may reject is `Spanned`, so the error can point at it, and
+//! numbers are `i64` so an out-of-range value gets our range message instead
+//! of serde's "expected u32". Every table denies unknown keys: a typo must be
+//! an error, never a silently ignored key.
+
+use std::fmt;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use toml::Spanned;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawJob {
+    pub book: Option<Spanned<RawBook>>,
+    pub manuscript: Option<Spanned<RawManuscript>>,
+    pub voice: Option<RawVoice>,
+    pub audio: Option<RawAudio>,
+    pub render: Option<RawRender>,
+    pub output: Option<Spanned<RawOutput>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawBook {
+    pub title: Option<Spanned<String>>,
+    pub author: Option<Spanned<String>>,
+    pub language: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawManuscript {
+    pub files: Option<Spanned<FileList>>,
+    pub chapters: Option<Spanned<String>>,
+    pub chapter_pattern: Option<Spanned<String>>,
+    pub encoding: Option<Spanned<String>>,
+    pub max_chars: Option<Spanned<i64>>,
+    pub max_bytes: Option<Spanned<i64>>,
+    pub skip_brackets: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVoice {
+    pub provider: Option<Spanned<String>>,
+    pub voice: Option<Spanned<String>>,
+    /// `f64` accepts an integer too, so `speed = 1` means 1.0.
+    pub speed: Option<Spanned<f64>>,
+    pub pitch: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawAudio {
+    pub sample_rate: Option<Spanned<i64>>,
+    pub sentence_gap_ms: Option<Spanned<i64>>,
+    pub paragraph_gap_ms: Option<Spanned<i64>>,
+    pub chapter_head_ms: Option<Spanned<i64>>,
+    pub chapter_trailing_ms: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRender {
+    pub concurrency: Option<Spanned<i64>>,
+    pub max_attempts: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawOutput {
+    pub dir: Option<Spanned<String>>,
+}
+
+/// `files = "book.md"` or `files = ["a.md", "b.md"]`. A hand-written visitor
+/// rather than `#[serde(untagged)]`, whose "did not match any variant" error
+/// would hide what was expected.
+#[derive(Debug)]
+pub(super) enum FileList {
+    /// The span is the outer `Spanned`'s.
+    One(String),
+    Many(Vec<Spanned<String>>),
+}
+
+impl FileList {
+    /// Every entry with the span an error about it should point at.
+    pub fn entries(list: Spanned<FileList>) -> Vec<Spanned<String>> {
+        let span = list.span();
+        match list.into_inner() {
+            FileList::One(entry) => vec![Spanned::new(span, entry)],
+            FileList::Many(entries) => entries,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for FileList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(FileListVisitor)
+    }
+}
+
+struct FileListVisitor;
+
+impl<'de> Visitor<'de> for FileListVisitor {
+    type Value = FileList;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a path string or an array of path strings")
+    }
+
+    fn visit_str<E: de::Error>(self, entry: &str) -> Result<FileList, E> {
+        Ok(FileList::One(entry.to_owned()))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<FileList, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(entry) = seq.next_element::<Spanned<String>>()? {
+            entries.push(entry);
+        }
+        Ok(FileList::Many(entries))
+    }
+}
+
+/// Every key of every table with an example value, for hints: what to add
+/// when a key is missing, what to write when a value has the wrong type, and
+/// where a key belongs when it sits in the wrong table.
+pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
+    ("book", "title", "\"Pride and Prejudice\""),
+    ("book", "author", "\"Jane Austen\""),
+    ("book", "language", "\"en\""),
+    ("manuscript", "files", "[\"book.md\"]"),
+    ("manuscript", "chapters", "\"headings\""),
+    ("manuscript", "chapter_pattern", "'^Chapter \\d+'"),
+    ("manuscript", "encoding", "\"auto\""),
+    ("manuscript", "max_chars", "300"),
+    ("manuscript", "max_bytes", "1024"),
+    ("manuscript", "skip_brackets", "true"),
+    ("voice", "provider", "\"local\""),
+    ("voice", "voice", "\"auto\""),
+    ("voice", "speed", "1.0"),
+    ("voice", "pitch", "50"),
+    ("audio", "sample_rate", "24000"),
+    ("audio", "sentence_gap_ms", "250"),
+    ("audio", "paragraph_gap_ms", "700"),
+    ("audio", "chapter_head_ms", "500"),
+    ("audio", "chapter_trailing_ms", "2000"),
+    ("render", "concurrency", "4"),
+    ("render", "max_attempts", "4"),
+    ("output", "dir", "\"out/book\""),
+];
+
+/// An example `key = value` line for a known key.
+pub(super) fn example(table: &str, key: &str) -> Option<String> {
+    SCHEMA
+        .iter()
+        .find(|(t, k, _)| *t == table && *k == key)
+        .map(|(_, k, v)| format!("{k} = {v}"))
+}
+
+/// The table a key belongs to, if it is a known key anywhere.
+pub(super) fn home_of(key: &str) -> Option<&'static str> {
+    SCHEMA
+        .iter()
+        .find(|(_, k, _)| *k == key)
+        .map(|(t, _, _)| *t)
+}

@@ -1,0 +1,681 @@
+//! Job files written to real temporary folders; every bad file must give a
+//! message naming the file, the exact line, and what to do.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use tempfile::TempDir;
+
+use super::*;
+
+const MINIMAL: &str = r#"[book]
+title = "Pride and Prejudice"
+
+[manuscript]
+files = "book.md"
+
+[output]
+dir = "out/book"
+"#;
+
+/// A temp folder with a manuscript `book.md` (and `book.txt`, a regular
+/// file to put an output dir under).
+fn workspace() -> TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(dir.path().join("book.md"), "# One\n\nIt is a truth.\n").expect("write");
+    fs::write(dir.path().join("book.txt"), "plain").expect("write");
+    dir
+}
+
+fn write_job(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(name);
+    fs::write(&path, body).expect("write job");
+    path
+}
+
+/// Loads a job that must fail and returns the message.
+fn error_of(body: &str) -> (TempDir, PathBuf, String) {
+    let dir = workspace();
+    let path = write_job(dir.path(), "demo.toml", body);
+    let message = match load(&path) {
+        Ok(job) => panic!("expected an error, got {job:?}"),
+        Err(e) => e.to_string(),
+    };
+    (dir, path, message)
+}
+
+/// The message is about `path`, at `line` (and `col` when given), and has a
+/// hint after `; `.
+fn assert_at(message: &str, path: &Path, line: usize, col: Option<usize>) {
+    let prefix = match col {
+        Some(col) => format!("{}:{line}:{col}: ", path.display()),
+        None => format!("{}:{line}:", path.display()),
+    };
+    assert!(
+        message.starts_with(&prefix),
+        "expected prefix {prefix:?} in {message:?}"
+    );
+    assert!(message.contains("; "), "no hint in {message:?}");
+    assert_eq!(
+        message.lines().count(),
+        1,
+        "one problem expected: {message}"
+    );
+}
+
+/// `MINIMAL` with `line` replaced (or added under `table` when absent).
+fn minimal_with(table: &str, line: &str) -> String {
+    format!("{MINIMAL}\n[{table}]\n{line}\n")
+}
+
+fn line_of(body: &str, needle: &str) -> usize {
+    body.lines()
+        .position(|l| l.contains(needle))
+        .map(|i| i + 1)
+        .expect("needle in body")
+}
+
+#[test]
+fn minimal_job_gets_every_default_and_paths_from_the_job_folder() {
+    let dir = workspace();
+    let path = write_job(dir.path(), "pride.toml", MINIMAL);
+    let job = load(&path).expect("valid");
+    let root = fs::canonicalize(dir.path()).expect("canonical");
+
+    assert_eq!(job.path, root.join("pride.toml"));
+    assert_eq!(job.name, "pride");
+    assert_eq!(job.book.title, "Pride and Prejudice");
+    assert_eq!(job.book.author, None);
+    assert_eq!(job.book.language, Language::Mixed);
+    assert_eq!(job.manuscript.files, vec![root.join("book.md")]);
+    assert!(matches!(job.manuscript.chapters, ChapterRule::Headings));
+    assert_eq!(job.manuscript.encoding, Encoding::Auto);
+    assert_eq!(job.manuscript.limits, Limits::default());
+    assert_eq!(job.manuscript.limits.max_chars, 300);
+    assert_eq!(job.manuscript.limits.max_bytes, 1024);
+    assert!(job.manuscript.skip_brackets);
+    assert_eq!(job.voice.provider, ProviderKind::Local);
+    assert_eq!(job.voice.voice, "auto");
+    assert_eq!(job.voice.speed, 1.0);
+    assert_eq!(job.voice.pitch, 50);
+    let audio = Audio {
+        sample_rate: 24_000,
+        sentence_gap_ms: 250,
+        paragraph_gap_ms: 700,
+        chapter_head_ms: 500,
+        chapter_trailing_ms: 2000,
+    };
+    assert_eq!(job.audio, audio);
+    assert_eq!(
+        job.render,
+        Render {
+            concurrency: 4,
+            max_attempts: 4
+        }
+    );
+    assert_eq!(job.output.dir, root.join("out/book"));
+    assert!(job.output.dir.is_absolute());
+}
+
+#[test]
+fn full_job_keeps_every_value() {
+    let dir = workspace();
+    fs::create_dir(dir.path().join("ch")).expect("mkdir");
+    for name in ["02.md", "01.md", "10.md"] {
+        fs::write(dir.path().join("ch").join(name), "text").expect("write");
+    }
+    let body = r#"
+[book]
+title = "  Journey to the West "
+author = "Wu Cheng'en"
+language = "zh"
+
+[manuscript]
+files = ["book.md", "ch/*.md"]
+chapters = "regex"
+chapter_pattern = "^第.+回"
+encoding = "gbk"
+max_chars = 120
+max_bytes = 400
+skip_brackets = false
+
+[voice]
+provider = "local"
+voice = "cmn"
+speed = 1
+pitch = 40
+
+[audio]
+sample_rate = 44100
+sentence_gap_ms = 0
+paragraph_gap_ms = 10000
+chapter_head_ms = 30000
+chapter_trailing_ms = 0
+
+[render]
+concurrency = 64
+max_attempts = 20
+
+[output]
+dir = "./out/../out/xiyouji"
+"#;
+    let path = write_job(dir.path(), "xiyouji.toml", body);
+    let job = load(&path).expect("valid");
+    let root = fs::canonicalize(dir.path()).expect("canonical");
+
+    assert_eq!(job.book.title, "Journey to the West");
+    assert_eq!(job.book.author.as_deref(), Some("Wu Cheng'en"));
+    assert_eq!(job.book.language, Language::Zh);
+    let ch = root.join("ch");
+    assert_eq!(
+        job.manuscript.files,
+        vec![
+            root.join("book.md"),
+            ch.join("01.md"),
+            ch.join("02.md"),
+            ch.join("10.md")
+        ]
+    );
+    match &job.manuscript.chapters {
+        ChapterRule::Regex(regex) => assert!(regex.is_match("第一回 灵根育孕源流出")),
+        other => panic!("expected a regex rule, got {other:?}"),
+    }
+    assert_eq!(job.manuscript.encoding, Encoding::Gbk);
+    assert_eq!(
+        job.manuscript.limits,
+        Limits {
+            max_chars: 120,
+            max_bytes: 400
+        }
+    );
+    assert!(!job.manuscript.skip_brackets);
+    assert_eq!(job.voice.voice, "cmn");
+    assert_eq!(job.voice.speed, 1.0);
+    assert_eq!(job.voice.pitch, 40);
+    assert_eq!(job.audio.sample_rate, 44_100);
+    assert_eq!(job.audio.sentence_gap_ms, 0);
+    assert_eq!(job.audio.paragraph_gap_ms, 10_000);
+    assert_eq!(job.audio.chapter_head_ms, 30_000);
+    assert_eq!(job.audio.chapter_trailing_ms, 0);
+    assert_eq!(job.render.concurrency, 64);
+    assert_eq!(job.render.max_attempts, 20);
+    assert_eq!(job.output.dir, root.join("out/../out/xiyouji"));
+}
+
+#[test]
+fn loading_writes_nothing() {
+    let dir = workspace();
+    let path = write_job(dir.path(), "pride.toml", MINIMAL);
+    let before = listing(dir.path());
+    load(&path).expect("valid");
+    assert_eq!(listing(dir.path()), before);
+    assert!(!dir.path().join("out").exists());
+}
+
+fn listing(dir: &Path) -> Vec<PathBuf> {
+    let mut names: Vec<PathBuf> = fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn relative_job_path_is_shown_as_given() {
+    // The path as given, not the canonical one, starts the message.
+    let dir = workspace();
+    let path = write_job(dir.path(), "demo.toml", "[book]\ntitle = \"x\"\n");
+    let relative = dir.path().join(".").join("demo.toml");
+    let message = load(&relative).expect_err("bad").to_string();
+    assert!(
+        message.starts_with(&format!("{}:1:1: ", relative.display())),
+        "{message}"
+    );
+    assert!(load(&path).is_err());
+}
+
+#[test]
+fn syntax_error() {
+    let body = "[book]\ntitle = Pride\n";
+    let (_dir, path, message) = error_of(body);
+    assert_at(&message, &path, 2, Some(9));
+    assert!(message.contains("invalid TOML"), "{message}");
+}
+
+#[test]
+fn unknown_key() {
+    let body = MINIMAL.replace("title =", "titel =");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 2, Some(1));
+    assert!(
+        message
+            .ends_with("unknown key `titel` in [book]; expected one of: title, author, language"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_key_value_is_not_echoed() {
+    let body = minimal_with("voice", "api_key = \"sk-very-secret\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "api_key"), Some(1));
+    assert!(
+        message.contains("unknown key `api_key` in [voice]"),
+        "{message}"
+    );
+    assert!(!message.contains("sk-very-secret"), "{message}");
+}
+
+#[test]
+fn key_in_the_wrong_table_says_where_it_belongs() {
+    let body = minimal_with("render", "sample_rate = 24000");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "sample_rate"), Some(1));
+    assert!(
+        message.contains("(`sample_rate` belongs in [audio])"),
+        "{message}"
+    );
+}
+
+#[test]
+fn unknown_table() {
+    let body = format!("{MINIMAL}\n[rendr]\nconcurrency = 2\n");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "[rendr]"), Some(2));
+    assert!(message.contains("unknown table [rendr]; expected one of: [book], [manuscript], [voice], [audio], [render], [output]"), "{message}");
+}
+
+#[test]
+fn wrong_type() {
+    let body = minimal_with("render", "concurrency = \"eight\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "concurrency"), Some(15));
+    assert!(message.contains("wrong type for `concurrency` in [render]: expected an integer, found string \"eight\"; write it like concurrency = 4"), "{message}");
+}
+
+#[test]
+fn wrong_type_in_files_array() {
+    let body = MINIMAL.replace("files = \"book.md\"", "files = [\"book.md\", 3]");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 5, Some(21));
+    assert!(message.contains("`files` in [manuscript]"), "{message}");
+}
+
+/// One out-of-range value: message at its line and column.
+fn assert_out_of_range(table: &str, line: &str, expected: &str) {
+    let body = minimal_with(table, line);
+    let (_dir, path, message) = error_of(&body);
+    let col = line.find('=').map(|i| i + 3);
+    assert_at(&message, &path, line_of(&body, line), col);
+    assert!(message.contains(expected), "{message}");
+}
+
+#[test]
+fn out_of_range_values() {
+    assert_out_of_range(
+        "render",
+        "concurrency = 0",
+        "concurrency must be between 1 and 64, got 0; set [render] concurrency to a value in 1..=64",
+    );
+    assert_out_of_range(
+        "render",
+        "max_attempts = 21",
+        "max_attempts must be between 1 and 20, got 21",
+    );
+    assert_out_of_range(
+        "voice",
+        "speed = 2.5",
+        "speed must be between 0.5 and 2.0, got 2.5; set [voice] speed to a value in 0.5..=2.0",
+    );
+    assert_out_of_range("voice", "speed = nan", "speed must be between 0.5 and 2.0");
+    assert_out_of_range(
+        "voice",
+        "pitch = -1",
+        "pitch must be between 0 and 100, got -1",
+    );
+    assert_out_of_range(
+        "audio",
+        "sample_rate = 12345",
+        "sample_rate must be one of 8000, 16000, 22050, 24000, 32000, 44100, 48000, got 12345",
+    );
+    assert_out_of_range(
+        "audio",
+        "chapter_trailing_ms = 30001",
+        "chapter_trailing_ms must be between 0 and 30000",
+    );
+    assert_out_of_range(
+        "audio",
+        "sentence_gap_ms = 10001",
+        "sentence_gap_ms must be between 0 and 10000",
+    );
+}
+
+#[test]
+fn manuscript_limits_out_of_range() {
+    for (line, expected) in [
+        (
+            "max_chars = 19",
+            "max_chars must be between 20 and 300, got 19; set [manuscript] max_chars to a value in 20..=300",
+        ),
+        (
+            "max_chars = 301",
+            "max_chars must be between 20 and 300, got 301",
+        ),
+        (
+            "max_bytes = 59",
+            "max_bytes must be between 60 and 1024, got 59",
+        ),
+    ] {
+        let body = MINIMAL.replace("[output]", &format!("{line}\n\n[output]"));
+        let (_dir, path, message) = error_of(&body);
+        assert_at(&message, &path, line_of(&body, line), Some(13));
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
+#[test]
+fn bad_choices() {
+    let body = MINIMAL.replace(
+        "title = \"Pride and Prejudice\"",
+        "title = \"P\"\nlanguage = \"fr\"",
+    );
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 3, Some(12));
+    assert!(
+        message.contains(
+            "language must be one of \"zh\", \"en\", \"mixed\", got \"fr\"; set [book] language to one of these"
+        ),
+        "{message}"
+    );
+
+    let body = minimal_with("voice", "voice = \"klingon\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "klingon"), Some(9));
+    assert!(message.contains("auto, en, en-us, en-gb, cmn"), "{message}");
+}
+
+#[test]
+fn missing_required_tables_and_keys() {
+    let body = MINIMAL.replace("title = \"Pride and Prejudice\"\n", "");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 1, Some(1));
+    assert!(
+        message.contains(
+            "missing key `title` in [book]; add title = \"Pride and Prejudice\" under [book]"
+        ),
+        "{message}"
+    );
+
+    let body = MINIMAL.replace("files = \"book.md\"\n", "");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 4, Some(1));
+    assert!(
+        message.contains("missing key `files` in [manuscript]"),
+        "{message}"
+    );
+
+    let body = MINIMAL.replace("dir = \"out/book\"\n", "");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 7, Some(1));
+    assert!(
+        message.contains("missing key `dir` in [output]; add dir = \"out/book\""),
+        "{message}"
+    );
+
+    let body = MINIMAL.replace("[output]\ndir = \"out/book\"\n", "");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 1, Some(1));
+    assert!(
+        message.contains("missing table [output]; add [output] with dir = "),
+        "{message}"
+    );
+}
+
+#[test]
+fn empty_title() {
+    let (_dir, path, message) = error_of(&MINIMAL.replace("\"Pride and Prejudice\"", "\"  \""));
+    assert_at(&message, &path, 2, Some(9));
+    assert!(message.contains("title is empty"), "{message}");
+}
+
+#[test]
+fn every_semantic_problem_is_reported_at_once() {
+    let body = MINIMAL.replace("book.md", "missing.md") + "\n[render]\nconcurrency = 0\n";
+    let (_dir, path, message) = error_of(&body);
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    assert!(lines[0].starts_with(&format!(
+        "{}:5:9: manuscript file not found",
+        path.display()
+    )));
+    assert!(lines[1].starts_with(&format!("{}:11:15: concurrency", path.display())));
+}
+
+#[test]
+fn missing_manuscript_file() {
+    let body = MINIMAL.replace("\"book.md\"", "[\"book.md\", \"missing.md\"]");
+    let (dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 5, Some(21));
+    let shown = dir.path().join("missing.md");
+    assert!(
+        message.ends_with(&format!(
+            "manuscript file not found: {}; check [manuscript] files",
+            shown.display()
+        )),
+        "{message}"
+    );
+}
+
+#[test]
+fn manuscript_folder_and_duplicates() {
+    let dir = workspace();
+    fs::create_dir(dir.path().join("chapters")).expect("mkdir");
+    let body = MINIMAL.replace("\"book.md\"", "\"chapters\"");
+    let path = write_job(dir.path(), "demo.toml", &body);
+    let message = load(&path).expect_err("folder").to_string();
+    assert_at(&message, &path, 5, Some(9));
+    assert!(message.contains("is a folder, not a file"), "{message}");
+
+    let body = MINIMAL.replace("\"book.md\"", "[\"book.md\", \"./book.md\"]");
+    let path = write_job(dir.path(), "demo.toml", &body);
+    let message = load(&path).expect_err("duplicate").to_string();
+    assert_at(&message, &path, 5, Some(21));
+    assert!(message.contains("is listed twice"), "{message}");
+}
+
+#[test]
+fn glob_matching_nothing() {
+    let body = MINIMAL.replace("\"book.md\"", "\"chapters/*.md\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 5, Some(9));
+    assert!(
+        message.contains("glob \"chapters/*.md\" matches no files"),
+        "{message}"
+    );
+}
+
+#[test]
+fn regex_chapters_without_pattern() {
+    let body = MINIMAL.replace(
+        "files = \"book.md\"",
+        "files = \"book.md\"\nchapters = \"regex\"",
+    );
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 6, Some(12));
+    assert!(
+        message.contains("chapters = \"regex\" needs a chapter_pattern"),
+        "{message}"
+    );
+}
+
+#[test]
+fn regex_chapters_with_invalid_pattern() {
+    let body = MINIMAL.replace(
+        "files = \"book.md\"",
+        "files = \"book.md\"\nchapters = \"regex\"\nchapter_pattern = \"^第(.+回\"",
+    );
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 7, Some(19));
+    assert!(
+        message.contains("chapter_pattern is not a valid regex: unclosed group"),
+        "{message}"
+    );
+}
+
+#[test]
+fn pattern_without_regex_chapters() {
+    let body = MINIMAL.replace(
+        "files = \"book.md\"",
+        "files = \"book.md\"\nchapter_pattern = \"^x\"",
+    );
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 6, Some(19));
+    assert!(
+        message.contains("only used with chapters = \"regex\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn unsupported_provider() {
+    let body = minimal_with("voice", "provider = \"coze\"\nvoice = \"zh_male\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "coze"), Some(12));
+    assert!(
+        message.ends_with("provider \"coze\" is not available in this version; use \"local\""),
+        "{message}"
+    );
+}
+
+#[test]
+fn output_dir_under_a_regular_file() {
+    let body = MINIMAL.replace("\"out/book\"", "\"book.txt/out\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 8, Some(7));
+    assert!(message.contains("is not a directory"), "{message}");
+}
+
+#[test]
+fn output_dir_that_is_a_file() {
+    let body = MINIMAL.replace("\"out/book\"", "\"book.txt\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 8, Some(7));
+    assert!(message.contains("output dir"), "{message}");
+    assert!(message.contains("book.txt is not a directory"), "{message}");
+}
+
+#[test]
+fn unreadable_and_non_utf8_job_files() {
+    let dir = workspace();
+    let missing = dir.path().join("nope.toml");
+    let message = load(&missing).expect_err("missing").to_string();
+    assert!(
+        message.starts_with(&format!("{}: cannot read job file: ", missing.display())),
+        "{message}"
+    );
+
+    let path = dir.path().join("latin1.toml");
+    fs::write(&path, b"[book]\ntitle = \"Caf\xe9\"\n").expect("write");
+    let message = load(&path).expect_err("not utf-8").to_string();
+    assert!(
+        message.starts_with(&format!("{}:2:13: ", path.display())),
+        "{message}"
+    );
+    assert!(message.contains("not valid UTF-8"), "{message}");
+}
+
+#[test]
+fn byte_order_mark_is_accepted() {
+    let dir = workspace();
+    let path = write_job(dir.path(), "bom.toml", &format!("\u{feff}{MINIMAL}"));
+    assert!(load(&path).is_ok());
+}
+
+#[test]
+fn line_col_counts_characters() {
+    assert_eq!(diag::line_col("", 0), (1, 1));
+    assert_eq!(diag::line_col("ab\ncd", 4), (2, 2));
+    assert_eq!(diag::line_col("第一\nx", 3), (1, 2));
+    // Inside a character or past the end: clamped, no panic.
+    assert_eq!(diag::line_col("第", 1), (1, 1));
+    assert_eq!(diag::line_col("ab", 99), (1, 3));
+}
+
+#[test]
+fn load_many_folder_is_sorted() {
+    let dir = workspace();
+    let jobs = dir.path().join("jobs");
+    fs::create_dir(&jobs).expect("mkdir");
+    let body = MINIMAL.replace("book.md", "../book.md");
+    write_job(&jobs, "b.toml", &body);
+    write_job(&jobs, "a.toml", &body);
+    write_job(&jobs, "notes.txt", "not a job");
+    let loaded = load_many(&[jobs]).expect("valid");
+    let names: Vec<&str> = loaded.iter().map(|job| job.name.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+}
+
+#[test]
+fn load_many_reports_the_bad_job() {
+    let dir = workspace();
+    let jobs = dir.path().join("jobs");
+    fs::create_dir(&jobs).expect("mkdir");
+    write_job(
+        &jobs,
+        "good.toml",
+        &MINIMAL.replace("book.md", "../book.md"),
+    );
+    let bad = write_job(
+        &jobs,
+        "bad.toml",
+        &MINIMAL.replace("book.md", "../missing.md"),
+    );
+    let errors = load_many(&[jobs]).expect_err("one bad job");
+    assert_eq!(errors.len(), 1);
+    let message = errors[0].to_string();
+    assert_at(&message, &bad, 5, Some(9));
+}
+
+#[test]
+fn load_many_empty_folder_and_duplicate_names() {
+    let dir = workspace();
+    let empty = dir.path().join("empty");
+    fs::create_dir(&empty).expect("mkdir");
+    let errors = load_many(std::slice::from_ref(&empty)).expect_err("empty");
+    assert!(errors[0].to_string().contains("no job files (*.toml)"));
+
+    let job = write_job(dir.path(), "pride.toml", MINIMAL);
+    let errors = load_many(&[job.clone(), job]).expect_err("twice");
+    assert_eq!(errors.len(), 1);
+    assert!(errors[0].to_string().contains("given twice"));
+}
+
+#[test]
+fn duplicate_key_is_a_syntax_error() {
+    let body = MINIMAL.replace("[manuscript]", "title = \"Again\"\n\n[manuscript]");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "Again"), Some(1));
+    assert!(message.contains("invalid TOML: duplicate key"), "{message}");
+}
+
+#[test]
+fn key_above_every_table() {
+    let body = format!("title = \"x\"\n{MINIMAL}");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 1, Some(1));
+    assert!(
+        message.contains("unknown key `title` at the top level; expected only the tables [book]"),
+        "{message}"
+    );
+    assert!(message.contains("(`title` belongs in [book])"), "{message}");
+}
+
+#[test]
+fn invalid_glob() {
+    let body = MINIMAL.replace("\"book.md\"", "\"ch/[.md\"");
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, 5, Some(9));
+    assert!(message.contains("invalid glob \"ch/[.md\""), "{message}");
+    assert!(message.contains("at character 4"), "{message}");
+}
