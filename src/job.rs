@@ -748,11 +748,3 @@ fn regex_reason(e: &regex::Error) -> String {
         .unwrap_or_else(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
-/// Loads job files and folders of job files. Placeholder until the job branch merges.
-pub fn load_many(paths: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
-    paths
-        .iter()
-        .map(|p| load(p))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| vec![e])
-}
