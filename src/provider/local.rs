@@ -4,6 +4,7 @@
 //! CPU-bound synthesis off the async runtime, and resampling the engine's fixed
 //! 22050 Hz output to the job's sample rate.
 
+use std::collections::HashSet;
 use std::fs;
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -259,6 +260,14 @@ fn build_engine(
     if !is_bundled(lang) {
         return Err(unknown("its language data is not bundled".into()));
     }
+    // The engine falls back to its default voice for a name it does not know
+    // (`en-zz`), which would read the book in the wrong accent without a word.
+    if !voice_tags(data_dir).contains(&base_tag(lang)) {
+        return Err(unknown(format!(
+            "no such voice in {}",
+            data_dir.join("lang").display()
+        )));
+    }
     let engine = EspeakNg::builder()
         .voice(lang)
         .rate(wpm)
@@ -271,6 +280,44 @@ fn build_engine(
         Ok(_) => Err(unknown("it produced no audio".into())),
         Err(e) => Err(unknown(e.to_string())),
     }
+}
+
+/// Every voice name and language tag the installed data declares: each file
+/// under `lang/` is a voice, and its `language` lines are the tags it answers to.
+fn voice_tags(data_dir: &Path) -> HashSet<String> {
+    let mut tags = HashSet::new();
+    let mut dirs = vec![data_dir.join("lang")];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            tags.insert(entry.file_name().to_string_lossy().to_ascii_lowercase());
+            let Ok(text) = fs::read_to_string(&path) else {
+                continue;
+            };
+            let declared = text
+                .lines()
+                .filter_map(|line| line.strip_prefix("language "));
+            tags.extend(
+                declared
+                    .filter_map(|rest| rest.split_whitespace().next())
+                    .map(str::to_ascii_lowercase),
+            );
+        }
+    }
+    tags
+}
+
+/// A voice name without its `+variant` suffix, normalised like the engine does.
+fn base_tag(lang: &str) -> String {
+    let base = lang.split('+').next().unwrap_or(lang);
+    base.trim().replace('_', "-").to_ascii_lowercase()
 }
 
 /// The base language of an espeak voice name (`en-gb+f3` → `en`).
@@ -522,7 +569,7 @@ mod tests {
     #[test]
     fn unknown_voice_fails_at_new() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["klingon", "de", ""] {
+        for name in ["klingon", "de", "", "en-zz"] {
             let err = LocalEngine::new(dir.path(), &voice(name, 1.0), 24_000)
                 .err()
                 .unwrap_or_else(|| panic!("{name:?} was accepted"));
@@ -538,7 +585,7 @@ mod tests {
     #[test]
     fn explicit_bundled_voices_are_accepted() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["en", "en-us", "en-gb", "cmn"] {
+        for name in ["en", "en-us", "en-gb", "en_US", "en-gb+f3", "cmn"] {
             LocalEngine::new(dir.path(), &voice(name, 1.0), 22_050)
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
