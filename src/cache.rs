@@ -124,10 +124,20 @@ fn clip_spec(sample_rate: u32) -> hound::WavSpec {
 /// The whole WAV file in memory: a clip is small, and hashing the exact
 /// bytes that go to disk needs them anyway.
 fn encode_wav(clip: &Clip) -> io::Result<Vec<u8>> {
+    // A wav file's sizes are 32-bit; no real clip comes near this.
+    let len = u32::try_from(clip.samples.len())
+        .ok()
+        .filter(|n| *n <= (u32::MAX - 36) / 2)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the clip is too long for a wav file",
+            )
+        })?;
     let mut cursor = Cursor::new(Vec::with_capacity(44 + clip.samples.len() * 2));
     let mut writer =
         hound::WavWriter::new(&mut cursor, clip_spec(clip.sample_rate)).map_err(wav_error)?;
-    let mut samples = writer.get_i16_writer(clip.samples.len() as u32);
+    let mut samples = writer.get_i16_writer(len);
     for &s in &clip.samples {
         samples.write_sample(s);
     }
