@@ -1,37 +1,322 @@
-//! STUB until the engine branch merges.
-use crate::provider::Clip;
+//! The clip cache: finished clips stored as WAV files under a content key
+//! (provider fingerprint + segment text), written atomically and checked by
+//! SHA-256, so a resumed render reuses every clip whose inputs did not change
+//! and re-renders any clip that was damaged on disk.
+
+use std::fs;
+use std::io::{self, Cursor, Write};
 use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::atomic::{AtomicFile, annotate};
+use crate::provider::Clip;
+
+/// The clip store under one workspace cache folder.
+#[derive(Debug, Clone)]
 pub struct Cache {
     root: PathBuf,
+    clips: PathBuf,
 }
-#[derive(Debug, Clone)]
+
+/// What the store recorded about a clip it wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredClip {
+    /// Lowercase hex SHA-256 of the WAV file's bytes.
     pub sha256: String,
     pub samples: u64,
     pub sample_rate: u32,
 }
+
 impl Cache {
-    pub fn open(root: &Path) -> std::io::Result<Cache> {
+    /// Opens (creating if needed) the cache at `root`; clips live in `root/clips`.
+    pub fn open(root: &Path) -> io::Result<Cache> {
+        let clips = root.join("clips");
+        fs::create_dir_all(&clips)
+            .map_err(|e| annotate(e, &format!("creating {}", clips.display())))?;
         Ok(Cache {
             root: root.to_path_buf(),
+            clips,
         })
     }
+
     pub fn root(&self) -> &Path {
         &self.root
     }
+
+    /// `root/clips/<first two key chars>/<key>.wav`: the fan-out keeps any one
+    /// folder small for books with tens of thousands of segments.
     pub fn clip_path(&self, key: &str) -> PathBuf {
-        self.root.join(key)
+        let shard = key.get(..2).unwrap_or(key);
+        self.clips.join(shard).join(format!("{key}.wav"))
     }
-    pub fn put(&self, _key: &str, _clip: &Clip) -> std::io::Result<StoredClip> {
-        todo!()
+
+    /// Writes `clip` as a mono 16-bit WAV under `key`, replacing any old file
+    /// atomically, and returns the file's checksum.
+    pub fn put(&self, key: &str, clip: &Clip) -> io::Result<StoredClip> {
+        let path = self.clip_path(key);
+        let bytes =
+            encode_wav(clip).map_err(|e| annotate(e, &format!("encoding {}", path.display())))?;
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)
+                .map_err(|e| annotate(e, &format!("creating {}", dir.display())))?;
+        }
+        write_atomically(&path, &bytes)?;
+        Ok(StoredClip {
+            sha256: hex_sha256(&bytes),
+            samples: clip.samples.len() as u64,
+            sample_rate: clip.sample_rate,
+        })
     }
-    pub fn verify(&self, _key: &str, _sha: &str) -> std::io::Result<bool> {
-        todo!()
+
+    /// True when the clip file exists and its bytes hash to `expected_sha256`.
+    pub fn verify(&self, key: &str, expected_sha256: &str) -> io::Result<bool> {
+        let path = self.clip_path(key);
+        match fs::read(&path) {
+            Ok(bytes) => Ok(hex_sha256(&bytes).eq_ignore_ascii_case(expected_sha256)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(annotate(e, &format!("reading {}", path.display()))),
+        }
     }
-    pub fn load(&self, _key: &str) -> std::io::Result<Clip> {
-        todo!()
+
+    /// Reads a stored clip back.
+    /// A clip already on disk that the database does not know of: a run
+    /// killed between the clip's rename and the database commit leaves one.
+    /// Returns its description when it is a complete, valid clip, so it can
+    /// be recorded instead of synthesized again; `None` when it is missing or
+    /// unreadable (it will then be overwritten).
+    pub fn adopt(&self, key: &str) -> io::Result<Option<StoredClip>> {
+        let path = self.clip_path(key);
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(annotate(e, &format!("reading {}", path.display()))),
+        };
+        let Ok(reader) = hound::WavReader::new(io::Cursor::new(&bytes)) else {
+            return Ok(None);
+        };
+        let spec = reader.spec();
+        let declared = u64::from(reader.len());
+        let readable = reader
+            .into_samples::<i16>()
+            .take_while(Result::is_ok)
+            .count() as u64;
+        if spec != clip_spec(spec.sample_rate) || readable != declared {
+            return Ok(None);
+        }
+        Ok(Some(StoredClip {
+            sha256: hex_sha256(&bytes),
+            samples: declared,
+            sample_rate: spec.sample_rate,
+        }))
+    }
+
+    pub fn load(&self, key: &str) -> io::Result<Clip> {
+        let path = self.clip_path(key);
+        read_clip(&path).map_err(|e| annotate(e, &format!("reading {}", path.display())))
     }
 }
+
+/// Lowercase hex SHA-256 over a tag and length-prefixed fields, so no two
+/// different (fingerprint, text) pairs can encode to the same bytes.
 pub fn content_key(fingerprint: &str, text: &str) -> String {
-    format!("{fingerprint}{text}")
+    let mut hasher = Sha256::new();
+    hasher.update(b"audiobook-clip-key-v1\0");
+    for field in [fingerprint, text] {
+        hasher.update((field.len() as u64).to_le_bytes());
+        hasher.update(field.as_bytes());
+    }
+    hex(&hasher.finalize())
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+fn clip_spec(sample_rate: u32) -> hound::WavSpec {
+    hound::WavSpec {
+        channels: 1,
+        sample_rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    }
+}
+
+/// The whole WAV file in memory: a clip is small, and hashing the exact
+/// bytes that go to disk needs them anyway.
+fn encode_wav(clip: &Clip) -> io::Result<Vec<u8>> {
+    // A wav file's sizes are 32-bit; no real clip comes near this.
+    let len = u32::try_from(clip.samples.len())
+        .ok()
+        .filter(|n| *n <= (u32::MAX - 36) / 2)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the clip is too long for a wav file",
+            )
+        })?;
+    let mut cursor = Cursor::new(Vec::with_capacity(44 + clip.samples.len() * 2));
+    let mut writer =
+        hound::WavWriter::new(&mut cursor, clip_spec(clip.sample_rate)).map_err(wav_error)?;
+    let mut samples = writer.get_i16_writer(len);
+    for &s in &clip.samples {
+        samples.write_sample(s);
+    }
+    samples.flush().map_err(wav_error)?;
+    writer.finalize().map_err(wav_error)?;
+    Ok(cursor.into_inner())
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (atomic, mut file) = AtomicFile::create(path)?;
+    file.write_all(bytes)
+        .map_err(|e| annotate(e, &format!("writing {}", path.display())))?;
+    atomic.commit(&file)
+}
+
+fn read_clip(path: &Path) -> io::Result<Clip> {
+    let mut reader = hound::WavReader::open(path).map_err(wav_error)?;
+    let spec = reader.spec();
+    if spec != clip_spec(spec.sample_rate) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "expected mono 16-bit pcm, found {} channels, {} bits",
+                spec.channels, spec.bits_per_sample
+            ),
+        ));
+    }
+    let samples = reader
+        .samples::<i16>()
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(wav_error)?;
+    Ok(Clip {
+        sample_rate: spec.sample_rate,
+        samples,
+    })
+}
+
+fn wav_error(e: hound::Error) -> io::Error {
+    match e {
+        hound::Error::IoError(e) => e,
+        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clip() -> Clip {
+        Clip {
+            sample_rate: 24_000,
+            samples: (0..4_800).map(|i| (i as i16).wrapping_mul(7)).collect(),
+        }
+    }
+
+    #[test]
+    fn put_then_load_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let key = content_key("fp", "hello");
+        let stored = cache.put(&key, &clip()).unwrap();
+        assert_eq!(stored.samples, 4_800);
+        assert_eq!(stored.sample_rate, 24_000);
+        assert_eq!(cache.load(&key).unwrap(), clip());
+        assert!(cache.verify(&key, &stored.sha256).unwrap());
+        assert_eq!(
+            cache.clip_path(&key),
+            dir.path()
+                .join("clips")
+                .join(&key[..2])
+                .join(format!("{key}.wav"))
+        );
+    }
+
+    #[test]
+    fn adopt_accepts_only_complete_clips() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        assert!(cache.adopt("ab02").unwrap().is_none(), "missing file");
+        let stored = cache.put("ab02", &clip()).unwrap();
+        let adopted = cache
+            .adopt("ab02")
+            .unwrap()
+            .expect("a complete clip is adopted");
+        assert_eq!(adopted.sha256, stored.sha256);
+        assert_eq!(adopted.samples, 4_800);
+        let path = cache.clip_path("ab02");
+        let bytes = fs::read(&path).unwrap();
+        fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
+        assert!(
+            cache.adopt("ab02").unwrap().is_none(),
+            "a truncated clip is not adopted"
+        );
+    }
+
+    #[test]
+    fn sha256_is_of_the_file_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let stored = cache.put("abcd", &clip()).unwrap();
+        let bytes = fs::read(cache.clip_path("abcd")).unwrap();
+        assert_eq!(stored.sha256, hex_sha256(&bytes));
+        let leftovers = fs::read_dir(cache.clip_path("abcd").parent().unwrap())
+            .unwrap()
+            .count();
+        assert_eq!(leftovers, 1, "temp files were left behind");
+    }
+
+    #[test]
+    fn damaged_or_missing_file_fails_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let stored = cache.put("ab01", &clip()).unwrap();
+        let path = cache.clip_path("ab01");
+        let mut bytes = fs::read(&path).unwrap();
+
+        bytes[100] ^= 0x01;
+        fs::write(&path, &bytes).unwrap();
+        assert!(!cache.verify("ab01", &stored.sha256).unwrap());
+
+        bytes[100] ^= 0x01;
+        fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+        assert!(!cache.verify("ab01", &stored.sha256).unwrap());
+
+        fs::remove_file(&path).unwrap();
+        assert!(!cache.verify("ab01", &stored.sha256).unwrap());
+    }
+
+    #[test]
+    fn load_of_missing_clip_names_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::open(dir.path()).unwrap();
+        let err = cache.load("ffee").unwrap_err();
+        assert!(err.to_string().contains("ffee.wav"), "{err}");
+    }
+
+    #[test]
+    fn content_key_depends_on_every_field_and_is_stable() {
+        let key = content_key("local/v1", "Hello.");
+        assert_eq!(key, content_key("local/v1", "Hello."));
+        assert_ne!(key, content_key("local/v2", "Hello."));
+        assert_ne!(key, content_key("local/v1", "Hello!"));
+        // The length prefix keeps the field boundary: moving text across it changes the key.
+        assert_ne!(content_key("ab", "c"), content_key("a", "bc"));
+        assert_eq!(key.len(), 64);
+        assert_eq!(
+            key,
+            "670e3522a73636967059f9e68a5229b2545ce98b893b684b94d2ca40dac170aa"
+        );
+    }
 }

@@ -19,6 +19,7 @@
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which
 //!   maps every outcome to an exit code in one place.
 
+mod atomic;
 pub mod audio;
 pub mod cache;
 pub mod cli;

@@ -31,6 +31,9 @@ use crate::store::{
     Counts, PlannedChapter, PlannedSegment, RunStats, SegmentRow, SegmentState, Store, Work,
 };
 
+/// How long a request in flight may still finish after a stop signal.
+const CANCEL_GRACE: Duration = Duration::from_secs(20);
+
 /// Silence used for a segment the provider refused as unspeakable.
 const PAUSE_MS: u32 = 500;
 
@@ -172,6 +175,7 @@ impl<S: Synthesizer> Renderer<S> {
                 let round = self.synthesize_all(job, job_id, work).await?;
                 self.progress.finish();
                 stats.synthesized += round.synthesized;
+                stats.cached += round.adopted;
                 stats.failed += round.failed;
                 stats.retries += round.retries;
                 fatal = round.fatal;
@@ -257,6 +261,15 @@ impl<S: Synthesizer> Renderer<S> {
         .await?;
         for key in &bad {
             tracing::warn!(segment = %key, "cached clip failed its checksum; it will be rendered again");
+            // Deleted, not only forgotten: a corrupt file must never be adopted.
+            let path = self.cache.clip_path(key);
+            match std::fs::remove_file(&path) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e)
+                        .with_context(|| format!("removing corrupt clip {}", path.display()));
+                }
+                _ => {}
+            }
             self.store.forget_clip(key).await?;
         }
         Ok(bad.len())
@@ -321,6 +334,10 @@ impl<S: Synthesizer> Renderer<S> {
                     shared.job_cancel.cancel();
                     totals.fatal = Some(err);
                 }
+            }
+            Unit::Adopted => {
+                totals.adopted += 1;
+                self.progress.advance(1);
             }
             Unit::Abandoned => {}
         }
@@ -391,6 +408,7 @@ impl<S: Synthesizer> Renderer<S> {
             let laid_out = if up_to_date {
                 audio::layout(
                     &job.audio,
+                    &items,
                     &clip_lengths(&segments, &items, job.audio.sample_rate),
                 )
             } else {
@@ -463,13 +481,38 @@ struct TaskShared<S: Synthesizer> {
 
 enum Unit {
     Done,
+    /// Its clip was already in the cache.
+    Adopted,
     Failed(ProviderError),
     /// Cancelled before a result: the segment is pending again.
     Abandoned,
 }
 
 impl<S: Synthesizer> TaskShared<S> {
+    /// A valid clip already in the cache (left by a run killed between
+    /// writing it and recording it) is recorded, never requested again.
+    async fn adopt(&self, unit: &Work) -> Result<Option<Unit>> {
+        let cache = Arc::clone(&self.cache);
+        let key = unit.content_key.clone();
+        let found = tokio::task::spawn_blocking(move || cache.adopt(&key)).await??;
+        let Some(stored) = found else {
+            return Ok(None);
+        };
+        tracing::info!(segment = %unit.content_key, "found its clip already in the cache; recorded it");
+        self.store.mark_done(&unit.content_key, &stored, 0).await?;
+        Ok(Some(Unit::Adopted))
+    }
+
     async fn render_one(&self, unit: Work) -> Result<Unit> {
+        if let Some(unit_done) = self.adopt(&unit).await? {
+            return Ok(unit_done);
+        }
+        if self.cancel.is_cancelled() {
+            self.store
+                .mark_pending(self.job_id, &unit.content_key)
+                .await?;
+            return Ok(Unit::Abandoned);
+        }
         let attempts = AtomicU32::new(0);
         let request = SynthRequest {
             text: unit.text.clone(),
@@ -483,22 +526,46 @@ impl<S: Synthesizer> TaskShared<S> {
             .with_max_delay(Duration::from_secs(30))
             .with_max_times(self.max_attempts.saturating_sub(1) as usize)
             .with_jitter();
+        // A backoff wait ends early when the run is cancelled, and no retry
+        // starts after that: the segment goes back to pending instead.
+        let cancel = self.cancel.clone();
+        let sleep = move |delay: Duration| {
+            let cancel = cancel.clone();
+            async move {
+                tokio::select! {
+                    () = tokio::time::sleep(delay) => {}
+                    () = cancel.cancelled() => {}
+                }
+            }
+        };
         let retried = attempt
             .retry(backoff)
-            .sleep(tokio::time::sleep)
-            .when(|e: &ProviderError| e.class.is_retryable())
+            .sleep(sleep)
+            .when(|e: &ProviderError| e.class.is_retryable() && !self.cancel.is_cancelled())
             .adjust(|e: &ProviderError, delay| delay.map(|d| e.retry_after.map_or(d, |r| r.max(d))))
             .notify(|e: &ProviderError, delay| {
                 self.retries.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient failure, retrying");
             });
+        // A request in flight when the run is cancelled may finish within
+        // the grace period; after that it is abandoned.
+        let grace = async {
+            self.cancel.cancelled().await;
+            tokio::time::sleep(CANCEL_GRACE).await;
+        };
         let result = tokio::select! {
             r = retried => r,
-            () = self.cancel.cancelled() => {
-                self.store.mark_pending(self.job_id, &unit.content_key).await?;
-                return Ok(Unit::Abandoned);
-            }
+            () = grace => Err(ProviderError::new(ErrorClass::Transient, "abandoned: the run was stopped")),
         };
+        if let Err(e) = &result
+            && e.class.is_retryable()
+            && self.cancel.is_cancelled()
+        {
+            self.store
+                .mark_pending(self.job_id, &unit.content_key)
+                .await?;
+            return Ok(Unit::Abandoned);
+        }
         let attempts = attempts.load(Ordering::Relaxed);
         match result {
             Ok(clip) => {
@@ -538,6 +605,7 @@ impl<S: Synthesizer> TaskShared<S> {
 #[derive(Default)]
 struct RoundStats {
     synthesized: u64,
+    adopted: u64,
     failed: u64,
     retries: u64,
     fatal: Option<ProviderError>,
@@ -579,13 +647,14 @@ fn file_has_samples(file: &Path, samples: Option<i64>) -> bool {
     }
 }
 
-fn clip_lengths(segments: &[SegmentRow], items: &[StitchItem], rate: u32) -> Vec<(u64, bool)> {
+/// Item lengths from the database, so an up-to-date chapter is not re-read.
+fn clip_lengths(segments: &[SegmentRow], items: &[StitchItem], rate: u32) -> Vec<u64> {
     segments
         .iter()
         .zip(items)
         .map(|(s, item)| match &item.source {
-            StitchSource::Silence { ms } => (audio::silence_samples(*ms, rate), s.ends_paragraph),
-            StitchSource::Clip(_) => (s.samples.unwrap_or(0) as u64, s.ends_paragraph),
+            StitchSource::Silence { ms } => audio::silence_samples(*ms, rate),
+            StitchSource::Clip(_) => s.samples.unwrap_or(0) as u64,
         })
         .collect()
 }
