@@ -32,6 +32,9 @@ pub enum Exit {
     BadInput = 2,
     /// Another run holds the lock on the database.
     Locked = 3,
+    /// Stopped at the deadline (`--until`, `--max-duration`) with segments
+    /// still pending; state saved, the next run continues (EX_TEMPFAIL).
+    Incomplete = 75,
     /// Stopped by SIGINT/SIGTERM; state saved, rerun to resume.
     Interrupted = 130,
 }
@@ -102,6 +105,13 @@ pub enum Command {
     Render {
         #[arg(required = true)]
         jobs: Vec<PathBuf>,
+        /// Start no new segment after this local time (HH:MM, the next such
+        /// time from now); in-flight segments finish, then exit 75.
+        #[arg(long, value_name = "HH:MM")]
+        until: Option<String>,
+        /// Start no new segment after this long (e.g. `7h`, `90m`, `1h30m`).
+        #[arg(long, value_name = "DURATION")]
+        max_duration: Option<String>,
     },
     /// Dry run: chapters, segments, characters and estimated duration.
     Plan {
@@ -159,7 +169,11 @@ impl From<LangArg> for Lang {
 /// Runs a parsed command line and returns the exit code.
 pub async fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
-        Command::Render { jobs } => render_cmd(&cli, jobs).await,
+        Command::Render {
+            jobs,
+            until,
+            max_duration,
+        } => render_cmd(&cli, jobs, until.as_deref(), max_duration.as_deref()).await,
         Command::Plan { jobs, json } => plan_cmd(jobs, *json),
         Command::Status { jobs, json } => status_cmd(&cli, jobs, *json).await,
         Command::RetryFailed { jobs } => retry_failed_cmd(&cli, jobs).await,
@@ -211,8 +225,15 @@ fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manuscript)>, Cl
     Ok(loaded)
 }
 
-async fn render_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
+async fn render_cmd(
+    cli: &Cli,
+    paths: &[PathBuf],
+    until: Option<&str>,
+    max_duration: Option<&str>,
+) -> Result<Exit, CliError> {
+    let deadline = deadline(until, max_duration)?;
     let jobs = load_jobs(paths)?;
+    let _lock = take_lock(&cli.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
     let store = Store::open(&cli.db)
@@ -236,6 +257,7 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
             cache: Arc::clone(&cache),
             synth: Arc::new(synth),
             cancel: cancel.clone(),
+            deadline,
             progress: progress_for(cli),
         };
         match renderer.render(job, &chapters).await {
@@ -245,6 +267,7 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
                     Outcome::Complete => Exit::Ok,
                     Outcome::Failed => Exit::Failed,
                     Outcome::Interrupted => Exit::Interrupted,
+                    Outcome::Incomplete => Exit::Incomplete,
                 });
             }
             Err(e) => {
@@ -257,6 +280,49 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
     Ok(worst)
 }
 
+fn take_lock(db: &Path) -> Result<crate::lock::RunLock, CliError> {
+    crate::lock::RunLock::acquire(db).map_err(|e| CliError {
+        exit: match e {
+            crate::lock::LockError::Held { .. } => Exit::Locked,
+            crate::lock::LockError::Io { .. } => Exit::Failed,
+        },
+        message: e.to_string(),
+    })
+}
+
+/// The earlier of `--until` and `--max-duration`, as a runtime instant.
+fn deadline(until: Option<&str>, max_duration: Option<&str>) -> Result<Option<tokio::time::Instant>, CliError> {
+    let mut limits = Vec::new();
+    if let Some(text) = max_duration {
+        limits.push(parse_duration(text).map_err(CliError::bad_input)?);
+    }
+    if let Some(text) = until {
+        limits.push(until_local(text).map_err(CliError::bad_input)?);
+    }
+    Ok(limits.into_iter().min().map(|d| tokio::time::Instant::now() + d))
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let parsed: jiff::SignedDuration = text
+        .trim()
+        .parse()
+        .map_err(|e| format!("--max-duration {text:?}: {e}; write it like 7h, 90m or 1h30m"))?;
+    Duration::try_from(parsed).map_err(|_| format!("--max-duration {text:?} must be positive"))
+}
+
+/// Time from now until the next local `HH:MM` (today if still ahead, else tomorrow).
+fn until_local(text: &str) -> Result<Duration, String> {
+    let hint = || format!("--until {text:?}: expected a local time like 06:30");
+    let time: jiff::civil::Time = text.trim().parse().map_err(|_| hint())?;
+    let now = jiff::Zoned::now();
+    let mut target = now.with().time(time).build().map_err(|_| hint())?;
+    if target <= now {
+        target = target.tomorrow().map_err(|_| hint())?;
+    }
+    let span = now.duration_until(&target);
+    Duration::try_from(span).map_err(|_| hint())
+}
+
 fn print_summary(report: &JobReport) {
     let stats = &report.stats;
     let mut out = std::io::stdout().lock();
@@ -264,6 +330,7 @@ fn print_summary(report: &JobReport) {
         Outcome::Complete => "complete",
         Outcome::Failed => "incomplete",
         Outcome::Interrupted => "interrupted",
+        Outcome::Incomplete => "stopped at the deadline",
     };
     let _ = writeln!(
         out,
@@ -288,7 +355,7 @@ fn print_summary(report: &JobReport) {
     for (error, class, n) in crate::report::group_failures(&report.failures) {
         let _ = writeln!(out, "{}:   {n} segment(s) {class}: {error}", report.job);
     }
-    if report.outcome == Outcome::Interrupted {
+    if matches!(report.outcome, Outcome::Interrupted | Outcome::Incomplete) {
         let _ = writeln!(
             out,
             "{}: state saved; run the same command again to resume",
@@ -672,6 +739,7 @@ async fn retry_failed_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError
         )
     })?;
     let store = open_existing_store(&cli.db).await?;
+    let _lock = take_lock(&cli.db)?;
     let known = store.jobs().await.map_err(anyhow::Error::from)?;
     for job in jobs {
         let path = job.path.display().to_string();

@@ -16,6 +16,7 @@
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
 //!   embedded eSpeak NG engine in [`provider::local`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
+//! - [`lock`]: one `render` at a time per state database.
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which
 //!   maps every outcome to an exit code in one place.
 
@@ -24,6 +25,7 @@ pub mod audio;
 pub mod cache;
 pub mod cli;
 pub mod job;
+pub mod lock;
 pub mod manuscript;
 pub mod provider;
 pub mod render;

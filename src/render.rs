@@ -63,6 +63,9 @@ pub enum Outcome {
     Failed,
     /// Stopped by a signal before the end; state saved.
     Interrupted,
+    /// No new segment was started after the deadline (`--until`,
+    /// `--max-duration`); complete chapters were stitched, state saved.
+    Incomplete,
 }
 
 impl Outcome {
@@ -71,6 +74,7 @@ impl Outcome {
             Outcome::Complete => "complete",
             Outcome::Failed => "failed",
             Outcome::Interrupted => "interrupted",
+            Outcome::Incomplete => "incomplete",
         }
     }
 }
@@ -98,6 +102,8 @@ pub struct Renderer<S: Synthesizer> {
     pub cache: Arc<Cache>,
     pub synth: Arc<S>,
     pub cancel: CancellationToken,
+    /// No new segment starts after this instant.
+    pub deadline: Option<tokio::time::Instant>,
     pub progress: Arc<dyn Progress>,
 }
 
@@ -180,7 +186,7 @@ impl<S: Synthesizer> Renderer<S> {
                 stats.retries += round.retries;
                 fatal = round.fatal;
             }
-            if self.cancel.is_cancelled() || fatal.is_some() {
+            if self.cancel.is_cancelled() || fatal.is_some() || self.past_deadline() {
                 break;
             }
             if self.verify_clips(job_id).await? == 0 {
@@ -197,6 +203,8 @@ impl<S: Synthesizer> Renderer<S> {
         let failures = self.failures(job_id).await?;
         let outcome = if interrupted {
             Outcome::Interrupted
+        } else if counts.pending > 0 && self.past_deadline() {
+            Outcome::Incomplete
         } else if counts.failed > 0 || counts.pending > 0 || fatal.is_some() {
             Outcome::Failed
         } else {
@@ -222,6 +230,10 @@ impl<S: Synthesizer> Renderer<S> {
             anyhow::bail!("the provider refused every request, the job was stopped: {err}");
         }
         Ok(report)
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
     }
 
     /// Segments marked done whose clip file has disappeared (someone cleaned
@@ -290,12 +302,23 @@ impl<S: Synthesizer> Renderer<S> {
         });
         let mut tasks = JoinSet::new();
         let mut totals = RoundStats::default();
+        let deadline = async {
+            match self.deadline {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::pin!(deadline);
         for unit in work {
             let permit = tokio::select! {
                 permit = Arc::clone(&semaphore).acquire_owned() => permit?,
                 () = shared.job_cancel.cancelled() => break,
+                () = &mut deadline => {
+                    tracing::info!("deadline reached: no new segments start; finishing those in flight");
+                    break;
+                }
             };
-            if shared.job_cancel.is_cancelled() {
+            if shared.job_cancel.is_cancelled() || self.past_deadline() {
                 break;
             }
             self.store.mark_in_flight(job_id, &unit.content_key).await?;

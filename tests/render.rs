@@ -99,6 +99,7 @@ async fn render_with(
         cache: s.cache,
         synth: Arc::clone(&synth),
         cancel,
+        deadline: None,
         progress: Arc::new(NoProgress),
     };
     let report = renderer.render(&s.job, &s.chapters).await.expect("render");
@@ -421,4 +422,54 @@ async fn transient_errors_are_retried_and_permanent_ones_do_not_stop_the_book() 
         "{}",
         stdout(&out)
     );
+}
+
+#[test]
+fn a_second_render_on_the_same_database_exits_3_naming_the_holder() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(4, 45), "concurrency = 1");
+    let mut first = ws
+        .command()
+        .args(["render", "job.toml"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while ws.clips().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "first render made no progress");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let second = ws.run(&["render", "job.toml"]);
+    let still_running = first.try_wait().unwrap().is_none();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(still_running, "the first render ended too early for the test to mean anything");
+    assert_eq!(second.status.code(), Some(3), "{}", stderr(&second));
+    assert!(stderr(&second).contains(&format!("pid {}", first.id())), "{}", stderr(&second));
+
+    // The killed run's lock is taken over.
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn max_duration_stops_starting_work_and_exits_75() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(3, 60), "concurrency = 1");
+    let out = ws.run(&["render", "job.toml", "--max-duration", "1s"]);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    let report = ws.report();
+    assert_eq!(report["outcome"], "incomplete");
+    let pending = report["counts"]["pending"].as_u64().unwrap();
+    assert!(pending > 0, "the deadline came after the end: make the job bigger");
+    assert!(stdout(&out).contains("stopped at the deadline"), "{}", stdout(&out));
+
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ws.report()["stats"]["synthesized"].as_u64().unwrap(), pending);
+
+    let bad = ws.run(&["render", "job.toml", "--until", "25:99"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--until"));
 }
