@@ -1,0 +1,3 @@
+//! Unit tests for the segmenter: one file per kind of proof.
+
+mod golden;
