@@ -3,3 +3,4 @@
 mod golden;
 mod props;
 mod rules;
+mod corpus;
