@@ -76,7 +76,7 @@ fn segment_all(paragraphs: &[Vec<&str>]) -> usize {
         .sum()
 }
 
-/// A blank or indented line starts a paragraph, except inside an open `[...]`
+/// A blank line or an indented Chinese line starts a paragraph, except inside an open `[...]`
 /// block (Gutenberg illustrations span blank lines): a stand-in for the
 /// manuscript module's paragraph splitting.
 fn paragraphs(text: &str) -> Vec<Vec<&str>> {
@@ -85,7 +85,7 @@ fn paragraphs(text: &str) -> Vec<Vec<&str>> {
     let mut depth = 0usize;
     for line in text.lines() {
         let blank = line.trim().is_empty();
-        if depth == 0 && (blank || line.starts_with(char::is_whitespace)) && !current.is_empty() {
+        if depth == 0 && (blank || starts_cjk_paragraph(line)) && !current.is_empty() {
             out.push(std::mem::take(&mut current));
         }
         if !blank {
@@ -103,4 +103,11 @@ fn paragraphs(text: &str) -> Vec<Vec<&str>> {
         out.push(current);
     }
     out
+}
+
+/// Chinese books mark each paragraph by indenting it, with no blank line
+/// between; an indented English line is part of a block quote or letter.
+fn starts_cjk_paragraph(line: &str) -> bool {
+    let body = line.trim_start();
+    body.len() < line.len() && body.chars().next().is_some_and(|c| c >= '\u{2E80}')
 }

@@ -249,6 +249,10 @@ impl<'t> Scanner<'t> {
         let Some(next) = next else {
             return Decision::No; // end of text
         };
+        if is_clause_mark(next) {
+            // `叫一声“变！”，即变做…`, `"Stop!", he said`: the sentence goes on.
+            return Decision::No;
+        }
         if cl.has_zh {
             return Decision::Break(cl.close);
         }
@@ -452,6 +456,11 @@ fn classify_word(word: &str) -> Abbrev {
         (Abbrev::None, Some((_, last))) if !last.is_empty() => abbrev::classify(last),
         (class, _) => class,
     }
+}
+
+/// Punctuation that continues a clause: nothing ends right before it.
+fn is_clause_mark(c: char) -> bool {
+    matches!(c, '，' | '、' | '；' | '：' | ',' | ';' | ':')
 }
 
 /// A list number (`1`, `12`) or a lowercase item letter (`a`) at the start of

@@ -7,7 +7,7 @@ const PRIDE: &str = include_str!("../fixtures/pride-and-prejudice-pages.txt");
 const XIYOUJI: &str = include_str!("../fixtures/xiyouji-pages.txt");
 
 /// Splits a fixture into paragraphs the way the manuscript module is expected
-/// to: a blank line or an indented line starts a paragraph, except inside an
+/// to: a blank line or an indented Chinese line starts a paragraph, except inside an
 /// open `[...]` block, which may span blank lines. `#` lines are comments.
 fn paragraphs(text: &str) -> Vec<Vec<&str>> {
     let mut out: Vec<Vec<&str>> = Vec::new();
@@ -15,8 +15,7 @@ fn paragraphs(text: &str) -> Vec<Vec<&str>> {
     let mut depth = 0usize;
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let blank = line.trim().is_empty();
-        let indented = line.starts_with(char::is_whitespace);
-        if depth == 0 && (blank || indented) && !current.is_empty() {
+        if depth == 0 && (blank || starts_cjk_paragraph(line)) && !current.is_empty() {
             out.push(std::mem::take(&mut current));
         }
         if !blank {
@@ -70,4 +69,11 @@ fn corpus_segments_keep_the_limits() {
             assert!(seg.chars().count() <= Limits::MAX_CHARS && seg.len() <= Limits::MAX_BYTES);
         }
     }
+}
+
+/// Chinese books mark each paragraph by indenting it, with no blank line
+/// between; an indented English line is part of a block quote or letter.
+fn starts_cjk_paragraph(line: &str) -> bool {
+    let body = line.trim_start();
+    body.len() < line.len() && body.chars().next().is_some_and(|c| c >= '\u{2E80}')
 }
