@@ -270,8 +270,14 @@ fn zh_long_dialogue_is_cut_at_its_own_sentence_ends_first() {
 /// Regression: `叫一声“变！”，即变做…` was cut before the comma.
 #[test]
 fn quoted_exclamation_before_a_comma_continues() {
-    assert_eq!(split("叫一声“变！”，即变做三二百个小猴。", Lang::Zh).len(), 1);
-    assert_eq!(split("\"Stop!\", he said. Go.", Lang::En), ["\"Stop!\", he said.", "Go."]);
+    assert_eq!(
+        split("叫一声“变！”，即变做三二百个小猴。", Lang::Zh).len(),
+        1
+    );
+    assert_eq!(
+        split("\"Stop!\", he said. Go.", Lang::En),
+        ["\"Stop!\", he said.", "Go."]
+    );
 }
 
 #[test]
