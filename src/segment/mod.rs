@@ -1,0 +1,111 @@
+//! Segmentation: paragraph text into sentence segments a voice can speak,
+//! each within the character and byte limits, nothing lost or reordered.
+//!
+//! The work runs in three steps, each in its own file:
+//! - [`prepare`]: raw hard-wrapped lines of one paragraph into speakable text
+//!   (lines joined, Markdown inline markup and editorial brackets removed).
+//! - `boundary`: where sentences end, by the rules of the script at each
+//!   boundary (English abbreviations in `abbrev`, Chinese quotes and `……`).
+//! - `limit`: sentences over the limits cut at the best boundary into balanced
+//!   pieces, and unspeakable pieces (punctuation, emoji) joined to a neighbour.
+//!
+//! Everything works on byte ranges into the paragraph, so a segment is always a
+//! slice of the input: nothing can be reordered, and only whitespace and
+//! unspeakable leftovers that fit nowhere (see [`split_paragraph`]) are lost.
+
+mod abbrev;
+mod boundary;
+mod limit;
+mod prepare;
+mod script;
+
+#[cfg(test)]
+mod tests;
+
+pub use prepare::{Prepare, prepare_paragraph};
+
+/// Per-segment limits. Never above 300 characters or 1024 UTF-8 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub max_chars: usize,
+    pub max_bytes: usize,
+}
+
+impl Limits {
+    pub const MAX_CHARS: usize = 300;
+    pub const MAX_BYTES: usize = 1024;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_chars: Self::MAX_CHARS,
+            max_bytes: Self::MAX_BYTES,
+        }
+    }
+}
+
+/// Which script's sentence rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    Zh,
+    En,
+    #[default]
+    Auto,
+}
+
+/// Splits one paragraph (already joined into one line, see
+/// [`prepare_paragraph`]) into trimmed, non-empty, speakable segments, in order.
+///
+/// `lang` is only the fallback for boundaries whose neighbours belong to no
+/// script (digits, symbols); a boundary between Han characters follows the
+/// Chinese rules and one between Latin words the English rules, whatever
+/// `lang` says. `Lang::Auto` resolves the fallback with [`detect_lang`].
+///
+/// Every segment holds at most `limits.max_chars` chars and `limits.max_bytes`
+/// bytes. Two exceptions, both documented limits of the contract: a limit
+/// below one character (or below 4 bytes) is raised to that, and a single
+/// grapheme cluster longer than the limits is cut between its chars.
+///
+/// Text that cannot be spoken (only punctuation, symbols or emoji) joins a
+/// neighbouring segment; when it fits with neither it is dropped, and the
+/// caller's pause between segments stands in for it. A paragraph with nothing
+/// speakable gives `vec![]`.
+pub fn split_paragraph(text: &str, lang: Lang, limits: Limits) -> Vec<String> {
+    split_ranges(text, lang, limits)
+        .into_iter()
+        .map(|r| text[r].to_string())
+        .collect()
+}
+
+/// The segments of [`split_paragraph`] as trimmed byte ranges of `text`.
+pub(crate) fn split_ranges(text: &str, lang: Lang, limits: Limits) -> Vec<std::ops::Range<usize>> {
+    let fallback = match lang {
+        Lang::Auto => detect_lang(text),
+        other => other,
+    };
+    let limits = limit::effective(limits);
+    let sentences = boundary::sentences(text, fallback);
+    let pieces = limit::fit_sentences(text, &sentences, limits);
+    limit::join_unspeakable(text, pieces, limits)
+}
+
+/// True iff `s` holds at least one letter, ideograph or digit (Unicode
+/// alphanumeric). Punctuation, symbols and emoji alone are not speakable.
+pub fn is_speakable(s: &str) -> bool {
+    s.chars().any(char::is_alphanumeric)
+}
+
+/// `Zh` when Han characters dominate, else `En`.
+///
+/// One Han character is weighed against one Latin word, since each is about
+/// one spoken unit: `我用Python写代码` is Chinese, `the word 你好 means hello`
+/// is English. Text with no letters at all is `En`.
+pub fn detect_lang(text: &str) -> Lang {
+    let (han, words) = script::count_han_and_words(text);
+    if han > 0 && han >= words {
+        Lang::Zh
+    } else {
+        Lang::En
+    }
+}
