@@ -291,7 +291,10 @@ fn take_lock(db: &Path) -> Result<crate::lock::RunLock, CliError> {
 }
 
 /// The earlier of `--until` and `--max-duration`, as a runtime instant.
-fn deadline(until: Option<&str>, max_duration: Option<&str>) -> Result<Option<tokio::time::Instant>, CliError> {
+fn deadline(
+    until: Option<&str>,
+    max_duration: Option<&str>,
+) -> Result<Option<tokio::time::Instant>, CliError> {
     let mut limits = Vec::new();
     if let Some(text) = max_duration {
         limits.push(parse_duration(text).map_err(CliError::bad_input)?);
@@ -299,7 +302,10 @@ fn deadline(until: Option<&str>, max_duration: Option<&str>) -> Result<Option<to
     if let Some(text) = until {
         limits.push(until_local(text).map_err(CliError::bad_input)?);
     }
-    Ok(limits.into_iter().min().map(|d| tokio::time::Instant::now() + d))
+    Ok(limits
+        .into_iter()
+        .min()
+        .map(|d| tokio::time::Instant::now() + d))
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {

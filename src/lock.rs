@@ -21,9 +21,16 @@ pub enum LockError {
     #[error(
         "another audiobook run (pid {pid}) is using the state database {db}; wait for it to finish or stop it (lock file {lock})"
     )]
-    Held { pid: String, db: String, lock: String },
+    Held {
+        pid: String,
+        db: String,
+        lock: String,
+    },
     #[error("cannot open the lock file {lock}: {source}")]
-    Io { lock: String, source: std::io::Error },
+    Io {
+        lock: String,
+        source: std::io::Error,
+    },
 }
 
 impl RunLock {
@@ -52,7 +59,11 @@ impl RunLock {
                 let _ = file.read_to_string(&mut pid);
                 let pid = pid.trim().to_string();
                 return Err(LockError::Held {
-                    pid: if pid.is_empty() { "unknown".into() } else { pid },
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid
+                    },
                     db: db.display().to_string(),
                     lock: path.display().to_string(),
                 });
@@ -63,7 +74,10 @@ impl RunLock {
         let _ = file.read_to_string(&mut previous);
         let previous = previous.trim();
         if !previous.is_empty() {
-            tracing::info!(pid = previous, "taking over the lock left by an earlier run that is no longer running");
+            tracing::info!(
+                pid = previous,
+                "taking over the lock left by an earlier run that is no longer running"
+            );
         }
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;
@@ -89,7 +103,10 @@ mod tests {
         let db = dir.path().join("state.db");
         let held = RunLock::acquire(&db).unwrap();
         let err = RunLock::acquire(&db).unwrap_err().to_string();
-        assert!(err.contains(&format!("pid {}", std::process::id())), "{err}");
+        assert!(
+            err.contains(&format!("pid {}", std::process::id())),
+            "{err}"
+        );
         drop(held);
         RunLock::acquire(&db).expect("free again once dropped");
     }

@@ -233,7 +233,8 @@ impl<S: Synthesizer> Renderer<S> {
     }
 
     fn past_deadline(&self) -> bool {
-        self.deadline.is_some_and(|d| tokio::time::Instant::now() >= d)
+        self.deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
     }
 
     /// Segments marked done whose clip file has disappeared (someone cleaned

@@ -182,12 +182,15 @@ fn segment_command_prints_json_lines() {
             "Title",
             "Mr. Smith went to Washington.",
             "\"Is it true?\" she asked.",
-            "他说：“你好！”然后离开了。",
+            "他说：“你好！”",
+            "然后离开了。",
             "是的。"
         ]
     );
     assert!(lines.iter().all(|l| l["chapter"] == 1));
-    assert_eq!(lines[4]["index"], 4);
+    assert_eq!(lines[5]["index"], 5);
+    assert_eq!(lines[5]["ends_paragraph"], true);
+    assert_eq!(lines[4]["ends_paragraph"], false);
 
     // Standard input works too.
     let mut child = ws

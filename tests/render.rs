@@ -437,16 +437,26 @@ fn a_second_render_on_the_same_database_exits_3_naming_the_holder() {
         .expect("spawn");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while ws.clips().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "first render made no progress");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "first render made no progress"
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let second = ws.run(&["render", "job.toml"]);
     let still_running = first.try_wait().unwrap().is_none();
     first.kill().unwrap();
     first.wait().unwrap();
-    assert!(still_running, "the first render ended too early for the test to mean anything");
+    assert!(
+        still_running,
+        "the first render ended too early for the test to mean anything"
+    );
     assert_eq!(second.status.code(), Some(3), "{}", stderr(&second));
-    assert!(stderr(&second).contains(&format!("pid {}", first.id())), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!("pid {}", first.id())),
+        "{}",
+        stderr(&second)
+    );
 
     // The killed run's lock is taken over.
     let out = ws.run(&["render", "job.toml"]);
@@ -462,12 +472,22 @@ fn max_duration_stops_starting_work_and_exits_75() {
     let report = ws.report();
     assert_eq!(report["outcome"], "incomplete");
     let pending = report["counts"]["pending"].as_u64().unwrap();
-    assert!(pending > 0, "the deadline came after the end: make the job bigger");
-    assert!(stdout(&out).contains("stopped at the deadline"), "{}", stdout(&out));
+    assert!(
+        pending > 0,
+        "the deadline came after the end: make the job bigger"
+    );
+    assert!(
+        stdout(&out).contains("stopped at the deadline"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = ws.run(&["render", "job.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(ws.report()["stats"]["synthesized"].as_u64().unwrap(), pending);
+    assert_eq!(
+        ws.report()["stats"]["synthesized"].as_u64().unwrap(),
+        pending
+    );
 
     let bad = ws.run(&["render", "job.toml", "--until", "25:99"]);
     assert_eq!(bad.status.code(), Some(2));
