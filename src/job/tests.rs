@@ -763,7 +763,12 @@ fn cloud_ranges_and_choices() {
             "emotion \"joyful\" is not a Coze emotion; set [voice.coze] emotion to one of: happy, sad",
         ),
         (
-            coze("emotion_scale = 5.5"),
+            coze("emotion_scale = 3"),
+            "emotion_scale",
+            "emotion_scale needs an emotion; add emotion",
+        ),
+        (
+            coze("emotion = \"sad\"\nemotion_scale = 5.5"),
             "emotion_scale",
             "emotion_scale must be between 1.0 and 5.0, got 5.5; set [voice.coze] emotion_scale to a value in 1.0..=5.0",
         ),

@@ -233,7 +233,19 @@ impl Check<'_> {
             Some(url) => self.ws_url(url, T, "/v1/audio/speech"),
             None => coze_ws_base(&base_url),
         };
+        let emotion_given = raw.emotion.is_some();
         let emotion = raw.emotion.and_then(|e| self.coze_emotion(e));
+        if let Some(scale) = &raw.emotion_scale
+            && !emotion_given
+        {
+            // Over WebSocket the scale travels inside emotion_config, which
+            // needs an emotion; refuse rather than drop it on one transport.
+            self.problems.at(
+                scale.span(),
+                "emotion_scale needs an emotion; add emotion = \"happy\" (or another) under \
+                 [voice.coze] or remove emotion_scale",
+            );
+        }
         let emotion_scale = self.float(raw.emotion_scale, T, "emotion_scale", EMOTION_SCALE);
         CozeConfig {
             token_env: self.token_env(raw.token_env, T, COZE_TOKEN_ENV),

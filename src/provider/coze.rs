@@ -15,7 +15,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 
 use super::decode::{self, snippet};
 use super::{
@@ -338,7 +337,7 @@ pub(crate) async fn ws_connect(
     })?;
     request
         .headers_mut()
-        .insert("authorization", sensitive_ws(authorization)?);
+        .insert("authorization", sensitive(authorization)?);
     let connect = tokio_tungstenite::connect_async(request);
     match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
         Err(_) => Err(ProviderError::new(
@@ -737,21 +736,10 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, Provider
         })
 }
 
-/// A header value marked sensitive, so reqwest never shows it in `Debug`.
+/// A header value marked sensitive, so neither reqwest nor tungstenite shows
+/// it in `Debug` (both use the same `http` crate).
 pub(crate) fn sensitive(value: &str) -> Result<reqwest::header::HeaderValue, ProviderError> {
     let mut header = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
-        ProviderError::new(
-            ErrorClass::Fatal,
-            "the token contains characters not allowed in an HTTP header; check the token \
-             variable",
-        )
-    })?;
-    header.set_sensitive(true);
-    Ok(header)
-}
-
-fn sensitive_ws(value: &str) -> Result<HeaderValue, ProviderError> {
-    let mut header = HeaderValue::from_str(value).map_err(|_| {
         ProviderError::new(
             ErrorClass::Fatal,
             "the token contains characters not allowed in an HTTP header; check the token \

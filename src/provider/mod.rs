@@ -297,6 +297,26 @@ mod tests {
         assert!(err.message.contains("is not set"), "{err}");
     }
 
+    /// A cloud job whose token variable is unset: `from_job` fails before
+    /// any request, naming the variable.
+    #[test]
+    fn from_job_names_the_missing_token_variable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("book.md"), "# One\n\nText.\n").expect("write");
+        let var = "AUDIOBOOK_TEST_UNSET_VOLC_TOKEN";
+        let job = format!(
+            "[book]\ntitle = \"T\"\n[manuscript]\nfiles = \"book.md\"\n[output]\ndir = \"out\"\n\
+             [voice]\nprovider = \"volcengine\"\ntransport = \"websocket\"\nvoice = \"v\"\n\
+             [voice.volcengine]\nappid = \"1\"\ntoken_env = \"{var}\"\n"
+        );
+        let path = dir.path().join("job.toml");
+        std::fs::write(&path, job).expect("write job");
+        let job = crate::job::load(&path).expect("valid job");
+        let err = Provider::from_job(&job, dir.path()).expect_err("no token");
+        assert_eq!(err.class, ErrorClass::Fatal);
+        assert!(err.message.contains(var), "{err}");
+    }
+
     #[test]
     fn crypto_provider_installs_twice() {
         install_crypto_provider();
