@@ -13,18 +13,20 @@ mod paths;
 mod raw;
 #[cfg(test)]
 mod tests;
+mod voice;
 
 use std::collections::HashMap;
 use std::fs;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use toml::Spanned;
 
 use crate::segment::Limits;
 use diag::{Problems, Source};
 use paths::Base;
-use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender, RawVoice};
+use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
 
 /// A validated job: one book.
 #[derive(Debug, Clone)]
@@ -86,18 +88,112 @@ pub enum Encoding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
     Local,
+    Coze,
+    Volcengine,
+}
+
+/// How a cloud provider is reached. The local engine has no transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Http,
+    WebSocket,
 }
 
 #[derive(Debug, Clone)]
 pub struct Voice {
+    /// The provider's kind; `settings` holds the same choice with its table.
     pub provider: ProviderKind,
+    /// `Http` unless a cloud provider asks for `websocket`.
+    pub transport: Transport,
     /// Provider-specific voice name. For `local`: `auto` (by script), `en`,
-    /// `en-us`, `cmn`, ...
+    /// `en-us`, `cmn`, ... For cloud providers: the voice id (Coze
+    /// `voice_id`, Volcengine `voice_type`), never `auto`.
     pub voice: String,
-    /// Speaking rate factor, 1.0 = the voice's normal pace.
+    /// Speaking rate factor, 1.0 = the voice's normal pace. Range by
+    /// provider: local and Coze 0.5..=2.0, Volcengine 0.2..=3.0.
     pub speed: f32,
     /// Local engine: base pitch 0..=100.
     pub pitch: u8,
+    /// The provider's own table (`[voice.coze]`, `[voice.volcengine]`).
+    pub settings: ProviderSettings,
+}
+
+/// The provider-specific part of `[voice]`, one variant per provider.
+#[derive(Debug, Clone)]
+pub enum ProviderSettings {
+    Local,
+    Coze(CozeConfig),
+    Volcengine(VolcengineConfig),
+}
+
+/// `[voice.coze]`. Optional audio parameters are `None` when not written,
+/// so the request leaves them to the service's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CozeConfig {
+    /// HTTP base, no trailing slash (default `https://api.coze.cn`).
+    pub base_url: String,
+    /// WebSocket base, no trailing slash: `ws_url` as written, or derived
+    /// from `base_url` (`https`→`wss`, `http`→`ws`, and only for the
+    /// official hosts `api.coze.cn`/`api.coze.com` → `ws.`).
+    pub ws_url: String,
+    /// The environment variable holding the token (default `COZE_API_TOKEN`).
+    pub token_env: String,
+    pub emotion: Option<String>,
+    /// 1.0..=5.0; needs `emotion`.
+    pub emotion_scale: Option<f32>,
+    /// -50..=100.
+    pub loudness_rate: Option<i32>,
+    pub context_texts: Option<String>,
+    /// Whole-request timeout (HTTP), or the longest wait for one message (WebSocket).
+    pub timeout: Duration,
+}
+
+/// `[voice.volcengine]` (openspeech v1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VolcengineConfig {
+    /// HTTP base, no trailing slash (default `https://openspeech.bytedance.com`).
+    pub base_url: String,
+    /// WebSocket base: `ws_url` as written or `base_url` with `ws`/`wss`.
+    pub ws_url: String,
+    pub appid: String,
+    /// Default `volcano_tts`; clone voices use `volcano_icl`.
+    pub cluster: String,
+    /// Default `audiobook`.
+    pub uid: String,
+    /// The environment variable holding the token (default `VOLCENGINE_TOKEN`).
+    pub token_env: String,
+    pub emotion: Option<String>,
+    pub enable_emotion: Option<bool>,
+    /// 1.0..=5.0.
+    pub emotion_scale: Option<f32>,
+    pub explicit_language: Option<String>,
+    pub context_language: Option<String>,
+    /// 0.5..=2.0.
+    pub loudness_ratio: Option<f32>,
+    pub text_type: TextType,
+    /// Trailing silence in ms, 0..=30000.
+    pub silence_duration: Option<u32>,
+    /// Ask for word timings (logged at debug level; not yet returned).
+    pub with_timestamp: bool,
+    /// `extra_param` as the JSON-encoded string the service expects (keys
+    /// sorted, so the fingerprint is stable).
+    pub extra_param: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextType {
+    Plain,
+    Ssml,
+}
+
+impl TextType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextType::Plain => "plain",
+            TextType::Ssml => "ssml",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,15 +396,9 @@ const ENCODINGS: &[(&str, Encoding)] = &[
     ("utf-8", Encoding::Utf8),
     ("gbk", Encoding::Gbk),
 ];
-/// Providers known by name but not built yet: a clear "not in this version"
-/// instead of "unknown value".
-const PLANNED_PROVIDERS: &[&str] = &["coze", "volcengine"];
-const LOCAL_VOICES: &[&str] = &["auto", "en", "en-us", "en-gb", "cmn"];
 const SAMPLE_RATES: &[i64] = &[8000, 16000, 22050, 24000, 32000, 44100, 48000];
 const MAX_CHARS: RangeInclusive<i64> = 20..=300;
 const MAX_BYTES: RangeInclusive<i64> = 60..=1024;
-const PITCH: RangeInclusive<i64> = 0..=100;
-const SPEED: RangeInclusive<f64> = 0.5..=2.0;
 const GAP_MS: RangeInclusive<i64> = 0..=10_000;
 const CHAPTER_SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
 const CONCURRENCY: RangeInclusive<i64> = 1..=64;
@@ -495,74 +585,6 @@ impl Check<'_> {
         }
     }
 
-    fn voice(&mut self, raw: Option<RawVoice>) -> Voice {
-        let raw = raw.unwrap_or_default();
-        let provider = self.provider(raw.provider);
-        let voice = match (provider, raw.voice) {
-            (Some(ProviderKind::Local), Some(voice)) => self.local_voice(voice),
-            // An unavailable provider was reported; its voice names are not ours to judge.
-            (None, _) | (_, None) => "auto".to_owned(),
-        };
-        Voice {
-            provider: provider.unwrap_or(ProviderKind::Local),
-            voice,
-            speed: self.speed(raw.speed),
-            pitch: self.int(raw.pitch, "voice", "pitch", PITCH, 50),
-        }
-    }
-
-    fn provider(&mut self, raw: Option<Spanned<String>>) -> Option<ProviderKind> {
-        let Some(raw) = raw else {
-            return Some(ProviderKind::Local);
-        };
-        let name = raw.get_ref().as_str();
-        if name == "local" {
-            return Some(ProviderKind::Local);
-        }
-        let message = if PLANNED_PROVIDERS.contains(&name) {
-            format!("provider {name:?} is not available in this version; use \"local\"")
-        } else {
-            format!("provider must be \"local\", got {name:?}; set [voice] provider = \"local\"")
-        };
-        self.problems.at(raw.span(), message);
-        None
-    }
-
-    fn local_voice(&mut self, voice: Spanned<String>) -> String {
-        if LOCAL_VOICES.contains(&voice.get_ref().as_str()) {
-            return voice.into_inner();
-        }
-        self.problems.at(
-            voice.span(),
-            format!(
-                "voice {:?} is not a voice of the local provider; set [voice] voice to one of: {}",
-                voice.get_ref(),
-                LOCAL_VOICES.join(", ")
-            ),
-        );
-        "auto".to_owned()
-    }
-
-    fn speed(&mut self, raw: Option<Spanned<f64>>) -> f32 {
-        let Some(raw) = raw else { return 1.0 };
-        let speed = *raw.get_ref();
-        if SPEED.contains(&speed) {
-            return speed as f32;
-        }
-        self.problems.at(
-            raw.span(),
-            format!(
-                "speed must be between {:?} and {:?}, got {speed}; set [voice] speed to a value \
-                 in {:?}..={:?}",
-                SPEED.start(),
-                SPEED.end(),
-                SPEED.start(),
-                SPEED.end()
-            ),
-        );
-        1.0
-    }
-
     fn audio(&mut self, raw: Option<RawAudio>) -> Audio {
         let raw = raw.unwrap_or_default();
         Audio {
@@ -734,6 +756,31 @@ impl Check<'_> {
             ),
         );
         default
+    }
+
+    /// A number in `range`; `None` when absent or reported as out of range.
+    fn float(
+        &mut self,
+        value: Option<Spanned<f64>>,
+        table: &str,
+        key: &str,
+        range: RangeInclusive<f64>,
+    ) -> Option<f32> {
+        let value = value?;
+        let number = *value.get_ref();
+        // NaN is in no range, so it lands in the message below.
+        if range.contains(&number) {
+            return Some(number as f32);
+        }
+        let (lo, hi) = (range.start(), range.end());
+        self.problems.at(
+            value.span(),
+            format!(
+                "{key} must be between {lo:?} and {hi:?}, got {number}; set [{table}] {key} to a \
+                 value in {lo:?}..={hi:?}"
+            ),
+        );
+        None
     }
 }
 

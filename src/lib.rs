@@ -14,7 +14,10 @@
 //!
 //! Beside the pipeline:
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
-//!   embedded eSpeak NG engine in [`provider::local`]).
+//!   embedded eSpeak NG engine in [`provider::local`]; the Coze and
+//!   Volcengine cloud clients in [`provider::coze`] and
+//!   [`provider::volcengine`], whose outcomes are classified in one place,
+//!   [`provider::classify`]; the voice list in [`provider::voices`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`lock`]: one `render` at a time per state database.
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which

@@ -49,6 +49,46 @@ pub(super) struct RawVoice {
     /// `f64` accepts an integer too, so `speed = 1` means 1.0.
     pub speed: Option<Spanned<f64>>,
     pub pitch: Option<Spanned<i64>>,
+    pub transport: Option<Spanned<String>>,
+    pub coze: Option<Spanned<RawCoze>>,
+    pub volcengine: Option<Spanned<RawVolcengine>>,
+}
+
+/// `[voice.coze]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCoze {
+    pub base_url: Option<Spanned<String>>,
+    pub ws_url: Option<Spanned<String>>,
+    pub token_env: Option<Spanned<String>>,
+    pub emotion: Option<Spanned<String>>,
+    pub emotion_scale: Option<Spanned<f64>>,
+    pub loudness_rate: Option<Spanned<i64>>,
+    pub context_texts: Option<Spanned<String>>,
+    pub timeout_secs: Option<Spanned<i64>>,
+}
+
+/// `[voice.volcengine]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawVolcengine {
+    pub base_url: Option<Spanned<String>>,
+    pub ws_url: Option<Spanned<String>>,
+    pub appid: Option<Spanned<String>>,
+    pub cluster: Option<Spanned<String>>,
+    pub uid: Option<Spanned<String>>,
+    pub token_env: Option<Spanned<String>>,
+    pub emotion: Option<Spanned<String>>,
+    pub enable_emotion: Option<bool>,
+    pub emotion_scale: Option<Spanned<f64>>,
+    pub explicit_language: Option<Spanned<String>>,
+    pub context_language: Option<Spanned<String>>,
+    pub loudness_ratio: Option<Spanned<f64>>,
+    pub text_type: Option<Spanned<String>>,
+    pub silence_duration: Option<Spanned<i64>>,
+    pub with_timestamp: Option<bool>,
+    pub extra_param: Option<Spanned<toml::Table>>,
+    pub timeout_secs: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -141,6 +181,44 @@ pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
     ("voice", "voice", "\"auto\""),
     ("voice", "speed", "1.0"),
     ("voice", "pitch", "50"),
+    ("voice", "transport", "\"http\""),
+    ("voice.coze", "base_url", "\"https://api.coze.cn\""),
+    ("voice.coze", "ws_url", "\"wss://ws.coze.cn\""),
+    ("voice.coze", "token_env", "\"COZE_API_TOKEN\""),
+    ("voice.coze", "emotion", "\"happy\""),
+    ("voice.coze", "emotion_scale", "4.0"),
+    ("voice.coze", "loudness_rate", "0"),
+    ("voice.coze", "context_texts", "\"speak slowly and warmly\""),
+    ("voice.coze", "timeout_secs", "60"),
+    (
+        "voice.volcengine",
+        "base_url",
+        "\"https://openspeech.bytedance.com\"",
+    ),
+    (
+        "voice.volcengine",
+        "ws_url",
+        "\"wss://openspeech.bytedance.com\"",
+    ),
+    ("voice.volcengine", "appid", "\"1234567\""),
+    ("voice.volcengine", "cluster", "\"volcano_tts\""),
+    ("voice.volcengine", "uid", "\"audiobook\""),
+    ("voice.volcengine", "token_env", "\"VOLCENGINE_TOKEN\""),
+    ("voice.volcengine", "emotion", "\"happy\""),
+    ("voice.volcengine", "enable_emotion", "true"),
+    ("voice.volcengine", "emotion_scale", "4.0"),
+    ("voice.volcengine", "explicit_language", "\"zh\""),
+    ("voice.volcengine", "context_language", "\"id\""),
+    ("voice.volcengine", "loudness_ratio", "1.0"),
+    ("voice.volcengine", "text_type", "\"plain\""),
+    ("voice.volcengine", "silence_duration", "500"),
+    ("voice.volcengine", "with_timestamp", "false"),
+    (
+        "voice.volcengine",
+        "extra_param",
+        "{ disable_markdown_filter = true }",
+    ),
+    ("voice.volcengine", "timeout_secs", "60"),
     ("audio", "sample_rate", "24000"),
     ("audio", "sentence_gap_ms", "250"),
     ("audio", "paragraph_gap_ms", "700"),

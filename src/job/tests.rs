@@ -538,12 +538,355 @@ fn pattern_without_regex_chapters() {
 }
 
 #[test]
-fn unsupported_provider() {
-    let body = minimal_with("voice", "provider = \"coze\"\nvoice = \"zh_male\"");
+fn unknown_provider() {
+    let body = minimal_with("voice", "provider = \"azure\"\nvoice = \"zh_male\"");
     let (_dir, path, message) = error_of(&body);
-    assert_at(&message, &path, line_of(&body, "coze"), Some(12));
+    assert_at(&message, &path, line_of(&body, "azure"), Some(12));
     assert!(
-        message.ends_with("provider \"coze\" is not available in this version; use \"local\""),
+        message
+            .contains("provider must be one of \"local\", \"coze\", \"volcengine\", got \"azure\""),
+        "{message}"
+    );
+}
+
+fn load_ok(body: &str) -> Job {
+    let dir = workspace();
+    let path = write_job(dir.path(), "cloud.toml", body);
+    load(&path).expect("valid")
+}
+
+#[test]
+fn coze_defaults() {
+    let job = load_ok(&minimal_with(
+        "voice",
+        "provider = \"coze\"\nvoice = \"7426720361733046281\"",
+    ));
+    assert_eq!(job.voice.provider, ProviderKind::Coze);
+    assert_eq!(job.voice.transport, Transport::Http);
+    assert_eq!(job.voice.voice, "7426720361733046281");
+    let ProviderSettings::Coze(coze) = &job.voice.settings else {
+        panic!("coze settings expected");
+    };
+    assert_eq!(
+        *coze,
+        CozeConfig {
+            base_url: "https://api.coze.cn".into(),
+            ws_url: "wss://ws.coze.cn".into(),
+            token_env: "COZE_API_TOKEN".into(),
+            emotion: None,
+            emotion_scale: None,
+            loudness_rate: None,
+            context_texts: None,
+            timeout: std::time::Duration::from_secs(60),
+        }
+    );
+}
+
+#[test]
+fn coze_full() {
+    let body = format!(
+        "{MINIMAL}\n[voice]\nprovider = \"coze\"\ntransport = \"websocket\"\nvoice = \"v1\"\n\
+         speed = 2\n\n[voice.coze]\nbase_url = \"http://127.0.0.1:8080/\"\ntoken_env = \"MY_TOKEN\"\n\
+         emotion = \"sad\"\nemotion_scale = 5\nloudness_rate = -50\ncontext_texts = \"slowly\"\n\
+         timeout_secs = 5\n"
+    );
+    let job = load_ok(&body);
+    assert_eq!(job.voice.transport, Transport::WebSocket);
+    assert_eq!(job.voice.speed, 2.0);
+    let ProviderSettings::Coze(coze) = &job.voice.settings else {
+        panic!("coze settings expected");
+    };
+    assert_eq!(coze.base_url, "http://127.0.0.1:8080");
+    assert_eq!(coze.ws_url, "ws://127.0.0.1:8080");
+    assert_eq!(coze.token_env, "MY_TOKEN");
+    assert_eq!(coze.emotion.as_deref(), Some("sad"));
+    assert_eq!(coze.emotion_scale, Some(5.0));
+    assert_eq!(coze.loudness_rate, Some(-50));
+    assert_eq!(coze.context_texts.as_deref(), Some("slowly"));
+    assert_eq!(coze.timeout, std::time::Duration::from_secs(5));
+}
+
+#[test]
+fn coze_ws_url_derivation() {
+    use super::voice::coze_ws_base;
+    assert_eq!(coze_ws_base("https://api.coze.cn"), "wss://ws.coze.cn");
+    assert_eq!(coze_ws_base("https://api.coze.com"), "wss://ws.coze.com");
+    assert_eq!(
+        coze_ws_base("https://api.coze.cn/prefix"),
+        "wss://ws.coze.cn/prefix"
+    );
+    assert_eq!(coze_ws_base("http://127.0.0.1:9000"), "ws://127.0.0.1:9000");
+    assert_eq!(
+        coze_ws_base("https://api.coze.cn.evil"),
+        "wss://api.coze.cn.evil"
+    );
+    let body = format!(
+        "{MINIMAL}\n[voice]\nprovider = \"coze\"\nvoice = \"v\"\n\n[voice.coze]\n\
+         ws_url = \"ws://127.0.0.1:1/v1/audio/speech\"\n"
+    );
+    let ProviderSettings::Coze(coze) = load_ok(&body).voice.settings else {
+        panic!("coze");
+    };
+    assert_eq!(coze.ws_url, "ws://127.0.0.1:1");
+}
+
+#[test]
+fn volcengine_defaults_and_full() {
+    let body = format!(
+        "{MINIMAL}\n[voice]\nprovider = \"volcengine\"\nvoice = \"zh_female_cancan_mars_bigtts\"\n\n\
+         [voice.volcengine]\nappid = \"1234567\"\n"
+    );
+    let job = load_ok(&body);
+    let ProviderSettings::Volcengine(v) = &job.voice.settings else {
+        panic!("volcengine settings expected");
+    };
+    assert_eq!(v.base_url, "https://openspeech.bytedance.com");
+    assert_eq!(v.ws_url, "wss://openspeech.bytedance.com");
+    assert_eq!(
+        (v.cluster.as_str(), v.uid.as_str()),
+        ("volcano_tts", "audiobook")
+    );
+    assert_eq!(v.token_env, "VOLCENGINE_TOKEN");
+    assert_eq!(v.text_type, TextType::Plain);
+    assert!(!v.with_timestamp && v.extra_param.is_none() && v.silence_duration.is_none());
+    assert_eq!(v.timeout, std::time::Duration::from_secs(60));
+
+    let body = format!(
+        "{MINIMAL}\n[voice]\nprovider = \"volcengine\"\ntransport = \"websocket\"\nvoice = \"x\"\n\
+         speed = 0.2\n\n[voice.volcengine]\nappid = \"1\"\ncluster = \"volcano_icl\"\nuid = \"u\"\n\
+         emotion = \"happy\"\nenable_emotion = true\nemotion_scale = 1\nexplicit_language = \"en\"\n\
+         context_language = \"id\"\nloudness_ratio = 2\ntext_type = \"ssml\"\nsilence_duration = 30000\n\
+         with_timestamp = true\nextra_param = {{ mute_cut_threshold = \"400\", disable_markdown_filter = true }}\n\
+         timeout_secs = 600\n"
+    );
+    let job = load_ok(&body);
+    assert_eq!(job.voice.speed, 0.2);
+    let ProviderSettings::Volcengine(v) = &job.voice.settings else {
+        panic!("volcengine settings expected");
+    };
+    assert_eq!(v.cluster, "volcano_icl");
+    assert_eq!(v.enable_emotion, Some(true));
+    assert_eq!(v.loudness_ratio, Some(2.0));
+    assert_eq!(v.text_type, TextType::Ssml);
+    assert_eq!(v.silence_duration, Some(30_000));
+    assert!(v.with_timestamp);
+    assert_eq!(
+        v.extra_param.as_deref(),
+        Some(r#"{"disable_markdown_filter":true,"mute_cut_threshold":"400"}"#)
+    );
+}
+
+/// `[voice]` for `provider` plus `extra` lines, and `[voice.<table>]` lines.
+fn cloud_job(provider: &str, voice_extra: &str, table: &str, table_lines: &str) -> String {
+    let mut body = format!("{MINIMAL}\n[voice]\nprovider = \"{provider}\"\n{voice_extra}\n");
+    if !table.is_empty() {
+        body.push_str(&format!("\n[voice.{table}]\n{table_lines}\n"));
+    }
+    body
+}
+
+fn assert_cloud_error(body: &str, needle: &str, expected: &str) {
+    let (_dir, path, message) = error_of(body);
+    assert_at(&message, &path, line_of(body, needle), None);
+    assert!(message.contains(expected), "{message}");
+}
+
+#[test]
+fn cloud_voice_errors() {
+    assert_cloud_error(
+        &cloud_job("coze", "voice = \"auto\"", "", ""),
+        "voice = ",
+        "voice \"auto\" only works with the local provider; set [voice] voice to a Coze voice_id",
+    );
+    assert_cloud_error(
+        &cloud_job("coze", "", "", ""),
+        "provider =",
+        "missing key `voice` in [voice]",
+    );
+    assert_cloud_error(
+        &cloud_job("volcengine", "voice = \"v\"", "", ""),
+        "provider =",
+        "missing key `appid` in [voice.volcengine]",
+    );
+    assert_cloud_error(
+        &cloud_job(
+            "volcengine",
+            "voice = \"v\"",
+            "volcengine",
+            "cluster = \"c\"",
+        ),
+        "[voice.volcengine]",
+        "missing key `appid` in [voice.volcengine]",
+    );
+}
+
+#[test]
+fn transport_and_pitch_and_foreign_tables() {
+    let body = minimal_with("voice", "transport = \"websocket\"");
+    assert_cloud_error(
+        &body,
+        "transport",
+        "transport is only used by the cloud providers (coze, volcengine); remove it",
+    );
+    assert_cloud_error(
+        &cloud_job("coze", "voice = \"v\"\ntransport = \"grpc\"", "", ""),
+        "grpc",
+        "transport must be one of \"http\", \"websocket\", got \"grpc\"",
+    );
+    assert_cloud_error(
+        &cloud_job("coze", "voice = \"v\"\npitch = 40", "", ""),
+        "pitch",
+        "pitch is only used by the local provider",
+    );
+    assert_cloud_error(
+        &cloud_job("coze", "voice = \"v\"", "volcengine", "appid = \"1\""),
+        "[voice.volcengine]",
+        "[voice.volcengine] is only used with provider = \"volcengine\"",
+    );
+}
+
+#[test]
+fn cloud_ranges_and_choices() {
+    let coze = |line: &str| cloud_job("coze", "voice = \"v\"", "coze", line);
+    let volc = |line: &str| {
+        cloud_job(
+            "volcengine",
+            "voice = \"v\"",
+            "volcengine",
+            &format!("appid = \"1\"\n{line}"),
+        )
+    };
+    let cases = [
+        (
+            coze("emotion = \"joyful\""),
+            "joyful",
+            "emotion \"joyful\" is not a Coze emotion; set [voice.coze] emotion to one of: happy, sad",
+        ),
+        (
+            coze("emotion_scale = 3"),
+            "emotion_scale",
+            "emotion_scale needs an emotion; add emotion",
+        ),
+        (
+            coze("emotion = \"sad\"\nemotion_scale = 5.5"),
+            "emotion_scale",
+            "emotion_scale must be between 1.0 and 5.0, got 5.5; set [voice.coze] emotion_scale to a value in 1.0..=5.0",
+        ),
+        (
+            coze("loudness_rate = 101"),
+            "loudness_rate",
+            "loudness_rate must be between -50 and 100, got 101",
+        ),
+        (
+            coze("loudness_rate = -51"),
+            "loudness_rate",
+            "loudness_rate must be between -50 and 100, got -51",
+        ),
+        (
+            coze("timeout_secs = 0"),
+            "timeout_secs",
+            "timeout_secs must be between 1 and 600, got 0",
+        ),
+        (
+            coze("base_url = \"ftp://x\""),
+            "base_url",
+            "base_url must be an http:// or https:// URL",
+        ),
+        (
+            coze("ws_url = \"http://x\""),
+            "ws_url",
+            "ws_url must be a ws:// or wss:// URL",
+        ),
+        (
+            coze("context_texts = \" \""),
+            "context_texts",
+            "context_texts is empty",
+        ),
+        (
+            volc("emotion_scale = 0.5"),
+            "emotion_scale",
+            "emotion_scale must be between 1.0 and 5.0",
+        ),
+        (
+            volc("loudness_ratio = 2.5"),
+            "loudness_ratio",
+            "loudness_ratio must be between 0.5 and 2.0, got 2.5",
+        ),
+        (
+            volc("silence_duration = 30001"),
+            "silence_duration",
+            "silence_duration must be between 0 and 30000",
+        ),
+        (
+            volc("text_type = \"html\""),
+            "html",
+            "text_type must be one of \"plain\", \"ssml\", got \"html\"",
+        ),
+        (
+            volc("timeout_secs = 601"),
+            "timeout_secs",
+            "timeout_secs must be between 1 and 600",
+        ),
+        (
+            cloud_job(
+                "volcengine",
+                "voice = \"v\"\nspeed = 3.5",
+                "volcengine",
+                "appid = \"1\"",
+            ),
+            "speed",
+            "speed must be between 0.2 and 3.0, got 3.5",
+        ),
+        (
+            cloud_job("coze", "voice = \"v\"\nspeed = 0.3", "", ""),
+            "speed",
+            "speed must be between 0.5 and 2.0, got 0.3",
+        ),
+    ];
+    for (body, needle, expected) in cases {
+        assert_cloud_error(&body, needle, expected);
+    }
+}
+
+#[test]
+fn token_env_must_be_a_variable_name_and_is_never_echoed() {
+    for value in ["pat_abcDEF123secret", "my token", "1ABC", ""] {
+        let body = cloud_job(
+            "coze",
+            "voice = \"v\"",
+            "coze",
+            &format!("token_env = \"{value}\""),
+        );
+        let (_dir, path, message) = error_of(&body);
+        assert_at(&message, &path, line_of(&body, "token_env"), Some(13));
+        assert!(
+            message.contains("token_env must name an environment variable"),
+            "{message}"
+        );
+        if !value.is_empty() {
+            assert!(!message.contains(value), "token echoed: {message}");
+        }
+    }
+}
+
+#[test]
+fn wrong_types_in_provider_tables_have_hints() {
+    let body = cloud_job(
+        "volcengine",
+        "voice = \"v\"",
+        "volcengine",
+        "appid = 1234567",
+    );
+    let (_dir, path, message) = error_of(&body);
+    assert_at(&message, &path, line_of(&body, "appid"), Some(9));
+    assert!(
+        message.contains("write it like appid = \"1234567\""),
+        "{message}"
+    );
+    let body = cloud_job("coze", "voice = \"v\"", "coze", "temperature = 1");
+    let (_dir, _path, message) = error_of(&body);
+    assert!(
+        message.contains("unknown key `temperature` in [voice.coze]"),
         "{message}"
     );
 }

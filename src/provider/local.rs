@@ -485,9 +485,11 @@ mod tests {
     fn voice(name: &str, speed: f32) -> Voice {
         Voice {
             provider: ProviderKind::Local,
+            transport: crate::job::Transport::Http,
             voice: name.into(),
             speed,
             pitch: 50,
+            settings: crate::job::ProviderSettings::Local,
         }
     }
 

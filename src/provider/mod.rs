@@ -3,11 +3,25 @@
 //!
 //! A provider makes exactly one request per call and never retries: retry,
 //! backoff and pacing live in the scheduler (`render`).
+//!
+//! The implementations form a closed set, so [`Provider`] is an enum that
+//! dispatches by `match`; [`Provider::from_job`] builds the one a job asks
+//! for, reading the cloud token from the environment variable the job names.
+//! Tokens live in a [`Secret`], which never prints.
 
+pub mod classify;
+pub mod coze;
+mod decode;
 pub mod local;
+pub mod voices;
+pub mod volcengine;
 
+use std::fmt;
 use std::future::Future;
+use std::path::Path;
 use std::time::Duration;
+
+use crate::job::{Job, ProviderSettings, Transport};
 
 /// Mono 16-bit PCM at a known sample rate: what every provider returns and
 /// what the cache and the stitcher consume.
@@ -84,6 +98,83 @@ impl ProviderError {
         self.code = Some(code);
         self
     }
+
+    pub fn with_log_id(mut self, log_id: Option<String>) -> Self {
+        self.log_id = log_id.filter(|id| !id.is_empty());
+        self
+    }
+
+    pub fn with_retry_after(mut self, retry_after: Option<Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+}
+
+/// A credential. `Debug` and `Display` print `***`; only [`Secret::expose`]
+/// gives the value, and only request-building code calls it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `text` with every occurrence of the secret replaced by `***`: for
+    /// messages built from server bodies, in case a server echoes headers.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.is_empty() {
+            text.to_owned()
+        } else {
+            text.replace(&self.0, "***")
+        }
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// The token in environment variable `var`. A missing or empty variable is
+/// `Fatal` (no request could succeed) and the message names the variable.
+pub fn token_from_env(var: &str) -> Result<Secret, ProviderError> {
+    match std::env::var(var) {
+        Ok(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
+        Ok(_) => Err(missing_token(var, "is empty")),
+        Err(std::env::VarError::NotPresent) => Err(missing_token(var, "is not set")),
+        Err(std::env::VarError::NotUnicode(_)) => Err(missing_token(var, "is not valid UTF-8")),
+    }
+}
+
+fn missing_token(var: &str, what: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Fatal,
+        format!(
+            "environment variable {var} {what}; export the provider's token in {var} (the job \
+             file's token_env names the variable)"
+        ),
+    )
+}
+
+/// Installs aws-lc-rs as the process-wide rustls crypto provider. rustls
+/// panics on `wss://` when two providers are compiled in and none is
+/// installed, so every client constructor calls this; a provider that is
+/// already installed (by us or by the binary) is fine.
+pub fn install_crypto_provider() {
+    // Err only means "already installed", which is what we want.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
 /// The contract the scheduler renders through. Implementations are cheap to
@@ -99,4 +190,136 @@ pub trait Synthesizer: Send + Sync + 'static {
         &self,
         request: &SynthRequest,
     ) -> impl Future<Output = Result<Clip, ProviderError>> + Send;
+}
+
+/// Every provider the renderer can use, chosen by the job file.
+pub enum Provider {
+    Local(local::LocalEngine),
+    CozeHttp(coze::CozeHttp),
+    CozeWs(coze::CozeWs),
+    VolcHttp(volcengine::VolcHttp),
+    VolcWs(volcengine::VolcWs),
+}
+
+impl Provider {
+    /// The provider the job asks for. Cloud providers read their token from
+    /// the job's `token_env` variable here, so a missing token stops the
+    /// run before any work starts.
+    pub fn from_job(job: &Job, cache_root: &Path) -> Result<Provider, ProviderError> {
+        let voice = &job.voice;
+        let rate = job.audio.sample_rate;
+        let provider = match (&voice.settings, voice.transport) {
+            (ProviderSettings::Local, _) => {
+                Provider::Local(local::LocalEngine::new(cache_root, voice, rate)?)
+            }
+            (ProviderSettings::Coze(config), transport) => {
+                let token = token_from_env(&config.token_env)?;
+                let settings = coze::CozeSettings::new(voice, config, rate, token);
+                match transport {
+                    Transport::Http => Provider::CozeHttp(coze::CozeHttp::new(settings)?),
+                    Transport::WebSocket => Provider::CozeWs(coze::CozeWs::new(settings)),
+                }
+            }
+            (ProviderSettings::Volcengine(config), transport) => {
+                let token = token_from_env(&config.token_env)?;
+                let settings = volcengine::VolcSettings::new(voice, config, rate, token);
+                match transport {
+                    Transport::Http => Provider::VolcHttp(volcengine::VolcHttp::new(settings)?),
+                    Transport::WebSocket => Provider::VolcWs(volcengine::VolcWs::new(settings)),
+                }
+            }
+        };
+        Ok(provider)
+    }
+}
+
+impl Synthesizer for Provider {
+    fn fingerprint(&self) -> String {
+        match self {
+            Provider::Local(p) => p.fingerprint(),
+            Provider::CozeHttp(p) => p.fingerprint(),
+            Provider::CozeWs(p) => p.fingerprint(),
+            Provider::VolcHttp(p) => p.fingerprint(),
+            Provider::VolcWs(p) => p.fingerprint(),
+        }
+    }
+
+    async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
+        match self {
+            Provider::Local(p) => p.synthesize(request).await,
+            Provider::CozeHttp(p) => p.synthesize(request).await,
+            Provider::CozeWs(p) => p.synthesize(request).await,
+            Provider::VolcHttp(p) => p.synthesize(request).await,
+            Provider::VolcWs(p) => p.synthesize(request).await,
+        }
+    }
+}
+
+/// By hand: the local engine need not be `Debug`, and the cloud clients'
+/// own `Debug` already hides their tokens.
+impl fmt::Debug for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provider::Local(_) => f.write_str("Local"),
+            Provider::CozeHttp(p) => p.fmt(f),
+            Provider::CozeWs(p) => p.fmt(f),
+            Provider::VolcHttp(p) => p.fmt(f),
+            Provider::VolcWs(p) => p.fmt(f),
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testutil;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_never_prints() {
+        let secret = Secret::new("pat_supersecret");
+        assert_eq!(format!("{secret:?}"), "***");
+        assert_eq!(format!("{secret}"), "***");
+        assert_eq!(secret.expose(), "pat_supersecret");
+        assert_eq!(
+            secret.redact("Authorization: Bearer pat_supersecret"),
+            "Authorization: Bearer ***"
+        );
+    }
+
+    #[test]
+    fn missing_token_names_the_variable() {
+        let var = "AUDIOBOOK_TEST_TOKEN_THAT_IS_NEVER_SET";
+        let err = token_from_env(var).expect_err("unset");
+        assert_eq!(err.class, ErrorClass::Fatal);
+        assert!(err.message.contains(var), "{err}");
+        assert!(err.message.contains("is not set"), "{err}");
+    }
+
+    /// A cloud job whose token variable is unset: `from_job` fails before
+    /// any request, naming the variable.
+    #[test]
+    fn from_job_names_the_missing_token_variable() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("book.md"), "# One\n\nText.\n").expect("write");
+        let var = "AUDIOBOOK_TEST_UNSET_VOLC_TOKEN";
+        let job = format!(
+            "[book]\ntitle = \"T\"\n[manuscript]\nfiles = \"book.md\"\n[output]\ndir = \"out\"\n\
+             [voice]\nprovider = \"volcengine\"\ntransport = \"websocket\"\nvoice = \"v\"\n\
+             [voice.volcengine]\nappid = \"1\"\ntoken_env = \"{var}\"\n"
+        );
+        let path = dir.path().join("job.toml");
+        std::fs::write(&path, job).expect("write job");
+        let job = crate::job::load(&path).expect("valid job");
+        let err = Provider::from_job(&job, dir.path()).expect_err("no token");
+        assert_eq!(err.class, ErrorClass::Fatal);
+        assert!(err.message.contains(var), "{err}");
+    }
+
+    #[test]
+    fn crypto_provider_installs_twice() {
+        install_crypto_provider();
+        install_crypto_provider();
+    }
 }

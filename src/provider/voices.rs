@@ -1,0 +1,221 @@
+//! What the command line needs about voices: `audiobook voices` (the Coze
+//! voice list as a table or JSON) and a pre-flight check that a job's voice
+//! exists and supports its emotion. The CLI wiring lives in `cli`; this
+//! module only returns text.
+
+use std::fmt::Write as _;
+
+use super::coze::{self, Voice};
+use super::{ProviderError, token_from_env};
+use crate::job::{Job, ProviderSettings};
+
+/// The providers with a voice list API (Volcengine v1 has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VoiceProvider {
+    Coze,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelType {
+    Big,
+    Small,
+}
+
+impl ModelType {
+    fn as_str(self) -> &'static str {
+        match self {
+            ModelType::Big => "big",
+            ModelType::Small => "small",
+        }
+    }
+}
+
+/// `audiobook voices`: list the voices of a cloud account.
+#[derive(Debug, Clone, clap::Args)]
+pub struct VoicesArgs {
+    /// The provider to ask.
+    #[arg(long, value_enum, default_value = "coze")]
+    pub provider: VoiceProvider,
+    /// Leave out the system voices (list only the account's own).
+    #[arg(long)]
+    pub filter_system: bool,
+    /// Only big-model or small-model voices.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelType>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The API base URL (a simulator: http://127.0.0.1:PORT).
+    #[arg(long, default_value = "https://api.coze.cn")]
+    pub base_url: String,
+    /// The environment variable that holds the token.
+    #[arg(long, default_value = "COZE_API_TOKEN")]
+    pub token_env: String,
+}
+
+/// The voice list as text for stdout: a table, or JSON with `--json`.
+pub async fn voices_command(args: &VoicesArgs) -> anyhow::Result<String> {
+    let VoiceProvider::Coze = args.provider;
+    let token = token_from_env(&args.token_env)?;
+    let model = args.model.map(ModelType::as_str);
+    let voices = coze::list_voices(&args.base_url, &token, args.filter_system, model, 100).await?;
+    if args.json {
+        Ok(serde_json::to_string_pretty(&voices)? + "\n")
+    } else {
+        Ok(voice_table(&voices))
+    }
+}
+
+/// One line per voice, columns aligned.
+pub fn voice_table(voices: &[Voice]) -> String {
+    let header = ["VOICE_ID", "NAME", "MODEL", "LANGUAGE", "EMOTIONS"].map(str::to_owned);
+    let rows: Vec<[String; 5]> = voices
+        .iter()
+        .map(|v| {
+            [
+                v.voice_id.clone(),
+                v.name.clone(),
+                v.model_type.clone().unwrap_or_default(),
+                v.language_code.clone().unwrap_or_default(),
+                v.emotions().join(","),
+            ]
+        })
+        .collect();
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (cell, width) in row.iter().zip(widths) {
+            let _ = write!(line, "{cell:<width$}  ");
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Checks before a paid run that the job's voice exists and takes the
+/// requested emotion. Only Coze can be checked; for the others the answer
+/// says so. `Ok` carries a line for the user.
+pub async fn validate_voice(job: &Job) -> Result<String, ProviderError> {
+    let voice_id = &job.voice.voice;
+    match &job.voice.settings {
+        ProviderSettings::Local => Ok(format!("local voice {voice_id:?} is built in")),
+        ProviderSettings::Volcengine(_) => Ok(format!(
+            "volcengine has no voice list API; voice_type {voice_id:?} cannot be checked before \
+             rendering (an unknown voice fails with code 3050)"
+        )),
+        ProviderSettings::Coze(config) => {
+            let token = token_from_env(&config.token_env)?;
+            let voices = coze::list_voices(&config.base_url, &token, false, None, 100).await?;
+            check_coze_voice(&voices, voice_id, config.emotion.as_deref())
+        }
+    }
+}
+
+/// The pure half of [`validate_voice`] for Coze.
+pub fn check_coze_voice(
+    voices: &[Voice],
+    voice_id: &str,
+    emotion: Option<&str>,
+) -> Result<String, ProviderError> {
+    let Some(voice) = voices.iter().find(|v| v.voice_id == voice_id) else {
+        return Err(ProviderError::new(
+            super::ErrorClass::Permanent,
+            format!(
+                "voice {voice_id:?} is not in the account's voice list ({} voices); run \
+                 `audiobook voices` and set [voice] voice to one of them",
+                voices.len()
+            ),
+        ));
+    };
+    let emotions = voice.emotions();
+    if let Some(emotion) = emotion
+        && !emotions.contains(&emotion)
+    {
+        let supported = if emotions.is_empty() {
+            "none: it is not a multi-emotion voice".to_owned()
+        } else {
+            emotions.join(", ")
+        };
+        return Err(ProviderError::new(
+            super::ErrorClass::Permanent,
+            format!(
+                "voice {voice_id:?} ({}) does not support emotion {emotion:?} (supported: \
+                 {supported}); change [voice.coze] emotion or remove it",
+                voice.name
+            ),
+        ));
+    }
+    Ok(format!(
+        "coze voice {voice_id:?} ({}) is available",
+        voice.name
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn voices() -> Vec<Voice> {
+        serde_json::from_value(serde_json::json!([
+            {"voice_id": "7426720361733046281", "name": "Cancan", "model_type": "big",
+             "language_code": "zh",
+             "support_emotions": [{"emotion": "happy", "display_name": "Happy",
+                                   "emotion_scale_interval": {"min": 1, "max": 5, "default": 4}}]},
+            {"voice_id": "plain", "name": "Plain"}
+        ]))
+        .expect("voices")
+    }
+
+    #[test]
+    fn table_is_aligned() {
+        let table = voice_table(&voices());
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("VOICE_ID             NAME"), "{table}");
+        assert!(
+            lines[1].contains("Cancan  big    zh        happy"),
+            "{table}"
+        );
+        assert!(lines[2].starts_with("plain"), "{table}");
+    }
+
+    #[test]
+    fn voice_and_emotion_checks() {
+        let voices = voices();
+        assert!(check_coze_voice(&voices, "7426720361733046281", Some("happy")).is_ok());
+        assert!(check_coze_voice(&voices, "plain", None).is_ok());
+        let err = check_coze_voice(&voices, "nope", None).expect_err("unknown");
+        assert!(
+            err.message.contains("not in the account's voice list"),
+            "{err}"
+        );
+        let err = check_coze_voice(&voices, "7426720361733046281", Some("sad")).expect_err("sad");
+        assert!(err.message.contains("supported: happy"), "{err}");
+        let err = check_coze_voice(&voices, "plain", Some("sad")).expect_err("single");
+        assert!(err.message.contains("not a multi-emotion voice"), "{err}");
+    }
+
+    #[test]
+    fn args_parse() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            args: VoicesArgs,
+        }
+        let cli = Cli::try_parse_from(["voices", "--filter-system", "--model", "big", "--json"])
+            .expect("parse");
+        assert_eq!(cli.args.provider, VoiceProvider::Coze);
+        assert!(cli.args.filter_system && cli.args.json);
+        assert_eq!(cli.args.model, Some(ModelType::Big));
+        assert_eq!(cli.args.base_url, "https://api.coze.cn");
+        assert_eq!(cli.args.token_env, "COZE_API_TOKEN");
+    }
+}
