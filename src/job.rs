@@ -747,4 +747,3 @@ fn regex_reason(e: &regex::Error) -> String {
         .map(str::to_owned)
         .unwrap_or_else(|| text.split_whitespace().collect::<Vec<_>>().join(" "))
 }
-

@@ -16,6 +16,8 @@
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
 //!   embedded eSpeak NG engine in [`provider::local`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
+//! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
+//!   (HTTP and WebSocket) for tests and `audiobook sim`.
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which
 //!   maps every outcome to an exit code in one place.
 
@@ -28,4 +30,5 @@ pub mod provider;
 pub mod render;
 pub mod report;
 pub mod segment;
+pub mod sim;
 pub mod store;
