@@ -2,8 +2,10 @@
 //! rate, from a quiet test tone or the embedded engine, packed as raw PCM or
 //! WAV, cut into stream chunks, plus made-up word timings for timestamps.
 
+use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
@@ -35,9 +37,17 @@ pub(crate) enum Format {
     Wav,
 }
 
+/// The embedded engines built so far, one per (sample rate, speed), since
+/// building one may load voice data.
+#[derive(Default)]
+pub(crate) struct Engines {
+    built: Mutex<HashMap<(u32, u64), Arc<LocalEngine>>>,
+}
+
 /// Renders `text`: the tone when `tone` is set, else the embedded engine.
 pub(crate) async fn render(
     tone: bool,
+    engines: &Engines,
     cache_root: &Path,
     text: &str,
     voicing: Voicing,
@@ -45,7 +55,7 @@ pub(crate) async fn render(
     let mut clip = if tone {
         tone_clip(text, voicing)
     } else {
-        engine_clip(cache_root, text, voicing).await?
+        engine_clip(engines, cache_root, text, voicing).await?
     };
     apply_gain(&mut clip.samples, voicing.gain);
     Ok(clip)
@@ -71,22 +81,36 @@ pub(crate) fn tone_clip(text: &str, voicing: Voicing) -> Clip {
 
 /// The one place the simulator calls the embedded engine.
 async fn engine_clip(
+    engines: &Engines,
     cache_root: &Path,
     text: &str,
     voicing: Voicing,
 ) -> Result<Clip, ProviderError> {
-    let voice = Voice {
-        provider: ProviderKind::Local,
-        voice: "auto".to_owned(),
-        speed: voicing.speed as f32,
-        pitch: 50,
-    };
-    let engine = LocalEngine::new(cache_root, &voice, voicing.sample_rate)?;
+    let engine = engines.get(cache_root, voicing)?;
     engine
         .synthesize(&SynthRequest {
             text: text.to_owned(),
         })
         .await
+}
+
+impl Engines {
+    fn get(&self, cache_root: &Path, voicing: Voicing) -> Result<Arc<LocalEngine>, ProviderError> {
+        let key = (voicing.sample_rate, (voicing.speed * 1000.0).round() as u64);
+        let mut built = self.built.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(engine) = built.get(&key) {
+            return Ok(Arc::clone(engine));
+        }
+        let voice = Voice {
+            provider: ProviderKind::Local,
+            voice: "auto".to_owned(),
+            speed: voicing.speed as f32,
+            pitch: 50,
+        };
+        let engine = Arc::new(LocalEngine::new(cache_root, &voice, voicing.sample_rate)?);
+        built.insert(key, Arc::clone(&engine));
+        Ok(engine)
+    }
 }
 
 fn apply_gain(samples: &mut [i16], gain: f64) {

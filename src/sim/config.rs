@@ -3,7 +3,27 @@
 //! UNCONFIRMED, so a client can be tested against each plausible variant.
 //!
 //! Loaded from a TOML file (every key optional, unknown keys rejected), then
-//! overridden by command-line flags in [`super::SimArgs`].
+//! overridden by command-line flags in [`super::SimArgs`]:
+//!
+//! ```toml
+//! tokens = ["test-token"]
+//! quota = 2                      # concurrent syntheses per token
+//! latency_ms = 50
+//! latency_per_char_ms = 1.5
+//! faults = [{ provider = "volcengine", code = 3005, rate = 0.1 }]
+//! drop_rate = 0.01
+//! truncate_rate = 0.01
+//! slow_stream_ms = 0
+//! tone = true
+//! seed = 42
+//! coze_ws_auth = "handshake"     # or "event"
+//! volc_ack_bytes = 8             # or 4
+//! [voices]
+//! volcengine = ["BV001_streaming"]
+//! [[voices.coze]]
+//! voice_id = "7426720361733046281"
+//! name = "柔美女友"
+//! ```
 
 use std::path::{Path, PathBuf};
 

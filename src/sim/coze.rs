@@ -132,7 +132,7 @@ async fn synthesize_http(
         }
         Fault::None | Fault::Truncate => {}
     }
-    let bytes = match render_bytes(&sim.config, &speech).await {
+    let bytes = match render_bytes(sim, &speech).await {
         Ok(bytes) => bytes,
         Err(e) => return error_response(&sim.config, &e, logid),
     };
@@ -169,8 +169,9 @@ fn audio_body(config: &SimConfig, bytes: Vec<u8>, sample_rate: u32, slot: SlotGu
     )
 }
 
-async fn render_bytes(config: &SimConfig, speech: &Speech) -> Result<Vec<u8>, CozeError> {
-    let clip = audio::render(config.tone, &config.cache, &speech.text, speech.voicing)
+async fn render_bytes(sim: &Sim, speech: &Speech) -> Result<Vec<u8>, CozeError> {
+    let clip = sim
+        .render(&speech.text, speech.voicing)
         .await
         .map_err(|e| CozeError::new(5000, format!("server internal error: {}", e.message)))?;
     audio::encode(&clip, speech.format).map_err(|e| CozeError::new(5000, e.to_string()))
@@ -782,14 +783,7 @@ impl<'a> Session<'a> {
     /// `sentence_start`, the audio in chunks, `speech.audio.completed`.
     /// Truncated: half the chunks, then the socket is dropped.
     async fn stream_audio(&mut self, text: &str, truncate: bool) -> Outcome {
-        let clip = match audio::render(
-            self.sim.config.tone,
-            &self.sim.config.cache,
-            text,
-            self.output.voicing(),
-        )
-        .await
-        {
+        let clip = match self.sim.render(text, self.output.voicing()).await {
             Ok(clip) => clip,
             Err(e) => return self.fail(CozeError::new(5000, e.message)).await.0,
         };

@@ -144,8 +144,9 @@ impl FaultDice {
 /// The wait before answering: `latency_ms + latency_per_char_ms × chars`.
 pub(crate) fn latency(config: &SimConfig, text: &str) -> Duration {
     let chars = text.chars().count() as f64;
-    let per_char = config.latency_per_char_ms * chars;
-    Duration::from_millis(config.latency_ms) + Duration::from_secs_f64(per_char / 1000.0)
+    let per_char = config.latency_per_char_ms * chars / 1000.0;
+    let per_char = Duration::try_from_secs_f64(per_char).unwrap_or(Duration::MAX);
+    Duration::from_millis(config.latency_ms).saturating_add(per_char)
 }
 
 #[cfg(test)]

@@ -32,12 +32,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use axum::Router;
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use config::{FaultProvider, FaultRule, SimConfig};
 pub use log::{LogEntry, Outcome, Provider, RequestLog, Transport};
 
+use crate::provider::{Clip, ProviderError};
 use gate::{FaultDice, Slots};
 
 /// How long [`SimHandle::shutdown`] lets open connections finish.
@@ -49,6 +51,7 @@ pub(crate) struct Sim {
     pub log: Arc<RequestLog>,
     pub slots: Arc<Slots>,
     pub dice: FaultDice,
+    engines: audio::Engines,
     /// Volcengine `reqid`s already used: a second use is 3006.
     seen_reqids: Mutex<HashSet<String>>,
     /// Cancelled on shutdown; WebSocket sessions watch it.
@@ -60,11 +63,18 @@ impl Sim {
         Sim {
             slots: Arc::new(Slots::new(config.quota)),
             dice: FaultDice::new(&config),
+            engines: audio::Engines::default(),
             log: Arc::new(RequestLog::default()),
             seen_reqids: Mutex::default(),
             stop: CancellationToken::new(),
             config,
         }
+    }
+
+    /// The audio for `text`: the tone or the embedded engine, per config.
+    pub async fn render(&self, text: &str, voicing: audio::Voicing) -> Result<Clip, ProviderError> {
+        let config = &self.config;
+        audio::render(config.tone, &self.engines, &config.cache, text, voicing).await
     }
 
     pub fn token_ok(&self, token: &str) -> bool {
@@ -120,6 +130,12 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> anyhow::Result<SimHan
         .await
         .with_context(|| format!("binding the simulator to {addr}"))?;
     let addr = listener.local_addr()?;
+    // Small answers must not wait for delayed ACKs (Nagle): latency is ours to set.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY");
+        }
+    });
     let sim = Arc::new(Sim::new(config));
     let log = Arc::clone(&sim.log);
     let stop = sim.stop.clone();

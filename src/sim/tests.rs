@@ -33,8 +33,17 @@ async fn sim(config: SimConfig) -> SimHandle {
     }
 }
 
+/// Building a client loads the TLS roots (tens of ms), so build it once.
+/// No pooling: each test has its own runtime, and a pooled connection must
+/// not outlive the runtime that opened it.
 fn client() -> reqwest::Client {
-    reqwest::Client::new()
+    static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .build()
+            .unwrap_or_else(|e| panic!("cannot build the HTTP client: {e}"))
+    });
+    CLIENT.clone()
 }
 
 fn ok<T, E: std::fmt::Debug>(r: Result<T, E>) -> T {

@@ -114,14 +114,7 @@ async fn synthesize_http(
             respond(StatusCode::OK, logid, body::aborted()),
         );
     }
-    let clip = match audio::render(
-        sim.config.tone,
-        &sim.config.cache,
-        &request.text,
-        request.voicing,
-    )
-    .await
-    {
+    let clip = match sim.render(&request.text, request.voicing).await {
         Ok(clip) => clip,
         Err(e) => {
             let e = VolcError::new(3031, format!("backend processing error: {}", e.message));
@@ -566,14 +559,7 @@ async fn stream_audio(
     fault: Fault,
     gzip: bool,
 ) -> Outcome {
-    let clip = match audio::render(
-        sim.config.tone,
-        &sim.config.cache,
-        &request.text,
-        request.voicing,
-    )
-    .await
-    {
+    let clip = match sim.render(&request.text, request.voicing).await {
         Ok(clip) => clip,
         Err(e) => {
             let e = VolcError::new(3031, format!("backend processing error: {}", e.message));
