@@ -1167,3 +1167,19 @@ fn sim_flags_override_the_file_and_fit_under_a_global_cache_flag() {
     assert_eq!(config.seed, 3);
     assert_eq!(config.cache, std::path::PathBuf::from("/tmp/x"));
 }
+
+#[tokio::test]
+async fn sim_serves_h2c() {
+    let h = sim(tone()).await;
+    let h2 = ok(reqwest::Client::builder().http2_prior_knowledge().build());
+    let body = json!({ "input": "你好", "voice_id": "7426720361733046281", "response_format": "pcm", "sample_rate": 8000 });
+    let response = ok(h2
+        .post(format!("{}/v1/audio/speech", h.base_url()))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await);
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(ok(response.bytes().await).len(), 200 * 8 * 2);
+    h.shutdown().await;
+}
