@@ -15,8 +15,8 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::Cache;
 use crate::job::{self, ChapterRule, Encoding, Job};
 use crate::manuscript;
+use crate::provider::Provider;
 use crate::provider::Synthesizer;
-use crate::provider::local::LocalEngine;
 use crate::render::{self, JobReport, Outcome, Progress, Renderer};
 use crate::segment::{self, Lang, Limits, Prepare};
 use crate::store::{PlannedChapter, Store};
@@ -133,6 +133,17 @@ pub enum Command {
         #[arg(required = true)]
         jobs: Vec<PathBuf>,
     },
+    /// List a provider's voices (Coze).
+    Voices(crate::provider::voices::VoicesArgs),
+    /// Check job files without rendering: the file, the manuscript, the
+    /// token, and (where the provider can tell) that the voice exists and
+    /// supports the requested emotion.
+    Validate {
+        #[arg(required = true)]
+        jobs: Vec<PathBuf>,
+    },
+    /// Serve a simulator of the Coze and Volcengine APIs on loopback.
+    Sim(crate::sim::SimArgs),
     /// Print the segments of a manuscript as JSON lines.
     Segment {
         /// A file, or `-` (or nothing) for standard input.
@@ -177,6 +188,9 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Plan { jobs, json } => plan_cmd(jobs, *json),
         Command::Status { jobs, json } => status_cmd(&cli, jobs, *json).await,
         Command::RetryFailed { jobs } => retry_failed_cmd(&cli, jobs).await,
+        Command::Voices(args) => voices_cmd(args).await,
+        Command::Validate { jobs } => validate_cmd(&cli, jobs).await,
+        Command::Sim(args) => sim_cmd(&cli, args).await,
         Command::Segment {
             file,
             lang,
@@ -233,6 +247,7 @@ async fn render_cmd(
 ) -> Result<Exit, CliError> {
     let deadline = deadline(until, max_duration)?;
     let jobs = load_jobs(paths)?;
+    check_tokens(&jobs)?;
     let _lock = take_lock(&cli.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
@@ -249,8 +264,8 @@ async fn render_cmd(
             worst = worst.max(Exit::Interrupted);
             break;
         }
-        let synth = LocalEngine::new(cache.root(), &job.voice, job.audio.sample_rate)
-            .map_err(|e| CliError::bad_input(format!("{}: voice: {e}", job.path.display())))?;
+        let synth = Provider::from_job(job, cache.root())
+            .map_err(|e| CliError::bad_input(format!("{}: [voice]: {e}", job.path.display())))?;
         let chapters = render::plan(job, manuscript, &synth.fingerprint());
         let renderer = Renderer {
             store: store.clone(),
@@ -278,6 +293,73 @@ async fn render_cmd(
     }
     store.close().await;
     Ok(worst)
+}
+
+/// Every cloud job's token variable is set, checked before anything is
+/// written: a missing token is bad configuration (exit 2).
+fn check_tokens(jobs: &[(Job, manuscript::Manuscript)]) -> Result<(), CliError> {
+    let errors: Vec<String> = jobs
+        .iter()
+        .filter_map(|(job, _)| {
+            let var = match &job.voice.settings {
+                crate::job::ProviderSettings::Local => return None,
+                crate::job::ProviderSettings::Coze(c) => &c.token_env,
+                crate::job::ProviderSettings::Volcengine(v) => &v.token_env,
+            };
+            crate::provider::token_from_env(var)
+                .err()
+                .map(|e| format!("{}: [voice]: {e}", job.path.display()))
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::bad_input(errors.join("\nerror: ")))
+    }
+}
+
+async fn voices_cmd(args: &crate::provider::voices::VoicesArgs) -> Result<Exit, CliError> {
+    let text = crate::provider::voices::voices_command(args)
+        .await
+        .map_err(|e| CliError::bad_input(format!("{e:#}")))?;
+    print!("{text}");
+    Ok(Exit::Ok)
+}
+
+async fn validate_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
+    let jobs = load_jobs(paths)?;
+    check_tokens(&jobs)?;
+    let _ = cli;
+    let mut worst = Exit::Ok;
+    for (job, manuscript) in &jobs {
+        let segments: usize = render::plan(job, manuscript, "validate")
+            .iter()
+            .map(|c| c.segments.len())
+            .sum();
+        match crate::provider::voices::validate_voice(job).await {
+            Ok(note) => println!(
+                "{}: ok: {} chapters, {segments} segments; {note}",
+                job.name,
+                manuscript.chapters.len()
+            ),
+            Err(e) => {
+                println!("{}: voice: {e}", job.name);
+                worst = worst.max(Exit::BadInput);
+            }
+        }
+    }
+    Ok(worst)
+}
+
+async fn sim_cmd(cli: &Cli, args: &crate::sim::SimArgs) -> Result<Exit, CliError> {
+    let mut args = args.clone();
+    if args.cache.is_none() {
+        args.cache = Some(cli.cache.clone());
+    }
+    crate::sim::run(args)
+        .await
+        .map_err(|e| CliError::bad_input(format!("{e:#}")))?;
+    Ok(Exit::Ok)
 }
 
 fn take_lock(db: &Path) -> Result<crate::lock::RunLock, CliError> {

@@ -20,6 +20,8 @@
 //!   [`provider::classify`]; the voice list in [`provider::voices`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`lock`]: one `render` at a time per state database.
+//! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
+//!   (HTTP and WebSocket) for tests and `audiobook sim`.
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which
 //!   maps every outcome to an exit code in one place.
 
@@ -34,4 +36,5 @@ pub mod provider;
 pub mod render;
 pub mod report;
 pub mod segment;
+pub mod sim;
 pub mod store;

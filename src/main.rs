@@ -5,6 +5,8 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = audiobook::cli::Cli::parse();
+    // One rustls crypto provider for every client (HTTP and WebSocket).
+    audiobook::provider::install_crypto_provider();
     audiobook::cli::init_logging(&cli);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,0 +1,461 @@
+//! The simulator's settings: tokens, quota, latency, fault rates, voices, and
+//! one switch for every wire behaviour the protocol reference marks
+//! UNCONFIRMED, so a client can be tested against each plausible variant.
+//!
+//! Loaded from a TOML file (every key optional, unknown keys rejected), then
+//! overridden by command-line flags in [`super::SimArgs`]:
+//!
+//! ```toml
+//! tokens = ["test-token"]
+//! quota = 2                      # concurrent syntheses per token
+//! latency_ms = 50
+//! latency_per_char_ms = 1.5
+//! faults = [{ provider = "volcengine", code = 3005, rate = 0.1 }]
+//! drop_rate = 0.01
+//! truncate_rate = 0.01
+//! slow_stream_ms = 0
+//! tone = true
+//! seed = 42
+//! coze_ws_auth = "handshake"     # or "event"
+//! volc_ack_bytes = 8             # or 4
+//! [voices]
+//! volcengine = ["BV001_streaming"]
+//! [[voices.coze]]
+//! voice_id = "7426720361733046281"
+//! name = "柔美女友"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+
+/// Everything the simulator can be told. `Default` is a quiet, fault-free
+/// server that accepts the token `test-token`.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimConfig {
+    /// Accepted bearer tokens, for both providers.
+    pub tokens: Vec<String>,
+    /// Max concurrent syntheses per token; `None` = unlimited.
+    pub quota: Option<usize>,
+    /// Fixed delay before every synthesis answer.
+    pub latency_ms: u64,
+    /// Extra delay per character of text.
+    pub latency_per_char_ms: f64,
+    /// Error codes injected at given rates.
+    pub faults: Vec<FaultRule>,
+    /// Share of syntheses whose connection is closed abruptly mid-response.
+    pub drop_rate: f64,
+    /// Share of syntheses answered with a truncated body or stream.
+    pub truncate_rate: f64,
+    /// Delay between streamed chunks (WS frames/events, Coze HTTP body).
+    pub slow_stream_ms: u64,
+    /// Length of one streamed audio chunk.
+    pub chunk_ms: u32,
+    /// A quiet sine tone instead of the embedded engine: fast, deterministic.
+    pub tone: bool,
+    /// Seed of the fault RNG, so a run is reproducible.
+    pub seed: u64,
+    /// Where the embedded engine's data is installed (ignored with `tone`).
+    pub cache: PathBuf,
+    pub voices: Voices,
+
+    // ---- UNCONFIRMED behaviours (tts-protocols.md section 8) ----
+    /// Coze WS: refuse a bad token at the handshake (401) or accept and send
+    /// an `error` event.
+    pub coze_ws_auth: CozeWsAuth,
+    /// Coze HTTP: error envelopes with a mapped 4xx/5xx status, or always 200.
+    pub coze_error_status: ErrorStatus,
+    /// Coze HTTP: the code for text over 1024 bytes (3010 or 4000).
+    pub coze_too_long_code: u32,
+    /// Coze WS: whether the 1024-byte limit applies to each delta or to the
+    /// committed buffer.
+    pub coze_text_limit: TextLimitScope,
+    /// Coze WS: close the socket after sending an `error` event.
+    pub coze_ws_close_after_error: bool,
+    /// Coze WS: send the undocumented `conversation.audio.sentence_start`
+    /// event before the audio, as the real server was seen to do.
+    pub coze_sentence_start: bool,
+    /// Coze WS: the voice used before any `speech.update` (the real default
+    /// id is unknown). `None` = the first configured Coze voice.
+    pub coze_default_voice: Option<String>,
+    /// Volcengine WS: length of the ACK frame, 4 (header only) or 8 bytes.
+    pub volc_ack_bytes: u8,
+    /// Volcengine HTTP: error status, mapped 4xx/5xx or always 200.
+    pub volc_error_status: ErrorStatus,
+    /// Volcengine WS: refuse a bad token at the handshake (401) or accept and
+    /// answer the request with an error frame.
+    pub volc_ws_auth: VolcWsAuth,
+    /// Volcengine: the code sent with the message-only auth error.
+    pub volc_auth_code: u32,
+    /// Volcengine WS: compression of error and frontend frames.
+    pub volc_error_compression: FrameCompression,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            tokens: vec!["test-token".to_owned()],
+            quota: None,
+            latency_ms: 0,
+            latency_per_char_ms: 0.0,
+            faults: Vec::new(),
+            drop_rate: 0.0,
+            truncate_rate: 0.0,
+            slow_stream_ms: 0,
+            chunk_ms: 100,
+            tone: false,
+            seed: 0,
+            cache: PathBuf::from("cache"),
+            voices: Voices::default(),
+            coze_ws_auth: CozeWsAuth::Handshake,
+            coze_error_status: ErrorStatus::Mapped,
+            coze_too_long_code: 3010,
+            coze_text_limit: TextLimitScope::Commit,
+            coze_ws_close_after_error: false,
+            coze_sentence_start: true,
+            coze_default_voice: None,
+            volc_ack_bytes: 8,
+            volc_error_status: ErrorStatus::Mapped,
+            volc_ws_auth: VolcWsAuth::Handshake,
+            volc_auth_code: 3001,
+            volc_error_compression: FrameCompression::Mirror,
+        }
+    }
+}
+
+impl SimConfig {
+    /// Reads and validates a TOML file.
+    pub fn from_file(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the simulator config {}", path.display()))?;
+        Self::from_toml(&text).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses and validates TOML text.
+    pub fn from_toml(text: &str) -> anyhow::Result<Self> {
+        let config: SimConfig = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: rates are probabilities, the enumerated
+    /// numbers are ones the simulator knows.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        check_rate("drop_rate", self.drop_rate)?;
+        check_rate("truncate_rate", self.truncate_rate)?;
+        for rule in &self.faults {
+            check_rate(&format!("the rate of fault {}", rule.code), rule.rate)?;
+        }
+        for provider in [FaultProvider::Volcengine, FaultProvider::Coze] {
+            let total: f64 = self
+                .faults
+                .iter()
+                .filter(|r| r.provider.covers(provider))
+                .map(|r| r.rate)
+                .sum::<f64>()
+                + self.drop_rate
+                + self.truncate_rate;
+            if total > 1.0 + 1e-9 {
+                bail!("fault, drop and truncate rates for {provider:?} add up to {total}, over 1");
+            }
+        }
+        if !matches!(self.volc_ack_bytes, 4 | 8) {
+            bail!("volc_ack_bytes must be 4 or 8, not {}", self.volc_ack_bytes);
+        }
+        if !matches!(self.coze_too_long_code, 3010 | 4000) {
+            bail!(
+                "coze_too_long_code must be 3010 or 4000, not {}",
+                self.coze_too_long_code
+            );
+        }
+        if !self.latency_per_char_ms.is_finite() || self.latency_per_char_ms < 0.0 {
+            bail!("latency_per_char_ms must be a non-negative number");
+        }
+        if self.chunk_ms == 0 {
+            bail!("chunk_ms must be at least 1");
+        }
+        if self.voices.coze.is_empty() {
+            bail!("voices.coze must list at least one voice");
+        }
+        if let Some(id) = &self.coze_default_voice
+            && !self.voices.coze.iter().any(|v| &v.voice_id == id)
+        {
+            bail!("coze_default_voice {id} is not in voices.coze");
+        }
+        Ok(())
+    }
+
+    /// The voice a Coze WS session starts with.
+    pub(crate) fn coze_default_voice_id(&self) -> String {
+        self.coze_default_voice
+            .clone()
+            .or_else(|| self.voices.coze.first().map(|v| v.voice_id.clone()))
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn coze_voice(&self, id: &str) -> Option<&CozeVoice> {
+        self.voices.coze.iter().find(|v| v.voice_id == id)
+    }
+}
+
+fn check_rate(what: &str, rate: f64) -> anyhow::Result<()> {
+    if !(0.0..=1.0).contains(&rate) {
+        bail!("{what} must be between 0 and 1, not {rate}");
+    }
+    Ok(())
+}
+
+/// One injected error: `{ provider = "volcengine", code = 3005, rate = 0.1 }`.
+#[derive(Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    #[serde(default)]
+    pub provider: FaultProvider,
+    pub code: u32,
+    pub rate: f64,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FaultProvider {
+    Volcengine,
+    Coze,
+    #[default]
+    Any,
+}
+
+impl FaultProvider {
+    pub(crate) fn covers(self, provider: FaultProvider) -> bool {
+        self == FaultProvider::Any || self == provider
+    }
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum CozeWsAuth {
+    Handshake,
+    Event,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VolcWsAuth {
+    Handshake,
+    Frame,
+}
+
+/// The HTTP status of an error body.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ErrorStatus {
+    /// A 4xx/5xx status derived from the code.
+    Mapped,
+    /// Always 200; the body alone says it failed.
+    Ok,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum TextLimitScope {
+    Commit,
+    Delta,
+}
+
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum FrameCompression {
+    /// gzip if the client's request was gzip.
+    Mirror,
+    Gzip,
+    None,
+}
+
+/// The voices each provider knows.
+#[derive(Deserialize, Clone, Debug)]
+#[serde(deny_unknown_fields, default)]
+pub struct Voices {
+    /// Served by the voice list and accepted as `voice_id`.
+    pub coze: Vec<CozeVoice>,
+    /// Accepted as `audio.voice_type`.
+    pub volcengine: Vec<String>,
+}
+
+impl Default for Voices {
+    fn default() -> Self {
+        Voices {
+            coze: default_coze_voices(),
+            volcengine: [
+                "BV001_streaming",
+                "BV700_streaming",
+                "zh_female_vv_uranus_bigtts",
+                "zh_male_M392_conversation_wvae_bigtts",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+}
+
+/// A Coze voice with every field cozepy's model requires.
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CozeVoice {
+    pub voice_id: String,
+    pub name: String,
+    #[serde(default = "VoiceState::init")]
+    pub state: VoiceState,
+    #[serde(default = "ModelType::big")]
+    pub model_type: ModelType,
+    #[serde(default = "yes")]
+    pub is_system_voice: bool,
+    #[serde(default = "zh")]
+    pub language_code: String,
+    #[serde(default = "chinese")]
+    pub language_name: String,
+    #[serde(default)]
+    pub preview_text: String,
+    #[serde(default)]
+    pub preview_audio: String,
+    #[serde(default)]
+    pub available_training_times: u32,
+    #[serde(default)]
+    pub create_time: i64,
+    #[serde(default)]
+    pub update_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_emotions: Option<Vec<EmotionInfo>>,
+}
+
+impl CozeVoice {
+    pub(crate) fn supports_emotion(&self, emotion: &str) -> bool {
+        self.support_emotions
+            .as_deref()
+            .is_some_and(|list| list.iter().any(|e| e.emotion == emotion))
+    }
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum VoiceState {
+    Init,
+    Cloned,
+}
+
+impl VoiceState {
+    fn init() -> Self {
+        VoiceState::Init
+    }
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelType {
+    Big,
+    Small,
+}
+
+impl ModelType {
+    fn big() -> Self {
+        ModelType::Big
+    }
+}
+
+#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EmotionInfo {
+    pub emotion: String,
+    pub display_name: String,
+    pub emotion_scale_interval: ScaleInterval,
+}
+
+#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleInterval {
+    pub min: f64,
+    pub max: f64,
+    pub default: f64,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn zh() -> String {
+    "zh".to_owned()
+}
+
+fn chinese() -> String {
+    "中文".to_owned()
+}
+
+fn default_coze_voices() -> Vec<CozeVoice> {
+    let voice = |id: &str, name: &str, model_type, lang: (&str, &str)| CozeVoice {
+        voice_id: id.to_owned(),
+        name: name.to_owned(),
+        state: VoiceState::Init,
+        model_type,
+        is_system_voice: true,
+        language_code: lang.0.to_owned(),
+        language_name: lang.1.to_owned(),
+        preview_text: "你好，欢迎收听。".to_owned(),
+        preview_audio: format!("https://example.invalid/preview/{id}.mp3"),
+        available_training_times: 0,
+        create_time: 1_735_689_600,
+        update_time: 1_735_689_600,
+        support_emotions: None,
+    };
+    let emotion = |emotion: &str, display: &str| EmotionInfo {
+        emotion: emotion.to_owned(),
+        display_name: display.to_owned(),
+        emotion_scale_interval: ScaleInterval {
+            min: 1.0,
+            max: 5.0,
+            default: 4.0,
+        },
+    };
+    let mut emotional = voice(
+        "7426720361732915209",
+        "多情感女声",
+        ModelType::Big,
+        ("zh", "中文"),
+    );
+    emotional.support_emotions = Some(vec![
+        emotion("happy", "开心"),
+        emotion("sad", "悲伤"),
+        emotion("angry", "生气"),
+        emotion("neutral", "中性"),
+    ]);
+    let mut cloned = voice(
+        "7468512265134932019",
+        "我的复刻音色",
+        ModelType::Big,
+        ("zh", "中文"),
+    );
+    cloned.state = VoiceState::Cloned;
+    cloned.is_system_voice = false;
+    cloned.available_training_times = 9;
+    vec![
+        voice(
+            "7426720361733046281",
+            "柔美女友",
+            ModelType::Big,
+            ("zh", "中文"),
+        ),
+        emotional,
+        voice(
+            "7426725529589596187",
+            "Adam",
+            ModelType::Small,
+            ("en", "English"),
+        ),
+        voice(
+            "7426725529681657907",
+            "清新男声",
+            ModelType::Small,
+            ("zh", "中文"),
+        ),
+        cloned,
+    ]
+}
