@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use audiobook::audio::{StitchItem, StitchSource, write_book, write_chapter};
 use audiobook::cache::{Cache, content_key};
-use audiobook::job::{Audio, ProviderKind, Voice};
+use audiobook::job::{Audio, Voice};
 use audiobook::provider::local::LocalEngine;
 use audiobook::provider::{Clip, SynthRequest, Synthesizer};
 
@@ -43,12 +43,7 @@ fn sentences() -> Vec<String> {
 }
 
 fn voice() -> Voice {
-    Voice {
-        provider: ProviderKind::Local,
-        voice: "auto".into(),
-        speed: 1.0,
-        pitch: 50,
-    }
+    Voice::local("auto", 1.0, 50)
 }
 
 #[tokio::main]

@@ -118,6 +118,20 @@ pub struct Voice {
     pub settings: ProviderSettings,
 }
 
+impl Voice {
+    /// The embedded engine with the given voice name, speed and pitch.
+    pub fn local(voice: &str, speed: f32, pitch: u8) -> Voice {
+        Voice {
+            provider: ProviderKind::Local,
+            transport: Transport::Http,
+            voice: voice.to_string(),
+            speed,
+            pitch,
+            settings: ProviderSettings::Local,
+        }
+    }
+}
+
 /// The provider-specific part of `[voice]`, one variant per provider.
 #[derive(Debug, Clone)]
 pub enum ProviderSettings {

@@ -480,17 +480,9 @@ fn to_i16(x: f32) -> i16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::ProviderKind;
 
     fn voice(name: &str, speed: f32) -> Voice {
-        Voice {
-            provider: ProviderKind::Local,
-            transport: crate::job::Transport::Http,
-            voice: name.into(),
-            speed,
-            pitch: 50,
-            settings: crate::job::ProviderSettings::Local,
-        }
+        Voice::local(name, speed, 50)
     }
 
     fn request(text: &str) -> SynthRequest {

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
 
-use crate::job::{ProviderKind, Voice};
+use crate::job::Voice;
 use crate::provider::local::LocalEngine;
 use crate::provider::{Clip, ProviderError, SynthRequest, Synthesizer};
 
@@ -101,14 +101,7 @@ impl Engines {
         if let Some(engine) = built.get(&key) {
             return Ok(Arc::clone(engine));
         }
-        let voice = Voice {
-            provider: ProviderKind::Local,
-            transport: crate::job::Transport::Http,
-            voice: "auto".to_owned(),
-            speed: voicing.speed as f32,
-            pitch: 50,
-            settings: crate::job::ProviderSettings::Local,
-        };
+        let voice = Voice::local("auto", voicing.speed as f32, 50);
         let engine = Arc::new(LocalEngine::new(cache_root, &voice, voicing.sample_rate)?);
         built.insert(key, Arc::clone(&engine));
         Ok(engine)
