@@ -24,9 +24,9 @@ use crate::audio::{self, StitchItem, StitchSource};
 use crate::cache::{self, Cache};
 use crate::job::Job;
 use crate::manuscript::Manuscript;
-use crate::provider::{ErrorClass, ProviderError, SynthRequest, Synthesizer};
+use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
 use crate::report::{self, ChapterEntry, Failure, Manifest};
-use crate::segment::{self, Lang};
+use crate::segment::{self, Lang, Limits};
 use crate::store::{
     Counts, PlannedChapter, PlannedSegment, RunStats, SegmentRow, SegmentState, Store, Work,
 };
@@ -531,15 +531,76 @@ impl<S: Synthesizer> TaskShared<S> {
         if let Some(unit_done) = self.adopt(&unit).await? {
             return Ok(unit_done);
         }
-        if self.cancel.is_cancelled() {
+        if self.job_cancel.is_cancelled() {
             self.store
                 .mark_pending(self.job_id, &unit.content_key)
                 .await?;
             return Ok(Unit::Abandoned);
         }
         let attempts = AtomicU32::new(0);
+        let mut result = self.synthesize_with_retry(&unit.text, &attempts).await;
+        if matches!(&result, Err(e) if e.class == ErrorClass::TooLong) {
+            result = self.synthesize_in_pieces(&unit.text, &attempts).await;
+        }
+        if let Err(e) = &result
+            && e.class.is_retryable()
+            && self.cancel.is_cancelled()
+        {
+            self.store
+                .mark_pending(self.job_id, &unit.content_key)
+                .await?;
+            return Ok(Unit::Abandoned);
+        }
+        let attempts = attempts.load(Ordering::Relaxed);
+        match result {
+            Ok(clip) => {
+                let cache = Arc::clone(&self.cache);
+                let key = unit.content_key.clone();
+                let stored = tokio::task::spawn_blocking(move || cache.put(&key, &clip))
+                    .await?
+                    .with_context(|| {
+                        format!(
+                            "writing a clip to the cache at {}",
+                            self.cache.root().display()
+                        )
+                    })?;
+                self.store
+                    .mark_done(&unit.content_key, &stored, attempts)
+                    .await?;
+                Ok(Unit::Done)
+            }
+            Err(err) => {
+                if err.class == ErrorClass::Fatal {
+                    // Before this task's permit is released, so no other
+                    // request starts: every one would be refused.
+                    self.job_cancel.cancel();
+                }
+                let message = err.to_string();
+                tracing::warn!(text = %preview(&unit.text), error = %message, "segment failed");
+                self.store
+                    .mark_failed(
+                        self.job_id,
+                        &unit.content_key,
+                        err.class,
+                        &message,
+                        attempts,
+                    )
+                    .await?;
+                Ok(Unit::Failed(err))
+            }
+        }
+    }
+
+    /// One text through the provider: retries with backoff on transient
+    /// errors, stops retrying once the run is cancelled, and gives up on a
+    /// request still in flight after the grace period.
+    async fn synthesize_with_retry(
+        &self,
+        text: &str,
+        attempts: &AtomicU32,
+    ) -> Result<Clip, ProviderError> {
         let request = SynthRequest {
-            text: unit.text.clone(),
+            text: text.to_string(),
         };
         let attempt = || async {
             attempts.fetch_add(1, Ordering::Relaxed);
@@ -577,52 +638,49 @@ impl<S: Synthesizer> TaskShared<S> {
             self.cancel.cancelled().await;
             tokio::time::sleep(CANCEL_GRACE).await;
         };
-        let result = tokio::select! {
+        tokio::select! {
             r = retried => r,
             () = grace => Err(ProviderError::new(ErrorClass::Transient, "abandoned: the run was stopped")),
+        }
+    }
+
+    /// The provider said the text is too long (Volcengine 3010): render it
+    /// in pieces at half the limits and join them into the segment's one
+    /// clip, so the plan and the manifest stay as they are.
+    async fn synthesize_in_pieces(
+        &self,
+        text: &str,
+        attempts: &AtomicU32,
+    ) -> Result<Clip, ProviderError> {
+        let limits = Limits {
+            max_chars: text.chars().count().div_ceil(2).max(1),
+            max_bytes: text.len().div_ceil(2).max(4),
         };
-        if let Err(e) = &result
-            && e.class.is_retryable()
-            && self.cancel.is_cancelled()
-        {
-            self.store
-                .mark_pending(self.job_id, &unit.content_key)
-                .await?;
-            return Ok(Unit::Abandoned);
+        let pieces = segment::split_paragraph(text, Lang::Auto, limits);
+        if pieces.len() < 2 {
+            return Err(ProviderError::new(
+                ErrorClass::TooLong,
+                "the provider says the text is too long, and it cannot be split further",
+            ));
         }
-        let attempts = attempts.load(Ordering::Relaxed);
-        match result {
-            Ok(clip) => {
-                let cache = Arc::clone(&self.cache);
-                let key = unit.content_key.clone();
-                let stored = tokio::task::spawn_blocking(move || cache.put(&key, &clip))
-                    .await?
-                    .with_context(|| {
-                        format!(
-                            "writing a clip to the cache at {}",
-                            self.cache.root().display()
-                        )
-                    })?;
-                self.store
-                    .mark_done(&unit.content_key, &stored, attempts)
-                    .await?;
-                Ok(Unit::Done)
-            }
-            Err(err) => {
-                let message = err.to_string();
-                tracing::warn!(text = %preview(&unit.text), error = %message, "segment failed");
-                self.store
-                    .mark_failed(
-                        self.job_id,
-                        &unit.content_key,
-                        err.class,
-                        &message,
-                        attempts,
-                    )
-                    .await?;
-                Ok(Unit::Failed(err))
+        tracing::info!(text = %preview(text), pieces = pieces.len(), "too long for the provider: rendering it in pieces");
+        let mut joined: Option<Clip> = None;
+        for piece in &pieces {
+            let clip = self.synthesize_with_retry(piece, attempts).await?;
+            match &mut joined {
+                None => joined = Some(clip),
+                Some(j) if j.sample_rate == clip.sample_rate => {
+                    j.samples.extend_from_slice(&clip.samples)
+                }
+                Some(_) => {
+                    return Err(ProviderError::new(
+                        ErrorClass::Permanent,
+                        "the provider answered the pieces of one segment at different sample rates",
+                    ));
+                }
             }
         }
+        joined.ok_or_else(|| ProviderError::new(ErrorClass::TooLong, "no piece to render"))
     }
 }
 

@@ -3,5 +3,6 @@
 //! folders, a real SQLite database and the real embedded engine.
 
 mod cli;
+mod cloud;
 mod render;
 mod util;

@@ -57,6 +57,9 @@ pub struct SimConfig {
     pub tone: bool,
     /// Seed of the fault RNG, so a run is reproducible.
     pub seed: u64,
+    /// Longest text accepted per request, in UTF-8 bytes (both services
+    /// document 1024); lower it to rehearse "text too long" (3010).
+    pub max_text_bytes: usize,
     /// Where the embedded engine's data is installed (ignored with `tone`).
     pub cache: PathBuf,
     pub voices: Voices,
@@ -107,6 +110,7 @@ impl Default for SimConfig {
             chunk_ms: 100,
             tone: false,
             seed: 0,
+            max_text_bytes: 1024,
             cache: PathBuf::from("cache"),
             voices: Voices::default(),
             coze_ws_auth: CozeWsAuth::Handshake,

@@ -27,7 +27,6 @@ use super::{Sim, body, new_logid};
 
 const SPEECH_PATH: &str = "/v1/audio/speech";
 const VOICES_PATH: &str = "/v1/audio/voices";
-const MAX_TEXT_BYTES: usize = 1024;
 const SAMPLE_RATES: [u32; 7] = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
 /// A silent socket is closed after this long (the real value is UNCONFIRMED).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -198,8 +197,12 @@ fn parse_speech(config: &SimConfig, root: Option<&Value>) -> Result<Speech, Coze
     }
     ranged(root, "emotion_scale", 1.0, 5.0)?;
     string(root, "context_texts")?;
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(too_long(config.coze_too_long_code, text.len()));
+    if text.len() > config.max_text_bytes {
+        return Err(too_long(
+            config.coze_too_long_code,
+            text.len(),
+            config.max_text_bytes,
+        ));
     }
     Ok(Speech {
         text: text.to_owned(),
@@ -236,10 +239,10 @@ fn check_emotion(voice: &CozeVoice, emotion: &str) -> Result<(), CozeError> {
     }
 }
 
-fn too_long(code: u32, bytes: usize) -> CozeError {
+fn too_long(code: u32, bytes: usize, limit: usize) -> CozeError {
     CozeError::new(
         code,
-        format!("text too long: {bytes} bytes, the limit is {MAX_TEXT_BYTES}"),
+        format!("text too long: {bytes} bytes, the limit is {limit}"),
     )
 }
 
@@ -721,9 +724,9 @@ impl<'a> Session<'a> {
                 .refuse(CozeError::invalid("data.delta must be a string"))
                 .await;
         };
-        if self.sim.config.coze_text_limit == TextLimitScope::Delta && delta.len() > MAX_TEXT_BYTES
-        {
-            return self.refuse(too_long(3010, delta.len())).await;
+        let limit = self.sim.config.max_text_bytes;
+        if self.sim.config.coze_text_limit == TextLimitScope::Delta && delta.len() > limit {
+            return self.refuse(too_long(3010, delta.len(), limit)).await;
         }
         self.buffer.push_str(delta);
         Flow::Continue
@@ -748,8 +751,9 @@ impl<'a> Session<'a> {
     }
 
     async fn synthesize(&mut self, pending: &mut Pending, text: &str) -> (Outcome, Flow) {
-        if text.len() > MAX_TEXT_BYTES {
-            return self.fail(too_long(3010, text.len())).await;
+        let limit = self.sim.config.max_text_bytes;
+        if text.len() > limit {
+            return self.fail(too_long(3010, text.len(), limit)).await;
         }
         if text.trim().is_empty() {
             return self

@@ -26,7 +26,6 @@ use super::{Sim, body, new_logid};
 
 const HTTP_PATH: &str = "/api/v1/tts";
 const WS_PATH: &str = "/api/v1/tts/ws_binary";
-const MAX_TEXT_BYTES: usize = 1024;
 /// A decompressed request larger than this is refused (gzip bombs).
 const MAX_PAYLOAD_BYTES: u64 = 1 << 20;
 /// How long a socket may stay silent before its request arrives.
@@ -295,7 +294,7 @@ fn parse_request(
             format!("voice_type {voice_type} not found"),
         ));
     }
-    check_text(text)?;
+    check_text(text, sim.config.max_text_bytes)?;
     Ok(VolcRequest {
         reqid: reqid.to_owned(),
         text: text.to_owned(),
@@ -391,12 +390,12 @@ fn check_request_extras(req: &Map<String, Value>) -> Result<(), VolcError> {
     Ok(())
 }
 
-fn check_text(text: &str) -> Result<(), VolcError> {
-    if text.len() > MAX_TEXT_BYTES {
+fn check_text(text: &str, max_bytes: usize) -> Result<(), VolcError> {
+    if text.len() > max_bytes {
         return Err(VolcError::new(
             3010,
             format!(
-                "text too long: {} bytes, the limit is {MAX_TEXT_BYTES}",
+                "text too long: {} bytes, the limit is {max_bytes}",
                 text.len()
             ),
         ));

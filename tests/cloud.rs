@@ -1,0 +1,460 @@
+//! Cloud voices end to end: the real binary renders through the Coze and
+//! Volcengine clients over real HTTP and WebSocket on loopback, against the
+//! simulator running in this process. Requests are counted in the
+//! simulator's log, never guessed.
+
+use std::collections::HashMap;
+
+use audiobook::sim::{self, Outcome, SimConfig, SimHandle};
+
+use crate::util::{Workspace, manuscript, stderr, stdout};
+
+const TOKEN: &str = "sk-audiobook-SECRET-7f3a9c";
+const COZE_VOICE: &str = "7426720361733046281";
+const VOLC_VOICE: &str = "BV001_streaming";
+
+/// The simulator on its own runtime, so tests can run the binary plainly.
+struct Sim {
+    handle: SimHandle,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    fn start(config_toml: &str) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = SimConfig::from_toml(config_toml).expect("sim config");
+        config.tokens = vec![TOKEN.to_string()];
+        config.tone = true;
+        let handle = runtime
+            .block_on(sim::start(config, "127.0.0.1:0".parse().unwrap()))
+            .expect("start simulator");
+        Sim {
+            handle,
+            _runtime: runtime,
+        }
+    }
+
+    fn entries(&self) -> Vec<sim::LogEntry> {
+        self.handle.log.entries()
+    }
+
+    /// How many times each text was answered with audio.
+    fn ok_by_text(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for e in self
+            .entries()
+            .into_iter()
+            .filter(|e| e.outcome == Outcome::Ok)
+        {
+            *counts.entry(e.text).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Cloud {
+    Coze,
+    Volcengine,
+}
+
+/// A job for `provider` over `transport`, pointed at the simulator.
+fn cloud_job(
+    ws: &Workspace,
+    sim: &Sim,
+    cloud: Cloud,
+    transport: &str,
+    voice: Option<&str>,
+    render: &str,
+) {
+    let base = sim.handle.base_url();
+    let voice_section = match cloud {
+        Cloud::Coze => format!(
+            "[voice]\nprovider = \"coze\"\ntransport = \"{transport}\"\nvoice = \"{}\"\n\n\
+             [voice.coze]\nbase_url = \"{base}\"\ntoken_env = \"TEST_TTS_TOKEN\"\n",
+            voice.unwrap_or(COZE_VOICE)
+        ),
+        Cloud::Volcengine => format!(
+            "[voice]\nprovider = \"volcengine\"\ntransport = \"{transport}\"\nvoice = \"{}\"\n\n\
+             [voice.volcengine]\nbase_url = \"{base}\"\nappid = \"1234567\"\ntoken_env = \"TEST_TTS_TOKEN\"\n",
+            voice.unwrap_or(VOLC_VOICE)
+        ),
+    };
+    ws.write(
+        "job.toml",
+        format!(
+            "[book]\ntitle = \"Cloud Book\"\nlanguage = \"en\"\n\n\
+             [manuscript]\nfiles = [\"book.md\"]\n\n{voice_section}\n\
+             [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
+             chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+             [render]\n{render}\n\n[output]\ndir = \"out\"\n"
+        ),
+    );
+}
+
+fn render(ws: &Workspace, token: &str) -> std::process::Output {
+    ws.command()
+        .args(["render", "job.toml"])
+        .env("TEST_TTS_TOKEN", token)
+        .output()
+        .expect("run audiobook")
+}
+
+/// Chapter titles and segment texts, the structure two renders must share.
+fn structure(ws: &Workspace) -> Vec<(String, Vec<String>)> {
+    let manifest = ws.manifest();
+    manifest["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            let texts = c["segments"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["text"].as_str().unwrap().to_string())
+                .collect();
+            (c["title"].as_str().unwrap().to_string(), texts)
+        })
+        .collect()
+}
+
+#[test]
+fn every_provider_and_transport_renders_the_same_book_as_the_local_engine() {
+    let text = manuscript(2, 5);
+    let local = Workspace::new();
+    local.job(&text, "");
+    let out = local.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = structure(&local);
+    let segments: usize = expected.iter().map(|(_, s)| s.len()).sum();
+
+    for cloud in [Cloud::Coze, Cloud::Volcengine] {
+        for transport in ["http", "websocket"] {
+            let sim = Sim::start("");
+            let ws = Workspace::new();
+            ws.write("book.md", &text);
+            cloud_job(&ws, &sim, cloud, transport, None, "concurrency = 3");
+            let out = render(&ws, TOKEN);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{cloud:?} {transport}: {}",
+                stderr(&out)
+            );
+            assert_eq!(structure(&ws), expected, "{cloud:?} {transport}");
+            let ok = sim.ok_by_text();
+            assert_eq!(
+                ok.values().sum::<usize>(),
+                segments,
+                "{cloud:?} {transport}: one request per segment"
+            );
+            assert!(ws.out().join("book.wav").exists());
+            // Rendered again: everything comes from the cache, no request is made.
+            let again = render(&ws, TOKEN);
+            assert_eq!(again.status.code(), Some(0));
+            assert_eq!(
+                sim.entries().len(),
+                segments,
+                "{cloud:?} {transport}: a rerun made requests"
+            );
+        }
+    }
+}
+
+#[test]
+fn transient_errors_are_retried_with_a_new_request_id() {
+    let sim = Sim::start("seed = 7\nfaults = [{ code = 3005, rate = 0.4 }]\n");
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 12));
+    cloud_job(
+        &ws,
+        &sim,
+        Cloud::Volcengine,
+        "http",
+        None,
+        "max_attempts = 10\nconcurrency = 2",
+    );
+    let out = render(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let entries = sim.entries();
+    let failed = entries
+        .iter()
+        .filter(|e| e.outcome == Outcome::Code(3005))
+        .count();
+    assert!(failed > 0, "the fault rate injected nothing");
+    let mut reqids: Vec<&str> = entries.iter().filter_map(|e| e.reqid.as_deref()).collect();
+    let all = reqids.len();
+    reqids.sort();
+    reqids.dedup();
+    assert_eq!(reqids.len(), all, "a request id was reused on a retry");
+    assert!(sim.ok_by_text().values().all(|&n| n == 1));
+    assert_eq!(
+        ws.report()["stats"]["retries"].as_u64().unwrap() as usize,
+        failed
+    );
+}
+
+#[test]
+fn an_unknown_voice_fails_each_segment_once_and_the_run_exits_1() {
+    for (cloud, voice, code) in [
+        (Cloud::Volcengine, "no_such_voice", 3050),
+        (Cloud::Coze, "000", 4200),
+    ] {
+        let sim = Sim::start("");
+        let ws = Workspace::new();
+        ws.write("book.md", manuscript(1, 4));
+        cloud_job(&ws, &sim, cloud, "http", Some(voice), "max_attempts = 5");
+        let out = render(&ws, TOKEN);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        let entries = sim.entries();
+        assert_eq!(entries.len(), 5, "{cloud:?}: a permanent error was retried");
+        assert!(entries.iter().all(|e| e.outcome == Outcome::Code(code)));
+        let report = ws.report();
+        assert_eq!(report["counts"]["failed"], 5);
+        assert_eq!(report["failures_by_error"][0]["segments"], 5);
+        assert!(stdout(&out).contains(&code.to_string()), "{}", stdout(&out));
+    }
+}
+
+#[test]
+fn a_rejected_token_stops_the_job_at_once() {
+    for (cloud, transport) in [
+        (Cloud::Volcengine, "http"),
+        (Cloud::Coze, "http"),
+        (Cloud::Coze, "websocket"),
+    ] {
+        let sim = Sim::start("");
+        let ws = Workspace::new();
+        ws.write("book.md", manuscript(3, 10));
+        cloud_job(
+            &ws,
+            &sim,
+            cloud,
+            transport,
+            None,
+            "concurrency = 2\nmax_attempts = 5",
+        );
+        let wrong = "sk-wrong-token-0000";
+        let out = render(&ws, wrong);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{cloud:?} {transport}: {}",
+            stderr(&out)
+        );
+        let requests = sim.entries().len();
+        assert!(
+            requests <= 2,
+            "{cloud:?} {transport}: {requests} requests after the first refusal"
+        );
+        assert!(stderr(&out).contains("stopped"), "{}", stderr(&out));
+        assert!(!stderr(&out).contains(wrong) && !stdout(&out).contains(wrong));
+    }
+}
+
+#[test]
+fn a_missing_token_variable_is_a_configuration_error_naming_it() {
+    let sim = Sim::start("");
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 2));
+    cloud_job(&ws, &sim, Cloud::Coze, "http", None, "");
+    let out = ws
+        .command()
+        .args(["render", "job.toml"])
+        .env_remove("TEST_TTS_TOKEN")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("TEST_TTS_TOKEN"), "{}", stderr(&out));
+    assert!(!ws.path().join("state.db").exists());
+    assert!(sim.entries().is_empty());
+}
+
+#[test]
+fn text_too_long_for_the_service_is_split_and_rendered_in_pieces() {
+    let sim = Sim::start("max_text_bytes = 60\n");
+    let ws = Workspace::new();
+    let long = "This sentence is rather longer than the service accepts, so it must go in pieces.";
+    ws.write("book.md", format!("# One\n\nShort one. {long}\n"));
+    cloud_job(&ws, &sim, Cloud::Volcengine, "http", None, "");
+    let out = render(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let entries = sim.entries();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.outcome == Outcome::Code(3010))
+            .count(),
+        1
+    );
+    let pieces: Vec<String> = entries
+        .iter()
+        .filter(|e| e.outcome == Outcome::Ok && long.contains(e.text.as_str()) && e.text != long)
+        .map(|e| e.text.clone())
+        .collect();
+    assert!(pieces.len() >= 2, "{pieces:?}");
+    assert_eq!(pieces.concat().replace(' ', ""), long.replace(' ', ""));
+    let texts = &structure(&ws)[0].1;
+    assert_eq!(
+        texts.last().unwrap(),
+        long,
+        "the manifest keeps the segment whole"
+    );
+}
+
+#[test]
+fn text_the_service_cannot_speak_becomes_a_pause() {
+    let sim = Sim::start("faults = [{ code = 3011, rate = 1.0 }]\n");
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 3));
+    cloud_job(
+        &ws,
+        &sim,
+        Cloud::Volcengine,
+        "http",
+        None,
+        "max_attempts = 4",
+    );
+    let out = render(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(sim.entries().len(), 4, "3011 is never retried");
+    let manifest = ws.manifest();
+    let segments = manifest["chapters"][0]["segments"].as_array().unwrap();
+    assert!(segments.iter().all(|s| s["pause"] == true));
+    assert!(ws.out().join("chapter-001.wav").exists());
+}
+
+#[test]
+fn rate_limits_are_retried_until_every_segment_is_rendered() {
+    let sim = Sim::start("quota = 1\nlatency_ms = 30\n");
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 9));
+    cloud_job(
+        &ws,
+        &sim,
+        Cloud::Volcengine,
+        "websocket",
+        None,
+        "concurrency = 4\nmax_attempts = 20",
+    );
+    let out = render(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        sim.entries()
+            .iter()
+            .any(|e| e.outcome == Outcome::Code(3003)),
+        "the quota was never hit"
+    );
+    assert_eq!(sim.handle.log.max_in_flight(), 1);
+    assert!(sim.ok_by_text().values().all(|&n| n == 1));
+}
+
+#[test]
+fn thirty_percent_errors_and_five_percent_drops_still_render_every_segment_exactly_once() {
+    for (cloud, transport) in [(Cloud::Volcengine, "http"), (Cloud::Coze, "websocket")] {
+        // 30% transient errors, each provider with its own codes, plus 5% drops.
+        let sim = Sim::start(
+            "seed = 11\ndrop_rate = 0.05\nfaults = [\n\
+             { provider = \"volcengine\", code = 3005, rate = 0.15 },\n\
+             { provider = \"volcengine\", code = 3031, rate = 0.15 },\n\
+             { provider = \"coze\", code = 5000, rate = 0.15 },\n\
+             { provider = \"coze\", code = 4009, rate = 0.15 },\n]\n",
+        );
+        let ws = Workspace::new();
+        ws.write("book.md", manuscript(2, 15));
+        cloud_job(
+            &ws,
+            &sim,
+            cloud,
+            transport,
+            None,
+            "concurrency = 4\nmax_attempts = 20",
+        );
+        let out = render(&ws, TOKEN);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{cloud:?} {transport}: {}",
+            stderr(&out)
+        );
+        let entries = sim.entries();
+        let faults = entries.iter().filter(|e| e.outcome != Outcome::Ok).count();
+        assert!(
+            faults * 5 >= entries.len(),
+            "{cloud:?}: only {faults} of {} failed",
+            entries.len()
+        );
+        let ok = sim.ok_by_text();
+        assert_eq!(ok.len(), 32, "{cloud:?}: every segment rendered");
+        assert!(
+            ok.values().all(|&n| n == 1),
+            "{cloud:?}: a segment was rendered twice"
+        );
+    }
+}
+
+#[test]
+fn the_token_never_appears_in_any_output() {
+    let sim = Sim::start("seed = 3\nfaults = [{ code = 3005, rate = 0.3 }]\n");
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 6));
+    cloud_job(
+        &ws,
+        &sim,
+        Cloud::Volcengine,
+        "websocket",
+        None,
+        "max_attempts = 10",
+    );
+    let mut outputs = Vec::new();
+    for args in [
+        vec!["render", "job.toml"],
+        vec!["status"],
+        vec!["validate", "job.toml"],
+        vec!["plan", "job.toml"],
+    ] {
+        let out = ws
+            .command()
+            .args(&args)
+            .env("TEST_TTS_TOKEN", TOKEN)
+            .env("AUDIOBOOK_LOG", "debug")
+            .output()
+            .unwrap();
+        outputs.push(out.stdout);
+        outputs.push(out.stderr);
+    }
+    // A refused token is not echoed either.
+    cloud_job(&ws, &sim, Cloud::Coze, "http", None, "");
+    let out = render(&ws, "sk-refused-SECRET-1234");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("sk-refused-SECRET-1234"));
+    for output in &outputs {
+        assert!(
+            !String::from_utf8_lossy(output).contains(TOKEN),
+            "{}",
+            String::from_utf8_lossy(output)
+        );
+    }
+    let mut files = vec![ws.path().to_path_buf()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(
+                std::fs::read_dir(&path)
+                    .unwrap()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else {
+            let bytes = std::fs::read(&path).unwrap();
+            let found = bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes());
+            assert!(!found, "the token is in {}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 5, "only {checked} files were checked");
+}
