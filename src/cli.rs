@@ -259,6 +259,9 @@ async fn render_cmd(
             .with_context(|| format!("opening the cache folder {}", cli.cache.display()))?,
     );
     let mut worst = Exit::Ok;
+    // Jobs of one provider account share what was learned of its quota.
+    let mut windows: std::collections::HashMap<String, Arc<crate::pacing::Window>> =
+        std::collections::HashMap::new();
     for (job, manuscript) in &jobs {
         if cancel.is_cancelled() {
             worst = worst.max(Exit::Interrupted);
@@ -273,6 +276,11 @@ async fn render_cmd(
             synth: Arc::new(synth),
             cancel: cancel.clone(),
             deadline,
+            window: Arc::clone(
+                windows
+                    .entry(account_key(job))
+                    .or_insert_with(|| crate::pacing::Window::new(job.render.concurrency)),
+            ),
             progress: progress_for(cli),
         };
         match renderer.render(job, &chapters).await {
@@ -360,6 +368,18 @@ async fn sim_cmd(cli: &Cli, args: &crate::sim::SimArgs) -> Result<Exit, CliError
         .await
         .map_err(|e| CliError::bad_input(format!("{e:#}")))?;
     Ok(Exit::Ok)
+}
+
+/// Which provider account a job renders through: jobs with the same key
+/// share one concurrency window.
+fn account_key(job: &Job) -> String {
+    match &job.voice.settings {
+        crate::job::ProviderSettings::Local => "local".to_string(),
+        crate::job::ProviderSettings::Coze(c) => format!("coze {} {}", c.base_url, c.token_env),
+        crate::job::ProviderSettings::Volcengine(v) => {
+            format!("volcengine {} {} {}", v.base_url, v.appid, v.token_env)
+        }
+    }
 }
 
 fn take_lock(db: &Path) -> Result<crate::lock::RunLock, CliError> {

@@ -19,6 +19,7 @@
 //!   [`provider::volcengine`], whose outcomes are classified in one place,
 //!   [`provider::classify`]; the voice list in [`provider::voices`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
+//! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
 //! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
 //!   (HTTP and WebSocket) for tests and `audiobook sim`.
@@ -32,6 +33,7 @@ pub mod cli;
 pub mod job;
 pub mod lock;
 pub mod manuscript;
+pub mod pacing;
 pub mod provider;
 pub mod render;
 pub mod report;

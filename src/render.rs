@@ -24,6 +24,7 @@ use crate::audio::{self, StitchItem, StitchSource};
 use crate::cache::{self, Cache};
 use crate::job::Job;
 use crate::manuscript::Manuscript;
+use crate::pacing::Window;
 use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
 use crate::report::{self, ChapterEntry, Failure, Manifest};
 use crate::segment::{self, Lang, Limits};
@@ -104,6 +105,8 @@ pub struct Renderer<S: Synthesizer> {
     pub cancel: CancellationToken,
     /// No new segment starts after this instant.
     pub deadline: Option<tokio::time::Instant>,
+    /// The adaptive concurrency window, shared by the jobs of one account.
+    pub window: Arc<Window>,
     pub progress: Arc<dyn Progress>,
 }
 
@@ -154,16 +157,17 @@ impl<S: Synthesizer> Renderer<S> {
             tracing::info!(job = %job.name, demoted, "resuming: segments left in flight by an earlier run are pending again");
         }
         let run_id = self.store.start_run(job_id).await?;
-        let result = self.run(job, job_id, started).await;
-        let (outcome, stats) = match &result {
+        let result = self.run(job, job_id, run_id, started).await;
+        let (outcome, mut stats) = match &result {
             Ok(report) => (report.outcome.as_str(), report.stats),
             Err(_) => ("error", RunStats::default()),
         };
+        stats.window = self.window.limit() as u64;
         self.store.finish_run(run_id, outcome, &stats).await?;
         result
     }
 
-    async fn run(&self, job: &Job, job_id: i64, started: Instant) -> Result<JobReport> {
+    async fn run(&self, job: &Job, job_id: i64, run_id: i64, started: Instant) -> Result<JobReport> {
         let mut stats = RunStats::default();
         let mut fatal: Option<ProviderError> = None;
         // A clip found corrupt while stitching is rendered again; two rounds
@@ -178,12 +182,15 @@ impl<S: Synthesizer> Renderer<S> {
             if !work.is_empty() {
                 self.progress
                     .start(&job.name, counts.total(), counts.total() - counts.pending);
-                let round = self.synthesize_all(job, job_id, work).await?;
+                let round = self.synthesize_all(job, job_id, run_id, work).await?;
                 self.progress.finish();
                 stats.synthesized += round.synthesized;
                 stats.cached += round.adopted;
                 stats.failed += round.failed;
                 stats.retries += round.retries;
+                stats.requests += round.requests;
+                stats.rate_limited += round.rate_limited;
+                stats.rate_limit_wait_ms += round.rate_limit_wait_ms;
                 fatal = round.fatal;
             }
             if self.cancel.is_cancelled() || fatal.is_some() || self.past_deadline() {
@@ -289,7 +296,13 @@ impl<S: Synthesizer> Renderer<S> {
     }
 
     /// Runs every pending unit of work with at most `concurrency` in flight.
-    async fn synthesize_all(&self, job: &Job, job_id: i64, work: Vec<Work>) -> Result<RoundStats> {
+    async fn synthesize_all(
+        &self,
+        job: &Job,
+        job_id: i64,
+        run_id: i64,
+        work: Vec<Work>,
+    ) -> Result<RoundStats> {
         let semaphore = Arc::new(Semaphore::new(job.render.concurrency));
         let shared = Arc::new(TaskShared {
             store: self.store.clone(),
@@ -299,10 +312,16 @@ impl<S: Synthesizer> Renderer<S> {
             job_cancel: self.cancel.child_token(),
             max_attempts: job.render.max_attempts,
             job_id,
+            window: Arc::clone(&self.window),
             retries: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            rate_limited: AtomicU64::new(0),
+            rate_limit_wait_ms: AtomicU64::new(0),
         });
+        self.window.set_ceiling(job.render.concurrency);
         let mut tasks = JoinSet::new();
         let mut totals = RoundStats::default();
+        let mut last_window = 0;
         let deadline = async {
             match self.deadline {
                 Some(at) => tokio::time::sleep_until(at).await,
@@ -331,11 +350,19 @@ impl<S: Synthesizer> Renderer<S> {
             while let Some(done) = tasks.try_join_next() {
                 self.tally(done?, &mut totals, &shared)?;
             }
+            let window = self.window.limit();
+            if window != last_window {
+                last_window = window;
+                self.store.set_run_window(run_id, window).await?;
+            }
         }
         while let Some(done) = tasks.join_next().await {
             self.tally(done?, &mut totals, &shared)?;
         }
         totals.retries = shared.retries.load(Ordering::Relaxed);
+        totals.requests = shared.requests.load(Ordering::Relaxed);
+        totals.rate_limited = shared.rate_limited.load(Ordering::Relaxed);
+        totals.rate_limit_wait_ms = shared.rate_limit_wait_ms.load(Ordering::Relaxed);
         Ok(totals)
     }
 
@@ -500,7 +527,11 @@ struct TaskShared<S: Synthesizer> {
     job_cancel: CancellationToken,
     max_attempts: u32,
     job_id: i64,
+    window: Arc<Window>,
     retries: AtomicU64,
+    requests: AtomicU64,
+    rate_limited: AtomicU64,
+    rate_limit_wait_ms: AtomicU64,
 }
 
 enum Unit {
@@ -603,8 +634,26 @@ impl<S: Synthesizer> TaskShared<S> {
             text: text.to_string(),
         };
         let attempt = || async {
+            // A place in the window per attempt, so a task waiting out a
+            // backoff holds none.
+            let permit = tokio::select! {
+                permit = self.window.acquire() => permit,
+                () = self.job_cancel.cancelled() => {
+                    return Err(ProviderError::new(ErrorClass::Transient, "stopped before the request was sent"));
+                }
+            };
             attempts.fetch_add(1, Ordering::Relaxed);
-            self.synth.synthesize(&request).await
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            let result = self.synth.synthesize(&request).await;
+            match &result {
+                Ok(_) => permit.success(),
+                Err(e) if e.class == ErrorClass::RateLimit => {
+                    self.rate_limited.fetch_add(1, Ordering::Relaxed);
+                    permit.rate_limited();
+                }
+                Err(_) => {}
+            }
+            result
         };
         let backoff = ExponentialBuilder::default()
             .with_min_delay(Duration::from_millis(250))
@@ -626,10 +675,14 @@ impl<S: Synthesizer> TaskShared<S> {
         let retried = attempt
             .retry(backoff)
             .sleep(sleep)
-            .when(|e: &ProviderError| e.class.is_retryable() && !self.cancel.is_cancelled())
+            .when(|e: &ProviderError| e.class.is_retryable() && !self.job_cancel.is_cancelled())
             .adjust(|e: &ProviderError, delay| delay.map(|d| e.retry_after.map_or(d, |r| r.max(d))))
             .notify(|e: &ProviderError, delay| {
                 self.retries.fetch_add(1, Ordering::Relaxed);
+                if e.class == ErrorClass::RateLimit {
+                    self.rate_limit_wait_ms
+                        .fetch_add(delay.as_millis() as u64, Ordering::Relaxed);
+                }
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "transient failure, retrying");
             });
         // A request in flight when the run is cancelled may finish within
@@ -686,6 +739,9 @@ impl<S: Synthesizer> TaskShared<S> {
 
 #[derive(Default)]
 struct RoundStats {
+    requests: u64,
+    rate_limited: u64,
+    rate_limit_wait_ms: u64,
     synthesized: u64,
     adopted: u64,
     failed: u64,

@@ -162,6 +162,14 @@ pub struct RunStats {
     pub cached: u64,
     pub failed: u64,
     pub retries: u64,
+    /// Requests sent to the provider, retries included.
+    pub requests: u64,
+    /// Answers that said the account was over its quota.
+    pub rate_limited: u64,
+    /// Time spent waiting out rate limits before retrying, summed over segments.
+    pub rate_limit_wait_ms: u64,
+    /// The concurrency window when the run ended.
+    pub window: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -536,16 +544,31 @@ impl Store {
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), outcome = ?,
-                 synthesized = ?, cached = ?, failed = ?, retries = ? WHERE id = ?",
+                 synthesized = ?, cached = ?, failed = ?, retries = ?, requests = ?,
+                 rate_limited = ?, rate_limit_wait_ms = ?, window = ? WHERE id = ?",
         )
         .bind(outcome)
         .bind(stats.synthesized as i64)
         .bind(stats.cached as i64)
         .bind(stats.failed as i64)
         .bind(stats.retries as i64)
+        .bind(stats.requests as i64)
+        .bind(stats.rate_limited as i64)
+        .bind(stats.rate_limit_wait_ms as i64)
+        .bind(stats.window as i64)
         .bind(run_id)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// The window as it changes, so `status` can show it during a run.
+    pub async fn set_run_window(&self, run_id: i64, window: usize) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE runs SET window = ? WHERE id = ?")
+            .bind(window as i64)
+            .bind(run_id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -100,6 +100,7 @@ async fn render_with(
         synth: Arc::clone(&synth),
         cancel,
         deadline: None,
+        window: audiobook::pacing::Window::new(s.job.render.concurrency),
         progress: Arc::new(NoProgress),
     };
     let report = renderer.render(&s.job, &s.chapters).await.expect("render");
