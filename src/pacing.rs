@@ -111,9 +111,19 @@ impl Window {
         s.limit = limit.clamp(1, s.ceiling);
         if s.limit != old {
             if s.limit < old || s.safe.is_some_and(|safe| s.limit > safe) {
-                tracing::info!(window = s.limit, from = old, why, "concurrency window changed");
+                tracing::info!(
+                    window = s.limit,
+                    from = old,
+                    why,
+                    "concurrency window changed"
+                );
             } else {
-                tracing::debug!(window = s.limit, from = old, why, "concurrency window changed");
+                tracing::debug!(
+                    window = s.limit,
+                    from = old,
+                    why,
+                    "concurrency window changed"
+                );
             }
             self.changed.notify_waiters();
         }
@@ -131,7 +141,11 @@ impl Permit {
         if s.successes >= run && s.limit < s.ceiling {
             s.successes = 0;
             let next = s.limit + 1;
-            w.set_limit(&mut s, next, if below_safe { "recovering" } else { "probing" });
+            w.set_limit(
+                &mut s,
+                next,
+                if below_safe { "recovering" } else { "probing" },
+            );
         }
     }
 
@@ -184,7 +198,8 @@ mod tests {
             w.acquire().await.success();
         }
         assert_eq!(w.limit(), 10);
-        let permits: Vec<Permit> = futures_util::future::join_all((0..8).map(|_| w.acquire())).await;
+        let permits: Vec<Permit> =
+            futures_util::future::join_all((0..8).map(|_| w.acquire())).await;
         permits[7].rate_limited();
         assert_eq!(w.limit(), 5);
         // Others sent in the same burst do not halve it again.
@@ -205,7 +220,8 @@ mod tests {
             w.acquire().await.success();
         }
         assert_eq!(w.limit(), 6);
-        let permits: Vec<Permit> = futures_util::future::join_all((0..6).map(|_| w.acquire())).await;
+        let permits: Vec<Permit> =
+            futures_util::future::join_all((0..6).map(|_| w.acquire())).await;
         permits[5].rate_limited(); // 6 in flight were one too many: safe = 5
         drop(permits);
         assert_eq!(w.limit(), 3);
@@ -230,7 +246,10 @@ mod tests {
             async move { w.acquire().await.generation }
         });
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        assert!(!waiting.is_finished(), "a second request got past a window of one");
+        assert!(
+            !waiting.is_finished(),
+            "a second request got past a window of one"
+        );
         drop(first);
         tokio::time::timeout(std::time::Duration::from_secs(2), waiting)
             .await

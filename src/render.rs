@@ -158,16 +158,21 @@ impl<S: Synthesizer> Renderer<S> {
         }
         let run_id = self.store.start_run(job_id).await?;
         let result = self.run(job, job_id, run_id, started).await;
-        let (outcome, mut stats) = match &result {
+        let (outcome, stats) = match &result {
             Ok(report) => (report.outcome.as_str(), report.stats),
             Err(_) => ("error", RunStats::default()),
         };
-        stats.window = self.window.limit() as u64;
         self.store.finish_run(run_id, outcome, &stats).await?;
         result
     }
 
-    async fn run(&self, job: &Job, job_id: i64, run_id: i64, started: Instant) -> Result<JobReport> {
+    async fn run(
+        &self,
+        job: &Job,
+        job_id: i64,
+        run_id: i64,
+        started: Instant,
+    ) -> Result<JobReport> {
         let mut stats = RunStats::default();
         let mut fatal: Option<ProviderError> = None;
         // A clip found corrupt while stitching is rendered again; two rounds
@@ -206,6 +211,7 @@ impl<S: Synthesizer> Renderer<S> {
         } else {
             self.stitch(job, job_id).await?
         };
+        stats.window = self.window.limit() as u64;
         let counts = self.store.counts(job_id).await?;
         let failures = self.failures(job_id).await?;
         let outcome = if interrupted {
