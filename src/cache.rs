@@ -40,6 +40,14 @@ impl Cache {
         })
     }
 
+    /// The cache at `root` for looking only: creates nothing (`plan`).
+    pub fn at(root: &Path) -> Cache {
+        Cache {
+            root: root.to_path_buf(),
+            clips: root.join("clips"),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

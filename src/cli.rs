@@ -112,6 +112,10 @@ pub enum Command {
         /// Start no new segment after this long (e.g. `7h`, `90m`, `1h30m`).
         #[arg(long, value_name = "DURATION")]
         max_duration: Option<String>,
+        /// Start no new segment once this many characters were sent in this
+        /// run (overrides `[render] max_characters_per_run`); exit 75.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        max_characters: Option<u64>,
     },
     /// Dry run: chapters, segments, characters and estimated duration.
     Plan {
@@ -184,8 +188,16 @@ pub async fn run(cli: Cli) -> Exit {
             jobs,
             until,
             max_duration,
-        } => render_cmd(&cli, jobs, until.as_deref(), max_duration.as_deref()).await,
-        Command::Plan { jobs, json } => plan_cmd(jobs, *json),
+            max_characters,
+        } => {
+            let limits = RunLimits {
+                until: until.as_deref(),
+                max_duration: max_duration.as_deref(),
+                max_characters: *max_characters,
+            };
+            render_cmd(&cli, jobs, limits).await
+        }
+        Command::Plan { jobs, json } => plan_cmd(&cli, jobs, *json),
         Command::Status { jobs, json } => status_cmd(&cli, jobs, *json).await,
         Command::RetryFailed { jobs } => retry_failed_cmd(&cli, jobs).await,
         Command::Voices(args) => voices_cmd(args).await,
@@ -239,13 +251,15 @@ fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manuscript)>, Cl
     Ok(loaded)
 }
 
-async fn render_cmd(
-    cli: &Cli,
-    paths: &[PathBuf],
-    until: Option<&str>,
-    max_duration: Option<&str>,
-) -> Result<Exit, CliError> {
-    let deadline = deadline(until, max_duration)?;
+/// What bounds one `render` run besides the work itself.
+struct RunLimits<'a> {
+    until: Option<&'a str>,
+    max_duration: Option<&'a str>,
+    max_characters: Option<u64>,
+}
+
+async fn render_cmd(cli: &Cli, paths: &[PathBuf], limits: RunLimits<'_>) -> Result<Exit, CliError> {
+    let deadline = deadline(limits.until, limits.max_duration)?;
     let jobs = load_jobs(paths)?;
     check_tokens(&jobs)?;
     let _lock = take_lock(&cli.db)?;
@@ -276,6 +290,7 @@ async fn render_cmd(
             synth: Arc::new(synth),
             cancel: cancel.clone(),
             deadline,
+            max_characters: limits.max_characters,
             window: Arc::clone(
                 windows
                     .entry(account_key(job))
@@ -623,6 +638,12 @@ struct PlanSummary {
     chapters: usize,
     segments: usize,
     characters: usize,
+    /// Characters of segments not yet in the cache: what the next render sends.
+    characters_to_render: usize,
+    segments_to_render: usize,
+    /// At `[render] price_per_million_characters`, when given.
+    estimated_cost: Option<f64>,
+    currency: String,
     estimated_secs: f64,
     chapter_list: Vec<PlanChapter>,
 }
@@ -636,11 +657,12 @@ struct PlanChapter {
     estimated_secs: f64,
 }
 
-fn plan_cmd(paths: &[PathBuf], json: bool) -> Result<Exit, CliError> {
+fn plan_cmd(cli: &Cli, paths: &[PathBuf], json: bool) -> Result<Exit, CliError> {
+    let cache = Cache::at(&cli.cache);
     for (job, manuscript) in load_jobs(paths)? {
-        // The content keys do not matter for a dry run.
-        let chapters = render::plan(&job, &manuscript, "plan");
-        let summary = summarize_plan(&job, &chapters);
+        let fingerprint = crate::provider::fingerprint_for(&job);
+        let chapters = render::plan(&job, &manuscript, &fingerprint);
+        let summary = summarize_plan(&job, &chapters, &cache);
         let mut out = std::io::stdout().lock();
         if json {
             let _ = writeln!(
@@ -659,6 +681,15 @@ fn plan_cmd(paths: &[PathBuf], json: bool) -> Result<Exit, CliError> {
             summary.characters,
             format_duration(summary.estimated_secs)
         );
+        let cost = summary.estimated_cost.map_or_else(
+            || "set [render] price_per_million_characters for a cost estimate".to_string(),
+            |c| format!("estimated cost {c:.2} {}", summary.currency),
+        );
+        let _ = writeln!(
+            out,
+            "  to render: {} segments, {} characters; {cost}",
+            summary.segments_to_render, summary.characters_to_render
+        );
         for c in &summary.chapter_list {
             let _ = writeln!(
                 out,
@@ -674,7 +705,15 @@ fn plan_cmd(paths: &[PathBuf], json: bool) -> Result<Exit, CliError> {
     Ok(Exit::Ok)
 }
 
-fn summarize_plan(job: &Job, chapters: &[PlannedChapter]) -> PlanSummary {
+fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> PlanSummary {
+    let mut seen = std::collections::HashSet::new();
+    let (mut segments_to_render, mut characters_to_render) = (0, 0);
+    for s in chapters.iter().flat_map(|c| &c.segments) {
+        if seen.insert(s.content_key.as_str()) && !cache.clip_path(&s.content_key).is_file() {
+            segments_to_render += 1;
+            characters_to_render += s.text.chars().count();
+        }
+    }
     let a = job.audio;
     let chapter_list: Vec<PlanChapter> = chapters
         .iter()
@@ -698,6 +737,13 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter]) -> PlanSummary {
         .collect();
     PlanSummary {
         job: job.name.clone(),
+        characters_to_render,
+        segments_to_render,
+        estimated_cost: job
+            .render
+            .price_per_million_characters
+            .map(|price| characters_to_render as f64 * price / 1_000_000.0),
+        currency: job.render.currency.clone(),
         chapters: chapter_list.len(),
         segments: chapter_list.iter().map(|c| c.segments).sum(),
         characters: chapter_list.iter().map(|c| c.characters).sum(),

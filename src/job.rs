@@ -219,10 +219,16 @@ pub struct Audio {
     pub chapter_trailing_ms: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Render {
     pub concurrency: usize,
     pub max_attempts: u32,
+    /// Stop starting new segments once this many characters were sent in
+    /// one run (`--max-characters` overrides it).
+    pub max_characters_per_run: Option<u64>,
+    /// The provider's price, for `plan`'s cost estimate.
+    pub price_per_million_characters: Option<f64>,
+    pub currency: String,
 }
 
 #[derive(Debug, Clone)]
@@ -416,6 +422,7 @@ const MAX_BYTES: RangeInclusive<i64> = 60..=1024;
 const GAP_MS: RangeInclusive<i64> = 0..=10_000;
 const CHAPTER_SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
 const CONCURRENCY: RangeInclusive<i64> = 1..=64;
+const MAX_CHARACTERS: RangeInclusive<i64> = 1..=1_000_000_000_000;
 const MAX_ATTEMPTS: RangeInclusive<i64> = 1..=20;
 
 #[derive(Clone, Copy)]
@@ -649,10 +656,46 @@ impl Check<'_> {
 
     fn render(&mut self, raw: Option<RawRender>) -> Render {
         let raw = raw.unwrap_or_default();
+        let max_characters_per_run = raw.max_characters_per_run.map(|v| {
+            self.int::<u64>(
+                Some(v),
+                "render",
+                "max_characters_per_run",
+                MAX_CHARACTERS,
+                0,
+            )
+        });
         Render {
             concurrency: self.int(raw.concurrency, "render", "concurrency", CONCURRENCY, 4),
             max_attempts: self.int(raw.max_attempts, "render", "max_attempts", MAX_ATTEMPTS, 4),
+            max_characters_per_run,
+            price_per_million_characters: self
+                .float(
+                    raw.price_per_million_characters,
+                    "render",
+                    "price_per_million_characters",
+                    0.0..=1_000_000.0,
+                )
+                .map(f64::from),
+            currency: self.currency(raw.currency),
         }
+    }
+
+    /// A short currency name such as CNY or USD; default CNY, in which both
+    /// cloud providers bill.
+    fn currency(&mut self, raw: Option<Spanned<String>>) -> String {
+        let Some(raw) = raw else {
+            return "CNY".to_string();
+        };
+        let name = raw.get_ref().trim();
+        if (1..=8).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return name.to_string();
+        }
+        self.problems.at(
+            raw.span(),
+            "currency must be a short name such as CNY or USD; set [render] currency".to_string(),
+        );
+        "CNY".to_string()
     }
 
     fn output(&mut self, raw: Option<Spanned<RawOutput>>) -> Output {

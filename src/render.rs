@@ -107,6 +107,8 @@ pub struct Renderer<S: Synthesizer> {
     pub deadline: Option<tokio::time::Instant>,
     /// The adaptive concurrency window, shared by the jobs of one account.
     pub window: Arc<Window>,
+    /// Overrides `[render] max_characters_per_run` (`--max-characters`).
+    pub max_characters: Option<u64>,
     pub progress: Arc<dyn Progress>,
 }
 
@@ -175,6 +177,8 @@ impl<S: Synthesizer> Renderer<S> {
     ) -> Result<JobReport> {
         let mut stats = RunStats::default();
         let mut fatal: Option<ProviderError> = None;
+        let mut budget_left = self.max_characters.or(job.render.max_characters_per_run);
+        let mut budget_hit = false;
         // A clip found corrupt while stitching is rendered again; two rounds
         // cover that, a third would mean the disk itself is failing.
         for _round in 0..3 {
@@ -187,7 +191,10 @@ impl<S: Synthesizer> Renderer<S> {
             if !work.is_empty() {
                 self.progress
                     .start(&job.name, counts.total(), counts.total() - counts.pending);
-                let round = self.synthesize_all(job, job_id, run_id, work).await?;
+                let round = self
+                    .synthesize_all(job, job_id, run_id, work, &mut budget_left)
+                    .await?;
+                budget_hit |= round.budget_hit;
                 self.progress.finish();
                 stats.synthesized += round.synthesized;
                 stats.cached += round.adopted;
@@ -198,7 +205,7 @@ impl<S: Synthesizer> Renderer<S> {
                 stats.rate_limit_wait_ms += round.rate_limit_wait_ms;
                 fatal = round.fatal;
             }
-            if self.cancel.is_cancelled() || fatal.is_some() || self.past_deadline() {
+            if self.cancel.is_cancelled() || fatal.is_some() || self.past_deadline() || budget_hit {
                 break;
             }
             if self.verify_clips(job_id).await? == 0 {
@@ -216,7 +223,7 @@ impl<S: Synthesizer> Renderer<S> {
         let failures = self.failures(job_id).await?;
         let outcome = if interrupted {
             Outcome::Interrupted
-        } else if counts.pending > 0 && self.past_deadline() {
+        } else if counts.pending > 0 && (self.past_deadline() || budget_hit) {
             Outcome::Incomplete
         } else if counts.failed > 0 || counts.pending > 0 || fatal.is_some() {
             Outcome::Failed
@@ -308,6 +315,7 @@ impl<S: Synthesizer> Renderer<S> {
         job_id: i64,
         run_id: i64,
         work: Vec<Work>,
+        budget_left: &mut Option<u64>,
     ) -> Result<RoundStats> {
         let semaphore = Arc::new(Semaphore::new(job.render.concurrency));
         let shared = Arc::new(TaskShared {
@@ -346,6 +354,17 @@ impl<S: Synthesizer> Renderer<S> {
             };
             if shared.job_cancel.is_cancelled() || self.past_deadline() {
                 break;
+            }
+            let chars = unit.text.chars().count() as u64;
+            if let Some(left) = budget_left {
+                if chars > *left {
+                    tracing::info!(
+                        "character budget reached: no new segments start; finishing those in flight"
+                    );
+                    totals.budget_hit = true;
+                    break;
+                }
+                *left -= chars;
             }
             self.store.mark_in_flight(job_id, &unit.content_key).await?;
             let task_shared = Arc::clone(&shared);
@@ -745,6 +764,8 @@ impl<S: Synthesizer> TaskShared<S> {
 
 #[derive(Default)]
 struct RoundStats {
+    /// The per-run character budget stopped new work.
+    budget_hit: bool,
     requests: u64,
     rate_limited: u64,
     rate_limit_wait_ms: u64,

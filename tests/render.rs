@@ -100,6 +100,7 @@ async fn render_with(
         synth: Arc::clone(&synth),
         cancel,
         deadline: None,
+        max_characters: None,
         window: audiobook::pacing::Window::new(s.job.render.concurrency),
         progress: Arc::new(NoProgress),
     };
@@ -493,4 +494,47 @@ fn max_duration_stops_starting_work_and_exits_75() {
     let bad = ws.run(&["render", "job.toml", "--until", "25:99"]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("--until"));
+}
+
+#[test]
+fn plan_counts_what_is_left_to_render_and_prices_it() {
+    let ws = Workspace::new();
+    ws.job(
+        &manuscript(2, 6),
+        "price_per_million_characters = 100000\ncurrency = \"USD\"",
+    );
+    let plan = |ws: &Workspace| -> serde_json::Value {
+        let out = ws.run(&["plan", "job.toml", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_str(stdout(&out).trim()).unwrap()
+    };
+    let before = plan(&ws);
+    let characters = before["characters"].as_u64().unwrap();
+    assert_eq!(before["characters_to_render"].as_u64().unwrap(), characters);
+    let cost = before["estimated_cost"].as_f64().unwrap();
+    assert!((cost - characters as f64 * 0.1).abs() < 1e-6, "{cost}");
+    assert_eq!(before["currency"], "USD");
+    assert!(!ws.path().join("cache").exists(), "plan wrote to the cache");
+
+    assert_eq!(ws.run(&["render", "job.toml"]).status.code(), Some(0));
+    let after = plan(&ws);
+    assert_eq!(after["characters_to_render"], 0);
+    assert_eq!(after["estimated_cost"].as_f64().unwrap(), 0.0);
+}
+
+#[test]
+fn the_character_budget_stops_new_work_and_the_next_run_continues() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 10), "max_characters_per_run = 300");
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(75), "{}", stderr(&out));
+    let first = ws.report();
+    let sent = first["stats"]["synthesized"].as_u64().unwrap();
+    assert!(sent > 0 && first["counts"]["pending"].as_u64().unwrap() > 0);
+    assert!(first["counts"]["chars_done"].as_u64().unwrap() <= 300);
+
+    // The command line overrides the job file.
+    let out = ws.run(&["render", "job.toml", "--max-characters", "100000"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ws.report()["counts"]["pending"], 0);
 }

@@ -106,6 +106,9 @@ pub(super) struct RawAudio {
 pub(super) struct RawRender {
     pub concurrency: Option<Spanned<i64>>,
     pub max_attempts: Option<Spanned<i64>>,
+    pub max_characters_per_run: Option<Spanned<i64>>,
+    pub price_per_million_characters: Option<Spanned<f64>>,
+    pub currency: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -110,7 +110,10 @@ fn minimal_job_gets_every_default_and_paths_from_the_job_folder() {
         job.render,
         Render {
             concurrency: 4,
-            max_attempts: 4
+            max_attempts: 4,
+            max_characters_per_run: None,
+            price_per_million_characters: None,
+            currency: "CNY".to_string(),
         }
     );
     assert_eq!(job.output.dir, root.join("out/book"));
@@ -1021,4 +1024,45 @@ fn invalid_glob() {
     assert_at(&message, &path, 5, Some(9));
     assert!(message.contains("invalid glob \"ch/[.md\""), "{message}");
     assert!(message.contains("at character 4"), "{message}");
+}
+
+#[test]
+fn budget_and_price_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("book.md"), "# One\n\nText.\n").unwrap();
+    let job = |render: &str| {
+        let path = dir.path().join("job.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[book]\ntitle = \"T\"\n[manuscript]\nfiles = [\"book.md\"]\n[render]\n{render}\n[output]\ndir = \"out\"\n"
+            ),
+        )
+        .unwrap();
+        load(&path)
+    };
+    let ok = job(
+        "max_characters_per_run = 50000\nprice_per_million_characters = 28.5\ncurrency = \"USD\"",
+    )
+    .unwrap();
+    assert_eq!(ok.render.max_characters_per_run, Some(50_000));
+    assert_eq!(ok.render.price_per_million_characters, Some(28.5));
+    assert_eq!(ok.render.currency, "USD");
+    let err = job("max_characters_per_run = 0").unwrap_err().to_string();
+    assert!(
+        err.contains("job.toml:6:26:") && err.contains("max_characters_per_run"),
+        "{err}"
+    );
+    let err = job("price_per_million_characters = -1")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("job.toml:6:") && err.contains("price_per_million_characters"),
+        "{err}"
+    );
+    let err = job("currency = \"euros!\"").unwrap_err().to_string();
+    assert!(
+        err.contains("job.toml:6:12:") && err.contains("currency"),
+        "{err}"
+    );
 }

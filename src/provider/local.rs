@@ -70,12 +70,7 @@ impl LocalEngine {
         let resampler = (sample_rate != ENGINE_RATE)
             .then(|| ResamplerPool::new(ENGINE_RATE, sample_rate))
             .transpose()?;
-        let fingerprint = format!(
-            "local/{SCHEME}/espeak-ng-{}/voice={}/speed={:.2}/wpm={wpm}/pitch={pitch}/rate={sample_rate}/rubato-5-fft",
-            EspeakNg::version(),
-            voice.voice,
-            voice.speed,
-        );
+        let fingerprint = fingerprint(voice, sample_rate);
         let inner = Inner {
             voices,
             resampler,
@@ -92,6 +87,18 @@ impl LocalEngine {
     pub fn data_dir(&self) -> &Path {
         &self.inner.data_dir
     }
+}
+
+/// Everything besides the text that changes the engine's audio.
+pub fn fingerprint(voice: &Voice, sample_rate: u32) -> String {
+    let wpm = words_per_minute(voice.speed);
+    let pitch = u32::from(voice.pitch.min(100));
+    format!(
+        "local/{SCHEME}/espeak-ng-{}/voice={}/speed={:.2}/wpm={wpm}/pitch={pitch}/rate={sample_rate}/rubato-5-fft",
+        EspeakNg::version(),
+        voice.voice,
+        voice.speed,
+    )
 }
 
 impl Synthesizer for LocalEngine {

@@ -233,6 +233,24 @@ impl Provider {
     }
 }
 
+/// The fingerprint `Provider::from_job(job)` would have, computed without
+/// building a client, reading a token or installing anything: `plan` uses
+/// it to tell which segments are already in the cache.
+pub fn fingerprint_for(job: &Job) -> String {
+    let voice = &job.voice;
+    let rate = job.audio.sample_rate;
+    match &voice.settings {
+        ProviderSettings::Local => local::fingerprint(voice, rate),
+        ProviderSettings::Coze(config) => {
+            coze::CozeSettings::new(voice, config, rate, Secret::new(String::new())).fingerprint()
+        }
+        ProviderSettings::Volcengine(config) => {
+            volcengine::VolcSettings::new(voice, config, rate, Secret::new(String::new()))
+                .fingerprint()
+        }
+    }
+}
+
 impl Synthesizer for Provider {
     fn fingerprint(&self) -> String {
         match self {
