@@ -468,6 +468,18 @@ fn print_summary(report: &JobReport) {
         report.output_dir.display(),
         report.elapsed_secs,
     );
+    if stats.requests > stats.synthesized || stats.rate_limited > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} requests, {} retries, {} rate-limited ({:.1}s waiting on rate limits), final concurrency window {}",
+            report.job,
+            stats.requests,
+            stats.retries,
+            stats.rate_limited,
+            stats.rate_limit_wait_ms as f64 / 1000.0,
+            stats.window
+        );
+    }
     if stats.synthesized == 0 && report.outcome == Outcome::Complete {
         let _ = writeln!(
             out,

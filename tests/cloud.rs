@@ -458,3 +458,108 @@ fn the_token_never_appears_in_any_output() {
     }
     assert!(checked > 5, "only {checked} files were checked");
 }
+
+#[test]
+fn voices_lists_the_account_voices_and_validate_checks_the_job_voice() {
+    let sim = Sim::start("");
+    let ws = Workspace::new();
+    let out = ws
+        .command()
+        .args([
+            "voices",
+            "--base-url",
+            &sim.handle.base_url(),
+            "--token-env",
+            "TEST_TTS_TOKEN",
+            "--json",
+        ])
+        .env("TEST_TTS_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let voices: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    let ids: Vec<&str> = voices
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["voice_id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&COZE_VOICE), "{ids:?}");
+    assert!(ids.len() >= 5);
+
+    ws.write("book.md", manuscript(1, 2));
+    cloud_job(&ws, &sim, Cloud::Coze, "http", None, "");
+    let out = ws
+        .command()
+        .args(["validate", "job.toml"])
+        .env("TEST_TTS_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    cloud_job(&ws, &sim, Cloud::Coze, "http", Some("no-such-voice"), "");
+    let out = ws
+        .command()
+        .args(["validate", "job.toml"])
+        .env("TEST_TTS_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).contains("no-such-voice"), "{}", stdout(&out));
+    assert!(
+        sim.entries().iter().all(|e| e.endpoint.contains("voices")),
+        "validate synthesized something"
+    );
+}
+
+#[test]
+fn retry_failed_puts_failed_segments_back_and_only_then_are_they_retried() {
+    let broken = Sim::start("faults = [{ code = 3005, rate = 1.0 }]\n");
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 3));
+    cloud_job(
+        &ws,
+        &broken,
+        Cloud::Volcengine,
+        "http",
+        None,
+        "max_attempts = 2",
+    );
+    assert_eq!(render(&ws, TOKEN).status.code(), Some(1));
+    assert_eq!(
+        broken.entries().len(),
+        8,
+        "each segment tried max_attempts times"
+    );
+
+    // The service is healthy again (same voice and settings: same segments).
+    let healthy = Sim::start("");
+    cloud_job(
+        &ws,
+        &healthy,
+        Cloud::Volcengine,
+        "http",
+        None,
+        "max_attempts = 2",
+    );
+    assert_eq!(
+        render(&ws, TOKEN).status.code(),
+        Some(1),
+        "a plain render retries nothing"
+    );
+    assert!(healthy.entries().is_empty());
+    let out = ws.run(&["retry-failed", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("4 failed segment(s)"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(render(&ws, TOKEN).status.code(), Some(0));
+    assert_eq!(healthy.ok_by_text().len(), 4);
+}

@@ -538,3 +538,46 @@ fn the_character_budget_stops_new_work_and_the_next_run_continues() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(ws.report()["counts"]["pending"], 0);
 }
+
+#[test]
+fn sigterm_saves_state_exits_130_and_the_next_run_resumes() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(4, 45), "concurrency = 2");
+    let child = ws
+        .command()
+        .args(["render", "job.toml"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while ws.clips().len() < 10 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "render made no progress"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    assert!(
+        stdout(&out).contains("run the same command again to resume"),
+        "{}",
+        stdout(&out)
+    );
+    let stored = ws.clips().len();
+    let total = unique_segments(&ws);
+    assert!(stored < total, "the signal came after the end");
+
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        ws.report()["stats"]["synthesized"].as_u64().unwrap() as usize,
+        total - stored
+    );
+}
