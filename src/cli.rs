@@ -226,17 +226,18 @@ pub async fn run(cli: Cli) -> Exit {
     }
 }
 
+/// Every job file's errors at once, one per line.
+fn load_job_files(paths: &[PathBuf]) -> Result<Vec<Job>, CliError> {
+    job::load_many(paths).map_err(|errors| bad_input_list(errors.iter().map(ToString::to_string)))
+}
+
+fn bad_input_list(errors: impl IntoIterator<Item = String>) -> CliError {
+    CliError::bad_input(errors.into_iter().collect::<Vec<_>>().join("\nerror: "))
+}
+
 /// Loads and validates every job and manuscript before anything is written.
 fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manuscript)>, CliError> {
-    let jobs = job::load_many(paths).map_err(|errors| {
-        CliError::bad_input(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\nerror: "),
-        )
-    })?;
+    let jobs = load_job_files(paths)?;
     let mut loaded = Vec::new();
     let mut errors = Vec::new();
     for job in jobs {
@@ -246,7 +247,7 @@ fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manuscript)>, Cl
         }
     }
     if !errors.is_empty() {
-        return Err(CliError::bad_input(errors.join("\nerror: ")));
+        return Err(bad_input_list(errors));
     }
     Ok(loaded)
 }
@@ -337,7 +338,7 @@ fn check_tokens(jobs: &[(Job, manuscript::Manuscript)]) -> Result<(), CliError> 
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(CliError::bad_input(errors.join("\nerror: ")))
+        Err(bad_input_list(errors))
     }
 }
 
@@ -895,15 +896,7 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
 }
 
 async fn retry_failed_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
-    let jobs = job::load_many(paths).map_err(|errors| {
-        CliError::bad_input(
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\nerror: "),
-        )
-    })?;
+    let jobs = load_job_files(paths)?;
     let store = open_existing_store(&cli.db).await?;
     let _lock = take_lock(&cli.db)?;
     let known = store.jobs().await.map_err(anyhow::Error::from)?;
