@@ -117,6 +117,20 @@ impl Cache {
     }
 }
 
+/// How many clip files the cache at `root` holds, without creating or
+/// changing anything (a missing folder holds none).
+pub fn count_clips(root: &Path) -> usize {
+    let Ok(shards) = fs::read_dir(root.join("clips")) else {
+        return 0;
+    };
+    shards
+        .flatten()
+        .filter_map(|shard| fs::read_dir(shard.path()).ok())
+        .flat_map(|files| files.flatten())
+        .filter(|f| f.path().extension().is_some_and(|e| e == "wav"))
+        .count()
+}
+
 /// Lowercase hex SHA-256 over a tag and length-prefixed fields, so no two
 /// different (fingerprint, text) pairs can encode to the same bytes.
 pub fn content_key(fingerprint: &str, text: &str) -> String {

@@ -251,9 +251,7 @@ async fn render_cmd(
     let _lock = take_lock(&cli.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
-    let store = Store::open(&cli.db)
-        .await
-        .with_context(|| format!("opening the state database {}", cli.db.display()))?;
+    let (store, new_db) = open_store_for_render(cli).await?;
     let cache = Arc::new(
         Cache::open(&cli.cache)
             .with_context(|| format!("opening the cache folder {}", cli.cache.display()))?,
@@ -278,6 +276,12 @@ async fn render_cmd(
         match renderer.render(job, &chapters).await {
             Ok(report) => {
                 print_summary(&report);
+                if new_db {
+                    println!(
+                        "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
+                        report.job, report.stats.cached, report.stats.synthesized
+                    );
+                }
                 worst = worst.max(match report.outcome {
                     Outcome::Complete => Exit::Ok,
                     Outcome::Failed => Exit::Failed,
@@ -286,13 +290,83 @@ async fn render_cmd(
                 });
             }
             Err(e) => {
-                eprintln!("error: {}: {e:#}", job.name);
+                eprintln!("error: {}: {e:#}{}", job.name, advice(&e));
                 worst = worst.max(Exit::Failed);
             }
         }
     }
     store.close().await;
     Ok(worst)
+}
+
+/// Opens the state database for a render and says whether it is new. A
+/// missing database is started afresh, and said so: the clips already in the
+/// cache are adopted as their segments come up, never requested again. One
+/// that exists but cannot be read is an error that changes nothing.
+async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
+    let db = &cli.db;
+    if db.is_dir() {
+        return Err(CliError {
+            exit: Exit::Failed,
+            message: format!(
+                "the state database {} is a folder, not a file; move the folder aside, or pass --db (or AUDIOBOOK_DB) with a file path",
+                db.display()
+            ),
+        });
+    }
+    let new = !db.exists();
+    if new {
+        let clips = crate::cache::count_clips(&cli.cache);
+        if clips > 0 {
+            tracing::warn!(
+                "no state database at {}: starting a new one; the {clips} clip(s) already in the cache {} are checked and reused, not rendered again",
+                db.display(),
+                cli.cache.display()
+            );
+        } else {
+            tracing::info!("no state database at {}: starting a new one", db.display());
+        }
+    }
+    let store = Store::open(db)
+        .await
+        .map_err(|e| unreadable_db(db, &cli.cache, &e))?;
+    Ok((store, new))
+}
+
+/// A state database that exists but cannot be opened: name it, leave it
+/// alone, and say how to go on.
+fn unreadable_db(db: &Path, cache: &Path, e: &sqlx::Error) -> CliError {
+    CliError {
+        exit: Exit::Failed,
+        message: format!(
+            "cannot read the state database {}: {e}; nothing was changed. \
+             restore it from a backup, or move it aside and run again to start a new one \
+             (the finished clips in the cache {} are reused, not rendered again)",
+            db.display(),
+            cache.display()
+        ),
+    }
+}
+
+/// What to add to an error a person can fix: a full disk (a clip, a
+/// chapter file or the database could not be written).
+fn advice(e: &anyhow::Error) -> &'static str {
+    let disk_full = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            || cause
+                .downcast_ref::<sqlx::Error>()
+                .and_then(|s| s.as_database_error())
+                .and_then(|d| d.code())
+                // SQLITE_FULL
+                .is_some_and(|code| code == "13")
+    });
+    if disk_full {
+        "; the disk is full: free some space and run again: finished segments are kept"
+    } else {
+        ""
+    }
 }
 
 /// Every cloud job's token variable is set, checked before anything is
@@ -695,7 +769,7 @@ async fn open_existing_store(db: &Path) -> Result<Store, CliError> {
     }
     Store::open_existing(db).await.map_err(|e| {
         CliError::bad_input(format!(
-            "cannot open the state database {}: {e}",
+            "cannot read the state database {}: {e}; restore it from a backup, or pass --db with the right file",
             db.display()
         ))
     })

@@ -175,3 +175,231 @@ fn a_storm_of_kills_loses_nothing_and_requests_no_stored_clip_again() {
     );
     assert_eq!(integrity(&db), "ok");
 }
+
+/// A tmpfs mounted for the life of the value, unmounted (lazily, so a file
+/// still open cannot keep it) even when the test panics.
+struct Tmpfs {
+    path: PathBuf,
+}
+
+impl Tmpfs {
+    fn mount(path: &Path, size: &str) -> Tmpfs {
+        std::fs::create_dir_all(path).expect("mount point");
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(path)
+            .output()
+            .expect("run mount");
+        assert!(
+            out.status.success(),
+            "this test needs to mount a small tmpfs (root, or CAP_SYS_ADMIN) to fill a disk, \
+             and `mount -t tmpfs` failed: {}",
+            stderr(&out)
+        );
+        Tmpfs {
+            path: path.to_path_buf(),
+        }
+    }
+
+    fn resize(&self, size: &str) {
+        let out = Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.path)
+            .output()
+            .expect("run mount");
+        assert!(out.status.success(), "remount: {}", stderr(&out));
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg("-l").arg(&self.path).status();
+    }
+}
+
+/// Every clip the database records as done verifies against its checksum.
+fn assert_done_clips_verify(ws: &Workspace) -> usize {
+    let cache = Cache::open(&ws.path().join("cache")).expect("cache");
+    let mut done = 0;
+    for row in segments(&ws.path().join("state.db")) {
+        if row.state() == SegmentState::Done {
+            let sha = row.sha256.as_deref().expect("a done segment has a clip");
+            assert!(
+                cache.verify(&row.content_key, sha).unwrap(),
+                "a finished clip was lost or damaged: {:?}",
+                row.text
+            );
+            done += 1;
+        }
+    }
+    done
+}
+
+#[test]
+fn a_full_disk_stops_the_run_with_a_clear_error_and_loses_nothing() {
+    let settings = "latency_ms = 5\n";
+    let render = "concurrency = 4";
+    // About 80 KB a clip: 600 KB holds a handful of the 30.
+    let text = manuscript(1, 29);
+    let reference = reference_output(settings, &text, render);
+
+    let sim = Sim::start(settings);
+    let ws = cloud_workspace(&sim, &text, render);
+    let cache = ws.path().join("cache");
+    let tmpfs = Tmpfs::mount(&cache, "600k");
+    let out = render_cloud(&ws, TOKEN);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&cache.display().to_string()), "no path: {err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("the disk is full"), "{err}");
+    assert!(err.contains("finished segments are kept"), "{err}");
+    let kept = assert_done_clips_verify(&ws);
+    assert!(
+        kept > 0 && kept < 30,
+        "{kept} of 30 clips stored before the disk filled"
+    );
+    let clips_before = clip_bytes(&ws);
+    let requests_before = sim.entries().len();
+
+    tmpfs.resize("64m");
+    let out = render_cloud(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let later = &sim.entries()[requests_before..];
+    for (clip, bytes) in &clips_before {
+        assert_eq!(
+            &std::fs::read(clip).unwrap(),
+            bytes,
+            "{} changed",
+            clip.display()
+        );
+    }
+    let ok_after: usize = later.iter().filter(|e| e.outcome == Outcome::Ok).count();
+    eprintln!(
+        "disk full: {kept} clips kept at the failure, {} on disk, {ok_after} synthesized on resume",
+        clips_before.len()
+    );
+    assert_eq!(
+        ok_after,
+        30 - clips_before.len(),
+        "the resumed run synthesized exactly the clips that were not on disk"
+    );
+    assert_eq!(ws.output_files(), reference);
+    assert_eq!(integrity(&ws.path().join("state.db")), "ok");
+}
+
+/// Every clip file in the cache with its bytes.
+fn clip_bytes(ws: &Workspace) -> BTreeMap<PathBuf, Vec<u8>> {
+    ws.clips()
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+/// The outputs and the clip cache, byte for byte.
+#[derive(Debug, PartialEq)]
+struct Snapshot {
+    outputs: Vec<(String, Vec<u8>)>,
+    clips: BTreeMap<PathBuf, Vec<u8>>,
+}
+
+fn snapshot(ws: &Workspace) -> Snapshot {
+    Snapshot {
+        outputs: ws.output_files(),
+        clips: clip_bytes(ws),
+    }
+}
+
+fn remove_db(db: &Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        match std::fs::remove_file(PathBuf::from(name)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => panic!("{e}"),
+            _ => {}
+        }
+    }
+}
+
+#[test]
+fn a_deleted_database_is_started_again_and_the_cache_is_reused() {
+    let sim = Sim::start("");
+    let ws = cloud_workspace(&sim, &manuscript(2, 10), "concurrency = 3");
+    let out = render_cloud(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let segments_total = sim.entries().len();
+    assert_eq!(segments_total, 22);
+    let before = snapshot(&ws);
+
+    let db = ws.path().join("state.db");
+    remove_db(&db);
+    let out = render_cloud(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (err, said) = (stderr(&out), stdout(&out));
+    assert!(err.contains("no state database at"), "{err}");
+    assert!(err.contains(&db.display().to_string()), "{err}");
+    assert!(err.contains("starting a new one"), "{err}");
+    assert!(
+        said.contains(
+            "the state database was new: 22 clip(s) already in the cache were reused, 0 synthesized"
+        ),
+        "{said}"
+    );
+    assert_eq!(
+        sim.entries().len(),
+        segments_total,
+        "a synthesis request was made for a clip already in the cache"
+    );
+    assert_eq!(snapshot(&ws), before, "outputs or clips changed");
+    assert_eq!(integrity(&db), "ok");
+}
+
+#[test]
+fn an_unreadable_database_is_an_error_that_changes_nothing() {
+    let sim = Sim::start("");
+    let ws = cloud_workspace(&sim, &manuscript(1, 8), "concurrency = 2");
+    let out = render_cloud(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let requests = sim.entries().len();
+    let before = snapshot(&ws);
+    let db = ws.path().join("state.db");
+    remove_db(&db);
+
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 13) as u8).collect();
+    std::fs::write(&db, &garbage).unwrap();
+    let out = render_cloud(&ws, TOKEN);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("cannot read the state database {}", db.display())),
+        "{err}"
+    );
+    assert!(err.contains("nothing was changed"), "{err}");
+    assert!(err.contains("move it aside"), "{err}");
+    assert_eq!(
+        std::fs::read(&db).unwrap(),
+        garbage,
+        "the database file was changed"
+    );
+    let status = ws.run(&["status"]);
+    assert_ne!(status.status.code(), Some(0));
+    assert!(
+        stderr(&status).contains(&db.display().to_string()),
+        "{}",
+        stderr(&status)
+    );
+
+    std::fs::remove_file(&db).unwrap();
+    std::fs::create_dir(&db).unwrap();
+    let out = render_cloud(&ws, TOKEN);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!("the state database {} is a folder", db.display())),
+        "{err}"
+    );
+    assert!(db.is_dir());
+
+    assert_eq!(sim.entries().len(), requests, "a request was made");
+    assert_eq!(snapshot(&ws), before, "outputs or clips changed");
+}
