@@ -783,16 +783,34 @@ struct StatusLine {
     chapters: usize,
     chapters_done: usize,
     counts: crate::store::Counts,
+    /// A render of this job is going on now.
+    running: bool,
     last_run: Option<RunSummary>,
 }
 
 #[derive(serde::Serialize)]
 struct RunSummary {
+    pid: i64,
     started_at: String,
     finished_at: Option<String>,
+    /// As recorded when the run ended; `running` while it goes on, and
+    /// `killed` for a run recorded as running whose process is gone.
     outcome: String,
+    /// The run's process is alive.
+    alive: bool,
     synthesized: i64,
     failed: i64,
+    /// While running: what it has done so far, and how long the rest should
+    /// take at its pace (`None` until it has finished a segment).
+    progress: Option<RunProgress>,
+}
+
+#[derive(serde::Serialize)]
+struct RunProgress {
+    segments_done: u64,
+    elapsed_secs: f64,
+    segments_per_sec: f64,
+    eta_secs: Option<f64>,
 }
 
 async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, CliError> {
@@ -812,36 +830,7 @@ async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, Cl
             continue;
         }
         shown += 1;
-        let counts = store.counts(row.id).await.map_err(anyhow::Error::from)?;
-        let chapters = store.chapters(row.id).await.map_err(anyhow::Error::from)?;
-        let segments = store.segments(row.id).await.map_err(anyhow::Error::from)?;
-        let chapters_done = chapters
-            .iter()
-            .filter(|c| {
-                segments.iter().filter(|s| s.chapter_idx == c.idx).all(|s| {
-                    matches!(
-                        s.state(),
-                        crate::store::SegmentState::Done | crate::store::SegmentState::Pause
-                    )
-                })
-            })
-            .count();
-        let last = store.last_run(row.id).await.map_err(anyhow::Error::from)?;
-        let line = StatusLine {
-            job: row.name.clone(),
-            path: row.path.clone(),
-            title: row.title.clone(),
-            chapters: chapters.len(),
-            chapters_done,
-            counts,
-            last_run: last.map(|r| RunSummary {
-                started_at: r.started_at,
-                finished_at: r.finished_at,
-                outcome: r.outcome,
-                synthesized: r.synthesized,
-                failed: r.failed,
-            }),
-        };
+        let line = job_status(&store, row).await.map_err(anyhow::Error::from)?;
         if json {
             let _ = writeln!(
                 out,
@@ -862,6 +851,92 @@ async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, Cl
     Ok(Exit::Ok)
 }
 
+/// One job's state as the database holds it, read while a render may be
+/// writing (WAL readers do not wait for the writer).
+async fn job_status(store: &Store, row: crate::store::JobRow) -> Result<StatusLine, sqlx::Error> {
+    let counts = store.counts(row.id).await?;
+    let chapters = store.chapters(row.id).await?;
+    let segments = store.segments(row.id).await?;
+    let chapters_done = chapters
+        .iter()
+        .filter(|c| {
+            segments.iter().filter(|s| s.chapter_idx == c.idx).all(|s| {
+                matches!(
+                    s.state(),
+                    crate::store::SegmentState::Done | crate::store::SegmentState::Pause
+                )
+            })
+        })
+        .count();
+    let last_run = match store.last_run(row.id).await? {
+        Some(run) => Some(run_summary(store, row.id, run, &counts).await?),
+        None => None,
+    };
+    Ok(StatusLine {
+        job: row.name,
+        path: row.path,
+        title: row.title,
+        chapters: chapters.len(),
+        chapters_done,
+        counts,
+        running: last_run.as_ref().is_some_and(|r| r.outcome == "running"),
+        last_run,
+    })
+}
+
+async fn run_summary(
+    store: &Store,
+    job_id: i64,
+    run: crate::store::RunRow,
+    counts: &crate::store::Counts,
+) -> Result<RunSummary, sqlx::Error> {
+    let alive = run.outcome == "running" && process_alive(run.pid);
+    let outcome = if run.outcome == "running" && !alive {
+        "killed".to_string()
+    } else {
+        run.outcome
+    };
+    let progress = if alive {
+        let (segments_done, elapsed_secs) = store.progress_since(job_id, &run.started_at).await?;
+        let segments_per_sec = segments_done as f64 / elapsed_secs.max(0.001);
+        let left = counts.pending + counts.in_flight;
+        Some(RunProgress {
+            segments_done,
+            elapsed_secs,
+            segments_per_sec,
+            eta_secs: (segments_done > 0).then(|| left as f64 / segments_per_sec),
+        })
+    } else {
+        None
+    };
+    Ok(RunSummary {
+        pid: run.pid,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        outcome,
+        alive,
+        synthesized: run.synthesized,
+        failed: run.failed,
+        progress,
+    })
+}
+
+/// Whether the process that recorded a run still lives. On Linux: its
+/// `/proc` entry exists and is not a zombie. Elsewhere this cannot be told
+/// without a system call, and the run is taken at its word.
+fn process_alive(pid: i64) -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (name) S ...`: the state follows the last parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
+    }
+}
+
 fn print_status(out: &mut impl Write, s: &StatusLine) {
     let c = &s.counts;
     let _ = writeln!(
@@ -877,16 +952,43 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
         c.chars_done,
         c.chars_total
     );
-    if let Some(r) = &s.last_run {
-        let _ = writeln!(
-            out,
-            "  last run: {} started {}, finished {}, {} synthesized, {} failed",
-            r.outcome,
-            r.started_at,
-            r.finished_at.as_deref().unwrap_or("-"),
-            r.synthesized,
-            r.failed
-        );
+    let Some(r) = &s.last_run else {
+        return;
+    };
+    match &r.progress {
+        Some(p) => {
+            let eta = p.eta_secs.map_or_else(
+                || "time left unknown yet".to_string(),
+                |e| format!("about {} left", format_duration(e)),
+            );
+            let _ = writeln!(
+                out,
+                "  running since {} (pid {}): {} segments in {} ({:.1}/s), {eta}",
+                r.started_at,
+                r.pid,
+                p.segments_done,
+                format_duration(p.elapsed_secs),
+                p.segments_per_sec,
+            );
+        }
+        None if r.outcome == "killed" => {
+            let _ = writeln!(
+                out,
+                "  last run: killed (pid {} is gone) started {}, did not finish; run `audiobook render` again to resume",
+                r.pid, r.started_at
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  last run: {} started {}, finished {}, {} synthesized, {} failed",
+                r.outcome,
+                r.started_at,
+                r.finished_at.as_deref().unwrap_or("-"),
+                r.synthesized,
+                r.failed
+            );
+        }
     }
 }
 

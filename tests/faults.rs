@@ -403,3 +403,94 @@ fn an_unreadable_database_is_an_error_that_changes_nothing() {
     assert_eq!(sim.entries().len(), requests, "a request was made");
     assert_eq!(snapshot(&ws), before, "outputs or clips changed");
 }
+
+/// `status --json`, one line per job: the line of our one job.
+fn status_json(ws: &Workspace) -> serde_json::Value {
+    let out = ws.run(&["status", "--json"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "status failed: {}",
+        stderr(&out)
+    );
+    assert!(
+        stderr(&out).is_empty(),
+        "status complained: {}",
+        stderr(&out)
+    );
+    serde_json::from_str(stdout(&out).trim()).expect("one json line")
+}
+
+#[test]
+fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
+    let sim = Sim::start("latency_ms = 120\n");
+    let ws = cloud_workspace(&sim, &manuscript(1, 39), "concurrency = 2");
+    let mut child = spawn_render(&ws);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let running = loop {
+        assert!(
+            Instant::now() < deadline,
+            "status never showed the run going"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the render ended too soon"
+        );
+        if ws.path().join("state.db").exists() {
+            let status = status_json(&ws);
+            if status["last_run"]["progress"]["eta_secs"].is_number() {
+                break status;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let text = stdout(&ws.run(&["status"]));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the render ended too soon"
+    );
+    assert_eq!(running["running"], true, "{running}");
+    let run = &running["last_run"];
+    assert_eq!(run["outcome"], "running", "{running}");
+    assert_eq!(run["alive"], true);
+    assert_eq!(run["pid"], child.id());
+    assert!(run["started_at"].as_str().is_some_and(|s| s.ends_with('Z')));
+    assert!(run["finished_at"].is_null());
+    let counts = &running["counts"];
+    assert!(counts["done"].as_u64().unwrap() > 0, "{running}");
+    assert!(counts["pending"].as_u64().unwrap() + counts["in_flight"].as_u64().unwrap() > 0);
+    assert!(counts["chars_done"].as_u64().unwrap() > 0);
+    let eta = run["progress"]["eta_secs"].as_f64().unwrap();
+    assert!(
+        eta > 0.0 && eta < 60.0,
+        "eta {eta}s for a job of a few seconds"
+    );
+    assert!(
+        text.contains(&format!(
+            "running since {}",
+            run["started_at"].as_str().unwrap()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("left"), "{text}");
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let killed = status_json(&ws);
+    assert_eq!(killed["running"], false, "{killed}");
+    assert_eq!(killed["last_run"]["outcome"], "killed", "{killed}");
+    assert!(killed["last_run"]["progress"].is_null());
+    let text = stdout(&ws.run(&["status"]));
+    assert!(text.contains("killed"), "{text}");
+
+    let out = render_cloud(&ws, TOKEN);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let done = status_json(&ws);
+    assert_eq!(done["running"], false);
+    assert_eq!(done["last_run"]["outcome"], "complete", "{done}");
+    assert!(done["last_run"]["finished_at"].is_string());
+    assert_eq!(done["counts"]["pending"], 0);
+    assert_eq!(done["counts"]["chars_done"], done["counts"]["chars_total"]);
+    let text = stdout(&ws.run(&["status"]));
+    assert!(text.contains("last run: complete"), "{text}");
+}
