@@ -890,7 +890,7 @@ async fn run_summary(
     run: crate::store::RunRow,
     counts: &crate::store::Counts,
 ) -> Result<RunSummary, sqlx::Error> {
-    let alive = run.outcome == "running" && process_alive(run.pid);
+    let alive = run.outcome == "running" && crate::atomic::process_alive(run.pid);
     let outcome = if run.outcome == "running" && !alive {
         "killed".to_string()
     } else {
@@ -919,22 +919,6 @@ async fn run_summary(
         failed: run.failed,
         progress,
     })
-}
-
-/// Whether the process that recorded a run still lives. On Linux: its
-/// `/proc` entry exists and is not a zombie. Elsewhere this cannot be told
-/// without a system call, and the run is taken at its word.
-fn process_alive(pid: i64) -> bool {
-    if !cfg!(target_os = "linux") {
-        return true;
-    }
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        // `pid (name) S ...`: the state follows the last parenthesis.
-        Ok(stat) => stat
-            .rsplit_once(')')
-            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
-        Err(_) => false,
-    }
 }
 
 fn print_status(out: &mut impl Write, s: &StatusLine) {

@@ -95,6 +95,7 @@ fn a_storm_of_kills_loses_nothing_and_requests_no_stored_clip_again() {
     let mut rng = fastrand::Rng::with_seed(0x5eed_b00c);
     // Content key -> when its clip was first seen stored, after a kill.
     let mut stored_at: HashMap<String, Instant> = HashMap::new();
+    let mut orphans_seen = 0;
     let deadline = Instant::now() + Duration::from_secs(120);
     for kill in 1..=KILLS {
         let after = Duration::from_millis(rng.u64(100..600));
@@ -115,6 +116,7 @@ fn a_storm_of_kills_loses_nothing_and_requests_no_stored_clip_again() {
         for clip in ws.clips() {
             stored_at.entry(key_of(&clip)).or_insert(now);
         }
+        orphans_seen += temp_files(&ws).len();
     }
     let stored_at_last_kill = stored_at.len();
 
@@ -174,6 +176,25 @@ fn a_storm_of_kills_loses_nothing_and_requests_no_stored_clip_again() {
         "output differs from an uninterrupted render"
     );
     assert_eq!(integrity(&db), "ok");
+    eprintln!("kill storm: {orphans_seen} half-written clips seen after the kills");
+    assert_eq!(
+        temp_files(&ws),
+        Vec::<PathBuf>::new(),
+        "half-written clips of killed runs were left in the cache"
+    );
+}
+
+/// Temporary files in the cache's shard folders.
+fn temp_files(ws: &Workspace) -> Vec<PathBuf> {
+    let Ok(shards) = std::fs::read_dir(ws.path().join("cache").join("clips")) else {
+        return Vec::new();
+    };
+    shards
+        .flatten()
+        .filter_map(|shard| std::fs::read_dir(shard.path()).ok())
+        .flat_map(|files| files.flatten().map(|f| f.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "tmp"))
+        .collect()
 }
 
 /// A tmpfs mounted for the life of the value, unmounted (lazily, so a file
