@@ -65,6 +65,54 @@ pub(crate) fn temp_path_beside(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
+/// Removes the temporary files in `dir` whose writer is gone (a SIGKILL
+/// skips `Drop`, so a killed run leaves its half-written files behind, and
+/// they would fill the disk over many runs). A live process's file is left
+/// alone. Returns how many were removed.
+pub(crate) fn remove_orphaned_temps(dir: &Path) -> io::Result<usize> {
+    let mut removed = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(temp_file_pid) else {
+            continue;
+        };
+        if pid != std::process::id() && !process_alive(i64::from(pid)) {
+            match fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(annotate(e, &format!("removing {}", entry.path().display()))),
+            }
+        }
+    }
+    Ok(removed)
+}
+
+/// The writer's pid in a name made by [`temp_path_beside`]: `.NAME.PID.N.tmp`.
+fn temp_file_pid(name: &str) -> Option<u32> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (rest, n) = inner.rsplit_once('.')?;
+    n.parse::<u64>().ok()?;
+    let (_, pid) = rest.rsplit_once('.')?;
+    pid.parse().ok()
+}
+
+/// Whether process `pid` is alive. On Linux: its `/proc` entry exists and
+/// is not a zombie. Elsewhere this cannot be told without a system call,
+/// and it is taken to be alive (nothing is removed, nothing is called dead).
+pub(crate) fn process_alive(pid: i64) -> bool {
+    if !cfg!(target_os = "linux") {
+        return true;
+    }
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // `pid (name) S ...`: the state follows the last parenthesis.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X'])),
+        Err(_) => false,
+    }
+}
+
 /// Makes a rename in `path`'s directory durable.
 pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
     let dir = match path.parent() {
@@ -79,4 +127,25 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
 /// Keeps the error kind and prefixes what was being done to which file.
 pub(crate) fn annotate(e: io::Error, doing: &str) -> io::Error {
     io::Error::new(e.kind(), format!("{doing}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn temp_files_of_dead_writers_are_removed_and_live_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("abc.wav");
+        let mine = temp_path_beside(&target);
+        fs::write(&mine, b"live").unwrap();
+        // No pid is this large on Linux (pid_max is at most 2^22).
+        let dead = dir.path().join(".abc.wav.99999999.3.tmp");
+        fs::write(&dead, b"orphan").unwrap();
+        fs::write(&target, b"clip").unwrap();
+        assert_eq!(temp_file_pid(".abc.wav.99999999.3.tmp"), Some(99_999_999));
+        assert_eq!(temp_file_pid("abc.wav"), None);
+        assert_eq!(remove_orphaned_temps(dir.path()).unwrap(), 1);
+        assert!(mine.exists() && target.exists() && !dead.exists());
+    }
 }

@@ -34,6 +34,7 @@ impl Cache {
         let clips = root.join("clips");
         fs::create_dir_all(&clips)
             .map_err(|e| annotate(e, &format!("creating {}", clips.display())))?;
+        remove_orphaned_temps_under(&clips);
         Ok(Cache {
             root: root.to_path_buf(),
             clips,
@@ -123,6 +124,38 @@ impl Cache {
         let path = self.clip_path(key);
         read_clip(&path).map_err(|e| annotate(e, &format!("reading {}", path.display())))
     }
+}
+
+/// Clears the half-written clips killed runs left in the shard folders.
+/// Best effort: a file that cannot be removed is only untidy.
+fn remove_orphaned_temps_under(clips: &Path) {
+    let Ok(shards) = fs::read_dir(clips) else {
+        return;
+    };
+    let mut removed = 0;
+    for shard in shards.flatten().filter(|s| s.path().is_dir()) {
+        match crate::atomic::remove_orphaned_temps(&shard.path()) {
+            Ok(n) => removed += n,
+            Err(e) => tracing::warn!("cleaning the cache: {e}"),
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "removed half-written clips left by killed runs");
+    }
+}
+
+/// How many clip files the cache at `root` holds, without creating or
+/// changing anything (a missing folder holds none).
+pub fn count_clips(root: &Path) -> usize {
+    let Ok(shards) = fs::read_dir(root.join("clips")) else {
+        return 0;
+    };
+    shards
+        .flatten()
+        .filter_map(|shard| fs::read_dir(shard.path()).ok())
+        .flat_map(|files| files.flatten())
+        .filter(|f| f.path().extension().is_some_and(|e| e == "wav"))
+        .count()
 }
 
 /// Lowercase hex SHA-256 over a tag and length-prefixed fields, so no two

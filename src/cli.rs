@@ -266,9 +266,7 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf], limits: RunLimits<'_>) -> Resu
     let _lock = take_lock(&cli.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
-    let store = Store::open(&cli.db)
-        .await
-        .with_context(|| format!("opening the state database {}", cli.db.display()))?;
+    let (store, new_db) = open_store_for_render(cli).await?;
     let cache = Arc::new(
         Cache::open(&cli.cache)
             .with_context(|| format!("opening the cache folder {}", cli.cache.display()))?,
@@ -302,6 +300,12 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf], limits: RunLimits<'_>) -> Resu
         match renderer.render(job, &chapters).await {
             Ok(report) => {
                 print_summary(&report);
+                if new_db {
+                    println!(
+                        "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
+                        report.job, report.stats.cached, report.stats.synthesized
+                    );
+                }
                 worst = worst.max(match report.outcome {
                     Outcome::Complete => Exit::Ok,
                     Outcome::Failed => Exit::Failed,
@@ -310,13 +314,83 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf], limits: RunLimits<'_>) -> Resu
                 });
             }
             Err(e) => {
-                eprintln!("error: {}: {e:#}", job.name);
+                eprintln!("error: {}: {e:#}{}", job.name, advice(&e));
                 worst = worst.max(Exit::Failed);
             }
         }
     }
     store.close().await;
     Ok(worst)
+}
+
+/// Opens the state database for a render and says whether it is new. A
+/// missing database is started afresh, and said so: the clips already in the
+/// cache are adopted as their segments come up, never requested again. One
+/// that exists but cannot be read is an error that changes nothing.
+async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
+    let db = &cli.db;
+    if db.is_dir() {
+        return Err(CliError {
+            exit: Exit::Failed,
+            message: format!(
+                "the state database {} is a folder, not a file; move the folder aside, or pass --db (or AUDIOBOOK_DB) with a file path",
+                db.display()
+            ),
+        });
+    }
+    let new = !db.exists();
+    if new {
+        let clips = crate::cache::count_clips(&cli.cache);
+        if clips > 0 {
+            tracing::warn!(
+                "no state database at {}: starting a new one; the {clips} clip(s) already in the cache {} are checked and reused, not rendered again",
+                db.display(),
+                cli.cache.display()
+            );
+        } else {
+            tracing::info!("no state database at {}: starting a new one", db.display());
+        }
+    }
+    let store = Store::open(db)
+        .await
+        .map_err(|e| unreadable_db(db, &cli.cache, &e))?;
+    Ok((store, new))
+}
+
+/// A state database that exists but cannot be opened: name it, leave it
+/// alone, and say how to go on.
+fn unreadable_db(db: &Path, cache: &Path, e: &sqlx::Error) -> CliError {
+    CliError {
+        exit: Exit::Failed,
+        message: format!(
+            "cannot read the state database {}: {e}; nothing was changed. \
+             restore it from a backup, or move it aside and run again to start a new one \
+             (the finished clips in the cache {} are reused, not rendered again)",
+            db.display(),
+            cache.display()
+        ),
+    }
+}
+
+/// What to add to an error a person can fix: a full disk (a clip, a
+/// chapter file or the database could not be written).
+fn advice(e: &anyhow::Error) -> &'static str {
+    let disk_full = e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            || cause
+                .downcast_ref::<sqlx::Error>()
+                .and_then(|s| s.as_database_error())
+                .and_then(|d| d.code())
+                // SQLITE_FULL
+                .is_some_and(|code| code == "13")
+    });
+    if disk_full {
+        "; the disk is full: free some space and run again: finished segments are kept"
+    } else {
+        ""
+    }
 }
 
 /// Every cloud job's token variable is set, checked before anything is
@@ -774,7 +848,7 @@ async fn open_existing_store(db: &Path) -> Result<Store, CliError> {
     }
     Store::open_existing(db).await.map_err(|e| {
         CliError::bad_input(format!(
-            "cannot open the state database {}: {e}",
+            "cannot read the state database {}: {e}; restore it from a backup, or pass --db with the right file",
             db.display()
         ))
     })
@@ -788,16 +862,34 @@ struct StatusLine {
     chapters: usize,
     chapters_done: usize,
     counts: crate::store::Counts,
+    /// A render of this job is going on now.
+    running: bool,
     last_run: Option<RunSummary>,
 }
 
 #[derive(serde::Serialize)]
 struct RunSummary {
+    pid: i64,
     started_at: String,
     finished_at: Option<String>,
+    /// As recorded when the run ended; `running` while it goes on, and
+    /// `killed` for a run recorded as running whose process is gone.
     outcome: String,
+    /// The run's process is alive.
+    alive: bool,
     synthesized: i64,
     failed: i64,
+    /// While running: what it has done so far, and how long the rest should
+    /// take at its pace (`None` until it has finished a segment).
+    progress: Option<RunProgress>,
+}
+
+#[derive(serde::Serialize)]
+struct RunProgress {
+    segments_done: u64,
+    elapsed_secs: f64,
+    segments_per_sec: f64,
+    eta_secs: Option<f64>,
 }
 
 async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, CliError> {
@@ -817,36 +909,7 @@ async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, Cl
             continue;
         }
         shown += 1;
-        let counts = store.counts(row.id).await.map_err(anyhow::Error::from)?;
-        let chapters = store.chapters(row.id).await.map_err(anyhow::Error::from)?;
-        let segments = store.segments(row.id).await.map_err(anyhow::Error::from)?;
-        let chapters_done = chapters
-            .iter()
-            .filter(|c| {
-                segments.iter().filter(|s| s.chapter_idx == c.idx).all(|s| {
-                    matches!(
-                        s.state(),
-                        crate::store::SegmentState::Done | crate::store::SegmentState::Pause
-                    )
-                })
-            })
-            .count();
-        let last = store.last_run(row.id).await.map_err(anyhow::Error::from)?;
-        let line = StatusLine {
-            job: row.name.clone(),
-            path: row.path.clone(),
-            title: row.title.clone(),
-            chapters: chapters.len(),
-            chapters_done,
-            counts,
-            last_run: last.map(|r| RunSummary {
-                started_at: r.started_at,
-                finished_at: r.finished_at,
-                outcome: r.outcome,
-                synthesized: r.synthesized,
-                failed: r.failed,
-            }),
-        };
+        let line = job_status(&store, row).await.map_err(anyhow::Error::from)?;
         if json {
             let _ = writeln!(
                 out,
@@ -867,6 +930,76 @@ async fn status_cmd(cli: &Cli, filter: &[String], json: bool) -> Result<Exit, Cl
     Ok(Exit::Ok)
 }
 
+/// One job's state as the database holds it, read while a render may be
+/// writing (WAL readers do not wait for the writer).
+async fn job_status(store: &Store, row: crate::store::JobRow) -> Result<StatusLine, sqlx::Error> {
+    let counts = store.counts(row.id).await?;
+    let chapters = store.chapters(row.id).await?;
+    let segments = store.segments(row.id).await?;
+    let chapters_done = chapters
+        .iter()
+        .filter(|c| {
+            segments.iter().filter(|s| s.chapter_idx == c.idx).all(|s| {
+                matches!(
+                    s.state(),
+                    crate::store::SegmentState::Done | crate::store::SegmentState::Pause
+                )
+            })
+        })
+        .count();
+    let last_run = match store.last_run(row.id).await? {
+        Some(run) => Some(run_summary(store, row.id, run, &counts).await?),
+        None => None,
+    };
+    Ok(StatusLine {
+        job: row.name,
+        path: row.path,
+        title: row.title,
+        chapters: chapters.len(),
+        chapters_done,
+        counts,
+        running: last_run.as_ref().is_some_and(|r| r.outcome == "running"),
+        last_run,
+    })
+}
+
+async fn run_summary(
+    store: &Store,
+    job_id: i64,
+    run: crate::store::RunRow,
+    counts: &crate::store::Counts,
+) -> Result<RunSummary, sqlx::Error> {
+    let alive = run.outcome == "running" && crate::atomic::process_alive(run.pid);
+    let outcome = if run.outcome == "running" && !alive {
+        "killed".to_string()
+    } else {
+        run.outcome
+    };
+    let progress = if alive {
+        let (segments_done, elapsed_secs) = store.progress_since(job_id, &run.started_at).await?;
+        let segments_per_sec = segments_done as f64 / elapsed_secs.max(0.001);
+        let left = counts.pending + counts.in_flight;
+        Some(RunProgress {
+            segments_done,
+            elapsed_secs,
+            segments_per_sec,
+            eta_secs: (segments_done > 0).then(|| left as f64 / segments_per_sec),
+        })
+    } else {
+        None
+    };
+    Ok(RunSummary {
+        pid: run.pid,
+        started_at: run.started_at,
+        finished_at: run.finished_at,
+        outcome,
+        alive,
+        synthesized: run.synthesized,
+        failed: run.failed,
+        progress,
+    })
+}
+
 fn print_status(out: &mut impl Write, s: &StatusLine) {
     let c = &s.counts;
     let _ = writeln!(
@@ -882,16 +1015,43 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
         c.chars_done,
         c.chars_total
     );
-    if let Some(r) = &s.last_run {
-        let _ = writeln!(
-            out,
-            "  last run: {} started {}, finished {}, {} synthesized, {} failed",
-            r.outcome,
-            r.started_at,
-            r.finished_at.as_deref().unwrap_or("-"),
-            r.synthesized,
-            r.failed
-        );
+    let Some(r) = &s.last_run else {
+        return;
+    };
+    match &r.progress {
+        Some(p) => {
+            let eta = p.eta_secs.map_or_else(
+                || "time left unknown yet".to_string(),
+                |e| format!("about {} left", format_duration(e)),
+            );
+            let _ = writeln!(
+                out,
+                "  running since {} (pid {}): {} segments in {} ({:.1}/s), {eta}",
+                r.started_at,
+                r.pid,
+                p.segments_done,
+                format_duration(p.elapsed_secs),
+                p.segments_per_sec,
+            );
+        }
+        None if r.outcome == "killed" => {
+            let _ = writeln!(
+                out,
+                "  last run: killed (pid {} is gone) started {}, did not finish; run `audiobook render` again to resume",
+                r.pid, r.started_at
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "  last run: {} started {}, finished {}, {} synthesized, {} failed",
+                r.outcome,
+                r.started_at,
+                r.finished_at.as_deref().unwrap_or("-"),
+                r.synthesized,
+                r.failed
+            );
+        }
     }
 }
 

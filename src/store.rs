@@ -582,6 +582,29 @@ impl Store {
         .await
     }
 
+    /// Segments of the job finished since `since` (a timestamp this database
+    /// wrote, such as a run's start), and the seconds elapsed since it, both
+    /// by the database's clock so the two agree.
+    pub async fn progress_since(
+        &self,
+        job_id: i64,
+        since: &str,
+    ) -> Result<(u64, f64), sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM segments
+                     WHERE job_id = ? AND state = 'done' AND updated_at >= ?) AS done,
+                    (julianday('now') - julianday(?)) * 86400.0 AS secs",
+        )
+        .bind(job_id)
+        .bind(since)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        let done = row.try_get::<i64, _>("done")? as u64;
+        let secs = row.try_get::<Option<f64>, _>("secs")?.unwrap_or(0.0);
+        Ok((done, secs.max(0.0)))
+    }
+
     /// `PRAGMA integrity_check`: "ok" when the database is sound.
     pub async fn integrity_check(&self) -> Result<String, sqlx::Error> {
         sqlx::query_scalar("PRAGMA integrity_check")

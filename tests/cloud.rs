@@ -3,106 +3,12 @@
 //! simulator running in this process. Requests are counted in the
 //! simulator's log, never guessed.
 
-use std::collections::HashMap;
+use audiobook::sim::Outcome;
 
-use audiobook::sim::{self, Outcome, SimConfig, SimHandle};
-
-use crate::util::{Workspace, manuscript, stderr, stdout};
-
-const TOKEN: &str = "sk-audiobook-SECRET-7f3a9c";
-const COZE_VOICE: &str = "7426720361733046281";
-const VOLC_VOICE: &str = "BV001_streaming";
-
-/// The simulator on its own runtime, so tests can run the binary plainly.
-struct Sim {
-    handle: SimHandle,
-    _runtime: tokio::runtime::Runtime,
-}
-
-impl Sim {
-    fn start(config_toml: &str) -> Sim {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let mut config = SimConfig::from_toml(config_toml).expect("sim config");
-        config.tokens = vec![TOKEN.to_string()];
-        config.tone = true;
-        let handle = runtime
-            .block_on(sim::start(config, "127.0.0.1:0".parse().unwrap()))
-            .expect("start simulator");
-        Sim {
-            handle,
-            _runtime: runtime,
-        }
-    }
-
-    fn entries(&self) -> Vec<sim::LogEntry> {
-        self.handle.log.entries()
-    }
-
-    /// How many times each text was answered with audio.
-    fn ok_by_text(&self) -> HashMap<String, usize> {
-        let mut counts = HashMap::new();
-        for e in self
-            .entries()
-            .into_iter()
-            .filter(|e| e.outcome == Outcome::Ok)
-        {
-            *counts.entry(e.text).or_insert(0) += 1;
-        }
-        counts
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Cloud {
-    Coze,
-    Volcengine,
-}
-
-/// A job for `provider` over `transport`, pointed at the simulator.
-fn cloud_job(
-    ws: &Workspace,
-    sim: &Sim,
-    cloud: Cloud,
-    transport: &str,
-    voice: Option<&str>,
-    render: &str,
-) {
-    let base = sim.handle.base_url();
-    let voice_section = match cloud {
-        Cloud::Coze => format!(
-            "[voice]\nprovider = \"coze\"\ntransport = \"{transport}\"\nvoice = \"{}\"\n\n\
-             [voice.coze]\nbase_url = \"{base}\"\ntoken_env = \"TEST_TTS_TOKEN\"\n",
-            voice.unwrap_or(COZE_VOICE)
-        ),
-        Cloud::Volcengine => format!(
-            "[voice]\nprovider = \"volcengine\"\ntransport = \"{transport}\"\nvoice = \"{}\"\n\n\
-             [voice.volcengine]\nbase_url = \"{base}\"\nappid = \"1234567\"\ntoken_env = \"TEST_TTS_TOKEN\"\n",
-            voice.unwrap_or(VOLC_VOICE)
-        ),
-    };
-    ws.write(
-        "job.toml",
-        format!(
-            "[book]\ntitle = \"Cloud Book\"\nlanguage = \"en\"\n\n\
-             [manuscript]\nfiles = [\"book.md\"]\n\n{voice_section}\n\
-             [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
-             chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
-             [render]\n{render}\n\n[output]\ndir = \"out\"\n"
-        ),
-    );
-}
-
-fn render(ws: &Workspace, token: &str) -> std::process::Output {
-    ws.command()
-        .args(["render", "job.toml"])
-        .env("TEST_TTS_TOKEN", token)
-        .output()
-        .expect("run audiobook")
-}
+use crate::util::{
+    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, cloud_job, manuscript, render_cloud as render, stderr,
+    stdout,
+};
 
 /// Chapter titles and segment texts, the structure two renders must share.
 fn structure(ws: &Workspace) -> Vec<(String, Vec<String>)> {

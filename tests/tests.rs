@@ -4,5 +4,6 @@
 
 mod cli;
 mod cloud;
+mod faults;
 mod render;
 mod util;

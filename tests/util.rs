@@ -1,8 +1,12 @@
 //! Shared helpers: a temporary workspace with a job file, a manuscript, a
-//! database and a cache, and ways to run the real binary in it.
+//! database and a cache, and ways to run the real binary in it; the cloud
+//! simulator running in this process, and job files pointed at it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use audiobook::sim::{self, Outcome, SimConfig, SimHandle};
 
 pub struct Workspace {
     pub dir: tempfile::TempDir,
@@ -157,4 +161,99 @@ pub fn wav_samples(path: &Path) -> (hound::WavSpec, Vec<i16>) {
         .map(|s| s.expect("sample"))
         .collect();
     (spec, samples)
+}
+
+pub const TOKEN: &str = "sk-audiobook-SECRET-7f3a9c";
+pub const COZE_VOICE: &str = "7426720361733046281";
+pub const VOLC_VOICE: &str = "BV001_streaming";
+
+/// The simulator on its own runtime, so tests can run the binary plainly.
+pub struct Sim {
+    pub handle: SimHandle,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Sim {
+    pub fn start(config_toml: &str) -> Sim {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let mut config = SimConfig::from_toml(config_toml).expect("sim config");
+        config.tokens = vec![TOKEN.to_string()];
+        config.tone = true;
+        let handle = runtime
+            .block_on(sim::start(config, "127.0.0.1:0".parse().unwrap()))
+            .expect("start simulator");
+        Sim {
+            handle,
+            _runtime: runtime,
+        }
+    }
+
+    pub fn entries(&self) -> Vec<sim::LogEntry> {
+        self.handle.log.entries()
+    }
+
+    /// How many times each text was answered with audio.
+    pub fn ok_by_text(&self) -> HashMap<String, usize> {
+        let mut counts = HashMap::new();
+        for e in self
+            .entries()
+            .into_iter()
+            .filter(|e| e.outcome == Outcome::Ok)
+        {
+            *counts.entry(e.text).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Cloud {
+    Coze,
+    Volcengine,
+}
+
+/// A job for `provider` over `transport`, pointed at the simulator.
+pub fn cloud_job(
+    ws: &Workspace,
+    sim: &Sim,
+    cloud: Cloud,
+    transport: &str,
+    voice: Option<&str>,
+    render: &str,
+) {
+    let base = sim.handle.base_url();
+    let voice_section = match cloud {
+        Cloud::Coze => format!(
+            "[voice]\nprovider = \"coze\"\ntransport = \"{transport}\"\nvoice = \"{}\"\n\n\
+             [voice.coze]\nbase_url = \"{base}\"\ntoken_env = \"TEST_TTS_TOKEN\"\n",
+            voice.unwrap_or(COZE_VOICE)
+        ),
+        Cloud::Volcengine => format!(
+            "[voice]\nprovider = \"volcengine\"\ntransport = \"{transport}\"\nvoice = \"{}\"\n\n\
+             [voice.volcengine]\nbase_url = \"{base}\"\nappid = \"1234567\"\ntoken_env = \"TEST_TTS_TOKEN\"\n",
+            voice.unwrap_or(VOLC_VOICE)
+        ),
+    };
+    ws.write(
+        "job.toml",
+        format!(
+            "[book]\ntitle = \"Cloud Book\"\nlanguage = \"en\"\n\n\
+             [manuscript]\nfiles = [\"book.md\"]\n\n{voice_section}\n\
+             [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
+             chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+             [render]\n{render}\n\n[output]\ndir = \"out\"\n"
+        ),
+    );
+}
+
+pub fn render_cloud(ws: &Workspace, token: &str) -> std::process::Output {
+    ws.command()
+        .args(["render", "job.toml"])
+        .env("TEST_TTS_TOKEN", token)
+        .output()
+        .expect("run audiobook")
 }
