@@ -395,10 +395,7 @@ mod tests {
 
     /// Writes a clip of `len` samples all equal to `value` through the real cache.
     fn clip_file(cache: &Cache, key: &str, value: i16, len: usize, rate: u32) -> PathBuf {
-        let clip = Clip {
-            sample_rate: rate,
-            samples: vec![value; len],
-        };
+        let clip = Clip::new(rate, vec![value; len]);
         cache.put(key, &clip).unwrap();
         cache.clip_path(key)
     }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::atomic::{AtomicFile, annotate};
-use crate::provider::Clip;
+use crate::provider::{Clip, WordTiming};
 
 /// The clip store under one workspace cache folder.
 #[derive(Debug, Clone)]
@@ -19,13 +19,17 @@ pub struct Cache {
     clips: PathBuf,
 }
 
-/// What the store recorded about a clip it wrote.
+/// What the store recorded about a clip it wrote: what the database keeps
+/// for it (`Store::mark_done`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredClip {
     /// Lowercase hex SHA-256 of the WAV file's bytes.
     pub sha256: String,
     pub samples: u64,
     pub sample_rate: u32,
+    /// The clip's word timings. The WAV file cannot hold them, so they live
+    /// only in the database; carried here so they reach it with the clip.
+    pub words: Vec<WordTiming>,
 }
 
 impl Cache {
@@ -75,6 +79,7 @@ impl Cache {
             sha256: hex_sha256(&bytes),
             samples: clip.samples.len() as u64,
             sample_rate: clip.sample_rate,
+            words: clip.words.clone(),
         })
     }
 
@@ -117,6 +122,8 @@ impl Cache {
             sha256: hex_sha256(&bytes),
             samples: declared,
             sample_rate: spec.sample_rate,
+            // The file holds no timings; they died with the run that wrote it.
+            words: Vec::new(),
         }))
     }
 
@@ -241,10 +248,7 @@ fn read_clip(path: &Path) -> io::Result<Clip> {
         .samples::<i16>()
         .collect::<Result<Vec<_>, _>>()
         .map_err(wav_error)?;
-    Ok(Clip {
-        sample_rate: spec.sample_rate,
-        samples,
-    })
+    Ok(Clip::new(spec.sample_rate, samples))
 }
 
 fn wav_error(e: hound::Error) -> io::Error {
@@ -259,10 +263,10 @@ mod tests {
     use super::*;
 
     fn clip() -> Clip {
-        Clip {
-            sample_rate: 24_000,
-            samples: (0..4_800).map(|i| (i as i16).wrapping_mul(7)).collect(),
-        }
+        Clip::new(
+            24_000,
+            (0..4_800).map(|i| (i as i16).wrapping_mul(7)).collect(),
+        )
     }
 
     #[test]

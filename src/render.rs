@@ -747,9 +747,7 @@ impl<S: Synthesizer> TaskShared<S> {
             let clip = self.synthesize_with_retry(piece, attempts).await?;
             match &mut joined {
                 None => joined = Some(clip),
-                Some(j) if j.sample_rate == clip.sample_rate => {
-                    j.samples.extend_from_slice(&clip.samples)
-                }
+                Some(j) if j.sample_rate == clip.sample_rate => j.append(clip),
                 Some(_) => {
                     return Err(ProviderError::new(
                         ErrorClass::Permanent,

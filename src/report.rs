@@ -1,5 +1,6 @@
 //! What a run leaves for people and tools: `manifest.json` (every chapter
-//! file's duration and every segment's start and end in it and in the book)
+//! file's duration, every segment's start and end in it and in the book, and
+//! the segment's word timings when the provider gave them)
 //! and `report.json` (what this run did and what failed, grouped by error).
 //! Both are written atomically. Neither ever contains a secret.
 
@@ -8,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::audio::ChapterAudio;
+use crate::audio::{ChapterAudio, Placed};
 use crate::job::Job;
+use crate::provider::WordTiming;
 use crate::render::JobReport;
 use crate::store::SegmentRow;
 
@@ -72,6 +74,37 @@ pub struct SegmentEntry {
     /// Rendered as a pause because the provider could not speak it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pause: bool,
+    /// Each spoken word's place in the chapter file, for subtitles and
+    /// read-along; only when the provider gave timings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub words: Vec<WordEntry>,
+}
+
+/// One word's place in the chapter file, in seconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct WordEntry {
+    pub word: String,
+    pub start_secs: f64,
+    pub end_secs: f64,
+}
+
+/// Word offsets in a clip moved to the chapter file. A provider's timing
+/// past the clip's end (rounding, or a longer text normalisation) is
+/// clamped to the segment's end so a player never highlights a word in the
+/// next segment's audio.
+fn place_words(words: &[WordTiming], placed: &Placed, rate: u32) -> Vec<WordEntry> {
+    let rate = f64::from(rate);
+    let start = placed.start as f64 / rate;
+    let end = placed.end as f64 / rate;
+    let at = |ms: u32| (start + f64::from(ms) / 1000.0).min(end);
+    words
+        .iter()
+        .map(|w| WordEntry {
+            word: w.word.clone(),
+            start_secs: at(w.start_ms),
+            end_secs: at(w.end_ms.max(w.start_ms)),
+        })
+        .collect()
 }
 
 impl ChapterEntry {
@@ -108,6 +141,11 @@ impl ChapterEntry {
                     start_secs: secs(placed.start),
                     end_secs: secs(placed.end),
                     pause: s.state() == crate::store::SegmentState::Pause,
+                    words: match s.state() {
+                        // A pause is silence: nothing is spoken in it.
+                        crate::store::SegmentState::Pause => Vec::new(),
+                        _ => place_words(&s.words(), placed, rate),
+                    },
                 })
                 .collect(),
         }

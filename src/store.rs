@@ -2,7 +2,8 @@
 //!
 //! It holds every job's plan (chapters and segments in order), each segment's
 //! lifecycle state, the finished clips of the cache with their checksums, and
-//! the runs. The plan is written in one transaction; a segment is marked done
+//! the runs. A clip's word timings, when the provider gave any, are kept
+//! with its row as JSON (`clips.words`). The plan is written in one transaction; a segment is marked done
 //! only after its clip is safely in the cache, so the database never claims
 //! more than the disk holds.
 
@@ -15,7 +16,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use crate::cache::StoredClip;
 use crate::job::Job;
-use crate::provider::ErrorClass;
+use crate::provider::{ErrorClass, WordTiming};
 
 /// Timestamps are written by SQLite itself, in UTC, ISO 8601.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
@@ -100,11 +101,26 @@ pub struct SegmentRow {
     pub last_error: Option<String>,
     pub sha256: Option<String>,
     pub samples: Option<i64>,
+    /// The clip's word timings as stored (JSON); read them with [`SegmentRow::words`].
+    pub words: Option<String>,
 }
 
 impl SegmentRow {
     pub fn state(&self) -> SegmentState {
         self.state.parse().unwrap_or(SegmentState::Pending)
+    }
+
+    /// The clip's word timings; empty when it has none. Timings that do not
+    /// decode are dropped with a warning: they are an extra, never a reason
+    /// to fail a render whose audio is fine.
+    pub fn words(&self) -> Vec<WordTiming> {
+        let Some(json) = self.words.as_deref() else {
+            return Vec::new();
+        };
+        serde_json::from_str(json).unwrap_or_else(|e| {
+            tracing::warn!(segment = %self.content_key, error = %e, "stored word timings do not decode; left out");
+            Vec::new()
+        })
     }
 }
 
@@ -363,17 +379,24 @@ impl Store {
         clip: &StoredClip,
         attempts: u32,
     ) -> Result<(), sqlx::Error> {
+        let words = if clip.words.is_empty() {
+            None
+        } else {
+            Some(serde_json::to_string(&clip.words).map_err(|e| sqlx::Error::Encode(e.into()))?)
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO clips (content_key, sha256, samples, sample_rate, created_at)
-             VALUES (?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+            "INSERT INTO clips (content_key, sha256, samples, sample_rate, words, created_at)
+             VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
              ON CONFLICT (content_key) DO UPDATE SET sha256 = excluded.sha256,
-                 samples = excluded.samples, sample_rate = excluded.sample_rate",
+                 samples = excluded.samples, sample_rate = excluded.sample_rate,
+                 words = excluded.words",
         )
         .bind(key)
         .bind(&clip.sha256)
         .bind(clip.samples as i64)
         .bind(i64::from(clip.sample_rate))
+        .bind(words)
         .execute(&mut *tx)
         .await?;
         sqlx::query(
@@ -462,11 +485,13 @@ impl Store {
         .await
     }
 
-    /// All segments of a job in book order, with their clips' checksums.
+    /// All segments of a job in book order, with their clips' checksums and
+    /// word timings.
     pub async fn segments(&self, job_id: i64) -> Result<Vec<SegmentRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text, s.content_key,
-                    s.state, s.attempts, s.error_class, s.last_error, c.sha256, c.samples
+                    s.state, s.attempts, s.error_class, s.last_error, c.sha256, c.samples,
+                    c.words
              FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key
              WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx",
         )

@@ -6,8 +6,8 @@
 use audiobook::sim::Outcome;
 
 use crate::util::{
-    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, cloud_job, manuscript, render_cloud as render, stderr,
-    stdout,
+    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, cloud_job, manuscript, render_cloud as render,
+    stderr, stdout,
 };
 
 /// Chapter titles and segment texts, the structure two renders must share.
@@ -468,4 +468,110 @@ fn retry_failed_puts_failed_segments_back_and_only_then_are_they_retried() {
     );
     assert_eq!(render(&ws, TOKEN).status.code(), Some(0));
     assert_eq!(healthy.ok_by_text().len(), 4);
+}
+
+/// Every segment's words, checked against what the simulator guarantees:
+/// one word per run of letters and digits, in order, timed from the clip's
+/// start to its end. So the words, joined by spaces, spell the text without
+/// punctuation, and each word lies inside its segment, in order.
+fn assert_words_spell_each_segment(manifest: &serde_json::Value) -> usize {
+    let mut checked = 0;
+    for segment in manifest["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["segments"].as_array().unwrap())
+    {
+        let text = segment["text"].as_str().unwrap();
+        let words = segment["words"]
+            .as_array()
+            .unwrap_or_else(|| panic!("no words for {text:?}"));
+        let spelled: Vec<&str> = words.iter().map(|w| w["word"].as_str().unwrap()).collect();
+        let expected: Vec<&str> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .collect();
+        assert_eq!(spelled.join(" "), expected.join(" "), "{text:?}");
+        let (start, end) = (
+            segment["start_secs"].as_f64().unwrap(),
+            segment["end_secs"].as_f64().unwrap(),
+        );
+        let mut previous_end = start;
+        for w in words {
+            let (ws, we) = (
+                w["start_secs"].as_f64().unwrap(),
+                w["end_secs"].as_f64().unwrap(),
+            );
+            assert!(
+                previous_end - 1e-9 <= ws && ws < we && we <= end + 1e-9,
+                "{text:?}: word {w} outside {start}..{end} or out of order"
+            );
+            previous_end = we;
+        }
+        assert!(previous_end > end - 0.01, "{text:?}: the words end early");
+        checked += 1;
+    }
+    checked
+}
+
+fn has_words_key(manifest: &serde_json::Value) -> bool {
+    manifest["chapters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["segments"].as_array().unwrap())
+        .any(|s| s.get("words").is_some())
+}
+
+#[test]
+fn volcengine_word_timings_reach_the_manifest_over_both_transports() {
+    let long = "This sentence is rather longer than the service accepts, so it must go in pieces.";
+    let text = format!("{}# Last\n\nShort one. {long}\n", manuscript(2, 4));
+    for transport in ["http", "websocket"] {
+        let sim = Sim::start("max_text_bytes = 60\n");
+        let ws = Workspace::new();
+        ws.write("book.md", &text);
+        cloud_job(&ws, &sim, Cloud::Volcengine, transport, None, "");
+        let out = render(&ws, TOKEN);
+        assert_eq!(out.status.code(), Some(0), "{transport}: {}", stderr(&out));
+        assert!(!has_words_key(&ws.manifest()), "{transport}: words unasked");
+        let planned: usize = structure(&ws).iter().map(|(_, s)| s.len()).sum();
+        let plain_requests = sim.entries().len();
+
+        // Turning timestamps on renders again: clips without timings are not reused.
+        let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
+        let token_line = "token_env = \"TEST_TTS_TOKEN\"\n";
+        ws.write(
+            "job.toml",
+            job.replace(token_line, &format!("{token_line}with_timestamp = true\n")),
+        );
+        let out = render(&ws, TOKEN);
+        assert_eq!(out.status.code(), Some(0), "{transport}: {}", stderr(&out));
+        assert!(
+            sim.entries().len() > plain_requests,
+            "{transport}: no new requests"
+        );
+        let too_long = sim
+            .entries()
+            .iter()
+            .filter(|e| e.outcome == Outcome::Code(3010))
+            .count();
+        assert_eq!(
+            too_long, 2,
+            "{transport}: the long segment went in pieces each time"
+        );
+        let segments = assert_words_spell_each_segment(&ws.manifest());
+        assert_eq!(segments, planned, "{transport}");
+
+        // A rerun takes the timings from the state store, with no request.
+        let requests = sim.entries().len();
+        let out = render(&ws, TOKEN);
+        assert_eq!(out.status.code(), Some(0), "{transport}: {}", stderr(&out));
+        assert_eq!(
+            sim.entries().len(),
+            requests,
+            "{transport}: a rerun made requests"
+        );
+        assert_words_spell_each_segment(&ws.manifest());
+    }
 }

@@ -42,10 +42,7 @@ pub(crate) fn pcm(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError>
         .chunks_exact(2)
         .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
         .collect();
-    Ok(Clip {
-        sample_rate,
-        samples,
-    })
+    Ok(Clip::new(sample_rate, samples))
 }
 
 /// A WAV file that must be mono 16-bit integer at `sample_rate`.
@@ -76,10 +73,7 @@ pub(crate) fn wav(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError>
             "the service returned a WAV file without samples",
         ));
     }
-    Ok(Clip {
-        sample_rate,
-        samples,
-    })
+    Ok(Clip::new(sample_rate, samples))
 }
 
 fn wav_error(e: hound::Error) -> ProviderError {

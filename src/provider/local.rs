@@ -133,10 +133,7 @@ impl Inner {
             Some(pool) => pool.resample(&pcm)?,
             None => pcm,
         };
-        Ok(Clip {
-            sample_rate: self.sample_rate,
-            samples,
-        })
+        Ok(Clip::new(self.sample_rate, samples))
     }
 
     /// Engine-rate PCM for the whole text, run by run in `auto` mode.

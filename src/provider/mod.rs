@@ -24,17 +24,58 @@ use std::time::Duration;
 use crate::job::{Job, ProviderSettings, Transport};
 
 /// Mono 16-bit PCM at a known sample rate: what every provider returns and
-/// what the cache and the stitcher consume.
+/// what the cache and the stitcher consume, with the word timings the
+/// provider gave (subtitles and read-along need them later).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Clip {
     pub sample_rate: u32,
     pub samples: Vec<i16>,
+    /// Empty when the provider gives no timings (local engine, Coze, or
+    /// Volcengine without `with_timestamp`).
+    pub words: Vec<WordTiming>,
 }
 
 impl Clip {
+    /// A clip without word timings.
+    pub fn new(sample_rate: u32, samples: Vec<i16>) -> Self {
+        Clip {
+            sample_rate,
+            samples,
+            words: Vec::new(),
+        }
+    }
+
     pub fn duration_secs(&self) -> f64 {
         self.samples.len() as f64 / f64::from(self.sample_rate)
     }
+
+    /// Appends `next` (same sample rate; the caller checks) after this clip,
+    /// shifting its word timings by this clip's length so they stay true.
+    /// This clip's own timings are first cut at its end, so a provider's
+    /// rounding never makes a word overlap the next clip's first.
+    pub fn append(&mut self, next: Clip) {
+        let offset_ms = self.samples.len() as u64 * 1000 / u64::from(self.sample_rate.max(1));
+        let offset_ms = u32::try_from(offset_ms).unwrap_or(u32::MAX);
+        for w in &mut self.words {
+            w.start_ms = w.start_ms.min(offset_ms);
+            w.end_ms = w.end_ms.min(offset_ms);
+        }
+        self.samples.extend_from_slice(&next.samples);
+        self.words
+            .extend(next.words.into_iter().map(|w| WordTiming {
+                word: w.word,
+                start_ms: w.start_ms.saturating_add(offset_ms),
+                end_ms: w.end_ms.saturating_add(offset_ms),
+            }));
+    }
+}
+
+/// One spoken word and where it is in its clip, in ms from the clip's start.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WordTiming {
+    pub word: String,
+    pub start_ms: u32,
+    pub end_ms: u32,
 }
 
 /// One synthesis request: one segment's text.
@@ -333,6 +374,31 @@ mod tests {
         let err = Provider::from_job(&job, dir.path()).expect_err("no token");
         assert_eq!(err.class, ErrorClass::Fatal);
         assert!(err.message.contains(var), "{err}");
+    }
+
+    fn word(word: &str, start_ms: u32, end_ms: u32) -> WordTiming {
+        WordTiming {
+            word: word.into(),
+            start_ms,
+            end_ms,
+        }
+    }
+
+    /// A segment rendered in pieces keeps its words where they are spoken.
+    #[test]
+    fn appending_clips_shifts_the_later_words() {
+        let mut first = Clip::new(1000, vec![0; 250]);
+        first.words = vec![word("a", 0, 100), word("b", 100, 260)];
+        let mut second = Clip::new(1000, vec![1; 100]);
+        second.words = vec![word("c", 10, 90)];
+        first.append(second);
+        assert_eq!(first.samples.len(), 350);
+        assert_eq!(
+            first.words,
+            [word("a", 0, 100), word("b", 100, 250), word("c", 260, 340)]
+        );
+        first.append(Clip::new(1000, vec![2; 10]));
+        assert_eq!(first.words.len(), 3, "a clip without words adds none");
     }
 
     #[test]

@@ -10,8 +10,11 @@
 //! Sample rates: the service documents 8000, 16000 and 24000 Hz. Other job
 //! rates are sent as asked, with a warning: whether they work is unconfirmed.
 //!
-//! Word timings (`with_timestamp`): parsed and logged at debug level, not
-//! yet returned to the caller (`Clip` carries audio only).
+//! Word timings (`with_timestamp`): HTTP carries them in `addition.frontend`,
+//! the WebSocket in its 0xC frontend frame(s); both are a JSON string
+//! `{"words":[{"word","start_time","end_time"}…]}` in ms, returned in
+//! `Clip::words`. Timings that do not parse are logged and left out: the
+//! audio is still good.
 
 pub mod frame;
 
@@ -22,7 +25,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 use super::coze::{http_client, http_failure, sensitive, ws_connect};
 use super::decode::{self, snippet};
-use super::{Clip, ErrorClass, ProviderError, Secret, SynthRequest, Synthesizer, classify};
+use super::{
+    Clip, ErrorClass, ProviderError, Secret, SynthRequest, Synthesizer, WordTiming, classify,
+};
 use crate::job::VolcengineConfig;
 use frame::ServerFrame;
 
@@ -66,15 +71,23 @@ impl VolcSettings {
         }
     }
 
-    /// Everything that changes the audio; never the token, appid, uid, URL,
-    /// transport or timestamps.
+    /// Everything that changes the clip; never the token, appid, uid, URL
+    /// or transport. `with_timestamp` is in it only when on: the timings are
+    /// part of the clip (kept with it in the database), so turning them on
+    /// must render again rather than reuse clips that have none, while keys
+    /// of jobs without timestamps stay what they always were.
     pub fn fingerprint(&self) -> String {
         let c = &self.config;
         let opt = |v: Option<String>| v.unwrap_or_else(|| "-".to_owned());
+        let timestamps = if c.with_timestamp {
+            "|timestamps=1"
+        } else {
+            ""
+        };
         format!(
             "volcengine|cluster={}|voice={}|speed={}|rate={}|loudness={}|emotion={}|\
              enable_emotion={}|emotion_scale={}|explicit_language={}|context_language={}|\
-             text_type={}|silence={}|extra={}",
+             text_type={}|silence={}|extra={}{timestamps}",
             c.cluster,
             self.voice_type,
             decimal(self.speed),
@@ -176,32 +189,55 @@ fn insert_some(object: &mut Value, key: &str, value: Option<Value>) {
     }
 }
 
-/// One word's timing from `addition.frontend` (units as the service sends
-/// them: ms for big-model voices, unconfirmed otherwise).
+/// One word's timing as `frontend.words` carries it. Numbers, because one
+/// sample had floats; ms for big-model voices (other units unconfirmed).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct WordTiming {
-    pub word: String,
-    pub start_time: f64,
-    pub end_time: f64,
+struct FrontendWord {
+    word: String,
+    start_time: f64,
+    end_time: f64,
 }
 
 #[derive(Debug, Deserialize)]
 struct Frontend {
     #[serde(default)]
-    words: Vec<WordTiming>,
+    words: Vec<FrontendWord>,
 }
 
-/// Word timings from the `frontend` JSON string; `None` when it does not parse.
+/// Word timings from the `frontend` JSON string, in whole ms (negative
+/// times become 0, an end before its start becomes the start); `None` when
+/// it does not parse.
 pub fn parse_frontend(frontend: &str) -> Option<Vec<WordTiming>> {
-    serde_json::from_str::<Frontend>(frontend)
-        .ok()
-        .map(|f| f.words)
+    let frontend = serde_json::from_str::<Frontend>(frontend).ok()?;
+    // `as` saturates (and maps NaN to 0), which is the clamp wanted here.
+    let ms = |t: f64| t.round().max(0.0) as u32;
+    Some(
+        frontend
+            .words
+            .into_iter()
+            .map(|w| {
+                let start_ms = ms(w.start_time);
+                WordTiming {
+                    word: w.word,
+                    start_ms,
+                    end_ms: ms(w.end_time).max(start_ms),
+                }
+            })
+            .collect(),
+    )
 }
 
-fn log_timings(frontend: &str) {
+/// The timings of one frontend string, or none (logged) when it does not parse.
+fn timings(frontend: &str) -> Vec<WordTiming> {
     match parse_frontend(frontend) {
-        Some(words) => tracing::debug!(words = words.len(), ?words, "volcengine word timings"),
-        None => tracing::debug!("volcengine frontend timings did not parse"),
+        Some(words) => {
+            tracing::debug!(words = words.len(), "volcengine word timings");
+            words
+        }
+        None => {
+            tracing::debug!("volcengine frontend timings did not parse; left out");
+            Vec::new()
+        }
     }
 }
 
@@ -315,18 +351,27 @@ fn interpret_http(status: u16, body: &[u8], s: &VolcSettings) -> Result<Clip, Pr
                 "volcengine answered success without audio data",
             )
         })?;
-    let clip = decode::audio(&decode::base64(data)?, s.sample_rate)?;
-    log_addition(reply.addition.as_ref());
+    let mut clip = decode::audio(&decode::base64(data)?, s.sample_rate)?;
+    if s.config.with_timestamp {
+        clip.words = addition_words(reply.addition.as_ref());
+    }
     Ok(clip)
 }
 
-fn log_addition(addition: Option<&Value>) {
-    let Some(addition) = addition else { return };
+/// The word timings in `addition.frontend`; none when it is missing.
+fn addition_words(addition: Option<&Value>) -> Vec<WordTiming> {
+    let Some(addition) = addition else {
+        return Vec::new();
+    };
     if let Some(duration) = addition.get("duration") {
         tracing::debug!(%duration, "volcengine audio duration (ms)");
     }
-    if let Some(frontend) = addition.get("frontend").and_then(Value::as_str) {
-        log_timings(frontend);
+    match addition.get("frontend").and_then(Value::as_str) {
+        Some(frontend) => timings(frontend),
+        None => {
+            tracing::debug!("volcengine sent no word timings");
+            Vec::new()
+        }
     }
 }
 
@@ -389,6 +434,7 @@ where
         .await
         .map_err(|e| ws_failure(&e, "send"))?;
     let mut audio = Vec::new();
+    let mut words = Vec::new();
     loop {
         let message = match tokio::time::timeout(s.config.timeout, socket.next()).await {
             Err(_) => {
@@ -416,10 +462,16 @@ where
             ServerFrame::Audio { payload, last, .. } => {
                 audio.extend_from_slice(&payload);
                 if last {
-                    return decode::audio(&audio, s.sample_rate);
+                    let mut clip = decode::audio(&audio, s.sample_rate)?;
+                    if s.config.with_timestamp {
+                        clip.words = words;
+                    }
+                    return Ok(clip);
                 }
             }
-            ServerFrame::Frontend(json) => log_frontend_frame(&json),
+            // Assumed to be times in the whole utterance, should the
+            // service ever send several frames with words.
+            ServerFrame::Frontend(json) => words.extend(frontend_frame_words(&json)),
             ServerFrame::Error { code, message } => {
                 return Err(code_error(i64::from(code), &message, &s.token));
             }
@@ -430,15 +482,20 @@ where
     }
 }
 
-fn log_frontend_frame(json: &[u8]) {
+/// The word timings of one 0xC frame: `{"frontend":"<JSON string>"}`.
+/// Other 0xC frames (`{"duration":…,"first_pkg":…}`) carry none.
+pub fn frontend_frame_words(json: &[u8]) -> Vec<WordTiming> {
     let value: Option<Value> = serde_json::from_slice(json).ok();
     match value
         .as_ref()
         .and_then(|v| v.get("frontend"))
         .and_then(Value::as_str)
     {
-        Some(frontend) => log_timings(frontend),
-        None => tracing::debug!("volcengine: frontend frame skipped"),
+        Some(frontend) => timings(frontend),
+        None => {
+            tracing::debug!("volcengine: frontend frame without words");
+            Vec::new()
+        }
     }
 }
 

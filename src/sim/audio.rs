@@ -73,10 +73,7 @@ pub(crate) fn tone_clip(text: &str, voicing: Voicing) -> Clip {
             (TONE_AMPLITUDE * (std::f64::consts::TAU * TONE_HZ * t).sin()) as i16
         })
         .collect();
-    Clip {
-        sample_rate: voicing.sample_rate,
-        samples,
-    }
+    Clip::new(voicing.sample_rate, samples)
 }
 
 /// The one place the simulator calls the embedded engine.

@@ -147,6 +147,17 @@ fn fingerprint_and_debug_hide_secrets() {
         "{fp}"
     );
     assert_ne!(fp, settings_with(full_config(), 1.1).fingerprint());
+    // Timings are part of the clip: turning them on renders again; keys of
+    // jobs without them are unchanged (no `timestamps` field at all).
+    let untimed = settings_with(
+        VolcengineConfig {
+            with_timestamp: false,
+            ..full_config()
+        },
+        1.0,
+    );
+    assert!(fp.ends_with("|timestamps=1"), "{fp}");
+    assert_eq!(format!("{}|timestamps=1", untimed.fingerprint()), fp);
     let http = VolcHttp::new(settings("https://x")).expect("client");
     let ws = VolcWs::new(settings("https://x"));
     assert_eq!(http.fingerprint(), ws.fingerprint());
@@ -174,17 +185,48 @@ fn success_decodes_pcm() {
 fn timestamps_parse() {
     let frontend = r#"{"words":[{"word":"今","start_time":85,"end_time":205,"confidence":0.9}],"phonemes":[]}"#;
     let words = parse_frontend(frontend).expect("words");
-    assert_eq!(
-        words,
-        vec![WordTiming {
-            word: "今".into(),
-            start_time: 85.0,
-            end_time: 205.0
-        }]
-    );
+    let jin = WordTiming {
+        word: "今".into(),
+        start_ms: 85,
+        end_ms: 205,
+    };
+    assert_eq!(words, vec![jin.clone()]);
     assert_eq!(parse_frontend("not json"), None);
     let body = reply(json!({"code": 3000, "data": "AQA=", "addition": {"frontend": frontend}}));
-    assert!(interpret_http(200, &body, &settings("https://x")).is_ok());
+    let plain = interpret_http(200, &body, &settings("https://x")).expect("clip");
+    assert!(plain.words.is_empty(), "not asked for: {:?}", plain.words);
+    let timed = settings_with(full_config(), 1.0);
+    let clip = interpret_http(200, &body, &timed).expect("clip");
+    assert_eq!(clip.words, vec![jin]);
+    // Timings that do not parse leave the audio good and the words empty.
+    let body = reply(json!({"code": 3000, "data": "AQA=", "addition": {"frontend": "{"}}));
+    let clip = interpret_http(200, &body, &timed).expect("clip");
+    assert!(clip.words.is_empty());
+}
+
+#[test]
+fn timestamps_round_and_clamp() {
+    let frontend = r#"{"words":[{"word":"a","start_time":-3,"end_time":10.6},{"word":"b","start_time":50,"end_time":40}]}"#;
+    let words = parse_frontend(frontend).expect("words");
+    let spans: Vec<_> = words.iter().map(|w| (w.start_ms, w.end_ms)).collect();
+    assert_eq!(spans, [(0, 11), (50, 50)]);
+}
+
+#[test]
+fn frontend_frames_carry_words_or_nothing() {
+    let frame =
+        br#"{"frontend":"{\"words\":[{\"word\":\"hi\",\"start_time\":0,\"end_time\":120}]}"}"#;
+    assert_eq!(
+        frontend_frame_words(frame),
+        vec![WordTiming {
+            word: "hi".into(),
+            start_ms: 0,
+            end_ms: 120
+        }]
+    );
+    assert!(frontend_frame_words(br#"{"duration":"5424","first_pkg":"344"}"#).is_empty());
+    assert!(frontend_frame_words(b"not json").is_empty());
+    assert!(frontend_frame_words(br#"{"frontend":"{bad"}"#).is_empty());
 }
 
 #[test]
@@ -356,6 +398,37 @@ async fn wire_websocket_session() {
     assert_eq!(json["request"]["operation"], "submit");
     assert_eq!(json["request"]["text"], "hi");
     assert_eq!(json["audio"]["encoding"], "pcm");
+    assert!(clip.words.is_empty(), "not asked for timings");
+}
+
+#[tokio::test]
+async fn wire_websocket_session_with_timestamps() {
+    let words = r#"{\"words\":[{\"word\":\"hi\",\"start_time\":0,\"end_time\":40}]}"#;
+    let frames = vec![
+        frame::encode_ack(true),
+        frame::encode_frontend(format!(r#"{{"frontend":"{words}"}}"#).as_bytes(), true),
+        frame::encode_audio(1, &[1, 0, 2, 0]),
+        frame::encode_frontend(br#"{"duration":"40","first_pkg":"3"}"#, false),
+        frame::encode_audio(-2, &[3, 0]),
+    ];
+    let (base, server) = ws_server(frames).await;
+    let mut s = ws_settings(base);
+    s.config.with_timestamp = true;
+    let clip = VolcWs::new(s)
+        .synthesize(&SynthRequest { text: "hi".into() })
+        .await
+        .expect("clip");
+    assert_eq!(clip.samples, vec![1, 2, 3]);
+    assert_eq!(
+        clip.words,
+        vec![WordTiming {
+            word: "hi".into(),
+            start_ms: 0,
+            end_ms: 40
+        }]
+    );
+    let (_, json) = server.await.expect("server");
+    assert_eq!(json["request"]["with_timestamp"], 1);
 }
 
 #[tokio::test]
