@@ -300,7 +300,7 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf], limits: RunLimits<'_>) -> Resu
         match renderer.render(job, &chapters).await {
             Ok(report) => {
                 print_summary(&report);
-                if new_db {
+                if new_db && report.stats.cached > 0 {
                     println!(
                         "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
                         report.job, report.stats.cached, report.stats.synthesized
@@ -540,7 +540,7 @@ fn print_summary(report: &JobReport) {
         report.chapters_written,
         report.chapters_total,
         format_duration(report.audio_secs),
-        report.output_dir.display(),
+        display_path(&report.output_dir),
         report.elapsed_secs,
     );
     if stats.requests > stats.synthesized || stats.rate_limited > 0 {
@@ -572,6 +572,16 @@ fn print_summary(report: &JobReport) {
             report.job
         );
     }
+}
+
+/// A path as a person wants to read it: resolved, and relative to the
+/// working directory when it lies below it (`out/demo`, not `jobs/../out/demo`).
+fn display_path(path: &Path) -> String {
+    let resolved = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| resolved.strip_prefix(cwd).ok().map(Path::to_path_buf));
+    relative.unwrap_or(resolved).display().to_string()
 }
 
 fn format_duration(secs: f64) -> String {

@@ -87,6 +87,14 @@ impl RunLock {
     }
 }
 
+impl Drop for RunLock {
+    /// A run that ends normally clears its pid, so the next one does not
+    /// mistake it for a killed run; the kernel drops the lock itself.
+    fn drop(&mut self) {
+        let _ = self._file.set_len(0);
+    }
+}
+
 fn lock_path(db: &Path) -> PathBuf {
     let mut name = db.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".lock");
