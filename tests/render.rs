@@ -177,25 +177,7 @@ fn killed_render_resumes_with_identical_output() {
 
     let ws = Workspace::new();
     ws.job(&text, "concurrency = 2");
-    let mut child = ws
-        .command()
-        .args(["render", "job.toml"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while ws.clips().len() < 25 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "render made no progress"
-        );
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "render ended before it could be killed"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut child = ws.render_until_clips(25);
     child.kill().expect("SIGKILL");
     child.wait().unwrap();
 
@@ -430,21 +412,7 @@ async fn transient_errors_are_retried_and_permanent_ones_do_not_stop_the_book() 
 fn a_second_render_on_the_same_database_exits_3_naming_the_holder() {
     let ws = Workspace::new();
     ws.job(&manuscript(4, 45), "concurrency = 1");
-    let mut first = ws
-        .command()
-        .args(["render", "job.toml"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while ws.clips().is_empty() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "first render made no progress"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let mut first = ws.render_until_clips(1);
     let second = ws.run(&["render", "job.toml"]);
     let still_running = first.try_wait().unwrap().is_none();
     first.kill().unwrap();
@@ -543,21 +511,7 @@ fn the_character_budget_stops_new_work_and_the_next_run_continues() {
 fn sigterm_saves_state_exits_130_and_the_next_run_resumes() {
     let ws = Workspace::new();
     ws.job(&manuscript(4, 45), "concurrency = 2");
-    let child = ws
-        .command()
-        .args(["render", "job.toml"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    while ws.clips().len() < 10 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "render made no progress"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
+    let child = ws.render_until_clips(10);
     let term = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

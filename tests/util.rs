@@ -75,6 +75,32 @@ impl Workspace {
         read_json(&self.out().join("manifest.json"))
     }
 
+    /// Starts `render job.toml` in the background (stdout piped, stderr
+    /// dropped) and returns once at least `clips` clips are in the cache,
+    /// with the render still running.
+    pub fn render_until_clips(&self, clips: usize) -> std::process::Child {
+        let mut child = self
+            .command()
+            .args(["render", "job.toml"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn audiobook");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while self.clips().len() < clips {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "render made no progress"
+            );
+            assert!(
+                child.try_wait().expect("wait").is_none(),
+                "render ended before {clips} clips were stored: make the job bigger"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        child
+    }
+
     /// Every clip file in the cache.
     pub fn clips(&self) -> Vec<PathBuf> {
         let mut found = Vec::new();
