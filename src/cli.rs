@@ -889,6 +889,10 @@ struct RunSummary {
     alive: bool,
     synthesized: i64,
     failed: i64,
+    requests: i64,
+    rate_limited: i64,
+    /// The adaptive concurrency window (current while running, final after).
+    window: Option<i64>,
     /// While running: what it has done so far, and how long the rest should
     /// take at its pace (`None` until it has finished a segment).
     progress: Option<RunProgress>,
@@ -1006,6 +1010,9 @@ async fn run_summary(
         alive,
         synthesized: run.synthesized,
         failed: run.failed,
+        requests: run.requests,
+        rate_limited: run.rate_limited,
+        window: run.window,
         progress,
     })
 }
@@ -1034,9 +1041,13 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
                 || "time left unknown yet".to_string(),
                 |e| format!("about {} left", format_duration(e)),
             );
+            let window = r
+                .window
+                .map(|w| format!(", concurrency window {w}"))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  running since {} (pid {}): {} segments in {} ({:.1}/s), {eta}",
+                "  running since {} (pid {}): {} segments in {} ({:.1}/s), {eta}{window}",
                 r.started_at,
                 r.pid,
                 p.segments_done,
@@ -1054,12 +1065,15 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
         None => {
             let _ = writeln!(
                 out,
-                "  last run: {} started {}, finished {}, {} synthesized, {} failed",
+                "  last run: {} started {}, finished {}, {} synthesized, {} failed, {} requests ({} rate-limited), final concurrency window {}",
                 r.outcome,
                 r.started_at,
                 r.finished_at.as_deref().unwrap_or("-"),
                 r.synthesized,
-                r.failed
+                r.failed,
+                r.requests,
+                r.rate_limited,
+                r.window.map_or_else(|| "-".to_string(), |w| w.to_string()),
             );
         }
     }

@@ -151,6 +151,10 @@ pub struct RunRow {
     pub cached: i64,
     pub failed: i64,
     pub retries: i64,
+    pub requests: i64,
+    pub rate_limited: i64,
+    /// The adaptive concurrency window, kept current while the run goes on.
+    pub window: Option<i64>,
 }
 
 /// Segment counts of one job, by state.
@@ -599,7 +603,8 @@ impl Store {
 
     pub async fn last_run(&self, job_id: i64) -> Result<Option<RunRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT id, pid, started_at, finished_at, outcome, synthesized, cached, failed, retries
+            "SELECT id, pid, started_at, finished_at, outcome, synthesized, cached, failed, retries,
+                    requests, rate_limited, window
              FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1",
         )
         .bind(job_id)

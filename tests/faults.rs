@@ -481,6 +481,11 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
     assert!(counts["done"].as_u64().unwrap() > 0, "{running}");
     assert!(counts["pending"].as_u64().unwrap() + counts["in_flight"].as_u64().unwrap() > 0);
     assert!(counts["chars_done"].as_u64().unwrap() > 0);
+    let window = run["window"]
+        .as_u64()
+        .expect("the window is shown while running");
+    assert!(window >= 1, "{running}");
+    assert!(text.contains("concurrency window"), "{text}");
     let eta = run["progress"]["eta_secs"].as_f64().unwrap();
     assert!(
         eta > 0.0 && eta < 60.0,
