@@ -158,6 +158,8 @@ pub struct CozeConfig {
     /// -50..=100.
     pub loudness_rate: Option<i32>,
     pub context_texts: Option<String>,
+    /// `response_format` over HTTP: pcm (default) or wav.
+    pub response_format: AudioFormat,
     /// Whole-request timeout (HTTP), or the longest wait for one message (WebSocket).
     pub timeout: Duration,
 }
@@ -170,6 +172,8 @@ pub struct VolcengineConfig {
     /// WebSocket base: `ws_url` as written or `base_url` with `ws`/`wss`.
     pub ws_url: String,
     pub appid: String,
+    /// `audio.encoding`: pcm (default) or wav (HTTP only: wav cannot stream).
+    pub encoding: AudioFormat,
     /// Default `volcano_tts`; clone voices use `volcano_icl`.
     pub cluster: String,
     /// Default `audiobook`.
@@ -193,6 +197,23 @@ pub struct VolcengineConfig {
     /// sorted, so the fingerprint is stable).
     pub extra_param: Option<String>,
     pub timeout: Duration,
+}
+
+/// The audio format asked of a cloud provider: lossless only, because the
+/// book is stitched from PCM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioFormat {
+    Pcm,
+    Wav,
+}
+
+impl AudioFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AudioFormat::Pcm => "pcm",
+            AudioFormat::Wav => "wav",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -575,3 +575,36 @@ fn volcengine_word_timings_reach_the_manifest_over_both_transports() {
         assert_words_spell_each_segment(&ws.manifest());
     }
 }
+
+#[test]
+fn wav_answers_render_exactly_like_pcm_answers() {
+    for cloud in [Cloud::Coze, Cloud::Volcengine] {
+        let mut outputs = Vec::new();
+        for format in ["pcm", "wav"] {
+            let sim = Sim::start("");
+            let ws = Workspace::new();
+            ws.write("book.md", manuscript(1, 4));
+            cloud_job(&ws, &sim, cloud, "http", None, "");
+            let key = match cloud {
+                Cloud::Coze => "[voice.coze]\nresponse_format",
+                Cloud::Volcengine => "[voice.volcengine]\nencoding",
+            };
+            let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
+            let header = key.split('\n').next().unwrap();
+            let job = job.replace(header, &format!("{key} = \"{format}\""));
+            ws.write("job.toml", job);
+            let out = render(&ws, TOKEN);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{cloud:?} {format}: {}",
+                stderr(&out)
+            );
+            outputs.push(ws.output_files());
+        }
+        assert_eq!(
+            outputs[0], outputs[1],
+            "{cloud:?}: wav and pcm answers differ"
+        );
+    }
+}

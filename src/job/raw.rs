@@ -59,6 +59,7 @@ pub(super) struct RawVoice {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawCoze {
     pub base_url: Option<Spanned<String>>,
+    pub response_format: Option<Spanned<String>>,
     pub ws_url: Option<Spanned<String>>,
     pub token_env: Option<Spanned<String>>,
     pub emotion: Option<Spanned<String>>,
@@ -73,6 +74,7 @@ pub(super) struct RawCoze {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawVolcengine {
     pub base_url: Option<Spanned<String>>,
+    pub encoding: Option<Spanned<String>>,
     pub ws_url: Option<Spanned<String>>,
     pub appid: Option<Spanned<String>>,
     pub cluster: Option<Spanned<String>>,

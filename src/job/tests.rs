@@ -573,6 +573,7 @@ fn coze_defaults() {
     assert_eq!(
         *coze,
         CozeConfig {
+            response_format: crate::job::AudioFormat::Pcm,
             base_url: "https://api.coze.cn".into(),
             ws_url: "wss://ws.coze.cn".into(),
             token_env: "COZE_API_TOKEN".into(),
@@ -1063,6 +1064,50 @@ fn budget_and_price_are_checked() {
     let err = job("currency = \"euros!\"").unwrap_err().to_string();
     assert!(
         err.contains("job.toml:6:12:") && err.contains("currency"),
+        "{err}"
+    );
+}
+
+#[test]
+fn cloud_audio_formats_must_be_lossless() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("book.md"), "# One\n\nText.\n").unwrap();
+    let job = |voice: &str| {
+        let path = dir.path().join("job.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[book]\ntitle = \"T\"\n[manuscript]\nfiles = [\"book.md\"]\n{voice}\n[output]\ndir = \"out\"\n"
+            ),
+        )
+        .unwrap();
+        load(&path)
+    };
+    let coze = |format: &str| {
+        format!(
+            "[voice]\nprovider = \"coze\"\nvoice = \"v1\"\n[voice.coze]\nresponse_format = \"{format}\""
+        )
+    };
+    let ok = job(&coze("wav")).unwrap();
+    let crate::job::ProviderSettings::Coze(c) = &ok.voice.settings else {
+        panic!("not coze");
+    };
+    assert_eq!(c.response_format, crate::job::AudioFormat::Wav);
+    let err = job(&coze("mp3")).unwrap_err().to_string();
+    assert!(
+        err.contains("job.toml:9:19:") && err.contains("lossy"),
+        "{err}"
+    );
+    let err = job(&coze("flac")).unwrap_err().to_string();
+    assert!(
+        err.contains("job.toml:9:19:") && err.contains("pcm"),
+        "{err}"
+    );
+    let volc = "[voice]\nprovider = \"volcengine\"\ntransport = \"websocket\"\nvoice = \"v\"\n\
+                [voice.volcengine]\nappid = \"1\"\nencoding = \"wav\"";
+    let err = job(volc).unwrap_err().to_string();
+    assert!(
+        err.contains("job.toml:11:12:") && err.contains("cannot stream"),
         "{err}"
     );
 }

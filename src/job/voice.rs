@@ -18,7 +18,8 @@ use toml::Spanned;
 
 use super::raw::{RawCoze, RawVoice, RawVolcengine};
 use super::{
-    Check, CozeConfig, ProviderKind, ProviderSettings, TextType, Transport, Voice, VolcengineConfig,
+    AudioFormat, Check, CozeConfig, ProviderKind, ProviderSettings, TextType, Transport, Voice,
+    VolcengineConfig,
 };
 
 const PROVIDERS: &[(&str, ProviderKind)] = &[
@@ -31,6 +32,9 @@ const TRANSPORTS: &[(&str, Transport)] = &[
     ("websocket", Transport::WebSocket),
 ];
 const TEXT_TYPES: &[(&str, TextType)] = &[("plain", TextType::Plain), ("ssml", TextType::Ssml)];
+const AUDIO_FORMATS: &[(&str, AudioFormat)] =
+    &[("pcm", AudioFormat::Pcm), ("wav", AudioFormat::Wav)];
+const LOSSY_FORMATS: &[&str] = &["mp3", "ogg_opus", "ogg", "opus"];
 const LOCAL_VOICES: &[&str] = &["auto", "en", "en-us", "en-gb", "cmn"];
 /// The emotions Coze documents for multi-emotion voices.
 const COZE_EMOTIONS: &[&str] = &[
@@ -92,7 +96,7 @@ impl Check<'_> {
             volcengine: raw.volcengine,
         };
         let provider_at = if given { provider_span } else { 0..0 };
-        let settings = self.settings(kind, tables, provider_at);
+        let settings = self.settings(kind, tables, provider_at, transport);
         Voice {
             provider: kind.unwrap_or(ProviderKind::Local),
             transport,
@@ -187,6 +191,7 @@ impl Check<'_> {
         kind: Option<ProviderKind>,
         tables: Tables,
         provider_span: Range<usize>,
+        transport: Transport,
     ) -> ProviderSettings {
         let Tables { coze, volcengine } = tables;
         let kind = kind.unwrap_or(ProviderKind::Local);
@@ -211,7 +216,7 @@ impl Check<'_> {
                     Some(table) => (table.span(), table.into_inner()),
                     None => (provider_span, RawVolcengine::default()),
                 };
-                ProviderSettings::Volcengine(self.volcengine(raw, span))
+                ProviderSettings::Volcengine(self.volcengine(raw, span, transport))
             }
         }
     }
@@ -248,6 +253,7 @@ impl Check<'_> {
         }
         let emotion_scale = self.float(raw.emotion_scale, T, "emotion_scale", EMOTION_SCALE);
         CozeConfig {
+            response_format: self.audio_format(raw.response_format, T, "response_format"),
             token_env: self.token_env(raw.token_env, T, COZE_TOKEN_ENV),
             emotion_scale,
             loudness_rate: raw
@@ -278,8 +284,47 @@ impl Check<'_> {
         None
     }
 
-    fn volcengine(&mut self, raw: RawVolcengine, table_span: Range<usize>) -> VolcengineConfig {
+    /// `pcm` or `wav`; a lossy format is refused with the reason.
+    fn audio_format(
+        &mut self,
+        raw: Option<Spanned<String>>,
+        table: &str,
+        key: &str,
+    ) -> AudioFormat {
+        if let Some(value) = &raw
+            && LOSSY_FORMATS.contains(&value.get_ref().as_str())
+        {
+            self.problems.at(
+                value.span(),
+                format!(
+                    "{key} {:?} is lossy, and the book is stitched from PCM; set [{table}] {key} to \"pcm\" or \"wav\"",
+                    value.get_ref()
+                ),
+            );
+            return AudioFormat::Pcm;
+        }
+        self.choice(raw, table, key, AUDIO_FORMATS)
+            .unwrap_or(AudioFormat::Pcm)
+    }
+
+    fn volcengine(
+        &mut self,
+        raw: RawVolcengine,
+        table_span: Range<usize>,
+        transport: Transport,
+    ) -> VolcengineConfig {
         const T: &str = "voice.volcengine";
+        let encoding_span = raw.encoding.as_ref().map(Spanned::span);
+        let encoding = self.audio_format(raw.encoding, T, "encoding");
+        if encoding == AudioFormat::Wav
+            && transport == Transport::WebSocket
+            && let Some(span) = encoding_span
+        {
+            self.problems.at(
+                span,
+                "encoding \"wav\" cannot stream over the WebSocket; set [voice.volcengine] encoding = \"pcm\" or use transport = \"http\"",
+            );
+        }
         let base_url = self.http_url(raw.base_url, T, VOLCENGINE_BASE_URL);
         let ws_url = match raw.ws_url {
             Some(url) => self.ws_url(url, T, "/api/v1/tts/ws_binary"),
@@ -301,6 +346,7 @@ impl Check<'_> {
         };
         VolcengineConfig {
             appid,
+            encoding,
             cluster: text(self, raw.cluster, "cluster").unwrap_or_else(|| "volcano_tts".into()),
             uid: text(self, raw.uid, "uid").unwrap_or_else(|| "audiobook".into()),
             token_env: self.token_env(raw.token_env, T, VOLCENGINE_TOKEN_ENV),

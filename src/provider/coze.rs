@@ -78,7 +78,7 @@ impl CozeSettings {
         let mut body = json!({
             "input": text,
             "voice_id": self.voice_id,
-            "response_format": "pcm",
+            "response_format": c.response_format.as_str(),
             "sample_rate": self.sample_rate,
             "speed": speed_value(self.speed),
         });

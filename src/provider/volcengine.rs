@@ -114,7 +114,7 @@ impl VolcSettings {
         let c = &self.config;
         let mut audio = json!({
             "voice_type": self.voice_type,
-            "encoding": "pcm",
+            "encoding": c.encoding.as_str(),
             "rate": self.sample_rate,
             "speed_ratio": decimal(self.speed),
         });

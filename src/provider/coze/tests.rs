@@ -17,6 +17,7 @@ const TOKEN: &str = "pat_SECRET_token_value_123";
 
 fn config(base_url: &str) -> CozeConfig {
     CozeConfig {
+        response_format: crate::job::AudioFormat::Pcm,
         base_url: base_url.to_owned(),
         ws_url: base_url.replacen("http", "ws", 1),
         token_env: "COZE_API_TOKEN".to_owned(),

@@ -17,6 +17,7 @@ const TOKEN: &str = "volc-SECRET-token-987";
 
 fn config(base_url: &str) -> VolcengineConfig {
     VolcengineConfig {
+        encoding: crate::job::AudioFormat::Pcm,
         base_url: base_url.to_owned(),
         ws_url: base_url.replacen("http", "ws", 1),
         appid: "1234567".to_owned(),
