@@ -85,12 +85,13 @@ pub fn load(job: &Job) -> Result<Manuscript, ManuscriptError> {
 /// Files after the first continue the last chapter unless they start one,
 /// except with `chapters = "files"`, where every file is a chapter.
 fn append_chapters(all: &mut Vec<Chapter>, found: Vec<Chapter>, rule: &ChapterRule) {
-    let mut found = found.into_iter();
-    if !matches!(rule, ChapterRule::Files)
-        && let (Some(last), Some(first)) = (all.last_mut(), found.as_slice().first())
-        && first.title.is_empty()
+    let mut found = std::collections::VecDeque::from(found);
+    let continues = !matches!(rule, ChapterRule::Files)
+        && found.front().is_some_and(|first| first.title.is_empty());
+    if continues
+        && let Some(last) = all.last_mut()
+        && let Some(first) = found.pop_front()
     {
-        let first = found.next().expect("checked above");
         last.paragraphs.extend(first.paragraphs);
     }
     all.extend(found);
@@ -437,6 +438,23 @@ mod tests {
             ["One", "First para wrapped.", "Second."]
         );
         assert_eq!(chapters[1].paragraphs[1].line, 10);
+    }
+
+    #[test]
+    fn a_file_without_a_heading_continues_the_last_chapter() {
+        let first = split("# One\n\nA.\n", &ChapterRule::Headings);
+        let second = split("B.\n\n# Two\n\nC.\n", &ChapterRule::Headings);
+        let mut all = Vec::new();
+        append_chapters(&mut all, first, &ChapterRule::Headings);
+        append_chapters(&mut all, second.clone(), &ChapterRule::Headings);
+        assert_eq!(all.len(), 2);
+        assert_eq!(texts(&all[0]), ["One", "A.", "B."]);
+        assert_eq!(texts(&all[1]), ["Two", "C."]);
+        // With one chapter per file, nothing is merged.
+        let mut files = Vec::new();
+        append_chapters(&mut files, second.clone(), &ChapterRule::Files);
+        append_chapters(&mut files, second, &ChapterRule::Files);
+        assert_eq!(files.len(), 4);
     }
 
     #[test]
