@@ -1,7 +1,11 @@
 //! `audiobook`: a batch renderer that turns manuscripts into audiobooks.
 //!
 //! A TOML job file describes one book. The pipeline runs one way, each stage in
-//! its own module, and a lower stage never imports a higher one:
+//! its own module, and a stage uses only the stages before it and the modules
+//! beside the pipeline, with two deliberate exceptions: `render` drives the
+//! stages after it (it calls `audio` to stitch and `report` to write the
+//! manifest and run report), and `job` borrows the value type
+//! `segment::Limits` for the limits it validates.
 //!
 //! ```text
 //! job ──► manuscript ──► segment ──► store ──► render ──► audio ──► report
@@ -23,8 +27,9 @@
 //! - [`lock`]: one `render` at a time per state database.
 //! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
 //!   (HTTP and WebSocket) for tests and `audiobook sim`.
-//! - [`cli`]: the command line (`render`, `plan`, `status`, `segment`), which
-//!   maps every outcome to an exit code in one place.
+//! - [`cli`]: the command line (`render`, `plan`, `status`, `retry-failed`,
+//!   `validate`, `voices`, `segment`, `sim`), which maps every outcome to an
+//!   exit code in one place.
 
 mod atomic;
 pub mod audio;

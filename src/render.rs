@@ -27,9 +27,10 @@ use crate::manuscript::Manuscript;
 use crate::pacing::Window;
 use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
 use crate::report::{self, ChapterEntry, Failure, Manifest};
+pub use crate::report::{JobReport, Outcome};
 use crate::segment::{self, Lang, Limits};
 use crate::store::{
-    Counts, PlannedChapter, PlannedSegment, RunStats, SegmentRow, SegmentState, Store, Work,
+    PlannedChapter, PlannedSegment, RunStats, SegmentRow, SegmentState, Store, Work,
 };
 
 /// How long a request in flight may still finish after a stop signal.
@@ -52,49 +53,6 @@ impl Progress for NoProgress {
     fn start(&self, _: &str, _: u64, _: u64) {}
     fn advance(&self, _: u64) {}
     fn finish(&self) {}
-}
-
-/// How a job's run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Every segment rendered; chapter and book files written.
-    Complete,
-    /// Some segments failed permanently; the rest was rendered and stitched.
-    Failed,
-    /// Stopped by a signal before the end; state saved.
-    Interrupted,
-    /// No new segment was started after the deadline (`--until`,
-    /// `--max-duration`); complete chapters were stitched, state saved.
-    Incomplete,
-}
-
-impl Outcome {
-    fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Complete => "complete",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
-            Outcome::Incomplete => "incomplete",
-        }
-    }
-}
-
-/// What one run of one job did.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct JobReport {
-    pub job: String,
-    pub outcome: Outcome,
-    pub stats: RunStats,
-    pub counts: Counts,
-    pub failures: Vec<Failure>,
-    pub output_dir: PathBuf,
-    /// Chapter files written or confirmed up to date.
-    pub chapters_written: usize,
-    pub chapters_total: usize,
-    pub book_file: Option<PathBuf>,
-    pub audio_secs: f64,
-    pub elapsed_secs: f64,
 }
 
 /// Everything a render needs besides the job.

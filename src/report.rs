@@ -12,8 +12,7 @@ use serde::Serialize;
 use crate::audio::{ChapterAudio, Placed};
 use crate::job::Job;
 use crate::provider::WordTiming;
-use crate::render::JobReport;
-use crate::store::SegmentRow;
+use crate::store::{Counts, RunStats, SegmentRow};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -241,4 +240,47 @@ fn temp_path(path: &Path) -> PathBuf {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+}
+
+/// How a job's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every segment rendered; chapter and book files written.
+    Complete,
+    /// Some segments failed permanently; the rest was rendered and stitched.
+    Failed,
+    /// Stopped by a signal before the end; state saved.
+    Interrupted,
+    /// No new segment was started after the deadline (`--until`,
+    /// `--max-duration`); complete chapters were stitched, state saved.
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Complete => "complete",
+            Outcome::Failed => "failed",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Incomplete => "incomplete",
+        }
+    }
+}
+
+/// What one run of one job did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobReport {
+    pub job: String,
+    pub outcome: Outcome,
+    pub stats: RunStats,
+    pub counts: Counts,
+    pub failures: Vec<Failure>,
+    pub output_dir: PathBuf,
+    /// Chapter files written or confirmed up to date.
+    pub chapters_written: usize,
+    pub chapters_total: usize,
+    pub book_file: Option<PathBuf>,
+    pub audio_secs: f64,
+    pub elapsed_secs: f64,
 }
