@@ -1,5 +1,6 @@
-//! Benchmark of the segmenter on whole books: prepare and split every
-//! paragraph, ten rounds, best and median time per book.
+//! Benchmark of segmentation on whole books, through the real path: the
+//! manuscript module splits the text into chapters and prepared paragraphs,
+//! the segmenter splits those; ten rounds, best and median time per book.
 //!
 //! `cargo bench --bench segment [BOOK.txt ...]`; without arguments it reads the
 //! shared corpus (`../shared/corpus/`, relative to the crate root).
@@ -8,7 +9,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use audiobook::segment::{Lang, Limits, Prepare, prepare_paragraph, split_paragraph};
+use audiobook::job::ChapterRule;
+use audiobook::manuscript::split_chapters;
+use audiobook::segment::{Lang, Limits, Prepare, split_paragraph};
 
 const ROUNDS: usize = 10;
 const DEFAULT_BOOKS: &[&str] = &[
@@ -41,12 +44,11 @@ fn main() -> ExitCode {
 }
 
 fn bench_book(path: &std::path::Path, text: &str) {
-    let paragraphs = paragraphs(text);
     let mut times = Vec::with_capacity(ROUNDS);
-    let mut segments = 0;
+    let (mut paragraphs, mut segments) = (0, 0);
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        segments = segment_all(&paragraphs);
+        (paragraphs, segments) = segment_book(path, text);
         times.push(start.elapsed());
     }
     times.sort();
@@ -58,56 +60,23 @@ fn bench_book(path: &std::path::Path, text: &str) {
             |n| n.to_string_lossy().into_owned()
         ),
         text.len(),
-        paragraphs.len(),
+        paragraphs,
         segments,
         ms(times[0]),
         ms(times[ROUNDS / 2]),
     );
 }
 
-fn segment_all(paragraphs: &[Vec<&str>]) -> usize {
-    let opts = Prepare::default();
-    paragraphs
+/// Paragraphs and segments of a whole book.
+fn segment_book(path: &std::path::Path, text: &str) -> (usize, usize) {
+    let chapters = split_chapters(text, path, &ChapterRule::Headings, &Prepare::default());
+    let paragraphs = chapters.iter().map(|c| c.paragraphs.len()).sum();
+    let segments = chapters
         .iter()
-        .map(|lines| {
-            let text = prepare_paragraph(lines, &opts);
-            std::hint::black_box(split_paragraph(&text, Lang::Auto, Limits::default())).len()
+        .flat_map(|c| &c.paragraphs)
+        .map(|p| {
+            std::hint::black_box(split_paragraph(&p.text, Lang::Auto, Limits::default())).len()
         })
-        .sum()
-}
-
-/// A blank line or an indented Chinese line starts a paragraph, except inside an open `[...]`
-/// block (Gutenberg illustrations span blank lines): a stand-in for the
-/// manuscript module's paragraph splitting.
-fn paragraphs(text: &str) -> Vec<Vec<&str>> {
-    let mut out: Vec<Vec<&str>> = Vec::new();
-    let mut current: Vec<&str> = Vec::new();
-    let mut depth = 0usize;
-    for line in text.lines() {
-        let blank = line.trim().is_empty();
-        if depth == 0 && (blank || starts_cjk_paragraph(line)) && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        if !blank {
-            current.push(line);
-        }
-        for c in line.chars() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
-}
-
-/// Chinese books mark each paragraph by indenting it, with no blank line
-/// between; an indented English line is part of a block quote or letter.
-fn starts_cjk_paragraph(line: &str) -> bool {
-    let body = line.trim_start();
-    body.len() < line.len() && body.chars().next().is_some_and(|c| c >= '\u{2E80}')
+        .sum();
+    (paragraphs, segments)
 }

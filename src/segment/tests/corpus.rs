@@ -1,44 +1,36 @@
 //! Snapshot tests: a few pages of each corpus book, prepared and segmented,
 //! one segment per line and a blank line between paragraphs.
 
-use crate::segment::{Lang, Limits, Prepare, prepare_paragraph, split_paragraph};
+use crate::segment::{Lang, Limits, Prepare, split_paragraph};
 
 const PRIDE: &str = include_str!("../fixtures/pride-and-prejudice-pages.txt");
 const XIYOUJI: &str = include_str!("../fixtures/xiyouji-pages.txt");
 
-/// Splits a fixture into paragraphs the way the manuscript module is expected
-/// to: a blank line or an indented Chinese line starts a paragraph, except inside an
-/// open `[...]` block, which may span blank lines. `#` lines are comments.
-fn paragraphs(text: &str) -> Vec<Vec<&str>> {
-    let mut out: Vec<Vec<&str>> = Vec::new();
-    let mut current: Vec<&str> = Vec::new();
-    let mut depth = 0usize;
-    for line in text.lines().filter(|l| !l.starts_with('#')) {
-        let blank = line.trim().is_empty();
-        if depth == 0 && (blank || starts_cjk_paragraph(line)) && !current.is_empty() {
-            out.push(std::mem::take(&mut current));
-        }
-        if !blank {
-            current.push(line);
-        }
-        for c in line.chars() {
-            match c {
-                '[' => depth += 1,
-                ']' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-    }
-    if !current.is_empty() {
-        out.push(current);
-    }
-    out
+/// The fixture's paragraphs as the manuscript module finds them (the real
+/// path: blank lines, indentation, bracket blocks across blank lines); its
+/// `#` lines are comments about the fixture, not headings.
+fn paragraphs(text: &str) -> Vec<String> {
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let chapters = crate::manuscript::split_chapters(
+        &body,
+        std::path::Path::new("fixture.txt"),
+        &crate::job::ChapterRule::Headings,
+        &Prepare::default(),
+    );
+    chapters
+        .into_iter()
+        .flat_map(|c| c.paragraphs)
+        .map(|p| p.text)
+        .collect()
 }
 
 fn render(text: &str, lang: Lang) -> String {
     let mut out = String::new();
-    for lines in paragraphs(text) {
-        let prepared = prepare_paragraph(&lines, &Prepare::default());
+    for prepared in paragraphs(text) {
         let segments = split_paragraph(&prepared, lang, Limits::default());
         if segments.is_empty() {
             continue;
@@ -69,11 +61,4 @@ fn corpus_segments_keep_the_limits() {
             assert!(seg.chars().count() <= Limits::MAX_CHARS && seg.len() <= Limits::MAX_BYTES);
         }
     }
-}
-
-/// Chinese books mark each paragraph by indenting it, with no blank line
-/// between; an indented English line is part of a block quote or letter.
-fn starts_cjk_paragraph(line: &str) -> bool {
-    let body = line.trim_start();
-    body.len() < line.len() && body.chars().next().is_some_and(|c| c >= '\u{2E80}')
 }
