@@ -201,9 +201,9 @@ impl<S: Synthesizer> Renderer<S> {
             audio_secs: stitched.samples as f64 / f64::from(job.audio.sample_rate),
             elapsed_secs: started.elapsed().as_secs_f64(),
         };
-        if !interrupted {
-            report::write_report(&job.output.dir, &report).context("writing report.json")?;
-        }
+        // Every run leaves its report, an interrupted one too: cron's morning
+        // reader learns from it what was done before the stop.
+        report::write_report(&job.output.dir, &report).context("writing report.json")?;
         if let Some(err) = fatal {
             anyhow::bail!("the provider refused every request, the job was stopped: {err}");
         }

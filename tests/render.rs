@@ -519,6 +519,7 @@ fn sigterm_saves_state_exits_130_and_the_next_run_resumes() {
     assert!(term.success());
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
+    assert_eq!(ws.report()["outcome"], "interrupted");
     assert!(
         stdout(&out).contains("run the same command again to resume"),
         "{}",
