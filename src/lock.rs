@@ -115,7 +115,13 @@ mod tests {
             err.contains(&format!("pid {}", std::process::id())),
             "{err}"
         );
+        let path = held.path().to_path_buf();
         drop(held);
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "",
+            "a normal exit clears the pid, so the next run does not take it for a killed one"
+        );
         RunLock::acquire(&db).expect("free again once dropped");
     }
 
