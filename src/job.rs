@@ -114,6 +114,8 @@ pub struct Voice {
     pub speed: f32,
     /// Local engine: base pitch 0..=100.
     pub pitch: u8,
+    /// Local engine: read editorial notes in 【】 instead of skipping them.
+    pub keep_notes: bool,
     /// The provider's own table (`[voice.coze]`, `[voice.volcengine]`).
     pub settings: ProviderSettings,
 }
@@ -127,6 +129,7 @@ impl Voice {
             voice: voice.to_string(),
             speed,
             pitch,
+            keep_notes: false,
             settings: ProviderSettings::Local,
         }
     }

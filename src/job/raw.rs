@@ -49,6 +49,7 @@ pub(super) struct RawVoice {
     /// `f64` accepts an integer too, so `speed = 1` means 1.0.
     pub speed: Option<Spanned<f64>>,
     pub pitch: Option<Spanned<i64>>,
+    pub keep_notes: Option<Spanned<bool>>,
     pub transport: Option<Spanned<String>>,
     pub coze: Option<Spanned<RawCoze>>,
     pub volcengine: Option<Spanned<RawVolcengine>>,

@@ -4,7 +4,7 @@
 //! in a job file: a table only names the environment variable that holds one.
 //!
 //! Choices made here (documented in the README's job file reference):
-//! - `transport`, `pitch` and a provider table that does not match the
+//! - `transport`, `pitch`, `keep_notes` and a provider table that does not match the
 //!   provider are errors, not silently ignored keys.
 //! - Speed ranges differ by provider: local and Coze 0.5..=2.0 (Coze's
 //!   WebSocket `speech_rate` maps 0.5 to -50 and 2.0 to 100, so one range keeps
@@ -35,7 +35,7 @@ const TEXT_TYPES: &[(&str, TextType)] = &[("plain", TextType::Plain), ("ssml", T
 const AUDIO_FORMATS: &[(&str, AudioFormat)] =
     &[("pcm", AudioFormat::Pcm), ("wav", AudioFormat::Wav)];
 const LOSSY_FORMATS: &[&str] = &["mp3", "ogg_opus", "ogg", "opus"];
-const LOCAL_VOICES: &[&str] = &["auto", "en", "en-us", "en-gb", "cmn"];
+const LOCAL_VOICES: &[&str] = &["auto", "en", "en-us", "en-gb", "cmn", "zh", "zh-cn"];
 /// The emotions Coze documents for multi-emotion voices.
 const COZE_EMOTIONS: &[&str] = &[
     "happy",
@@ -91,6 +91,7 @@ impl Check<'_> {
             .float(raw.speed, "voice", "speed", speed_range)
             .unwrap_or(1.0);
         let pitch = self.pitch(raw.pitch, kind);
+        let keep_notes = self.keep_notes(raw.keep_notes, kind);
         let tables = Tables {
             coze: raw.coze,
             volcengine: raw.volcengine,
@@ -103,6 +104,7 @@ impl Check<'_> {
             voice,
             speed,
             pitch,
+            keep_notes,
             settings,
         }
     }
@@ -183,6 +185,23 @@ impl Check<'_> {
             return 50;
         }
         self.int(raw, "voice", "pitch", PITCH, 50)
+    }
+
+    /// Only the local engine normalises text itself, so only it has notes
+    /// to keep; a cloud provider reads what it is sent.
+    fn keep_notes(&mut self, raw: Option<Spanned<bool>>, kind: Option<ProviderKind>) -> bool {
+        let Some(raw) = raw else {
+            return false;
+        };
+        if matches!(kind, Some(ProviderKind::Coze | ProviderKind::Volcengine)) {
+            self.problems.at(
+                raw.span(),
+                "keep_notes is only used by the local provider (cloud voices get the text as \
+                 written); remove it from [voice]",
+            );
+            return false;
+        }
+        raw.into_inner()
     }
 
     /// The provider's table; a table for another provider is an error.

@@ -1,21 +1,31 @@
-//! The embedded offline engine: eSpeak NG (pure Rust port) behind the
-//! [`Synthesizer`] contract. It owns installing the engine's data once per
-//! workspace, choosing a language per script run in `auto` mode, running the
-//! CPU-bound synthesis off the async runtime, and resampling the engine's fixed
-//! 22050 Hz output to the job's sample rate.
+//! The embedded offline engine: eSpeak NG (pure Rust port, with the fixes in
+//! `vendor/espeak-ng/PATCHES.md`) behind the [`Synthesizer`] contract. It owns
+//! installing the engine's data once per workspace, the local voice names
+//! (`zh` and `zh-cn` are Mandarin), normalising each segment's text
+//! ([`normalize`]), choosing a language per script run in `auto` mode
+//! ([`script`]), running the CPU-bound synthesis off the async runtime, and
+//! resampling the engine's fixed 22050 Hz output to the job's sample rate
+//! ([`resample`]).
+
+pub mod normalize;
+mod resample;
+mod script;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashSet;
 use std::fs;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use espeak_ng::EspeakNg;
-use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Resampler};
 
 use crate::job::Voice;
 use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
+use normalize::{Normalizer, Reading};
+use resample::ResamplerPool;
+use script::{script_runs, trim_trailing_silence};
 
 /// The engine always renders at this rate.
 const ENGINE_RATE: u32 = 22_050;
@@ -25,10 +35,10 @@ const MIN_WPM: u32 = 80;
 const MAX_WPM: u32 = 450;
 /// The languages whose data is compiled in (see the crate features in Cargo.toml).
 const BUNDLED: &[&str] = &["en", "cmn"];
-/// Resampler chunk: small enough for short clips, large enough to be efficient.
-const RESAMPLE_CHUNK: usize = 1024;
 /// Bump when the script splitting or the resampling changes the audio, so
-/// cached clips from the old scheme are not reused.
+/// cached clips from the old scheme are not reused. (A change to the engine
+/// itself shows in its version, a change to normalisation in
+/// [`normalize::VERSION`]: both are in the fingerprint too.)
 const SCHEME: &str = "v1";
 
 /// The embedded eSpeak NG engine, configured for one voice and sample rate.
@@ -40,6 +50,7 @@ pub struct LocalEngine {
 
 struct Inner {
     voices: Voices,
+    normalizer: Normalizer,
     resampler: Option<ResamplerPool>,
     sample_rate: u32,
     data_dir: PathBuf,
@@ -66,13 +77,15 @@ impl LocalEngine {
             .map_err(|e| permanent(format!("installing the espeak-ng data: {e}")))?;
         let wpm = words_per_minute(voice.speed);
         let pitch = u32::from(voice.pitch.min(100));
-        let voices = build_voices(&voice.voice, wpm, pitch, &data_dir)?;
+        let name = espeak_voice(&voice.voice);
+        let voices = build_voices(&name, wpm, pitch, &data_dir)?;
         let resampler = (sample_rate != ENGINE_RATE)
             .then(|| ResamplerPool::new(ENGINE_RATE, sample_rate))
             .transpose()?;
         let fingerprint = fingerprint(voice, sample_rate);
         let inner = Inner {
             voices,
+            normalizer: normalizer(voice),
             resampler,
             sample_rate,
             data_dir,
@@ -89,16 +102,53 @@ impl LocalEngine {
     }
 }
 
-/// Everything besides the text that changes the engine's audio.
+/// Everything besides the text that changes the engine's audio: the engine
+/// version (which carries our patch level), the voice as the engine knows it
+/// (`zh` and `cmn` are one voice), speed, pitch, rate, and the normalisation
+/// rules' version and whether notes are kept. The text in the content key is
+/// the segment's own; the normalised text is a function of it and these.
 pub fn fingerprint(voice: &Voice, sample_rate: u32) -> String {
     let wpm = words_per_minute(voice.speed);
     let pitch = u32::from(voice.pitch.min(100));
+    let notes = if voice.keep_notes { "keep" } else { "skip" };
     format!(
-        "local/{SCHEME}/espeak-ng-{}/voice={}/speed={:.2}/wpm={wpm}/pitch={pitch}/rate={sample_rate}/rubato-5-fft",
+        "local/{SCHEME}/espeak-ng-{}/voice={}/speed={:.2}/wpm={wpm}/pitch={pitch}/rate={sample_rate}/rubato-5-fft/normalize-v{}/notes={notes}",
         EspeakNg::version(),
-        voice.voice,
+        espeak_voice(&voice.voice),
         voice.speed,
+        normalize::VERSION,
     )
+}
+
+/// The engine's name for a local voice: `zh` and `zh-cn` (any case, `_` or
+/// `-`) are Mandarin, `cmn`; other names pass through.
+fn espeak_voice(name: &str) -> String {
+    let (base, variant) = match name.split_once('+') {
+        Some((base, variant)) => (base, Some(variant)),
+        None => (name, None),
+    };
+    let canonical = base.trim().replace('_', "-").to_ascii_lowercase();
+    let base = match canonical.as_str() {
+        "zh" | "zh-cn" => "cmn",
+        _ => base,
+    };
+    match variant {
+        Some(variant) => format!("{base}+{variant}"),
+        None => base.to_string(),
+    }
+}
+
+/// Numbers are read in the voice's language, or by context with `auto`.
+fn normalizer(voice: &Voice) -> Normalizer {
+    let name = espeak_voice(&voice.voice);
+    let reading = if name == "auto" {
+        Reading::Auto
+    } else if name.to_ascii_lowercase().starts_with("cmn") {
+        Reading::Chinese
+    } else {
+        Reading::English
+    };
+    Normalizer::new(reading, voice.keep_notes)
 }
 
 impl Synthesizer for LocalEngine {
@@ -122,7 +172,13 @@ impl Synthesizer for LocalEngine {
 
 impl Inner {
     fn synthesize(&self, text: &str) -> Result<Clip, ProviderError> {
-        let pcm = self.render(text)?;
+        let spoken = self.normalizer.normalize(text);
+        let pcm = if spoken.trim().is_empty() {
+            // Nothing left to say (a segment that was only a note).
+            Vec::new()
+        } else {
+            self.render(&spoken)?
+        };
         if pcm.is_empty() {
             return Err(ProviderError::new(
                 ErrorClass::Unspeakable,
@@ -338,332 +394,3 @@ fn probe_text(lang: &str) -> &'static str {
     }
 }
 
-// ── script runs ──────────────────────────────────────────────────────────
-
-/// A stretch of text in one script: Han goes to the Mandarin voice, the rest
-/// to English.
-#[derive(Debug, PartialEq, Eq)]
-struct Run<'a> {
-    text: &'a str,
-    han: bool,
-}
-
-/// Splits text where it switches between Han and other letters. Characters
-/// that belong to neither (spaces, digits, punctuation) stay with the run
-/// they follow, so "2024年" and "hello, world" are not cut apart.
-fn script_runs(text: &str) -> Vec<Run<'_>> {
-    let mut runs = Vec::new();
-    let mut start = 0;
-    let mut current: Option<bool> = None;
-    for (i, c) in text.char_indices() {
-        let Some(han) = letter_script(c) else {
-            continue;
-        };
-        match current {
-            Some(cur) if cur != han => {
-                runs.push(Run {
-                    text: &text[start..i],
-                    han: cur,
-                });
-                start = i;
-                current = Some(han);
-            }
-            Some(_) => {}
-            None => current = Some(han),
-        }
-    }
-    runs.push(Run {
-        text: &text[start..],
-        han: current.unwrap_or(false),
-    });
-    runs
-}
-
-/// `Some(true)` for Han, `Some(false)` for other letters, `None` for
-/// characters that read the same in either voice's context.
-fn letter_script(c: char) -> Option<bool> {
-    if is_han(c) {
-        Some(true)
-    } else if c.is_alphabetic() {
-        Some(false)
-    } else {
-        None
-    }
-}
-
-fn is_han(c: char) -> bool {
-    matches!(c,
-        '\u{3400}'..='\u{4DBF}'
-        | '\u{4E00}'..='\u{9FFF}'
-        | '\u{F900}'..='\u{FAFF}'
-        | '\u{20000}'..='\u{2EBEF}'
-        | '\u{30000}'..='\u{3134F}')
-}
-
-/// Drops the near-silent tail of a run (below about -54 dBFS).
-fn trim_trailing_silence(pcm: &mut Vec<i16>) {
-    const THRESHOLD: u16 = 64;
-    let keep = pcm
-        .iter()
-        .rposition(|s| s.unsigned_abs() > THRESHOLD)
-        .map_or(0, |i| i + 1);
-    pcm.truncate(keep);
-}
-
-// ── resampling ───────────────────────────────────────────────────────────
-
-/// FFT resamplers for one fixed ratio. Building one is costly and using one
-/// needs `&mut`, so concurrent calls each borrow one from the pool.
-struct ResamplerPool {
-    from: u32,
-    to: u32,
-    idle: Mutex<Vec<Fft<f32>>>,
-}
-
-impl ResamplerPool {
-    fn new(from: u32, to: u32) -> Result<Self, ProviderError> {
-        let pool = ResamplerPool {
-            from,
-            to,
-            idle: Mutex::new(Vec::new()),
-        };
-        // Build one now so a bad rate fails at construction.
-        let first = pool.build()?;
-        pool.give_back(first);
-        Ok(pool)
-    }
-
-    fn build(&self) -> Result<Fft<f32>, ProviderError> {
-        Fft::<f32>::new(
-            self.from as usize,
-            self.to as usize,
-            RESAMPLE_CHUNK,
-            1,
-            FixedSync::Both,
-        )
-        .map_err(|e| {
-            permanent(format!(
-                "resampling {} Hz to {} Hz: {e}",
-                self.from, self.to
-            ))
-        })
-    }
-
-    fn take(&self) -> Result<Fft<f32>, ProviderError> {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        match pooled {
-            Some(r) => Ok(r),
-            None => self.build(),
-        }
-    }
-
-    fn give_back(&self, resampler: Fft<f32>) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(resampler);
-        }
-    }
-
-    /// Resamples a whole clip; `process_all` resets the resampler and trims
-    /// its delay, so the output lines up with the input and is deterministic.
-    fn resample(&self, pcm: &[i16]) -> Result<Vec<i16>, ProviderError> {
-        let input: Vec<f32> = pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
-        let adapter = InterleavedSlice::new(&input, 1, input.len())
-            .map_err(|e| permanent(format!("resampling: {e}")))?;
-        let mut resampler = self.take()?;
-        let result = resampler.process_all(&adapter, input.len(), None);
-        self.give_back(resampler);
-        let output = result.map_err(|e| permanent(format!("resampling: {e}")))?;
-        Ok(output.take_data().into_iter().map(to_i16).collect())
-    }
-}
-
-fn to_i16(x: f32) -> i16 {
-    (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn voice(name: &str, speed: f32) -> Voice {
-        Voice::local(name, speed, 50)
-    }
-
-    fn request(text: &str) -> SynthRequest {
-        SynthRequest { text: text.into() }
-    }
-
-    const TEN_WORDS: &str = "The quick brown fox jumps over the lazy sleeping dog.";
-
-    #[tokio::test]
-    async fn english_at_24k_has_plausible_duration() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = LocalEngine::new(dir.path(), &voice("auto", 1.0), 24_000).unwrap();
-        let clip = engine.synthesize(&request(TEN_WORDS)).await.unwrap();
-        assert_eq!(clip.sample_rate, 24_000);
-        let secs = clip.duration_secs();
-        assert!((1.5..8.0).contains(&secs), "{secs} s");
-    }
-
-    #[tokio::test]
-    async fn chinese_at_24k_is_not_empty() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = LocalEngine::new(dir.path(), &voice("cmn", 1.0), 24_000).unwrap();
-        let clip = engine
-            .synthesize(&request("今天天气很好，我们去公园散步吧。"))
-            .await
-            .unwrap();
-        assert_eq!(clip.sample_rate, 24_000);
-        let secs = clip.duration_secs();
-        assert!((1.0..8.0).contains(&secs), "{secs} s");
-    }
-
-    #[tokio::test]
-    async fn auto_mixed_script_reads_both_parts() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = LocalEngine::new(dir.path(), &voice("auto", 1.0), 24_000).unwrap();
-        let han = engine.synthesize(&request("他说世界")).await.unwrap();
-        let mixed = engine
-            .synthesize(&request("他说 hello 世界"))
-            .await
-            .unwrap();
-        assert!(mixed.samples.len() > han.samples.len());
-    }
-
-    #[test]
-    fn resampled_length_matches_the_ratio() {
-        let pool = ResamplerPool::new(ENGINE_RATE, 24_000).unwrap();
-        let input: Vec<i16> = (0..10_000).map(|i| ((i % 100) * 100) as i16).collect();
-        let out = pool.resample(&input).unwrap();
-        let expected = (10_000u64 * 24_000 + 11_025) / 22_050;
-        assert!(out.len().abs_diff(expected as usize) <= 3, "{}", out.len());
-    }
-
-    #[tokio::test]
-    async fn same_text_same_samples_across_engines() {
-        let dir = tempfile::tempdir().unwrap();
-        let a = LocalEngine::new(dir.path(), &voice("auto", 1.0), 24_000).unwrap();
-        let b = LocalEngine::new(dir.path(), &voice("auto", 1.0), 24_000).unwrap();
-        let clip_a = a.synthesize(&request(TEN_WORDS)).await.unwrap();
-        let clip_b = b.synthesize(&request(TEN_WORDS)).await.unwrap();
-        assert_eq!(clip_a, clip_b);
-    }
-
-    #[tokio::test]
-    async fn double_speed_is_shorter() {
-        let dir = tempfile::tempdir().unwrap();
-        let normal = LocalEngine::new(dir.path(), &voice("en", 1.0), 24_000).unwrap();
-        let fast = LocalEngine::new(dir.path(), &voice("en", 2.0), 24_000).unwrap();
-        let n = normal.synthesize(&request(TEN_WORDS)).await.unwrap();
-        let f = fast.synthesize(&request(TEN_WORDS)).await.unwrap();
-        assert!(
-            f.samples.len() * 10 < n.samples.len() * 8,
-            "{} vs {}",
-            f.samples.len(),
-            n.samples.len()
-        );
-    }
-
-    #[test]
-    fn unknown_voice_fails_at_new() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["klingon", "de", "", "en-zz"] {
-            let err = LocalEngine::new(dir.path(), &voice(name, 1.0), 24_000)
-                .err()
-                .unwrap_or_else(|| panic!("{name:?} was accepted"));
-            assert_eq!(err.class, ErrorClass::Permanent);
-            assert!(
-                err.message.contains("unknown local voice"),
-                "{}",
-                err.message
-            );
-        }
-    }
-
-    #[test]
-    fn explicit_bundled_voices_are_accepted() {
-        let dir = tempfile::tempdir().unwrap();
-        for name in ["en", "en-us", "en-gb", "en_US", "en-gb+f3", "cmn"] {
-            LocalEngine::new(dir.path(), &voice(name, 1.0), 22_050)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-        }
-    }
-
-    #[tokio::test]
-    async fn punctuation_only_is_unspeakable() {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = LocalEngine::new(dir.path(), &voice("auto", 1.0), 24_000).unwrap();
-        let err = engine.synthesize(&request("…”")).await.unwrap_err();
-        assert_eq!(err.class, ErrorClass::Unspeakable);
-    }
-
-    #[test]
-    fn data_install_is_reused() {
-        let dir = tempfile::tempdir().unwrap();
-        let first = LocalEngine::new(dir.path(), &voice("auto", 1.0), 24_000).unwrap();
-        let phontab = first.data_dir().join("phontab");
-        let old = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000);
-        fs::File::options()
-            .write(true)
-            .open(&phontab)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
-
-        let second = LocalEngine::new(dir.path(), &voice("en", 1.0), 24_000).unwrap();
-        assert_eq!(first.data_dir(), second.data_dir());
-        assert_eq!(fs::metadata(&phontab).unwrap().modified().unwrap(), old);
-        let entries: Vec<_> = fs::read_dir(dir.path().join("espeak-ng-data"))
-            .unwrap()
-            .collect();
-        assert_eq!(entries.len(), 1, "leftover temp folders: {entries:?}");
-    }
-
-    #[test]
-    fn fingerprint_changes_with_every_setting() {
-        let dir = tempfile::tempdir().unwrap();
-        let print = |name: &str, speed: f32, rate: u32| {
-            LocalEngine::new(dir.path(), &voice(name, speed), rate)
-                .unwrap()
-                .fingerprint()
-        };
-        let base = print("auto", 1.0, 24_000);
-        assert_eq!(base, print("auto", 1.0, 24_000));
-        assert_ne!(base, print("auto", 1.5, 24_000));
-        assert_ne!(base, print("en", 1.0, 24_000));
-        assert_ne!(base, print("auto", 1.0, 44_100));
-        assert!(
-            base.starts_with("local/v1/espeak-ng-0.2.0/voice=auto/speed=1.00/"),
-            "{base}"
-        );
-    }
-
-    #[test]
-    fn script_runs_split_han_from_latin() {
-        let runs = script_runs("他说 hello 世界");
-        let got: Vec<_> = runs.iter().map(|r| (r.text, r.han)).collect();
-        assert_eq!(got, [("他说 ", true), ("hello ", false), ("世界", true)]);
-        assert_eq!(
-            script_runs("2024年。"),
-            [Run {
-                text: "2024年。",
-                han: true
-            }]
-        );
-        assert_eq!(
-            script_runs("…"),
-            [Run {
-                text: "…",
-                han: false
-            }]
-        );
-    }
-
-    #[test]
-    fn wpm_follows_speed_within_range() {
-        assert_eq!(words_per_minute(1.0), 175);
-        assert_eq!(words_per_minute(2.0), 350);
-        assert_eq!(words_per_minute(0.25), 80);
-        assert_eq!(words_per_minute(f32::NAN), 175);
-    }
-}

@@ -36,6 +36,7 @@ fn settings_with(config: CozeConfig, speed: f32) -> CozeSettings {
         voice: "7426720361733046281".to_owned(),
         speed,
         pitch: 50,
+        keep_notes: false,
         settings: ProviderSettings::Coze(config.clone()),
     };
     CozeSettings::new(&voice, &config, 16_000, Secret::new(TOKEN))

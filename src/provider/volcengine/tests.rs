@@ -45,6 +45,7 @@ fn settings_with(config: VolcengineConfig, speed: f32) -> VolcSettings {
         voice: "zh_female_cancan_mars_bigtts".to_owned(),
         speed,
         pitch: 50,
+        keep_notes: false,
         settings: ProviderSettings::Volcengine(config.clone()),
     };
     VolcSettings::new(&voice, &config, 24_000, Secret::new(TOKEN))
