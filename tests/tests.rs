@@ -7,3 +7,4 @@ mod cloud;
 mod faults;
 mod render;
 mod util;
+mod voice;

@@ -98,6 +98,7 @@ fn minimal_job_gets_every_default_and_paths_from_the_job_folder() {
     assert_eq!(job.voice.voice, "auto");
     assert_eq!(job.voice.speed, 1.0);
     assert_eq!(job.voice.pitch, 50);
+    assert!(!job.voice.keep_notes);
     let audio = Audio {
         sample_rate: 24_000,
         sentence_gap_ms: 250,
@@ -722,6 +723,25 @@ fn cloud_voice_errors() {
         "[voice.volcengine]",
         "missing key `appid` in [voice.volcengine]",
     );
+}
+
+#[test]
+fn zh_names_and_keep_notes_for_the_local_voice() {
+    for name in ["zh", "zh-cn", "cmn"] {
+        let dir = workspace();
+        let body = minimal_with("voice", &format!("voice = \"{name}\"\nkeep_notes = true"));
+        let job = load(&write_job(dir.path(), "zh.toml", &body)).expect("valid");
+        assert_eq!(job.voice.voice, name);
+        assert!(job.voice.keep_notes);
+    }
+    assert_cloud_error(
+        &cloud_job("coze", "voice = \"v\"\nkeep_notes = true", "", ""),
+        "keep_notes",
+        "keep_notes is only used by the local provider",
+    );
+    let (_dir, path, message) = error_of(&minimal_with("voice", "keep_notes = \"yes\""));
+    assert!(message.starts_with(&format!("{}:", path.display())), "{message}");
+    assert!(message.contains("keep_notes"), "{message}");
 }
 
 #[test]
