@@ -326,6 +326,17 @@ pub struct EspeakNg {
     /// the base-F0 `pitch`, this resamples, so formants shift too (an effect
     /// voice — chipmunk/robot).  Applied to the final PCM.
     post_pitch: f64,
+    /// audiobook patch (PATCHES.md #3): the translator, phoneme tables and
+    /// voice parameters `synth_text` needs, built on first use and reused by
+    /// later calls; every `&mut self` method resets it.
+    prepared: std::sync::OnceLock<Prepared>,
+}
+
+/// What `synth_text` builds from the data directory and the settings.
+struct Prepared {
+    translator: Translator,
+    phdata: PhonemeData,
+    voice: VoiceParams,
 }
 
 /// Drop trailing near-silence from a PCM run.  Used when splicing sound icons so
@@ -379,6 +390,7 @@ impl EspeakNg {
             markup:     false,
             post_tempo: 1.0,
             post_pitch: 1.0,
+            prepared: std::sync::OnceLock::new(),
         })
     }
 
@@ -424,6 +436,7 @@ impl EspeakNg {
     /// are then spliced into [`synth`](Self::synth) output wherever the character
     /// appears.
     pub fn add_soundicon(&mut self, ch: char, path: impl AsRef<Path>) -> Result<()> {
+        self.prepared = std::sync::OnceLock::new();
         let base = self.soundicon_base_dir();
         self.soundicons
             .register_punct(ch, path.as_ref().to_path_buf(), &base)?;
@@ -436,6 +449,7 @@ impl EspeakNg {
     /// sound icon (speaking the fallback text if it can't be loaded).  Off by
     /// default.
     pub fn set_markup(&mut self, on: bool) {
+        self.prepared = std::sync::OnceLock::new();
         self.markup = on;
     }
 
@@ -449,6 +463,7 @@ impl EspeakNg {
     ///
     /// Equivalent to `espeak_ng_SetVoiceByName(name)`.
     pub fn set_voice(&mut self, lang: &str) {
+        self.prepared = std::sync::OnceLock::new();
         self.voice_spec = VoiceSpec::by_name(lang);
     }
 
@@ -456,6 +471,7 @@ impl EspeakNg {
     ///
     /// Equivalent to `espeak_ng_SetVoiceByProperties(voice_selector)`.
     pub fn set_voice_by_spec(&mut self, spec: VoiceSpec) {
+        self.prepared = std::sync::OnceLock::new();
         self.voice_spec = spec;
     }
 
@@ -467,6 +483,7 @@ impl EspeakNg {
     ///
     /// Equivalent to `espeak_ng_SetVoiceByProperties(voice_selector)`.
     pub fn set_voice_by_query(&mut self, query: &crate::voices::VoiceQuery) -> bool {
+        self.prepared = std::sync::OnceLock::new();
         let voices = crate::voices::list_voices(&self.data_dir);
         match crate::voices::find_voice(&voices, query) {
             Some(v) => {
@@ -484,6 +501,7 @@ impl EspeakNg {
     /// # Panics
     /// Does not panic; silently clamps out-of-range values.
     pub fn set_parameter(&mut self, param: Parameter, value: i32) {
+        self.prepared = std::sync::OnceLock::new();
         match param {
             Parameter::Rate   => self.rate      = value.clamp(80, 450) as u32,
             Parameter::Volume => self.volume    = value.clamp(0, 200)  as u32,
@@ -503,6 +521,7 @@ impl EspeakNg {
     ///
     /// Equivalent to `espeak_ng_SetParameter(parameter, value, /*relative=*/1)`.
     pub fn set_parameter_relative(&mut self, param: Parameter, delta: i32) {
+        self.prepared = std::sync::OnceLock::new();
         let current = self.get_parameter(param);
         self.set_parameter(param, current + delta);
     }
@@ -528,11 +547,13 @@ impl EspeakNg {
     /// `Some(empty)` announces all; `None` disables announcement.  Mirrors
     /// `espeak_ng_SetPunctuationList`.
     pub fn set_punctuation_list(&mut self, chars: Option<Vec<char>>) {
+        self.prepared = std::sync::OnceLock::new();
         self.punct = chars;
     }
 
     /// Suppress (or restore) the end-of-utterance trailing silence (`-z`).
     pub fn set_no_final_pause(&mut self, value: bool) {
+        self.prepared = std::sync::OnceLock::new();
         self.no_final_pause = value;
     }
 
@@ -708,6 +729,22 @@ impl EspeakNg {
 
     /// Synthesize a plain (icon-free) text run through the normal pipeline.
     fn synth_text(&self, text: &str) -> Result<PcmBuffer> {
+        // audiobook patch (PATCHES.md #3): loading the dictionary, the
+        // phoneme tables and the voice files again for every utterance cost
+        // more CPU than synthesizing a sentence.
+        let prepared = match self.prepared.get() {
+            Some(prepared) => prepared,
+            None => {
+                let prepared = self.prepare()?;
+                self.prepared.get_or_init(|| prepared)
+            }
+        };
+        let codes = prepared.translator.translate_to_codes(text)?;
+        let synth = Synthesizer::new(prepared.voice.clone());
+        synth.synthesize_codes(&codes, &prepared.phdata)
+    }
+
+    fn prepare(&self) -> Result<Prepared> {
         let translator = self.make_translator()?;
         let mut phdata  = self.load_phdata()?;
         // A regional locale may have no phoneme table of its own
@@ -720,12 +757,9 @@ impl EspeakNg {
             self.voice_spec.effective_lang(),
         )
         .map_err(|_| Error::VoiceNotFound(self.voice_spec.effective_lang().to_string()))?;
-
-        let codes   = translator.translate_to_codes(text)?;
         // Inline embedded commands (`\x01…P/S/A`) adjust the utterance levels.
         let voice   = self.make_voice_params_levels(self.rate, self.pitch, self.volume);
-        let synth   = Synthesizer::new(voice);
-        synth.synthesize_codes(&codes, &phdata)
+        Ok(Prepared { translator, phdata, voice })
     }
 
     /// Synthesize text and also return the associated [`SynthEvent`] stream —
@@ -807,6 +841,7 @@ impl EspeakNg {
     /// noise sequence rather than making one repeatable; `1` reproduces what
     /// upstream's `-D` uses.
     pub fn set_rand_seed(&mut self, seed: u32) {
+        self.prepared = std::sync::OnceLock::new();
         self.rand_seed = seed;
     }
 
