@@ -5,6 +5,7 @@
 mod cli;
 mod cloud;
 mod faults;
+mod pinned;
 mod render;
 mod util;
 mod voice;

@@ -740,7 +740,10 @@ fn zh_names_and_keep_notes_for_the_local_voice() {
         "keep_notes is only used by the local provider",
     );
     let (_dir, path, message) = error_of(&minimal_with("voice", "keep_notes = \"yes\""));
-    assert!(message.starts_with(&format!("{}:", path.display())), "{message}");
+    assert!(
+        message.starts_with(&format!("{}:", path.display())),
+        "{message}"
+    );
     assert!(message.contains("keep_notes"), "{message}");
 }
 

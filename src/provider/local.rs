@@ -45,7 +45,6 @@ const SCHEME: &str = "v1";
 /// Cheap to share; every call runs on tokio's blocking pool.
 pub struct LocalEngine {
     inner: Arc<Inner>,
-    fingerprint: String,
 }
 
 struct Inner {
@@ -82,7 +81,6 @@ impl LocalEngine {
         let resampler = (sample_rate != ENGINE_RATE)
             .then(|| ResamplerPool::new(ENGINE_RATE, sample_rate))
             .transpose()?;
-        let fingerprint = fingerprint(voice, sample_rate);
         let inner = Inner {
             voices,
             normalizer: normalizer(voice),
@@ -92,7 +90,6 @@ impl LocalEngine {
         };
         Ok(LocalEngine {
             inner: Arc::new(inner),
-            fingerprint,
         })
     }
 
@@ -152,10 +149,6 @@ fn normalizer(voice: &Voice) -> Normalizer {
 }
 
 impl Synthesizer for LocalEngine {
-    fn fingerprint(&self) -> String {
-        self.fingerprint.clone()
-    }
-
     fn synthesize(
         &self,
         request: &SynthRequest,
@@ -393,4 +386,3 @@ fn probe_text(lang: &str) -> &'static str {
         "hello"
     }
 }
-

@@ -249,7 +249,8 @@ fn fold_full_width(text: &str) -> Cow<'_, str> {
         return Cow::Borrowed(text);
     }
     let chars: Vec<char> = text.chars().collect();
-    let digit = |c: Option<&char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(c));
+    let digit =
+        |c: Option<&char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(c));
     let mut out = String::with_capacity(text.len());
     for (i, &c) in chars.iter().enumerate() {
         match c {
@@ -296,12 +297,10 @@ static MONEY: LazyLock<Regex> = LazyLock::new(|| {
         r"([$£€¥￥])\s?{INT}(?:\.(\d+))?(?:\s(thousand|million|billion|trillion)\b)?"
     ))
 });
-static DATE: LazyLock<Regex> =
-    LazyLock::new(|| regex(r"(\d{4})([-/.])(\d{1,2})([-/.])(\d{1,2})"));
+static DATE: LazyLock<Regex> = LazyLock::new(|| regex(r"(\d{4})([-/.])(\d{1,2})([-/.])(\d{1,2})"));
 static TIME: LazyLock<Regex> =
     LazyLock::new(|| regex(r"(\d{1,2}):(\d{2})(?:\s?([aApP])\.?[mM]\.?)?"));
-static PERCENT: LazyLock<Regex> =
-    LazyLock::new(|| regex(&format!(r"{INT}(?:\.(\d+))?\s?%")));
+static PERCENT: LazyLock<Regex> = LazyLock::new(|| regex(&format!(r"{INT}(?:\.(\d+))?\s?%")));
 static RANGE: LazyLock<Regex> = LazyLock::new(|| regex(r"(\d{1,4})[-–](\d{1,4})"));
 static CODE: LazyLock<Regex> = LazyLock::new(|| regex(r"\d+(?:-\d+)+"));
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
@@ -319,8 +318,7 @@ static ORDINAL: LazyLock<Regex> = LazyLock::new(|| regex(r"(\d+)(st|nd|rd|th)"))
 static YEAR: LazyLock<Regex> = LazyLock::new(|| regex(r"(\d{4})(年)?"));
 static DECIMAL: LazyLock<Regex> = LazyLock::new(|| regex(&format!(r"{INT}\.(\d+)")));
 static INTEGER: LazyLock<Regex> = LazyLock::new(|| regex(INT));
-static NEGATIVE: LazyLock<Regex> =
-    LazyLock::new(|| regex(&format!(r"[-−]{INT}(?:\.(\d+))?")));
+static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| regex(&format!(r"[-−]{INT}(?:\.(\d+))?")));
 static HEADING: LazyLock<Regex> = LazyLock::new(|| {
     regex(
         r"(Chapter|CHAPTER|Book|BOOK|Part|PART|Volume|VOLUME|Vol\.|VOL\.|Act|ACT|Scene|SCENE|Canto|CANTO|Letter|LETTER|Section|SECTION|Stave|STAVE)\s+([IVXLCDM]+)",
@@ -366,7 +364,9 @@ impl Rule {
             }
             (Rule::Money, Lang::Zh) => {
                 let unit = chinese::currency(cap(1)?.chars().next()?)?;
-                let frac = cap(3).map(|f| f.trim_end_matches('0')).filter(|f| !f.is_empty());
+                let frac = cap(3)
+                    .map(|f| f.trim_end_matches('0'))
+                    .filter(|f| !f.is_empty());
                 let amount = match frac {
                     Some(f) => chinese::decimal(cap(2)?, f),
                     None => chinese::integer(cap(2)?),
@@ -438,7 +438,8 @@ impl Rule {
             (Rule::Range, _) => {
                 let (from, to) = (num(1)?, num(2)?);
                 let years = |n: u64| (1100..=2099).contains(&n);
-                let is_range = from < to && (years(from) == years(to)) && cap(1)?.len() <= cap(2)?.len();
+                let is_range =
+                    from < to && (years(from) == years(to)) && cap(1)?.len() <= cap(2)?.len();
                 // "555-1234" is a telephone number, not a range.
                 if !is_range || (!years(from) && to >= 1000) {
                     return None;
@@ -471,7 +472,11 @@ impl Rule {
                 let month = full_month(cap(2)?);
                 let year = num(3).map(|y| format!(" {}", english::year(y)));
                 // "on the 3rd May" already has its article.
-                let the = if ends_with_word(before, "the") { "" } else { "the " };
+                let the = if ends_with_word(before, "the") {
+                    ""
+                } else {
+                    "the "
+                };
                 Some(format!(
                     "{the}{} of {month}{}",
                     english::ordinal(day),
@@ -517,9 +522,10 @@ impl Rule {
             (Rule::Decimal, Lang::En) => Some(english::decimal(cap(1)?, cap(2)?)),
             (Rule::Decimal, Lang::Zh) => Some(chinese::decimal(cap(1)?, cap(2)?)),
             (Rule::Integer, Lang::En) => Some(english::integer(cap(1)?)),
-            (Rule::Integer, Lang::Zh) => {
-                Some(chinese::counted(cap(1)?, (before.chars().next_back(), after)))
-            }
+            (Rule::Integer, Lang::Zh) => Some(chinese::counted(
+                cap(1)?,
+                (before.chars().next_back(), after),
+            )),
             (Rule::Negative, _) => {
                 let amount = match (lang, cap(2)) {
                     (Lang::En, Some(frac)) => english::decimal(cap(1)?, frac),

@@ -80,4 +80,3 @@ impl ResamplerPool {
 fn to_i16(x: f32) -> i16 {
     (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16
 }
-

@@ -71,4 +71,3 @@ pub(super) fn trim_trailing_silence(pcm: &mut Vec<i16>) {
         .map_or(0, |i| i + 1);
     pcm.truncate(keep);
 }
-

@@ -141,21 +141,34 @@ fn data_install_is_reused() {
 
 #[test]
 fn fingerprint_changes_with_every_setting() {
-    let dir = tempfile::tempdir().unwrap();
-    let print = |name: &str, speed: f32, rate: u32| {
-        LocalEngine::new(dir.path(), &voice(name, speed), rate)
-            .unwrap()
-            .fingerprint()
-    };
+    let print = |name: &str, speed: f32, rate: u32| fingerprint(&voice(name, speed), rate);
     let base = print("auto", 1.0, 24_000);
     assert_eq!(base, print("auto", 1.0, 24_000));
     assert_ne!(base, print("auto", 1.5, 24_000));
     assert_ne!(base, print("en", 1.0, 24_000));
     assert_ne!(base, print("auto", 1.0, 44_100));
+    let kept = Voice {
+        keep_notes: true,
+        ..voice("auto", 1.0)
+    };
+    assert_ne!(base, fingerprint(&kept, 24_000));
+    // The patched engine's version and the normalisation rules are in it, so
+    // clips from the unpatched engine or older rules are not reused.
+    let version = EspeakNg::version();
+    assert!(version.contains("+audiobook."), "{version}");
     assert!(
-        base.starts_with("local/v1/espeak-ng-0.2.0/voice=auto/speed=1.00/"),
+        base.starts_with(&format!(
+            "local/v1/espeak-ng-{version}/voice=auto/speed=1.00/"
+        )),
         "{base}"
     );
+    assert!(
+        base.ends_with(&format!("/normalize-v{}/notes=skip", normalize::VERSION)),
+        "{base}"
+    );
+    // One voice, one name: zh and cmn share their clips.
+    assert_eq!(print("zh", 1.0, 24_000), print("cmn", 1.0, 24_000));
+    assert_eq!(print("zh-CN", 1.0, 24_000), print("cmn", 1.0, 24_000));
 }
 
 #[test]

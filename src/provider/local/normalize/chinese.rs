@@ -8,7 +8,8 @@ const DIGITS: [char; 10] = ['零', '一', '二', '三', '四', '五', '六', '�
 const GROUPS: [&str; 4] = ["", "万", "亿", "万亿"];
 
 /// Measure words after which a lone 2 is read 两 ("2个" → 两个).
-const MEASURE_WORDS: &str = "个位只本次天年岁件张条把名人份块种家辆头匹双对部台间所层座篇首句章回点";
+const MEASURE_WORDS: &str =
+    "个位只本次天年岁件张条把名人份块种家辆头匹双对部台间所层座篇首句章回点";
 
 /// The largest number read as a quantity; longer digit strings are codes.
 pub(super) const MAX_CARDINAL: u64 = 9_999_999_999_999_999;

@@ -269,7 +269,9 @@ pub(super) fn roman(s: &str) -> Option<u64> {
             _ => total += *v as i64,
         }
     }
-    let total = u64::try_from(total).ok().filter(|t| (1..4000).contains(t))?;
+    let total = u64::try_from(total)
+        .ok()
+        .filter(|t| (1..4000).contains(t))?;
     // Only the canonical spelling counts ("IIII", "VX" and "IC" are not numerals).
     (to_roman(total) == s).then_some(total)
 }

@@ -93,7 +93,10 @@ fn english_percentages_decimals_negatives_ranges() {
     assert_eq!(en("pages 10-20"), "pages ten to twenty");
     assert_eq!(en("007"), "zero zero seven");
     // A telephone number is not a range: digit by digit.
-    assert_eq!(en("call 555-1234"), "call five five five, one two three four");
+    assert_eq!(
+        en("call 555-1234"),
+        "call five five five, one two three four"
+    );
     assert_eq!(zh("电话010-12345678"), "电话零一零，一二三四五六七八");
 }
 
@@ -126,7 +129,10 @@ fn english_roman_numerals_in_headings() {
     assert_eq!(en("Chapter IV"), "Chapter four");
     assert_eq!(en("Chapter XLII. The Ball"), "Chapter forty-two. The Ball");
     assert_eq!(en("Book II, Part III"), "Book two, Part three");
-    assert_eq!(en("Volume MCMXC"), "Volume one thousand nine hundred and ninety");
+    assert_eq!(
+        en("Volume MCMXC"),
+        "Volume one thousand nine hundred and ninety"
+    );
     // Only after a heading word, and only well-formed numerals.
     assert_eq!(en("I said I was"), "I said I was");
     assert_eq!(en("Chapter IIII"), "Chapter IIII");
@@ -199,10 +205,7 @@ fn auto_reads_digits_in_the_language_around_them() {
     assert_eq!(auto("价格是 $5。"), "价格是 五美元。");
     assert_eq!(auto("2024年, in English"), "二零二四年, in English");
     assert_eq!(auto("12"), "twelve");
-    assert_eq!(
-        auto("Chapter III 第3回"),
-        "Chapter three 第三回"
-    );
+    assert_eq!(auto("Chapter III 第3回"), "Chapter three 第三回");
 }
 
 #[test]
