@@ -18,7 +18,7 @@ use crate::manuscript;
 use crate::provider::Provider;
 use crate::provider::Synthesizer;
 use crate::render::{self, JobReport, Outcome, Progress, Renderer};
-use crate::segment::{self, Lang, Limits, Prepare};
+use crate::segment::{self, Lang, Limits};
 use crate::store::{PlannedChapter, Store};
 
 /// Exit codes, documented in the README. Cron alerts on anything but 0.
@@ -1155,8 +1155,11 @@ fn segment_cmd(
             )
         }
     };
-    let prepare = Prepare { skip_brackets };
-    let chapters = manuscript::split_chapters(&text, &name, &ChapterRule::Headings, &prepare);
+    let format =
+        manuscript::bytes::sniff(&name, text.as_bytes()).unwrap_or(manuscript::Format::Text);
+    let chapters =
+        manuscript::split_text(&text, &name, format, &ChapterRule::Headings, skip_brackets)
+            .chapters;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (c, chapter) in chapters.iter().enumerate() {
         let mut index = 0;

@@ -36,6 +36,7 @@ pub mod audio;
 pub mod cache;
 pub mod cli;
 pub mod job;
+pub mod lexicon;
 pub mod lock;
 pub mod manuscript;
 pub mod pacing;
