@@ -6,7 +6,8 @@
 //! else its first heading; a heading is spoken. Front and back matter are
 //! recognised by their semantics (the landmarks or guide, `epub:type` on the
 //! body or first section, the navigation document itself) or, without any,
-//! by a title such as "Cover", "Copyright" or "Contents": skipped by default
+//! by a file name or title such as "cover", "title_page", "Copyright" or
+//! "Contents": skipped by default
 //! and counted, or chapters of their own with `front_matter = "chapter"`.
 //! Non-linear spine items (pop-ups, answer keys) are back matter.
 //! A DRM-protected or damaged EPUB is an error that says so.
@@ -121,6 +122,7 @@ pub(crate) fn read(
         if item.properties().has_property("nav") {
             kinds.push("toc");
         }
+        kinds.extend(kind_by_name(&key));
         let first_text = label
             .clone()
             .or_else(|| doc.blocks.first().map(|b| b.text.clone()))
@@ -147,6 +149,25 @@ pub(crate) fn read(
     Ok(blocks)
 }
 
+/// What a document's file name says it is, as converters name them
+/// (`cover.xhtml`, `title_page.xhtml`, `copyright.html`, `toc.xhtml`).
+fn kind_by_name(path: &str) -> Option<&'static str> {
+    let stem = path.rsplit('/').next()?.split('.').next()?.to_lowercase();
+    let stem: String = stem.chars().filter(|c| c.is_alphanumeric()).collect();
+    [
+        ("cover", "cover"),
+        ("titlepage", "titlepage"),
+        ("copyright", "copyright-page"),
+        ("toc", "toc"),
+        ("contents", "toc"),
+        ("nav", "toc"),
+        ("colophon", "colophon"),
+    ]
+    .into_iter()
+    .find(|(name, _)| stem == *name)
+    .map(|(_, kind)| kind)
+}
+
 /// `Some(true)` for back matter, `Some(false)` for front matter (the
 /// caller decides by position), `None` for content.
 fn matter_of(kinds: &[&str], title: &str, linear: bool) -> Option<bool> {
@@ -157,6 +178,9 @@ fn matter_of(kinds: &[&str], title: &str, linear: bool) -> Option<bool> {
         return Some(true);
     }
     let title = title.trim().trim_end_matches([':', '.']).to_lowercase();
+    if ["colophon", "index"].contains(&title.as_str()) && kinds.is_empty() {
+        return Some(true);
+    }
     (kinds.iter().any(|k| FRONT.contains(k)) || FRONT_TITLES.contains(&title.as_str()))
         .then_some(false)
 }

@@ -22,6 +22,8 @@ mod checks;
 mod docx;
 mod epub;
 mod markdown;
+#[cfg(test)]
+mod tests;
 mod text;
 mod xhtml;
 

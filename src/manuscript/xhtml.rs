@@ -4,10 +4,11 @@
 //!
 //! Not spoken, and counted: footnotes and endnotes (`epub:type` footnote,
 //! endnote, rearnote, note, and the `noteref` markers pointing at them,
-//! also `role="doc-noteref"` / `doc-footnote` / `doc-endnotes`), image alt
-//! text (attributes are never read) and figure captions hidden from screen
-//! readers (`aria-hidden="true"`), tables unless `tables = "rows"`, and
-//! everything in `head`, `script`, `style` and `nav`.
+//! also `role="doc-noteref"` / `doc-footnote` / `doc-endnotes`, and in EPUB 2
+//! the classes converters use: `footnote-ref`, `footnotes`, ...), image alt
+//! text (attributes are never read) and figure captions (`figcaption`,
+//! `class="caption"`, anything `aria-hidden="true"`), tables unless `tables
+//! = "rows"`, and everything in `head`, `script`, `style` and `nav`.
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
@@ -177,7 +178,9 @@ impl State {
                 .chain(role.split_whitespace())
                 .any(|t| list.contains(&t.trim_start_matches("doc-")))
         };
-        if is(&[
+        let class = attr(e, "class").unwrap_or_default();
+        let has_class = |list: &[&str]| class.split_whitespace().any(|c| list.contains(&c));
+        const NOTES: &[&str] = &[
             "footnote",
             "footnotes",
             "endnote",
@@ -186,8 +189,14 @@ impl State {
             "rearnotes",
             "note",
             "noteref",
-        ]) {
+            "footnote-ref",
+        ];
+        // EPUB 2 has no epub:type: converters mark notes with classes.
+        if is(NOTES) || has_class(NOTES) {
             return Some(Removed::FOOTNOTES);
+        }
+        if name == "figcaption" || has_class(&["caption", "figcaption"]) {
+            return Some(Removed::IMAGES);
         }
         match name {
             "head" | "script" | "style" | "nav" | "svg" | "math" => Some(Removed::MARKUP),
