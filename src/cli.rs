@@ -14,6 +14,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::Cache;
 use crate::job::{self, ChapterRule, Encoding, Job};
+mod book;
+
 use crate::manuscript;
 use crate::provider::Provider;
 use crate::provider::Synthesizer;
@@ -148,11 +150,13 @@ pub enum Command {
     },
     /// Serve a simulator of the Coze and Volcengine APIs on loopback.
     Sim(crate::sim::SimArgs),
-    /// Print the segments of a manuscript as JSON lines.
+    /// Print the segments of a manuscript as JSON lines: exactly what a
+    /// render sends, for a job file (the options below are then the job's).
     Segment {
-        /// A file, or `-` (or nothing) for standard input.
+        /// A job file (`*.toml`), a manuscript file, or `-` (or nothing) for
+        /// standard input.
         file: Option<PathBuf>,
-        #[arg(long, value_enum, default_value_t = LangArg::Auto)]
+        #[arg(long, value_enum, default_value_t = LangArg::Mixed)]
         lang: LangArg,
         #[arg(long, default_value_t = Limits::MAX_CHARS)]
         max_chars: usize,
@@ -164,11 +168,14 @@ pub enum Command {
     },
 }
 
+/// The sentence rules' language; `mixed` (alias `auto`) is the job file's
+/// name for text in both scripts.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LangArg {
     Zh,
     En,
-    Auto,
+    #[value(alias = "auto")]
+    Mixed,
 }
 
 impl From<LangArg> for Lang {
@@ -176,7 +183,7 @@ impl From<LangArg> for Lang {
         match l {
             LangArg::Zh => Lang::Zh,
             LangArg::En => Lang::En,
-            LangArg::Auto => Lang::Auto,
+            LangArg::Mixed => Lang::Auto,
         }
     }
 }
@@ -242,7 +249,12 @@ fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manuscript)>, Cl
     let mut errors = Vec::new();
     for job in jobs {
         match manuscript::load(&job) {
-            Ok(m) => loaded.push((job, m)),
+            Ok(m) => {
+                for w in &m.warnings {
+                    tracing::warn!(job = %job.name, "{w}");
+                }
+                loaded.push((job, m));
+            }
             Err(e) => errors.push(format!("{} (job {}): {e}", job.name, job.path.display())),
         }
     }
@@ -435,11 +447,16 @@ async fn validate_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
             .map(|c| c.segments.len())
             .sum();
         match crate::provider::voices::validate_voice(job).await {
-            Ok(note) => println!(
-                "{}: ok: {} chapters, {segments} segments; {note}",
-                job.name,
-                manuscript.chapters.len()
-            ),
+            Ok(note) => {
+                println!(
+                    "{}: ok: {} chapters, {segments} segments; {note}",
+                    job.name,
+                    manuscript.chapters.len()
+                );
+                for w in &manuscript.warnings {
+                    println!("{}: warning: {w}", job.name);
+                }
+            }
             Err(e) => {
                 println!("{}: voice: {e}", job.name);
                 worst = worst.max(Exit::BadInput);
@@ -743,6 +760,9 @@ struct PlanSummary {
     currency: String,
     estimated_secs: f64,
     chapter_list: Vec<PlanChapter>,
+    /// Characters removed by rule, chapter warnings, unused lexicon entries.
+    #[serde(flatten)]
+    book: book::BookNotes,
 }
 
 #[derive(serde::Serialize)]
@@ -759,7 +779,8 @@ fn plan_cmd(cli: &Cli, paths: &[PathBuf], json: bool) -> Result<Exit, CliError> 
     for (job, manuscript) in load_jobs(paths)? {
         let fingerprint = crate::provider::fingerprint_for(&job);
         let chapters = render::plan(&job, &manuscript, &fingerprint);
-        let summary = summarize_plan(&job, &chapters, &cache);
+        let mut summary = summarize_plan(&job, &chapters, &cache);
+        summary.book = book::notes(&job, &manuscript);
         let mut out = std::io::stdout().lock();
         if json {
             let _ = writeln!(
@@ -798,6 +819,7 @@ fn plan_cmd(cli: &Cli, paths: &[PathBuf], json: bool) -> Result<Exit, CliError> 
                 format_duration(c.estimated_secs)
             );
         }
+        book::print_notes(&mut out, &summary.book);
     }
     Ok(Exit::Ok)
 }
@@ -808,7 +830,7 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
     for s in chapters.iter().flat_map(|c| &c.segments) {
         if seen.insert(s.content_key.as_str()) && !cache.clip_path(&s.content_key).is_file() {
             segments_to_render += 1;
-            characters_to_render += s.text.chars().count();
+            characters_to_render += s.sent().chars().count();
         }
     }
     let a = job.audio;
@@ -816,13 +838,13 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let characters = c.segments.iter().map(|s| s.text.chars().count()).sum();
+            let characters = c.segments.iter().map(|s| s.sent().chars().count()).sum();
             let paragraphs = c.segments.iter().filter(|s| s.ends_paragraph).count();
             let gaps_ms = u64::from(a.chapter_head_ms)
                 + u64::from(a.chapter_trailing_ms)
                 + paragraphs as u64 * u64::from(a.paragraph_gap_ms)
                 + (c.segments.len() - paragraphs) as u64 * u64::from(a.sentence_gap_ms);
-            let speech: f64 = c.segments.iter().map(|s| estimate_secs(&s.text)).sum();
+            let speech: f64 = c.segments.iter().map(|s| estimate_secs(s.sent())).sum();
             PlanChapter {
                 number: i + 1,
                 title: c.title.clone(),
@@ -846,6 +868,11 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         characters: chapter_list.iter().map(|c| c.characters).sum(),
         estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
         chapter_list,
+        book: book::BookNotes {
+            removed: Default::default(),
+            warnings: Vec::new(),
+            unused_lexicon: Vec::new(),
+        },
     }
 }
 
@@ -1103,19 +1130,6 @@ async fn retry_failed_cmd(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError
     Ok(Exit::Ok)
 }
 
-#[derive(serde::Serialize)]
-struct SegmentLine<'a> {
-    chapter: usize,
-    chapter_title: &'a str,
-    paragraph: usize,
-    index: usize,
-    line: usize,
-    ends_paragraph: bool,
-    chars: usize,
-    bytes: usize,
-    text: &'a str,
-}
-
 fn segment_cmd(
     file: Option<&Path>,
     lang: Lang,
@@ -1123,6 +1137,9 @@ fn segment_cmd(
     max_bytes: usize,
     skip_brackets: bool,
 ) -> Result<Exit, CliError> {
+    if let Some(job) = file.filter(|f| f.extension().is_some_and(|e| e == "toml")) {
+        return book::segment_job(job);
+    }
     if !(1..=Limits::MAX_CHARS).contains(&max_chars)
         || !(4..=Limits::MAX_BYTES).contains(&max_bytes)
     {
@@ -1167,7 +1184,7 @@ fn segment_cmd(
             let pieces = segment::split_paragraph(&paragraph.text, lang, limits);
             let last = pieces.len().saturating_sub(1);
             for (i, piece) in pieces.iter().enumerate() {
-                let line = SegmentLine {
+                let line = book::SegmentLine {
                     chapter: c + 1,
                     chapter_title: &chapter.title,
                     paragraph: p,
@@ -1177,6 +1194,7 @@ fn segment_cmd(
                     chars: piece.chars().count(),
                     bytes: piece.len(),
                     text: piece,
+                    shown: None,
                 };
                 index += 1;
                 let json = serde_json::to_string(&line).map_err(anyhow::Error::from)?;

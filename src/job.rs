@@ -505,8 +505,16 @@ impl Check<'_> {
         book.author = raw
             .author
             .map(|author| self.non_empty(author, "book", "author", "a name or remove it"));
+        // `auto` is what `segment --lang` used to call it: kept as an alias.
+        let language = raw.language.map(|l| {
+            if l.get_ref() == "auto" {
+                Spanned::new(l.span(), "mixed".to_string())
+            } else {
+                l
+            }
+        });
         book.language = self
-            .choice(raw.language, "book", "language", LANGUAGES)
+            .choice(language, "book", "language", LANGUAGES)
             .unwrap_or(Language::Mixed);
         book
     }

@@ -45,4 +45,5 @@ pub mod render;
 pub mod report;
 pub mod segment;
 pub mod sim;
+pub mod speech;
 pub mod store;

@@ -70,27 +70,28 @@ pub struct Renderer<S: Synthesizer> {
     pub progress: Arc<dyn Progress>,
 }
 
-/// Splits a manuscript into the segments of a plan, each with its content key.
+/// Splits a manuscript into the segments of a plan, each with its content
+/// key: the lexicon is applied to what is sent (see [`crate::speech`]), and
+/// the key is computed from that.
 pub fn plan(job: &Job, manuscript: &Manuscript, fingerprint: &str) -> Vec<PlannedChapter> {
-    let lang = match job.book.language {
-        crate::job::Language::Zh => Lang::Zh,
-        crate::job::Language::En => Lang::En,
-        crate::job::Language::Mixed => Lang::Auto,
-    };
+    let lang = crate::speech::lang_of(job);
+    let lexicon = &job.manuscript.lexicon;
     manuscript
         .chapters
         .iter()
         .map(|chapter| {
             let mut segments = Vec::new();
             for (p, paragraph) in chapter.paragraphs.iter().enumerate() {
-                let pieces = segment::split_paragraph(&paragraph.text, lang, job.manuscript.limits);
+                let (pieces, _) =
+                    crate::speech::paragraph(&paragraph.text, lang, job.manuscript.limits, lexicon);
                 let last = pieces.len().saturating_sub(1);
-                for (i, text) in pieces.into_iter().enumerate() {
+                for (i, piece) in pieces.into_iter().enumerate() {
                     segments.push(PlannedSegment {
                         paragraph: p as u32,
                         ends_paragraph: i == last,
-                        content_key: cache::content_key(fingerprint, &text),
-                        text,
+                        content_key: cache::content_key(fingerprint, piece.sent()),
+                        text: piece.text,
+                        spoken: piece.spoken,
                     });
                 }
             }

@@ -74,8 +74,18 @@ pub struct PlannedChapter {
 pub struct PlannedSegment {
     pub paragraph: u32,
     pub ends_paragraph: bool,
+    /// The text as the manuscript has it: the manifest shows it.
     pub text: String,
+    /// The text sent to the voice when the lexicon changed it.
+    pub spoken: Option<String>,
     pub content_key: String,
+}
+
+impl PlannedSegment {
+    /// The text sent to the voice.
+    pub fn sent(&self) -> &str {
+        self.spoken.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// A unit of work: one distinct content key still to synthesize. Segments
@@ -83,6 +93,7 @@ pub struct PlannedSegment {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Work {
     pub content_key: String,
+    /// The text sent to the voice (the lexicon applied).
     pub text: String,
 }
 
@@ -341,7 +352,8 @@ impl Store {
     /// Distinct content keys of the job still to synthesize, in book order.
     pub async fn pending_work(&self, job_id: i64) -> Result<Vec<Work>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT content_key, text FROM segments WHERE job_id = ? AND state = 'pending'
+            "SELECT content_key, COALESCE(spoken, text) AS text FROM segments
+             WHERE job_id = ? AND state = 'pending'
              GROUP BY content_key ORDER BY MIN(chapter_idx * 1000000 + idx)",
         )
         .bind(job_id)
@@ -653,8 +665,8 @@ async fn insert_segments(
     const ROWS_PER_STATEMENT: usize = 500;
     for (chunk_no, chunk) in segments.chunks(ROWS_PER_STATEMENT).enumerate() {
         let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO segments (job_id, chapter_idx, idx, paragraph_idx, ends_paragraph, text, chars,
-                 content_key, state, updated_at) ",
+            "INSERT INTO segments (job_id, chapter_idx, idx, paragraph_idx, ends_paragraph, text,
+                 spoken, chars, content_key, state, updated_at) ",
         );
         builder.push_values(chunk.iter().enumerate(), |mut row, (i, s)| {
             row.push_bind(job_id)
@@ -663,7 +675,8 @@ async fn insert_segments(
                 .push_bind(i64::from(s.paragraph))
                 .push_bind(s.ends_paragraph)
                 .push_bind(s.text.clone())
-                .push_bind(s.text.chars().count() as i64)
+                .push_bind(s.spoken.clone())
+                .push_bind(s.sent().chars().count() as i64)
                 .push_bind(s.content_key.clone())
                 .push_bind("pending")
                 .push(NOW);

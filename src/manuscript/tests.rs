@@ -41,7 +41,13 @@ fn assert_no_markup(m: &Manuscript) {
         for mark in ["<", ">", "[^", "](", "**", "| ", "epub:", "&amp;", "↩"] {
             assert!(!p.text.contains(mark), "{mark:?} in {:?}", p.text);
         }
-        for unspoken in ["footnote", "drawing of the lighthouse", "1901", "Copyright", "typeface"] {
+        for unspoken in [
+            "footnote",
+            "drawing of the lighthouse",
+            "1901",
+            "Copyright",
+            "typeface",
+        ] {
             assert!(!p.text.contains(unspoken), "{unspoken:?} in {:?}", p.text);
         }
     }
@@ -64,7 +70,10 @@ fn epub_2_and_3_chapters_titles_and_front_matter() {
             ),
             (
                 "第二章：来信",
-                vec!["第二章：来信", "春天的时候，灯塔收到了一封信。信里说：“是您的灯光带我们回家。”"],
+                vec![
+                    "第二章：来信",
+                    "春天的时候，灯塔收到了一封信。信里说：“是您的灯光带我们回家。”",
+                ],
             ),
             (
                 "A Section Within",
@@ -83,7 +92,11 @@ fn epub_2_and_3_chapters_titles_and_front_matter() {
             Removed::FOOTNOTES,
             Removed::TABLES,
         ] {
-            assert!(m.removed.0.contains_key(rule), "{name}: {rule} in {:?}", m.removed);
+            assert!(
+                m.removed.0.contains_key(rule),
+                "{name}: {rule} in {:?}",
+                m.removed
+            );
         }
         assert!(m.warnings.is_empty(), "{name}: {:?}", m.warnings);
     }
@@ -136,7 +149,11 @@ fn docx_headings_tracked_changes_comments_and_footnotes() {
     assert_eq!(outline(&m), expected);
     assert_no_markup(&m);
     for p in m.chapters.iter().flat_map(|c| &c.paragraphs) {
-        assert!(!p.text.contains("cruel") && !p.text.contains("Check this name"), "{}", p.text);
+        assert!(
+            !p.text.contains("cruel") && !p.text.contains("Check this name"),
+            "{}",
+            p.text
+        );
     }
     assert_eq!(m.removed.0[Removed::DELETIONS], 5);
     assert_eq!(m.removed.0[Removed::COMMENTS], 14);
@@ -170,12 +187,20 @@ fn drm_and_damaged_files_are_named() {
         .unwrap();
         zip.finish().unwrap();
     }
-    let err = load_as("locked.epub", &buf.into_inner(), "").unwrap_err().to_string();
-    assert!(err.contains("DRM-protected") && err.contains("locked.epub"), "{err}");
+    let err = load_as("locked.epub", &buf.into_inner(), "")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("DRM-protected") && err.contains("locked.epub"),
+        "{err}"
+    );
     let mut broken = EPUB3.to_vec();
     broken.truncate(EPUB3.len() / 2);
     let err = load_as("broken.epub", &broken, "").unwrap_err().to_string();
-    assert!(err.contains("broken.epub") && err.contains("damaged"), "{err}");
+    assert!(
+        err.contains("broken.epub") && err.contains("damaged"),
+        "{err}"
+    );
 }
 
 /// Seen: a chapter pattern matching nothing passed `validate` and `plan`,
@@ -183,14 +208,29 @@ fn drm_and_damaged_files_are_named() {
 #[test]
 fn a_pattern_that_matches_nothing_is_an_error_naming_a_heading_like_line() {
     let text = "Title.\n\nCHAPTER I.\n\nIt is a truth.\n\nCHAPTER II.\n\nMore.\n";
-    let err = load_as("book.txt", text.as_bytes(), "chapters = \"regex\"\nchapter_pattern = '^Chapter [IVX]+\\.'")
+    let err = load_as(
+        "book.txt",
+        text.as_bytes(),
+        "chapters = \"regex\"\nchapter_pattern = '^Chapter [IVX]+\\.'",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("^Chapter [IVX]+\\\\.") || err.contains("^Chapter [IVX]+\\."),
+        "{err}"
+    );
+    assert!(
+        err.contains("book.txt:3") && err.contains("CHAPTER I."),
+        "{err}"
+    );
+    // Headings in plain text: none exist, and a heading-like line says so.
+    let err = load_as("book.txt", text.as_bytes(), "")
         .unwrap_err()
         .to_string();
-    assert!(err.contains("^Chapter [IVX]+\\\\.") || err.contains("^Chapter [IVX]+\\."), "{err}");
-    assert!(err.contains("book.txt:3") && err.contains("CHAPTER I."), "{err}");
-    // Headings in plain text: none exist, and a heading-like line says so.
-    let err = load_as("book.txt", text.as_bytes(), "").unwrap_err().to_string();
-    assert!(err.contains("found no heading") && err.contains("book.txt:3"), "{err}");
+    assert!(
+        err.contains("found no heading") && err.contains("book.txt:3"),
+        "{err}"
+    );
     // A text without anything heading-like is one chapter named after the book.
     let m = load_as("story.txt", b"Once upon a time.\n\nThe end.\n", "").unwrap();
     assert_eq!(m.chapters[0].title, "The Lighthouse Keeper");
@@ -201,8 +241,15 @@ fn a_pattern_that_matches_nothing_is_an_error_naming_a_heading_like_line() {
 fn a_pattern_missing_headings_warns_about_the_gap() {
     let mut text = String::new();
     for (i, n) in ["I", "II", "III", "IV", "V"].iter().enumerate() {
-        let heading = if i == 2 { format!("Chapter {n}.") } else { format!("CHAPTER {n}.") };
-        text.push_str(&format!("{heading}\n\n{}\n\n", "Some words here. ".repeat(20)));
+        let heading = if i == 2 {
+            format!("Chapter {n}.")
+        } else {
+            format!("CHAPTER {n}.")
+        };
+        text.push_str(&format!(
+            "{heading}\n\n{}\n\n",
+            "Some words here. ".repeat(20)
+        ));
     }
     let m = load_as(
         "book.txt",
@@ -211,7 +258,11 @@ fn a_pattern_missing_headings_warns_about_the_gap() {
     )
     .unwrap();
     assert_eq!(m.chapters.len(), 4);
-    assert!(m.warnings.iter().any(|w| w.contains("skips one number")), "{:?}", m.warnings);
+    assert!(
+        m.warnings.iter().any(|w| w.contains("skips one number")),
+        "{:?}",
+        m.warnings
+    );
 }
 
 /// Seen: UTF-16 without BOM read as UTF-8, and NUL sent to the provider;
@@ -222,7 +273,9 @@ fn utf16_manuscripts_load_and_nul_is_refused() {
     let utf16: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
     let m = load_as("book.md", &utf16, "").unwrap();
     assert_eq!(m.chapters[0].paragraphs[1].text, "Hello there.");
-    let err = load_as("book.md", b"# One\n\nHel\0lo.\n", "").unwrap_err().to_string();
+    let err = load_as("book.md", b"# One\n\nHel\0lo.\n", "")
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("book.md:3:4") && err.contains("NUL"), "{err}");
 }
 
@@ -232,6 +285,8 @@ fn a_file_over_the_size_limit_is_refused_with_the_reason() {
     let path = dir.path().join("big.txt");
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(super::MAX_FILE_BYTES + 1).unwrap();
-    let err = super::bytes::read_file(Path::new(&path)).unwrap_err().to_string();
+    let err = super::bytes::read_file(Path::new(&path))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("over the limit of 64 MiB"), "{err}");
 }
