@@ -294,7 +294,11 @@ async fn render_cmd(cli: &Cli, paths: &[PathBuf], limits: RunLimits<'_>) -> Resu
         }
         let synth = Provider::from_job(job, cache.root())
             .map_err(|e| CliError::bad_input(format!("{}: [voice]: {e}", job.path.display())))?;
+        // Planning writes nothing: a stop signal during it ends the process
+        // at once instead of after the plan of a big book.
+        PLANNING.store(true, std::sync::atomic::Ordering::SeqCst);
         let chapters = render::plan(job, manuscript, &synth.fingerprint());
+        PLANNING.store(false, std::sync::atomic::Ordering::SeqCst);
         let renderer = Renderer {
             store: store.clone(),
             cache: Arc::clone(&cache),
@@ -609,6 +613,9 @@ fn format_duration(secs: f64) -> String {
 /// Ctrl-C / SIGTERM: stop starting work and let in-flight segments finish;
 /// a second signal exits at once (every state change is a committed
 /// transaction, so that is still consistent).
+/// True while a render is planning a job (nothing written yet).
+static PLANNING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn watch_signals(cancel: CancellationToken) {
     tokio::spawn(async move {
         let mut term =
@@ -626,6 +633,10 @@ fn watch_signals(cancel: CancellationToken) {
                 _ = term.recv() => {},
             }
             signals += 1;
+            if PLANNING.load(std::sync::atomic::Ordering::SeqCst) {
+                eprintln!("stopped while planning; nothing was written");
+                std::process::exit(Exit::Interrupted as i32);
+            }
             if signals == 1 {
                 tracing::warn!(
                     "stopping: finishing segments in flight (signal again to stop at once)"

@@ -570,15 +570,13 @@ impl Check<'_> {
                     for path in found {
                         match self.base.check_manuscript(&path) {
                             Ok(()) => paths.push(path),
-                            Err(message) => self
-                                .problems
-                                .at(span.clone(), message.replace("manuscript", "lexicon")),
+                            Err(message) => {
+                                self.problems.at(span.clone(), lexicon_message(&message))
+                            }
                         }
                     }
                 }
-                Err(message) => self
-                    .problems
-                    .at(span, message.replace("manuscript", "lexicon")),
+                Err(message) => self.problems.at(span, lexicon_message(&message)),
             }
         }
         match crate::lexicon::Lexicon::load(&paths, |p| self.base.show(p)) {
@@ -938,6 +936,14 @@ impl Check<'_> {
         );
         None
     }
+}
+
+/// A message about a manuscript path, reworded for a lexicon path.
+fn lexicon_message(message: &str) -> String {
+    message
+        .replace("manuscript file", "lexicon file")
+        .replace("manuscript path", "lexicon path")
+        .replace("[manuscript] files", "[manuscript] lexicon")
 }
 
 /// The regex crate's message is several lines with a caret; the last

@@ -10,11 +10,16 @@
 //! ```text
 //! job ──► manuscript ──► segment ──► store ──► render ──► audio ──► report
 //!  │          │             │          │          │          │         │
-//!  TOML,      files,        sentences  SQLite     scheduler  stitched  manifest,
-//!  validated  encodings,    within     plan and   over a     chapter   exit code
-//!  into Job   chapters,     the limits segment    Synthesizer and book
+//!  TOML,      EPUB, DOCX,   sentences  SQLite     scheduler  stitched  manifest,
+//!  validated  Markdown,     within     plan and   over a     chapter   exit code
+//!  into Job   text; chapters the limits segment    Synthesizer and book
 //!             paragraphs               states                WAVs
 //! ```
+//!
+//! Between `segment` and the plan, [`speech`] decides what a voice is sent
+//! for each paragraph: its segments with the pronunciation [`lexicon`]
+//! applied (the lexicon is parsed and checked by `job`, which borrows it as
+//! a value type like `Limits`).
 //!
 //! Beside the pipeline:
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
@@ -25,6 +30,7 @@
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
+//! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word.
 //! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
 //!   (HTTP and WebSocket) for tests and `audiobook sim`.
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `retry-failed`,

@@ -33,7 +33,9 @@ pub(crate) fn remove(blocks: Vec<Block>, removed: &mut Removed) -> Vec<Block> {
     // A block was removed since the last paragraph kept.
     let mut cut = false;
     for block in blocks {
-        if block.kind != BlockKind::Para && depth == 0 {
+        // A chapter start that is not text (an EPUB title) is never inside
+        // a block; a heading line may be, and then belongs to it.
+        if block.kind == BlockKind::Start || (block.kind == BlockKind::Heading && depth == 0) {
             cut = false;
             out.push(block);
             continue;

@@ -105,13 +105,13 @@ fn split_ranges_counted(
     let mut paused = 0;
     let mut out = Vec::new();
     let runs = pause::long_runs(text);
-    for stretch in runs
+    let stretches = runs
         .iter()
         .map(|r| r.start)
         .chain(std::iter::once(text.len()))
         .zip(std::iter::once(0).chain(runs.iter().map(|r| r.end)))
-        .map(|(end, from)| from..end)
-    {
+        .map(|(end, from)| from..end);
+    for stretch in stretches.flat_map(|r| windows(text, r)) {
         let part = &text[stretch.clone()];
         let sentences = boundary::sentences(part, fallback);
         let pieces = limit::fit_sentences(part, &sentences, limits);
@@ -128,6 +128,45 @@ fn split_ranges_counted(
             .count() as u64;
     }
     (out, paused)
+}
+
+/// The longest stretch of text segmented in one piece, in bytes. A longer
+/// paragraph (a file with no blank lines, a run-on wall of text) is cut into
+/// windows first, each ending after a sentence terminator followed by a
+/// space where there is one, else at a space, else at a char boundary:
+/// this keeps memory bounded by the window, not the paragraph.
+pub const WINDOW_BYTES: usize = 256 * 1024;
+
+fn windows(text: &str, r: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = r.start;
+    while r.end - start > WINDOW_BYTES {
+        let mut limit = start + WINDOW_BYTES;
+        while !text.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &text[start..limit];
+        let after_terminator = window
+            .char_indices()
+            .rev()
+            .take(WINDOW_BYTES / 2)
+            .find(|&(i, c)| {
+                c.is_whitespace()
+                    && window[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(script::is_terminator)
+            })
+            .map(|(i, _)| i);
+        let cut = after_terminator
+            .or_else(|| window.rfind(char::is_whitespace))
+            .filter(|&i| i > 0)
+            .unwrap_or(window.len());
+        out.push(start..start + cut);
+        start += cut;
+    }
+    out.push(start..r.end);
+    out
 }
 
 /// True iff `s` holds at least one letter, ideograph or digit (Unicode

@@ -543,3 +543,15 @@ fn prepare_treats_ideographic_space_as_whitespace() {
         "第一回 灵根育孕源流出 心性修持大道生"
     );
 }
+
+/// A paragraph far over the window (a file without blank lines) is cut into
+/// windows at sentence ends, and loses nothing.
+#[test]
+fn a_huge_paragraph_is_segmented_in_windows_without_loss() {
+    let text = "One more word. ".repeat(40_000);
+    assert!(text.len() > 2 * crate::segment::WINDOW_BYTES);
+    let (segs, paused) = crate::segment::split_counted(&text, Lang::En, Limits::default());
+    assert_eq!(paused, 0);
+    assert_eq!(segs.len(), 40_000);
+    assert!(segs.iter().all(|s| s == "One more word."));
+}
