@@ -224,7 +224,7 @@ fn utf16_by_bom(bytes: &[u8]) -> Result<Option<String>, String> {
 /// one that decodes to text with line breaks or spaces (at least one in 500
 /// characters) wins; bytes that fit neither are left to the other checks.
 fn utf16_without_bom(bytes: &[u8]) -> Option<String> {
-    if bytes.len() < 2 || bytes.len() % 2 != 0 || !bytes.contains(&0) {
+    if bytes.len() < 2 || !bytes.len().is_multiple_of(2) || !bytes.contains(&0) {
         return None;
     }
     let units = bytes.len() / 2;

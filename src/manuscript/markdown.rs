@@ -125,11 +125,7 @@ impl Reader<'_> {
                     self.heading = matches!(tag, Tag::Heading { .. });
                 }
             }
-            Event::End(end) => {
-                if ends_block(&end) {
-                    self.flush();
-                }
-            }
+            Event::End(end) if ends_block(&end) => self.flush(),
             Event::Text(t) | Event::Code(t) => self.push(&t),
             Event::Html(t) => {
                 let kept = self.strip_html(&t);

@@ -147,10 +147,10 @@ impl State {
                 .extend(epub_type.split_whitespace().map(str::to_string));
         }
         if let Some(rule) = self.skip_rule(e, &name, &epub_type) {
-            if name == "img" || name == "image" {
-                if let Some(alt) = attr(e, "alt") {
-                    removed.add(Removed::IMAGES, &alt);
-                }
+            if (name == "img" || name == "image")
+                && let Some(alt) = attr(e, "alt")
+            {
+                removed.add(Removed::IMAGES, &alt);
             }
             if !empty {
                 self.skip.push((self.depth, rule));

@@ -131,7 +131,7 @@ impl<'t> Scanner<'t> {
             }
             let cluster = self.cluster_at(i);
             if let Decision::Break(at) = self.decide(&cluster)
-                && !self.title_depth.get(at).is_some_and(|&d| d > 0)
+                && self.title_depth.get(at).is_none_or(|&d| d == 0)
             {
                 let soft = self.is_soft(&cluster, at);
                 self.push_boundary(at, soft);
