@@ -1,27 +1,40 @@
 //! `audiobook`: a batch renderer that turns manuscripts into audiobooks.
 //!
-//! A TOML job file describes one book. The pipeline runs one way, each stage in
-//! its own module, and a stage uses only the stages before it and the modules
-//! beside the pipeline, with two deliberate exceptions: `render` drives the
-//! stages after it (it calls `audio` to stitch and `report` to write the
-//! manifest and run report), and `job` borrows the value type
-//! `segment::Limits` for the limits it validates.
+//! A TOML job file describes one book. The pipeline runs one way, each stage
+//! in its own module; a stage uses only the stages before it and the modules
+//! beside the pipeline. One deliberate exception: [`render`] drives the
+//! stages after it for one job (it calls [`stitch`], which calls [`audio`]
+//! and [`report`]), so a caller renders a job with one call.
 //!
 //! ```text
-//! job ──► manuscript ──► segment ──► store ──► render ──► audio ──► report
-//!  │          │             │          │          │          │         │
-//!  TOML,      EPUB, DOCX,   sentences  SQLite     scheduler  stitched  manifest,
-//!  validated  Markdown,     within     plan and   over a     chapter   exit code
-//!  into Job   text; chapters the limits segment    Synthesizer and book
-//!             paragraphs               states                WAVs
+//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► report
+//!  │        │             │         │       │        │         │         │
+//!  TOML,    files,        sentences content SQLite  scheduler chapter   manifest,
+//!  checked  encodings,    within    keys,   plan,   retries,  and book  run
+//!  into a   chapters,     the       finger- states, the       WAVs      report
+//!  Job      paragraphs    limits    prints  runs    window    (audio)
 //! ```
 //!
-//! Between `segment` and the plan, [`speech`] decides what a voice is sent
-//! for each paragraph: its segments with the pronunciation [`lexicon`]
-//! applied (the lexicon is parsed and checked by `job`, which borrows it as
-//! a value type like `Limits`).
+//! The stages:
+//! - [`job`]: the job file, parsed and validated into a [`job::Job`].
+//! - [`manuscript`]: reading files (EPUB, DOCX, Markdown, plain text),
+//!   encodings, chapters and paragraphs, and what documented rules removed.
+//! - [`segment`]: sentence segments within the limits (Chinese and English).
+//! - [`plan`]: the segments with their content keys; the one place that
+//!   says what a clip is ([`plan::Fingerprint`], [`plan::ContentKey`]) and
+//!   whether a chapter file is up to date (stitch keys). It applies the
+//!   pronunciation [`lexicon`] to what is sent, so the key is of the text
+//!   as spoken.
+//! - [`store`]: the state database: plan, segment states, clips, runs.
+//! - [`render`]: the scheduler that runs pending segments through a
+//!   [`provider::Synthesizer`] with retries and the adaptive window.
+//! - [`stitch`]: which chapter and book files to write, and the manifest.
+//! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`])
+//!   and the sample-exact chapter and book writers.
+//! - [`report`]: `manifest.json` and `report.json`, and run outcomes.
 //!
-//! Beside the pipeline:
+//! Beside the pipeline (any stage may use them; of the stages they use
+//! only `job`'s configuration types and [`audio::PcmFormat`]):
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
 //!   embedded eSpeak NG engine in [`provider::local`]; the Coze and
 //!   Volcengine cloud clients in [`provider::coze`] and
@@ -30,12 +43,14 @@
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
-//! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word.
-//! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
-//!   (HTTP and WebSocket) for tests and `audiobook sim`.
-//! - [`cli`]: the command line (`render`, `plan`, `status`, `retry-failed`,
-//!   `validate`, `voices`, `segment`, `sim`), which maps every outcome to an
-//!   exit code in one place.
+//! - `atomic`: the one way a file is replaced (temp file, fsync, rename).
+//! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word;
+//!   parsed and checked by `job`, applied by `plan`.
+//!
+//! Outside it: [`sim`], a loopback simulator of the Coze and Volcengine TTS
+//! APIs (HTTP and WebSocket) for tests and `audiobook sim`; and [`cli`], the
+//! command line (one file per command), which wires the stages together and
+//! maps every outcome to an exit code in one place.
 
 mod atomic;
 pub mod audio;
@@ -46,10 +61,11 @@ pub mod lexicon;
 pub mod lock;
 pub mod manuscript;
 pub mod pacing;
+pub mod plan;
 pub mod provider;
 pub mod render;
 pub mod report;
 pub mod segment;
 pub mod sim;
-pub mod speech;
+pub mod stitch;
 pub mod store;

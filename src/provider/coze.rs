@@ -203,10 +203,6 @@ impl CozeHttp {
 }
 
 impl Synthesizer for CozeHttp {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }
@@ -308,10 +304,6 @@ impl CozeWs {
 }
 
 impl Synthesizer for CozeWs {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }

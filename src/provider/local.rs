@@ -35,7 +35,6 @@ const SCHEME: &str = "v1";
 /// Cheap to share; every call runs on tokio's blocking pool.
 pub struct LocalEngine {
     inner: Arc<Inner>,
-    fingerprint: String,
 }
 
 struct Inner {
@@ -70,7 +69,6 @@ impl LocalEngine {
         let resampler = (sample_rate != ENGINE_RATE)
             .then(|| ResamplerPool::new(ENGINE_RATE, sample_rate))
             .transpose()?;
-        let fingerprint = fingerprint(voice, sample_rate);
         let inner = Inner {
             voices,
             resampler,
@@ -79,7 +77,6 @@ impl LocalEngine {
         };
         Ok(LocalEngine {
             inner: Arc::new(inner),
-            fingerprint,
         })
     }
 
@@ -102,10 +99,6 @@ pub fn fingerprint(voice: &Voice, sample_rate: u32) -> String {
 }
 
 impl Synthesizer for LocalEngine {
-    fn fingerprint(&self) -> String {
-        self.fingerprint.clone()
-    }
-
     fn synthesize(
         &self,
         request: &SynthRequest,
@@ -621,12 +614,7 @@ mod tests {
 
     #[test]
     fn fingerprint_changes_with_every_setting() {
-        let dir = tempfile::tempdir().unwrap();
-        let print = |name: &str, speed: f32, rate: u32| {
-            LocalEngine::new(dir.path(), &voice(name, speed), rate)
-                .unwrap()
-                .fingerprint()
-        };
+        let print = |name: &str, speed: f32, rate: u32| fingerprint(&voice(name, speed), rate);
         let base = print("auto", 1.0, 24_000);
         assert_eq!(base, print("auto", 1.0, 24_000));
         assert_ne!(base, print("auto", 1.5, 24_000));

@@ -284,10 +284,6 @@ impl VolcHttp {
 }
 
 impl Synthesizer for VolcHttp {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }
@@ -411,10 +407,6 @@ impl VolcWs {
 }
 
 impl Synthesizer for VolcWs {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }

@@ -1,13 +1,11 @@
-//! What a voice is sent for one paragraph: its segments (see [`segment`]),
-//! each with the pronunciation lexicon applied, and each within the limits
-//! as spoken too. The one function `render`'s plan, `plan` and `segment`
-//! all go through, so the three always agree.
+//! What a voice is sent for one paragraph: its segments (see
+//! [`crate::segment`]), each with the pronunciation lexicon applied, and
+//! each within the limits as spoken too.
 //!
 //! A lexicon entry can make a segment longer than the limits (a short name
 //! said in a long way); such a segment is split again, from its shown text,
 //! with tighter limits until every piece fits as spoken.
 
-use crate::job::{Job, Language};
 use crate::lexicon::Lexicon;
 use crate::segment::{self, Lang, Limits};
 
@@ -23,15 +21,6 @@ impl Spoken {
     /// The text sent to the voice.
     pub fn sent(&self) -> &str {
         self.spoken.as_deref().unwrap_or(&self.text)
-    }
-}
-
-/// The sentence rules' language for a job.
-pub fn lang_of(job: &Job) -> Lang {
-    match job.book.language {
-        Language::Zh => Lang::Zh,
-        Language::En => Lang::En,
-        Language::Mixed => Lang::Auto,
     }
 }
 
