@@ -41,13 +41,6 @@ impl Format {
     }
 }
 
-fn err(path: &Path, message: impl Into<String>) -> ManuscriptError {
-    ManuscriptError::Invalid {
-        path: path.display().to_string(),
-        message: message.into(),
-    }
-}
-
 /// Reads a whole manuscript file, refusing one over [`MAX_FILE_BYTES`].
 pub fn read_file(path: &Path) -> Result<Vec<u8>, ManuscriptError> {
     let io = |source| ManuscriptError::Read {
@@ -62,7 +55,7 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ManuscriptError> {
         .map_err(io)?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         let size = std::fs::metadata(path).map_or(0, |m| m.len());
-        return Err(err(
+        return Err(ManuscriptError::invalid(
             path,
             format!(
                 "manuscript is {} MiB, over the limit of {} MiB per file; split it into \
@@ -82,7 +75,7 @@ pub fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
         return sniff_zip(path, bytes);
     }
     if bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1") {
-        return Err(err(
+        return Err(ManuscriptError::invalid(
             path,
             "this is a Word 97-2003 .doc file or a password-protected Office file, which cannot \
              be read; save it from Word as .docx without a password",
@@ -96,7 +89,7 @@ pub fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
         (b"7z\xBC\xAF", "a 7-Zip archive"),
     ];
     if let Some((_, what)) = refused.iter().find(|(magic, _)| bytes.starts_with(magic)) {
-        return Err(err(
+        return Err(ManuscriptError::invalid(
             path,
             format!(
                 "this is {what}, not a manuscript format we read; export it as EPUB, DOCX, \
@@ -105,7 +98,7 @@ pub fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
         ));
     }
     if bytes.len() > 68 && &bytes[60..68] == b"BOOKMOBI" {
-        return Err(err(
+        return Err(ManuscriptError::invalid(
             path,
             "this is a Kindle (MOBI/AZW) book, which cannot be read; ask for the EPUB",
         ));
@@ -124,7 +117,7 @@ pub fn sniff(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
 /// `word/document.xml`; anything else is refused by name.
 fn sniff_zip(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
     let archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
-        err(
+        ManuscriptError::invalid(
             path,
             format!("this zip archive is damaged ({e}); export the book again"),
         )
@@ -142,12 +135,12 @@ fn sniff_zip(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
         return Ok(Format::Docx);
     }
     if has("content.xml") {
-        return Err(err(
+        return Err(ManuscriptError::invalid(
             path,
             "this is an OpenDocument file (.odt), which cannot be read; save it as .docx",
         ));
     }
-    Err(err(
+    Err(ManuscriptError::invalid(
         path,
         "this is a zip archive that is neither an EPUB nor a DOCX; unpack it and list the \
          manuscript files in [manuscript] files",

@@ -23,13 +23,6 @@ use super::xhtml::attr;
 use super::{Block, BlockKind, ManuscriptError, Removed};
 use crate::job::{ChapterRule, Job, Tables};
 
-fn err(path: &Path, message: impl Into<String>) -> ManuscriptError {
-    ManuscriptError::Invalid {
-        path: path.display().to_string(),
-        message: message.into(),
-    }
-}
-
 pub(crate) fn read(
     path: &Path,
     bytes: &[u8],
@@ -37,7 +30,7 @@ pub(crate) fn read(
     removed: &mut Removed,
 ) -> Result<Vec<Block>, ManuscriptError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-        err(
+        ManuscriptError::invalid(
             path,
             format!("this DOCX is a damaged zip archive ({e}); save it again from Word"),
         )
@@ -50,7 +43,7 @@ pub(crate) fn read(
         file.take(super::MAX_FILE_BYTES)
             .read_to_string(&mut text)
             .map_err(|e| {
-                err(
+                ManuscriptError::invalid(
                     path,
                     format!("{name} cannot be read ({e}); save the file again from Word"),
                 )
@@ -58,7 +51,7 @@ pub(crate) fn read(
         Ok(Some(text))
     };
     let document = part("word/document.xml")?.ok_or_else(|| {
-        err(
+        ManuscriptError::invalid(
             path,
             "this DOCX has no word/document.xml; save it again from Word",
         )
@@ -78,7 +71,7 @@ pub(crate) fn read(
     let m = &job.manuscript;
     let paragraphs =
         paragraphs(&document, &styles, m.tables == Tables::Rows, removed).map_err(|e| {
-            err(
+            ManuscriptError::invalid(
                 path,
                 format!("word/document.xml: {e}; save the file again from Word"),
             )

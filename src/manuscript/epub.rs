@@ -71,13 +71,6 @@ const FRONT_TITLES: &[&str] = &[
     "目录",
 ];
 
-fn err(path: &Path, message: impl Into<String>) -> ManuscriptError {
-    ManuscriptError::Invalid {
-        path: path.display().to_string(),
-        message: message.into(),
-    }
-}
-
 pub(crate) fn read(
     path: &Path,
     bytes: &[u8],
@@ -86,7 +79,7 @@ pub(crate) fn read(
 ) -> Result<Vec<Block>, ManuscriptError> {
     refuse_drm(path, bytes)?;
     let epub = rbook::Epub::read(Cursor::new(bytes.to_vec())).map_err(|e| {
-        err(
+        ManuscriptError::invalid(
             path,
             format!(
                 "this EPUB cannot be read ({e}); check it with an EPUB validator or export it again"
@@ -108,14 +101,15 @@ pub(crate) fn read(
         }
         let key = item.href().path().as_str().to_string();
         let xml = item.read_str().map_err(|e| {
-            err(
+            ManuscriptError::invalid(
                 path,
                 format!("{key} cannot be read ({e}); the EPUB may be damaged"),
             )
         })?;
         let mut doc_removed = Removed::default();
-        let doc = xhtml::read(&xml, m.tables == Tables::Rows, &mut doc_removed)
-            .map_err(|e| err(path, format!("{key}: {e}; the EPUB may be damaged")))?;
+        let doc = xhtml::read(&xml, m.tables == Tables::Rows, &mut doc_removed).map_err(|e| {
+            ManuscriptError::invalid(path, format!("{key}: {e}; the EPUB may be damaged"))
+        })?;
         let label = labels.get(&key).cloned();
         let mut kinds: Vec<&str> = doc.types.iter().map(String::as_str).collect();
         kinds.extend(landmarks.get(&key).map(String::as_str));
@@ -273,7 +267,7 @@ fn landmark_kinds(epub: &rbook::Epub) -> HashMap<String, String> {
 /// LCP, ...) cannot be read; font obfuscation is not protection.
 fn refuse_drm(path: &Path, bytes: &[u8]) -> Result<(), ManuscriptError> {
     let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
-        err(
+        ManuscriptError::invalid(
             path,
             format!("this EPUB is a damaged zip archive ({e}); export it again"),
         )
@@ -282,7 +276,7 @@ fn refuse_drm(path: &Path, bytes: &[u8]) -> Result<(), ManuscriptError> {
                distributor for the DRM-free file";
     for name in ["META-INF/rights.xml", "META-INF/license.lcpl", "sinf.xml"] {
         if zip.by_name(name).is_ok() {
-            return Err(err(path, drm));
+            return Err(ManuscriptError::invalid(path, drm));
         }
     }
     let Ok(file) = zip.by_name("META-INF/encryption.xml") else {
@@ -291,7 +285,9 @@ fn refuse_drm(path: &Path, bytes: &[u8]) -> Result<(), ManuscriptError> {
     let mut xml = String::new();
     file.take(super::MAX_FILE_BYTES)
         .read_to_string(&mut xml)
-        .map_err(|e| err(path, format!("META-INF/encryption.xml cannot be read: {e}")))?;
+        .map_err(|e| {
+            ManuscriptError::invalid(path, format!("META-INF/encryption.xml cannot be read: {e}"))
+        })?;
     const FONT_OBFUSCATION: [&str; 2] = [
         "http://www.idpf.org/2008/embedding",
         "http://ns.adobe.com/pdf/enc#RC",
@@ -302,7 +298,7 @@ fn refuse_drm(path: &Path, bytes: &[u8]) -> Result<(), ManuscriptError> {
         .filter_map(|rest| rest.split('"').next())
         .any(|alg| !FONT_OBFUSCATION.contains(&alg) && !alg.contains("xmldsig"));
     if protected {
-        return Err(err(path, drm));
+        return Err(ManuscriptError::invalid(path, drm));
     }
     Ok(())
 }

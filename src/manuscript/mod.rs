@@ -169,6 +169,16 @@ pub enum ManuscriptError {
     Chapters(String),
 }
 
+impl ManuscriptError {
+    /// A file that cannot be used, and why.
+    pub fn invalid(path: &Path, message: impl Into<String>) -> ManuscriptError {
+        ManuscriptError::Invalid {
+            path: path.display().to_string(),
+            message: message.into(),
+        }
+    }
+}
+
 /// Reads and splits every manuscript file of a job, then checks the chapters.
 pub fn load(job: &Job) -> Result<Manuscript, ManuscriptError> {
     let m = &job.manuscript;

@@ -30,14 +30,22 @@ pub fn paragraph(text: &str, lang: Lang, limits: Limits, lexicon: &Lexicon) -> (
     let (pieces, paused) = segment::split_counted(text, lang, limits);
     let mut out = Vec::with_capacity(pieces.len());
     for piece in pieces {
-        fit(piece, lang, limits, lexicon, &mut out);
+        fit(piece, lang, limits, limits, lexicon, &mut out);
     }
     (out, paused)
 }
 
-/// Applies the lexicon to one segment, splitting it again while the spoken
-/// text is over the limits.
-fn fit(text: String, lang: Lang, limits: Limits, lexicon: &Lexicon, out: &mut Vec<Spoken>) {
+/// Applies the lexicon to one segment, splitting it again (with halved
+/// limits each time, starting from `split`) while the spoken text is over
+/// `limits`.
+fn fit(
+    text: String,
+    lang: Lang,
+    limits: Limits,
+    split: Limits,
+    lexicon: &Lexicon,
+    out: &mut Vec<Spoken>,
+) {
     let seg_lang = match lang {
         Lang::Auto => segment::detect_lang(&text),
         other => other,
@@ -49,8 +57,8 @@ fn fit(text: String, lang: Lang, limits: Limits, lexicon: &Lexicon, out: &mut Ve
     }
     let fits = spoken.chars().count() <= limits.max_chars && spoken.len() <= limits.max_bytes;
     let tighter = Limits {
-        max_chars: limits.max_chars / 2,
-        max_bytes: limits.max_bytes / 2,
+        max_chars: split.max_chars.min(text.chars().count()) / 2,
+        max_bytes: split.max_bytes.min(text.len()) / 2,
     };
     // A split must not cut through a replaced word: the pieces together
     // must match as many entries as the whole did.
@@ -66,7 +74,7 @@ fn fit(text: String, lang: Lang, limits: Limits, lexicon: &Lexicon, out: &mut Ve
     match pieces {
         Some(pieces) => {
             for piece in pieces {
-                fit(piece, lang, limits, lexicon, out);
+                fit(piece, lang, limits, tighter, lexicon, out);
             }
         }
         None => out.push(Spoken {
