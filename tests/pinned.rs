@@ -59,23 +59,23 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "chapter-001.wav",
-                "9360829107400e23a7a7bede04bc0f459d06f9ce05029936b006c2803f139063"
+                "6412ebc90c6a36bb90c0628c6811d2f486b63ea50a924df19fad4fba3b32ecc8"
             ),
             (
                 "chapter-002.wav",
-                "776e105ab309b788fcf12538868d40bb9c41afcc57a803f755e9ed5a3ca85256"
+                "74089054bf2751b652ec7a0487a5389a4f726122e69848545c9a2494db32097e"
             ),
             (
                 "chapter-003.wav",
-                "0a93919304c9efa03e58265147ea57a80e5f4692df74486e091a7618f10fd776"
+                "e96b16bf0e65de441019ffb196b79e4d5d63b5bc2c973a59ef535807d5cac71e"
             ),
             (
                 "book.wav",
-                "7fd3bee1cecef5b11cf93df254bb4ae853b17a44c985fc82fa507a9de9b88fd2"
+                "b63bdda69f8a5cf3271c3e40e01788bbca4762ea32a5eb43bdaa9ce09b49704f"
             ),
             (
                 "manifest.json",
-                "753fb39c9d1bb162fc831c2fa1a8b0291ea7c4e47a8566c54053bc80be3cf7ee"
+                "63cbe334978da494dfc91f0ccf527259dfa81a0c8deae8ef33e3d3b152a01ce8"
             ),
         ])
     );

@@ -198,7 +198,7 @@ fn a_zh_job_renders_and_keep_notes_re_renders() {
     let ws = Workspace::new();
     ws.write(
         "book.md",
-        "第1回 劚【左“属”右“立刀”】开天地。\n\n共3个人。\n",
+        "# 第一回\n\n劚【左“属”右“立刀”】开天地。\n\n共3个人。\n",
     );
     let job = |keep: bool| {
         format!(
