@@ -20,8 +20,10 @@
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
 //!   embedded eSpeak NG engine in [`provider::local`]; the Coze and
 //!   Volcengine cloud clients in [`provider::coze`] and
-//!   [`provider::volcengine`], whose outcomes are classified in one place,
-//!   [`provider::classify`]; the voice list in [`provider::voices`]).
+//!   [`provider::volcengine`], each split by transport, sharing their HTTP
+//!   and WebSocket plumbing in `provider::net`, their outcomes classified in
+//!   one place, [`provider::classify`]; the voice list in
+//!   [`provider::voices`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.

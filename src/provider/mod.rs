@@ -13,6 +13,7 @@ pub mod classify;
 pub mod coze;
 mod decode;
 pub mod local;
+mod net;
 pub mod voices;
 pub mod volcengine;
 

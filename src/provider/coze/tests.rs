@@ -9,9 +9,12 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::http::interpret_http;
+use super::voice_list::{parse_voice_page, voices_url};
 use super::*;
 use crate::job::{ProviderKind, ProviderSettings, Transport};
 use crate::provider::testutil::{accept_ws, one_shot, response};
+use crate::provider::{SynthRequest, Synthesizer};
 
 const TOKEN: &str = "pat_SECRET_token_value_123";
 

@@ -9,9 +9,11 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::http::interpret_http;
 use super::*;
 use crate::job::{ProviderKind, ProviderSettings, TextType, Transport};
 use crate::provider::testutil::{accept_ws, one_shot, response};
+use crate::provider::{ErrorClass, SynthRequest, Synthesizer, WordTiming};
 
 const TOKEN: &str = "volc-SECRET-token-987";
 

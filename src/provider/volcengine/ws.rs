@@ -1,0 +1,116 @@
+//! Volcengine over the binary WebSocket: one socket per segment, one
+//! request frame with `operation: "submit"`, audio frames until the last.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::frame::{self, ServerFrame};
+use super::timings::frontend_frame_words;
+use super::{VolcSettings, code_error, new_reqid};
+use crate::provider::decode;
+use crate::provider::net::ws_connect;
+use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer, classify};
+
+const WS_PATH: &str = "/api/v1/tts/ws_binary";
+
+/// Volcengine over the binary WebSocket: one socket per segment.
+#[derive(Debug)]
+pub struct VolcWs {
+    settings: VolcSettings,
+}
+
+impl VolcWs {
+    pub fn new(settings: VolcSettings) -> Self {
+        crate::provider::install_crypto_provider();
+        VolcWs { settings }
+    }
+
+    async fn speak(&self, text: &str) -> Result<Clip, ProviderError> {
+        let s = &self.settings;
+        let url = format!("{}{WS_PATH}", s.config.ws_url);
+        let mut socket = ws_connect(&url, &s.authorization(), "volcengine", &s.token).await?;
+        let result = ws_session(&mut socket, s, text).await;
+        // One utterance per socket; a failed close changes nothing.
+        let _ = socket.close(None).await;
+        result
+    }
+}
+
+impl Synthesizer for VolcWs {
+    fn fingerprint(&self) -> String {
+        self.settings.fingerprint()
+    }
+
+    async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
+        self.speak(&request.text).await
+    }
+}
+
+/// Sends the request frame and gathers audio until the last frame.
+async fn ws_session<S>(socket: &mut S, s: &VolcSettings, text: &str) -> Result<Clip, ProviderError>
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+        + futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error>
+        + Unpin,
+{
+    let json = s.request_json(text, &new_reqid(), "submit").to_string();
+    let request = frame::encode_request(json.as_bytes(), true);
+    socket
+        .send(Message::binary(request))
+        .await
+        .map_err(|e| ws_failure(&e, "send"))?;
+    let mut audio = Vec::new();
+    let mut words = Vec::new();
+    loop {
+        let message = match tokio::time::timeout(s.config.timeout, socket.next()).await {
+            Err(_) => {
+                return Err(ProviderError::new(
+                    ErrorClass::Transient,
+                    format!("volcengine: no frame for {} s", s.config.timeout.as_secs()),
+                ));
+            }
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => {
+                return Err(ProviderError::new(
+                    ErrorClass::Transient,
+                    "volcengine closed the WebSocket before the last audio frame",
+                ));
+            }
+            Ok(Some(Err(e))) => return Err(ws_failure(&e, "receive")),
+            Ok(Some(Ok(message))) => message,
+        };
+        let Message::Binary(bytes) = message else {
+            continue;
+        };
+        let decoded = frame::decode_server(&bytes)
+            .map_err(|e| ProviderError::new(ErrorClass::Transient, format!("volcengine: {e}")))?;
+        match decoded {
+            ServerFrame::Ack => {}
+            ServerFrame::Audio { payload, last, .. } => {
+                audio.extend_from_slice(&payload);
+                if last {
+                    let mut clip = decode::audio(&audio, s.sample_rate)?;
+                    if s.config.with_timestamp {
+                        clip.words = words;
+                    }
+                    return Ok(clip);
+                }
+            }
+            // Assumed to be times in the whole utterance, should the
+            // service ever send several frames with words.
+            ServerFrame::Frontend(json) => words.extend(frontend_frame_words(&json)),
+            ServerFrame::Error { code, message } => {
+                return Err(code_error(i64::from(code), &message, &s.token));
+            }
+            ServerFrame::Other { message_type } => {
+                tracing::debug!(message_type, "volcengine: frame type skipped");
+            }
+        }
+    }
+}
+
+fn ws_failure(e: &tokio_tungstenite::tungstenite::Error, what: &str) -> ProviderError {
+    ProviderError::new(
+        classify::websocket(e),
+        format!("volcengine WebSocket {what} failed: {e}"),
+    )
+}
