@@ -8,13 +8,12 @@ use std::collections::HashSet;
 use std::fs;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use espeak_ng::EspeakNg;
-use rubato::audioadapter_buffers::direct::InterleavedSlice;
-use rubato::{Fft, FixedSync, Resampler};
 
 use crate::job::Voice;
+use crate::provider::resample::ResamplerPool;
 use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
 
 /// The engine always renders at this rate.
@@ -25,8 +24,6 @@ const MIN_WPM: u32 = 80;
 const MAX_WPM: u32 = 450;
 /// The languages whose data is compiled in (see the crate features in Cargo.toml).
 const BUNDLED: &[&str] = &["en", "cmn"];
-/// Resampler chunk: small enough for short clips, large enough to be efficient.
-const RESAMPLE_CHUNK: usize = 1024;
 /// Bump when the script splitting or the resampling changes the audio, so
 /// cached clips from the old scheme are not reused.
 const SCHEME: &str = "v1";
@@ -408,77 +405,6 @@ fn trim_trailing_silence(pcm: &mut Vec<i16>) {
         .rposition(|s| s.unsigned_abs() > THRESHOLD)
         .map_or(0, |i| i + 1);
     pcm.truncate(keep);
-}
-
-// ── resampling ───────────────────────────────────────────────────────────
-
-/// FFT resamplers for one fixed ratio. Building one is costly and using one
-/// needs `&mut`, so concurrent calls each borrow one from the pool.
-struct ResamplerPool {
-    from: u32,
-    to: u32,
-    idle: Mutex<Vec<Fft<f32>>>,
-}
-
-impl ResamplerPool {
-    fn new(from: u32, to: u32) -> Result<Self, ProviderError> {
-        let pool = ResamplerPool {
-            from,
-            to,
-            idle: Mutex::new(Vec::new()),
-        };
-        // Build one now so a bad rate fails at construction.
-        let first = pool.build()?;
-        pool.give_back(first);
-        Ok(pool)
-    }
-
-    fn build(&self) -> Result<Fft<f32>, ProviderError> {
-        Fft::<f32>::new(
-            self.from as usize,
-            self.to as usize,
-            RESAMPLE_CHUNK,
-            1,
-            FixedSync::Both,
-        )
-        .map_err(|e| {
-            permanent(format!(
-                "resampling {} Hz to {} Hz: {e}",
-                self.from, self.to
-            ))
-        })
-    }
-
-    fn take(&self) -> Result<Fft<f32>, ProviderError> {
-        let pooled = self.idle.lock().ok().and_then(|mut idle| idle.pop());
-        match pooled {
-            Some(r) => Ok(r),
-            None => self.build(),
-        }
-    }
-
-    fn give_back(&self, resampler: Fft<f32>) {
-        if let Ok(mut idle) = self.idle.lock() {
-            idle.push(resampler);
-        }
-    }
-
-    /// Resamples a whole clip; `process_all` resets the resampler and trims
-    /// its delay, so the output lines up with the input and is deterministic.
-    fn resample(&self, pcm: &[i16]) -> Result<Vec<i16>, ProviderError> {
-        let input: Vec<f32> = pcm.iter().map(|&s| f32::from(s) / 32768.0).collect();
-        let adapter = InterleavedSlice::new(&input, 1, input.len())
-            .map_err(|e| permanent(format!("resampling: {e}")))?;
-        let mut resampler = self.take()?;
-        let result = resampler.process_all(&adapter, input.len(), None);
-        self.give_back(resampler);
-        let output = result.map_err(|e| permanent(format!("resampling: {e}")))?;
-        Ok(output.take_data().into_iter().map(to_i16).collect())
-    }
-}
-
-fn to_i16(x: f32) -> i16 {
-    (x * 32768.0).round().clamp(-32768.0, 32767.0) as i16
 }
 
 #[cfg(test)]

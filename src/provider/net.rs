@@ -12,7 +12,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use super::decode::snippet;
 use super::{ErrorClass, ProviderError, Secret, classify, install_crypto_provider};
 
-/// Connecting gets its own short limit: a dead host should fail fast.
+/// Connecting gets its own short limit, within the request's: a dead host
+/// should fail fast.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Characters of a non-JSON error body quoted in a message.
 pub(crate) const SNIPPET_CHARS: usize = 200;
@@ -27,7 +28,7 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, Provider
     install_crypto_provider();
     reqwest::Client::builder()
         .timeout(timeout)
-        .connect_timeout(CONNECT_TIMEOUT)
+        .connect_timeout(CONNECT_TIMEOUT.min(timeout))
         .build()
         .map_err(|e| {
             ProviderError::new(
@@ -63,14 +64,17 @@ pub(crate) fn http_failure(service: &str, e: &reqwest::Error, token: &Secret) ->
     ProviderError::new(classify::transport(e), token.redact(&message))
 }
 
-/// Opens a WebSocket with an `Authorization` header. A refused handshake is
-/// classified by its status and carries the `X-Tt-Logid` it came with.
+/// Opens a WebSocket with an `Authorization` header, within `timeout` (the
+/// job's `timeout_secs`, which covers connecting too). Returns the socket
+/// and the handshake's `X-Tt-Logid`; a refused handshake is classified by
+/// its status and carries the log id it came with.
 pub(crate) async fn ws_connect(
     url: &str,
     authorization: &str,
     service: &str,
     token: &Secret,
-) -> Result<Socket, ProviderError> {
+    timeout: Duration,
+) -> Result<(Socket, Option<String>), ProviderError> {
     install_crypto_provider();
     let mut request = url.into_client_request().map_err(|e| {
         ProviderError::new(
@@ -82,13 +86,24 @@ pub(crate) async fn ws_connect(
         .headers_mut()
         .insert("authorization", sensitive(authorization)?);
     let connect = tokio_tungstenite::connect_async(request);
-    match tokio::time::timeout(CONNECT_TIMEOUT, connect).await {
+    match tokio::time::timeout(timeout, connect).await {
         Err(_) => Err(ProviderError::new(
             ErrorClass::Transient,
-            format!("{service}: WebSocket connect to {url} timed out"),
+            format!(
+                "{service}: WebSocket connect to {url} timed out after {} s (timeout_secs)",
+                timeout.as_secs_f64()
+            ),
         )),
         Ok(Err(e)) => Err(handshake_error(service, &e, token)),
-        Ok(Ok((socket, _response))) => Ok(socket),
+        Ok(Ok((socket, response))) => {
+            let log_id = response
+                .headers()
+                .get("x-tt-logid")
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty());
+            Ok((socket, log_id))
+        }
     }
 }
 

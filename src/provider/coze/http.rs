@@ -1,7 +1,7 @@
 //! Coze over HTTP: one `POST /v1/audio/speech` per segment, raw audio back
 //! on success, the JSON envelope on failure.
 
-use super::{CozeSettings, Envelope, SPEECH_PATH, envelope_error};
+use super::{CozeSettings, Envelope, SPEECH_PATH, envelope_error, new_request_id};
 use crate::provider::decode::{self, snippet};
 use crate::provider::net::{SNIPPET_CHARS, http_client, http_failure, sensitive};
 use crate::provider::{
@@ -22,6 +22,14 @@ impl CozeHttp {
     }
 
     async fn speak(&self, text: &str) -> Result<Clip, ProviderError> {
+        let request_id = new_request_id();
+        tracing::debug!(request = %request_id, chars = text.chars().count(), "coze http request");
+        self.exchange(text)
+            .await
+            .map_err(|e| e.with_request_id(&request_id))
+    }
+
+    async fn exchange(&self, text: &str) -> Result<Clip, ProviderError> {
         let s = &self.settings;
         let url = format!("{}{SPEECH_PATH}", s.config.base_url);
         let response = self

@@ -136,6 +136,11 @@ fn scale_value(scale: f32) -> Value {
     Value::from(decimal(scale))
 }
 
+/// A fresh id for one request: our handle on it in logs and errors.
+fn new_request_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A client event with a fresh `id`, as the docs ask (SDKs omit it; the
 /// server accepts both).
 fn client_event(event_type: &str, data: Option<Value>) -> Value {
@@ -164,12 +169,9 @@ fn envelope_error(status: u16, envelope: Envelope, token: &Secret) -> ProviderEr
     let log_id = envelope.detail.and_then(|d| d.logid);
     let msg = token.redact(envelope.msg.as_deref().unwrap_or("").trim());
     match envelope.code {
-        Some(code) if code != 0 => ProviderError::new(
-            classify::coze_code(code),
-            format!("coze refused the request: {msg}"),
-        )
-        .with_code(code)
-        .with_log_id(log_id),
+        Some(code) if code != 0 => {
+            classify::refusal("coze", code, &msg, classify::coze(code, &msg)).with_log_id(log_id)
+        }
         _ if (200..300).contains(&status) => ProviderError::new(
             ErrorClass::Transient,
             "coze answered JSON without audio and without an error code",

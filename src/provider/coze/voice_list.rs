@@ -138,6 +138,9 @@ pub(super) fn voices_url(
         if let Some(model_type) = model_type {
             query.append_pair("model_type", model_type);
         }
+        // The documented default is `cloned`, which hides the system voices
+        // and the clones still training; `validate` needs to see both.
+        query.append_pair("voice_state", "all");
         query.append_pair("page_num", &page_num.to_string());
         query.append_pair("page_size", &page_size.clamp(1, 100).to_string());
     }

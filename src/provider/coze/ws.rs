@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::{CozeSettings, Detail, SPEECH_PATH, client_event};
+use super::{CozeSettings, Detail, SPEECH_PATH, client_event, new_request_id};
 use crate::provider::decode;
 use crate::provider::net::{Socket, ws_connect};
 use crate::provider::{
@@ -31,12 +31,15 @@ impl CozeWs {
 
     async fn speak(&self, text: &str) -> Result<Clip, ProviderError> {
         let s = &self.settings;
+        let request_id = new_request_id();
+        tracing::debug!(request = %request_id, chars = text.chars().count(), "coze websocket request");
         let url = format!("{}{SPEECH_PATH}", s.config.ws_url);
-        let mut socket = ws_connect(&url, &s.bearer(), "coze", &s.token).await?;
-        let result = ws_session(&mut socket, s, text).await;
+        let connected = ws_connect(&url, &s.bearer(), "coze", &s.token, s.config.timeout).await;
+        let (mut socket, log_id) = connected.map_err(|e| e.with_request_id(&request_id))?;
+        let result = ws_session(&mut socket, s, text, &request_id).await;
         // One utterance per socket; a failed close changes nothing.
         let _ = socket.close(None).await;
-        result
+        result.map_err(|e| e.with_request_id(&request_id).or_log_id(log_id.as_deref()))
     }
 }
 
@@ -51,11 +54,14 @@ impl Synthesizer for CozeWs {
 }
 
 /// Waits for `speech.created`, sends the configuration and the text, then
-/// collects audio until `speech.audio.completed`.
+/// collects audio until `speech.audio.completed`. The rate `speech.updated`
+/// reports is the rate the audio comes at: another than asked is an error
+/// naming both durations.
 async fn ws_session(
     socket: &mut Socket,
     s: &CozeSettings,
     text: &str,
+    request_id: &str,
 ) -> Result<Clip, ProviderError> {
     let timeout = s.config.timeout;
     let mut log_id = None;
@@ -67,26 +73,49 @@ async fn ws_session(
             other => tracing::debug!(event = other, "coze: event before speech.created ignored"),
         }
     }
+    let mut append = client_event("input_text_buffer.append", Some(json!({ "delta": text })));
+    append["id"] = Value::from(request_id);
     let events = [
         s.speech_update(),
-        client_event("input_text_buffer.append", Some(json!({ "delta": text }))),
+        append,
         client_event("input_text_buffer.complete", None),
     ];
     for event in events {
         send_json(socket, &event).await?;
     }
     let mut pcm = Vec::new();
+    let mut served_rate = None;
     loop {
         let event = next_event(socket, timeout, &mut log_id).await?;
         match event.event_type.as_str() {
             "speech.audio.update" => pcm.extend(audio_delta(&event)?),
             "speech.audio.completed" => break,
+            "speech.updated" => served_rate = updated_rate(&event),
             "error" => return Err(event_error(&event, log_id, &s.token)),
-            // speech.updated, input_text_buffer.completed, sentence_start, …
+            // input_text_buffer.completed, sentence_start, …
             other => tracing::debug!(event = other, "coze: event ignored"),
         }
     }
-    decode::pcm(&pcm, s.sample_rate).map_err(|e| e.with_log_id(log_id))
+    let clip = decode::pcm(&pcm, s.sample_rate).map_err(|e| e.with_log_id(log_id.clone()))?;
+    if let Some(rate) = served_rate.filter(|&r| r != s.sample_rate) {
+        let served_ms = clip.samples.len() as f64 * 1000.0 / f64::from(rate.max(1));
+        let source = format!("speech.updated says the audio is at {rate} Hz, so it lasts");
+        decode::check_duration(&clip, served_ms, 0.0, &source)
+            .map_err(|e| e.with_log_id(log_id))?;
+    }
+    Ok(clip)
+}
+
+/// `output_audio.pcm_config.sample_rate` of a `speech.updated` event.
+fn updated_rate(event: &ServerEvent) -> Option<u32> {
+    let rate = event
+        .data
+        .as_ref()?
+        .get("output_audio")?
+        .get("pcm_config")?
+        .get("sample_rate")?
+        .as_u64()?;
+    u32::try_from(rate).ok()
 }
 
 #[derive(Debug, Deserialize)]
@@ -164,15 +193,16 @@ fn event_error(event: &ServerEvent, log_id: Option<String>, token: &Secret) -> P
         .and_then(|d| d.get("msg"))
         .and_then(Value::as_str)
         .unwrap_or("");
-    let class = code.map_or(ErrorClass::Permanent, classify::coze_code);
-    let error = ProviderError::new(
-        class,
-        format!("coze refused the request: {}", token.redact(msg)),
-    )
-    .with_log_id(log_id);
+    let msg = token.redact(msg);
     match code {
-        Some(code) => error.with_code(code),
-        None => error,
+        Some(code) => {
+            classify::refusal("coze", code, &msg, classify::coze(code, &msg)).with_log_id(log_id)
+        }
+        None => ProviderError::new(
+            ErrorClass::Permanent,
+            format!("coze refused the request: {msg}"),
+        )
+        .with_log_id(log_id),
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::timings::timings;
-use super::{VolcSettings, code_error, new_reqid};
+use super::{ClipMaker, VolcSettings, code_error, new_reqid};
 use crate::provider::decode::{self, snippet};
 use crate::provider::net::{SNIPPET_CHARS, http_client, http_failure, sensitive};
 use crate::provider::{
@@ -19,19 +19,35 @@ const SUCCESS: i64 = 3000;
 #[derive(Debug)]
 pub struct VolcHttp {
     settings: VolcSettings,
+    maker: ClipMaker,
     client: reqwest::Client,
 }
 
 impl VolcHttp {
     pub fn new(settings: VolcSettings) -> Result<Self, ProviderError> {
         let client = http_client(settings.config.timeout)?;
-        Ok(VolcHttp { settings, client })
+        let maker = ClipMaker::new(&settings)?;
+        Ok(VolcHttp {
+            settings,
+            maker,
+            client,
+        })
     }
 
     async fn speak(&self, text: &str) -> Result<Clip, ProviderError> {
         let s = &self.settings;
+        s.check_length(text)?;
+        let reqid = new_reqid();
+        tracing::debug!(request = %reqid, chars = text.chars().count(), "volcengine http request");
+        self.exchange(text, &reqid)
+            .await
+            .map_err(|e| e.with_request_id(&reqid))
+    }
+
+    async fn exchange(&self, text: &str, reqid: &str) -> Result<Clip, ProviderError> {
+        let s = &self.settings;
         let url = format!("{}{HTTP_PATH}", s.config.base_url);
-        let body = s.request_json(text, &new_reqid(), "query");
+        let body = s.request_json(text, reqid, "query");
         let response = self
             .client
             .post(url)
@@ -50,7 +66,7 @@ impl VolcHttp {
             .bytes()
             .await
             .map_err(|e| http_failure("volcengine", &e, &s.token).with_log_id(log_id.clone()))?;
-        interpret_http(status, &bytes, s).map_err(|e| {
+        interpret_http(status, &bytes, s, &self.maker, text).map_err(|e| {
             e.with_log_id(log_id)
                 .with_retry_after(classify::retry_after_header(&headers))
         })
@@ -78,12 +94,15 @@ struct HttpReply {
     addition: Option<Value>,
 }
 
-/// One HTTP answer, JSON on any status: `code` 3000 with base64 `data` is
-/// audio, anything else an error classified by code or status.
+/// One HTTP answer for `text`, JSON on any status: `code` 3000 with base64
+/// `data` is audio (checked against `addition.duration`), anything else an
+/// error classified by code or status.
 pub(super) fn interpret_http(
     status: u16,
     body: &[u8],
     s: &VolcSettings,
+    maker: &ClipMaker,
+    text: &str,
 ) -> Result<Clip, ProviderError> {
     let ok = (200..300).contains(&status);
     let reply: HttpReply = serde_json::from_slice(body).map_err(|e| {
@@ -113,11 +132,8 @@ pub(super) fn interpret_http(
         ));
     };
     if code != SUCCESS {
-        return Err(code_error(
-            code,
-            reply.message.as_deref().unwrap_or(""),
-            &s.token,
-        ));
+        let message = reply.message.as_deref().unwrap_or("");
+        return Err(code_error(code, message, text, &s.token));
     }
     let data = reply
         .data
@@ -129,22 +145,30 @@ pub(super) fn interpret_http(
                 "volcengine answered success without audio data",
             )
         })?;
-    let mut clip = decode::audio(&decode::base64(data)?, s.sample_rate)?;
-    if s.config.with_timestamp {
-        clip.words = addition_words(reply.addition.as_ref());
+    let addition = reply.addition.as_ref();
+    let words = if s.config.with_timestamp {
+        addition_words(addition)
+    } else {
+        Vec::new()
+    };
+    maker.clip(&decode::base64(data)?, addition_duration(addition), words)
+}
+
+/// `addition.duration`: ms as a string (a number is taken too).
+fn addition_duration(addition: Option<&Value>) -> Option<f64> {
+    match addition?.get("duration")? {
+        Value::String(ms) => ms.trim().parse().ok(),
+        Value::Number(ms) => ms.as_f64(),
+        _ => None,
     }
-    Ok(clip)
 }
 
 /// The word timings in `addition.frontend`; none when it is missing.
 fn addition_words(addition: Option<&Value>) -> Vec<WordTiming> {
-    let Some(addition) = addition else {
-        return Vec::new();
-    };
-    if let Some(duration) = addition.get("duration") {
-        tracing::debug!(%duration, "volcengine audio duration (ms)");
-    }
-    match addition.get("frontend").and_then(Value::as_str) {
+    match addition
+        .and_then(|a| a.get("frontend"))
+        .and_then(Value::as_str)
+    {
         Some(frontend) => timings(frontend),
         None => {
             tracing::debug!("volcengine sent no word timings");

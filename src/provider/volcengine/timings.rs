@@ -77,3 +77,14 @@ pub fn frontend_frame_words(json: &[u8]) -> Vec<WordTiming> {
         }
     }
 }
+
+/// The audio duration in ms a 0xC frame may carry
+/// (`{"duration":"5424","first_pkg":"344"}`), to check the clip against.
+pub fn frontend_frame_duration(json: &[u8]) -> Option<f64> {
+    let value: Value = serde_json::from_slice(json).ok()?;
+    match value.get("duration")? {
+        Value::String(ms) => ms.trim().parse().ok(),
+        Value::Number(ms) => ms.as_f64(),
+        _ => None,
+    }
+}
