@@ -27,6 +27,7 @@
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
+//! - [`redact`]: tokens masked in every log line, whatever writes it.
 //! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
 //!   (HTTP and WebSocket) for tests and `audiobook sim`.
 //! - [`cli`]: the command line (`render`, `plan`, `status`, `retry-failed`,
@@ -42,6 +43,7 @@ pub mod lock;
 pub mod manuscript;
 pub mod pacing;
 pub mod provider;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod segment;

@@ -259,7 +259,12 @@ impl fmt::Display for Secret {
 /// `Fatal` (no request could succeed) and the message names the variable.
 pub fn token_from_env(var: &str) -> Result<Secret, ProviderError> {
     match std::env::var(var) {
-        Ok(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
+        Ok(value) if !value.trim().is_empty() => {
+            // Before any request is built: from here on no log line shows it.
+            crate::redact::register(value.trim());
+            crate::redact::register(&value);
+            Ok(Secret::new(value.trim()))
+        }
         Ok(_) => Err(missing_token(var, "is empty")),
         Err(std::env::VarError::NotPresent) => Err(missing_token(var, "is not set")),
         Err(std::env::VarError::NotUnicode(_)) => Err(missing_token(var, "is not valid UTF-8")),

@@ -18,8 +18,13 @@
 //! seed = 42
 //! coze_ws_auth = "handshake"     # or "event"
 //! volc_ack_bytes = 8             # or 4
+//! volc_undocumented_rate = "refuse"   # or "ignore": answer 24000 Hz
+//! volc_emotion_without_enable = "refuse"   # or "ignore"
+//! volc_language_check = true     # 3011 when text and voice languages differ
+//! coze_account_code = 4011       # every Coze speech request refused so
+//! served_rate = 16000            # answer at this rate whatever is asked
 //! [voices]
-//! volcengine = ["BV001_streaming"]
+//! volcengine = ["BV001_streaming", { voice_type = "en_male_adam", language = "en" }]
 //! [[voices.coze]]
 //! voice_id = "7426720361733046281"
 //! name = "柔美女友"
@@ -94,6 +99,26 @@ pub struct SimConfig {
     pub volc_auth_code: u32,
     /// Volcengine WS: compression of error and frontend frames.
     pub volc_error_compression: FrameCompression,
+
+    // ---- documented rules a real account enforces, by switch ----
+    /// Volcengine: `audio.rate` other than 8000, 16000 or 24000 is refused
+    /// (3001), or silently ignored: answered at 24000 Hz, truthfully
+    /// reported in `addition.duration`.
+    pub volc_undocumented_rate: OnBreach,
+    /// Volcengine: an `emotion` without `enable_emotion: true` is refused
+    /// (3001), or silently ignored (audio without the emotion).
+    pub volc_emotion_without_enable: OnBreach,
+    /// Volcengine: text in another language than the voice's (and than
+    /// `explicit_language`) is answered 3011 `illegal input text!`.
+    pub volc_language_check: bool,
+    /// Coze: every speech request is refused with this account-wide code
+    /// (4008, 4011, 4019, 4022, 4027, 4028, 4100 or 4101).
+    pub coze_account_code: Option<u32>,
+    /// Answer every synthesis at this rate whatever was asked, and say so
+    /// (Volcengine `addition.duration` and duration frame, the WAV header,
+    /// Coze `speech.updated`): a service whose rate handling differs from
+    /// its documents.
+    pub served_rate: Option<u32>,
 }
 
 impl Default for SimConfig {
@@ -125,6 +150,11 @@ impl Default for SimConfig {
             volc_ws_auth: VolcWsAuth::Handshake,
             volc_auth_code: 3001,
             volc_error_compression: FrameCompression::Mirror,
+            volc_undocumented_rate: OnBreach::Refuse,
+            volc_emotion_without_enable: OnBreach::Refuse,
+            volc_language_check: false,
+            coze_account_code: None,
+            served_rate: None,
         }
     }
 }
@@ -180,6 +210,19 @@ impl SimConfig {
         if self.chunk_ms == 0 {
             bail!("chunk_ms must be at least 1");
         }
+        if let Some(code) = self.coze_account_code
+            && !COZE_ACCOUNT_CODES.contains(&code)
+        {
+            bail!(
+                "coze_account_code must be one of {COZE_ACCOUNT_CODES:?} (the account-wide \
+                 refusals), not {code}"
+            );
+        }
+        if let Some(rate) = self.served_rate
+            && !(8000..=48000).contains(&rate)
+        {
+            bail!("served_rate must be between 8000 and 48000, not {rate}");
+        }
         if self.voices.coze.is_empty() {
             bail!("voices.coze must list at least one voice");
         }
@@ -203,6 +246,9 @@ impl SimConfig {
         self.voices.coze.iter().find(|v| v.voice_id == id)
     }
 }
+
+/// The Coze codes that refuse every request of an account.
+pub const COZE_ACCOUNT_CODES: [u32; 8] = [4008, 4011, 4019, 4022, 4027, 4028, 4100, 4101];
 
 fn check_rate(what: &str, rate: f64) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&rate) {
@@ -260,6 +306,17 @@ pub enum ErrorStatus {
     Ok,
 }
 
+/// What the service does with a request that breaks a documented rule it
+/// may not check.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBreach {
+    /// Answer 3001.
+    Refuse,
+    /// Go on as if the offending field were absent.
+    Ignore,
+}
+
 #[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TextLimitScope {
@@ -283,7 +340,39 @@ pub struct Voices {
     /// Served by the voice list and accepted as `voice_id`.
     pub coze: Vec<CozeVoice>,
     /// Accepted as `audio.voice_type`.
-    pub volcengine: Vec<String>,
+    pub volcengine: Vec<VolcVoice>,
+}
+
+/// A Volcengine voice: its `voice_type` and the language it speaks,
+/// written as a table or just the name (then `en_…` speaks English, `ja_…`
+/// Japanese, any other Chinese).
+#[derive(Deserialize, Clone, Debug, PartialEq)]
+#[serde(untagged)]
+pub enum VolcVoice {
+    Name(String),
+    #[serde(rename_all = "snake_case")]
+    Table {
+        voice_type: String,
+        language: String,
+    },
+}
+
+impl VolcVoice {
+    pub fn voice_type(&self) -> &str {
+        match self {
+            VolcVoice::Name(name) => name,
+            VolcVoice::Table { voice_type, .. } => voice_type,
+        }
+    }
+
+    pub fn language(&self) -> &str {
+        match self {
+            VolcVoice::Table { language, .. } => language,
+            VolcVoice::Name(name) if name.starts_with("en_") => "en",
+            VolcVoice::Name(name) if name.starts_with("ja_") => "ja",
+            VolcVoice::Name(_) => "zh",
+        }
+    }
 }
 
 impl Default for Voices {
@@ -295,8 +384,9 @@ impl Default for Voices {
                 "BV700_streaming",
                 "zh_female_vv_uranus_bigtts",
                 "zh_male_M392_conversation_wvae_bigtts",
+                "en_male_adam_mars_bigtts",
             ]
-            .map(String::from)
+            .map(|name| VolcVoice::Name(name.to_owned()))
             .to_vec(),
         }
     }
@@ -308,7 +398,7 @@ impl Default for Voices {
 pub struct CozeVoice {
     pub voice_id: String,
     pub name: String,
-    #[serde(default = "VoiceState::init")]
+    #[serde(default = "VoiceState::cloned")]
     pub state: VoiceState,
     #[serde(default = "ModelType::big")]
     pub model_type: ModelType,
@@ -332,14 +422,6 @@ pub struct CozeVoice {
     pub support_emotions: Option<Vec<EmotionInfo>>,
 }
 
-impl CozeVoice {
-    pub(crate) fn supports_emotion(&self, emotion: &str) -> bool {
-        self.support_emotions
-            .as_deref()
-            .is_some_and(|list| list.iter().any(|e| e.emotion == emotion))
-    }
-}
-
 #[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum VoiceState {
@@ -348,8 +430,8 @@ pub enum VoiceState {
 }
 
 impl VoiceState {
-    fn init() -> Self {
-        VoiceState::Init
+    fn cloned() -> Self {
+        VoiceState::Cloned
     }
 }
 
@@ -398,7 +480,7 @@ fn default_coze_voices() -> Vec<CozeVoice> {
     let voice = |id: &str, name: &str, model_type, lang: (&str, &str)| CozeVoice {
         voice_id: id.to_owned(),
         name: name.to_owned(),
-        state: VoiceState::Init,
+        state: VoiceState::Cloned,
         model_type,
         is_system_voice: true,
         language_code: lang.0.to_owned(),
@@ -437,9 +519,18 @@ fn default_coze_voices() -> Vec<CozeVoice> {
         ModelType::Big,
         ("zh", "中文"),
     );
-    cloned.state = VoiceState::Cloned;
     cloned.is_system_voice = false;
     cloned.available_training_times = 9;
+    // A clone still training: listed only with voice_state init or all.
+    let mut training = voice(
+        "7468512265134932020",
+        "训练中的音色",
+        ModelType::Big,
+        ("zh", "中文"),
+    );
+    training.state = VoiceState::Init;
+    training.is_system_voice = false;
+    training.available_training_times = 10;
     vec![
         voice(
             "7426720361733046281",
@@ -461,5 +552,6 @@ fn default_coze_voices() -> Vec<CozeVoice> {
             ("zh", "中文"),
         ),
         cloned,
+        training,
     ]
 }

@@ -78,7 +78,16 @@ impl Sim {
     }
 
     pub fn token_ok(&self, token: &str) -> bool {
-        self.config.tokens.iter().any(|t| t == token)
+        self.token_index(token).is_some()
+    }
+
+    /// The 1-based position of `token` among the accepted ones.
+    pub fn token_index(&self, token: &str) -> Option<usize> {
+        self.config
+            .tokens
+            .iter()
+            .position(|t| t == token)
+            .map(|i| i + 1)
     }
 
     /// Marks `reqid` used; false when it already was.
@@ -163,7 +172,15 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/api/v1/tts/ws_binary", get(volcengine::ws))
         .route("/v1/audio/speech", post(coze::http).get(coze::ws))
         .route("/v1/audio/voices", get(coze::voices))
+        .route("/stats", get(stats))
         .with_state(sim)
+}
+
+/// `GET /stats`: what the simulator served so far (see [`RequestLog::stats`]).
+async fn stats(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(sim.log.stats())
 }
 
 /// A trace id in the shape of the real ones: a timestamp and random hex.
@@ -280,18 +297,32 @@ fn parse_fault(spec: &str) -> Result<FaultRule, String> {
     })
 }
 
-/// Runs the simulator on `127.0.0.1:PORT` until Ctrl-C.
+/// Runs the simulator on `127.0.0.1:PORT` until Ctrl-C or SIGTERM, then
+/// stops cleanly: open connections get a moment to finish, the served
+/// totals are printed, and the exit is 0.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
     let handle = start(config, addr).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "simulator listening on {}", handle.base_url())?;
     stdout.flush()?;
     drop(stdout);
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::select! {
+        signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    let log = Arc::clone(&handle.log);
     handle.shutdown().await;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "simulator stopped after {} requests ({} with audio)",
+        log.len(),
+        log.count_ok()
+    )?;
+    stdout.flush()?;
     Ok(())
 }

@@ -15,7 +15,7 @@ use super::{
     rate_factor, sample_rate, string, too_long, with_logid,
 };
 use crate::sim::audio::{self, Format, Voicing};
-use crate::sim::config::SimConfig;
+use crate::sim::config::{ModelType, SimConfig};
 use crate::sim::gate::{Admitted, Fault, SlotGuard};
 use crate::sim::log::{Outcome, Pending, Provider, Transport};
 use crate::sim::{Sim, body, new_logid};
@@ -34,7 +34,7 @@ pub(crate) async fn http(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: 
     let logid = new_logid();
     let mut pending = Pending::new(Provider::Coze, Transport::Http, SPEECH_PATH);
     let token = bearer_token(&headers, None);
-    pending.auth_ok = token.as_deref().is_some_and(|t| sim.token_ok(t));
+    pending.set_token(&sim, token.as_deref());
     let root: Option<Value> = serde_json::from_slice(&body).ok();
     if let Some(input) = root
         .as_ref()
@@ -43,8 +43,13 @@ pub(crate) async fn http(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: 
     {
         pending.text = input.to_owned();
     }
+    let account = sim.config.coze_account_code.map(CozeError::account);
     let (outcome, response) = match token.filter(|_| pending.auth_ok) {
         None => error_response(&sim.config, &CozeError::auth(), &logid),
+        Some(_) if account.is_some() => {
+            let e = account.unwrap_or_else(CozeError::auth);
+            error_response(&sim.config, &e, &logid)
+        }
         Some(token) => match parse_speech(&sim.config, root.as_ref()) {
             Err(e) => error_response(&sim.config, &e, &logid),
             Ok(speech) => synthesize_http(&sim, &token, &mut pending, speech, &logid).await,
@@ -132,16 +137,21 @@ fn parse_speech(config: &SimConfig, root: Option<&Value>) -> Result<Speech, Coze
     let voice_id =
         string(root, "voice_id")?.ok_or_else(|| CozeError::invalid("voice_id is required"))?;
     let format = parse_format(string(root, "response_format")?.unwrap_or("mp3"))?;
-    let speed = ranged(root, "speed", 0.2, 3.0)?.unwrap_or(1.0);
     let sample_rate = sample_rate(root, "sample_rate")?.unwrap_or(24000);
     let loudness = integer(root, "loudness_rate", -50, 100)?.unwrap_or(0);
     let voice = config
         .coze_voice(voice_id)
         .ok_or_else(|| CozeError::new(4200, format!("voice_id {voice_id} not found")))?;
+    // Big-model voices take 0.5–2, small-model voices 0.2–3.
+    let (lo, hi) = match voice.model_type {
+        ModelType::Big => (0.5, 2.0),
+        ModelType::Small => (0.2, 3.0),
+    };
+    let speed = ranged(root, "speed", lo, hi)?.unwrap_or(1.0);
+    let scale = ranged(root, "emotion_scale", 1.0, 5.0)?;
     if let Some(emotion) = string(root, "emotion")? {
-        check_emotion(voice, emotion)?;
+        check_emotion(voice, emotion, scale)?;
     }
-    ranged(root, "emotion_scale", 1.0, 5.0)?;
     string(root, "context_texts")?;
     if text.len() > config.max_text_bytes {
         return Err(too_long(
@@ -154,7 +164,7 @@ fn parse_speech(config: &SimConfig, root: Option<&Value>) -> Result<Speech, Coze
         text: text.to_owned(),
         format,
         voicing: Voicing {
-            sample_rate,
+            sample_rate: config.served_rate.unwrap_or(sample_rate),
             speed,
             gain: rate_factor(loudness),
         },

@@ -57,6 +57,21 @@ impl CozeError {
         )
     }
 
+    /// An account-wide refusal (`coze_account_code`).
+    fn account(code: u32) -> Self {
+        let msg = match code {
+            4008 => "the daily usage limit of this account has been reached",
+            4011 => "insufficient balance of Coze tokens",
+            4019 => "the Volcano pay-as-you-go account is in arrears",
+            4022 => "the model account is in arrears",
+            4027 => "the account is overdue",
+            4028 => "the free credit has been used up",
+            4100 => "authentication is invalid",
+            _ => "the token does not have the createSpeech permission",
+        };
+        CozeError::new(code, msg)
+    }
+
     fn injected(code: u32) -> Self {
         let msg = match code {
             4009 => "the platform is busy, try later",
@@ -69,14 +84,29 @@ impl CozeError {
     }
 }
 
-fn check_emotion(voice: &CozeVoice, emotion: &str) -> Result<(), CozeError> {
-    if voice.supports_emotion(emotion) {
-        Ok(())
-    } else {
-        Err(CozeError::invalid(format!(
+/// The emotion must be one the voice lists, and a scale within the
+/// voice's interval for it.
+fn check_emotion(voice: &CozeVoice, emotion: &str, scale: Option<f64>) -> Result<(), CozeError> {
+    let Some(info) = voice
+        .support_emotions
+        .iter()
+        .flatten()
+        .find(|e| e.emotion == emotion)
+    else {
+        return Err(CozeError::invalid(format!(
             "voice {} does not support the emotion {emotion}",
             voice.voice_id
-        )))
+        )));
+    };
+    let interval = info.emotion_scale_interval;
+    match scale {
+        Some(scale) if !(interval.min..=interval.max).contains(&scale) => {
+            Err(CozeError::invalid(format!(
+                "emotion_scale {scale} is out of the voice's range [{}, {}]",
+                interval.min, interval.max
+            )))
+        }
+        _ => Ok(()),
     }
 }
 

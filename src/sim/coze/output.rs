@@ -69,7 +69,8 @@ impl OutputAudio {
                 .as_object()
                 .ok_or_else(|| CozeError::invalid("pcm_config must be an object"))?;
             if let Some(rate) = sample_rate(pcm, "sample_rate")? {
-                next.sample_rate = rate;
+                // A service that ignores the rate says so in speech.updated.
+                next.sample_rate = config.served_rate.unwrap_or(rate);
             }
             if let Some(ms) = ranged(pcm, "frame_size_ms", 1.0, 10_000.0)? {
                 next.frame_size_ms = Some(ms);
@@ -107,10 +108,10 @@ fn parse_emotion(
         .ok_or_else(|| CozeError::invalid("emotion_config must be an object"))?;
     let emotion = string(obj, "emotion")?
         .ok_or_else(|| CozeError::invalid("emotion_config.emotion is required"))?;
-    let scale = ranged(obj, "emotion_scale", 1.0, 5.0)?.unwrap_or(4.0);
+    let scale = ranged(obj, "emotion_scale", 1.0, 5.0)?;
     let voice = config
         .coze_voice(voice_id)
         .ok_or_else(|| CozeError::new(4200, format!("voice_id {voice_id} not found")))?;
-    check_emotion(voice, emotion)?;
-    Ok((emotion.to_owned(), scale))
+    check_emotion(voice, emotion, scale)?;
+    Ok((emotion.to_owned(), scale.unwrap_or(4.0)))
 }

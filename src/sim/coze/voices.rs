@@ -26,7 +26,7 @@ pub(crate) async fn voices(
 ) -> Response {
     let logid = new_logid();
     let mut pending = Pending::new(Provider::Coze, Transport::Http, VOICES_PATH);
-    pending.auth_ok = bearer_token(&headers, None).is_some_and(|t| sim.token_ok(&t));
+    pending.set_token(&sim, bearer_token(&headers, None).as_deref());
     let query = query.map(|Query(q)| q).unwrap_or_default();
     let answer = if pending.auth_ok {
         list_voices(&sim.config.voices.coze, &query)
@@ -61,11 +61,12 @@ fn list_voices(all: &[CozeVoice], query: &HashMap<String, String>) -> Result<Val
         Some("small") => Some(ModelType::Small),
         Some(other) => return Err(CozeError::invalid(format!("unknown model_type {other}"))),
     };
-    // Absent = all: cozepy omits it and expects the system voices back.
+    // The documented default is `cloned`: a clone still training (`init`)
+    // is listed only when asked for with `init` or `all`.
     let state = match query.get("voice_state").map(String::as_str) {
-        None | Some("") | Some("all") => None,
+        None | Some("") | Some("cloned") => Some(VoiceState::Cloned),
+        Some("all") => None,
         Some("init") => Some(VoiceState::Init),
-        Some("cloned") => Some(VoiceState::Cloned),
         Some(other) => return Err(CozeError::invalid(format!("unknown voice_state {other}"))),
     };
     let page_num = page_param(query, "page_num", 1, u32::MAX)?.unwrap_or(1);
@@ -121,8 +122,10 @@ mod tests {
     fn sim_voice_filters_apply() {
         let count = |q: &[(&str, &str)]| page(q)["voice_list"].as_array().map_or(0, Vec::len);
         assert_eq!(count(&[]), 5);
+        assert_eq!(count(&[("voice_state", "all")]), 6);
         assert_eq!(count(&[("filter_system_voice", "true")]), 1);
         assert_eq!(count(&[("model_type", "small")]), 2);
-        assert_eq!(count(&[("voice_state", "cloned")]), 1);
+        assert_eq!(count(&[("voice_state", "cloned")]), 5);
+        assert_eq!(count(&[("voice_state", "init")]), 1);
     }
 }

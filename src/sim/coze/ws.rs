@@ -81,7 +81,7 @@ struct Session<'a> {
 impl<'a> Session<'a> {
     fn new(sim: &'a Sim, socket: WebSocket, token: Option<String>, logid: String) -> Self {
         let output = OutputAudio {
-            sample_rate: 24000,
+            sample_rate: sim.config.served_rate.unwrap_or(24000),
             frame_size_ms: None,
             speech_rate: 0,
             loudness_rate: 0,
@@ -214,7 +214,7 @@ impl<'a> Session<'a> {
         }
         let text = std::mem::take(&mut self.buffer);
         let mut pending = Pending::new(Provider::Coze, Transport::Ws, SPEECH_PATH);
-        pending.auth_ok = true;
+        pending.set_token(self.sim, self.token.as_deref());
         pending.text = text.clone();
         let (outcome, flow) = self.synthesize(&mut pending, &text).await;
         pending.finish(&self.sim.log, outcome);
@@ -230,6 +230,9 @@ impl<'a> Session<'a> {
             return self
                 .fail(CozeError::invalid("the input text buffer is empty"))
                 .await;
+        }
+        if let Some(code) = self.sim.config.coze_account_code {
+            return self.fail(CozeError::account(code)).await;
         }
         let token = self.token.clone().unwrap_or_default();
         let admitted = self.sim.admit(Provider::Coze, &token, text, pending).await;

@@ -30,7 +30,7 @@ pub(crate) async fn http(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: 
     let logid = new_logid();
     let mut pending = Pending::new(Provider::Volcengine, Transport::Http, HTTP_PATH);
     let token = bearer_token(&headers);
-    pending.auth_ok = token.as_deref().is_some_and(|t| sim.token_ok(t));
+    pending.set_token(&sim, token.as_deref());
     let root: Option<Value> = serde_json::from_slice(&body).ok();
     pending.reqid = root.as_ref().and_then(reqid_of);
     let reqid = pending.reqid.clone().unwrap_or_default();

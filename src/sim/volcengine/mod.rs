@@ -8,6 +8,7 @@
 mod frames;
 mod http;
 mod request;
+mod ssml;
 mod ws;
 
 use axum::body::Body;

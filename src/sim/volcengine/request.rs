@@ -1,15 +1,18 @@
 //! What both Volcengine transports check in a request before any audio:
 //! the required sections and keys, a fresh `reqid`, the operation, the
-//! encoding, the rates and ranges, the voice and the text.
+//! encoding, the documented rates and ranges, `enable_emotion` with an
+//! emotion, the voice, SSML wrapping and the text's language.
 
 use serde_json::{Map, Value};
 
-use super::VolcError;
+use super::{VolcError, ssml};
 use crate::sim::Sim;
 use crate::sim::audio::{self, Format, Voicing};
+use crate::sim::config::{OnBreach, SimConfig};
 use crate::sim::log::Transport;
 
-const SAMPLE_RATES: [u32; 7] = [8000, 16000, 22050, 24000, 32000, 44100, 48000];
+/// The rates the v1 API documents.
+const SAMPLE_RATES: [u32; 3] = [8000, 16000, 24000];
 
 /// A request that passed validation.
 #[derive(Debug, Clone)]
@@ -20,8 +23,6 @@ pub(super) struct VolcRequest {
     pub voicing: Voicing,
     pub with_timestamp: bool,
 }
-
-// ---------------------------------------------------------------- validation
 
 pub(super) fn parse_request(
     sim: &Sim,
@@ -41,6 +42,7 @@ pub(super) fn parse_request(
     ] {
         required_str(obj, name, key)?;
     }
+    let cluster = required_str(app, "app", "cluster")?;
     let voice_type = required_str(audio_cfg, "audio", "voice_type")?;
     let reqid = required_str(req, "request", "reqid")?;
     let text = req
@@ -56,18 +58,33 @@ pub(super) fn parse_request(
     }
     check_operation(operation, transport)?;
     let format = parse_encoding(audio_cfg, transport)?;
-    let voicing = parse_voicing(audio_cfg)?;
+    let voicing = parse_voicing(&sim.config, audio_cfg, cluster)?;
+    check_emotion(&sim.config, audio_cfg)?;
     check_request_extras(req)?;
-    if !sim.config.voices.volcengine.iter().any(|v| v == voice_type) {
+    let Some(voice) = sim
+        .config
+        .voices
+        .volcengine
+        .iter()
+        .find(|v| v.voice_type() == voice_type)
+    else {
         return Err(VolcError::new(
             3050,
             format!("voice_type {voice_type} not found"),
         ));
-    }
+    };
     check_text(text, sim.config.max_text_bytes)?;
+    let spoken = spoken_text(req, text)?;
+    if audio::is_unspeakable(&spoken) {
+        return Err(VolcError::new(3011, "illegal input text!"));
+    }
+    if sim.config.volc_language_check {
+        let explicit = present(audio_cfg, "explicit_language").and_then(Value::as_str);
+        check_language(&spoken, voice.language(), explicit)?;
+    }
     Ok(VolcRequest {
         reqid: reqid.to_owned(),
-        text: text.to_owned(),
+        text: spoken,
         format,
         voicing,
         with_timestamp: flag(req.get("with_timestamp")),
@@ -130,21 +147,80 @@ fn parse_encoding(
     }
 }
 
-fn parse_voicing(audio_cfg: &Map<String, Value>) -> Result<Voicing, VolcError> {
+/// The rate, speed and loudness asked for. Rates: 8000, 16000 and 24000
+/// are documented; another is refused, or (by switch) answered at 24000.
+/// Speed: 0.8–2 documented for the big-model voices, 0.2–3 for clone
+/// voices (`volcano_icl*` clusters).
+fn parse_voicing(
+    config: &SimConfig,
+    audio_cfg: &Map<String, Value>,
+    cluster: &str,
+) -> Result<Voicing, VolcError> {
     let rate = number(audio_cfg, "audio.rate", "rate")?.unwrap_or(24000.0);
-    if rate.fract() != 0.0 || !SAMPLE_RATES.contains(&(rate as u32)) {
-        return Err(VolcError::invalid(format!(
-            "invalid request: audio.rate {rate} is not supported"
-        )));
-    }
-    let speed = ranged(audio_cfg, "audio", "speed_ratio", 0.2, 3.0)?.unwrap_or(1.0);
+    let documented = rate.fract() == 0.0 && SAMPLE_RATES.contains(&(rate as u32));
+    let rate = match (documented, config.volc_undocumented_rate) {
+        (true, _) => rate as u32,
+        (false, OnBreach::Ignore) => 24000,
+        (false, OnBreach::Refuse) => {
+            return Err(VolcError::invalid(format!(
+                "invalid request: audio.rate {rate} is not supported; use 8000, 16000 or 24000"
+            )));
+        }
+    };
+    let (lo, hi) = if cluster.starts_with("volcano_icl") {
+        (0.2, 3.0)
+    } else {
+        (0.8, 2.0)
+    };
+    let speed = ranged(audio_cfg, "audio", "speed_ratio", lo, hi)?.unwrap_or(1.0);
     let gain = ranged(audio_cfg, "audio", "loudness_ratio", 0.5, 2.0)?.unwrap_or(1.0);
     ranged(audio_cfg, "audio", "emotion_scale", 1.0, 5.0)?;
     Ok(Voicing {
-        sample_rate: rate as u32,
+        sample_rate: config.served_rate.unwrap_or(rate),
         speed,
         gain,
     })
+}
+
+/// The service applies `emotion` only with `enable_emotion: true`.
+fn check_emotion(config: &SimConfig, audio_cfg: &Map<String, Value>) -> Result<(), VolcError> {
+    let emotion = present(audio_cfg, "emotion").is_some();
+    let enabled = present(audio_cfg, "enable_emotion").and_then(Value::as_bool) == Some(true);
+    if emotion && !enabled && config.volc_emotion_without_enable == OnBreach::Refuse {
+        return Err(VolcError::invalid(
+            "invalid request: audio.emotion needs audio.enable_emotion = true",
+        ));
+    }
+    Ok(())
+}
+
+/// The text to speak: `request.text` itself, or with `text_type = "ssml"`
+/// the text inside its `<speak>` element, which must be there.
+fn spoken_text(req: &Map<String, Value>, text: &str) -> Result<String, VolcError> {
+    match present(req, "text_type").and_then(Value::as_str) {
+        None | Some("plain") => Ok(text.to_owned()),
+        Some("ssml") => ssml::speakable(text)
+            .map_err(|why| VolcError::invalid(format!("invalid request: text_type ssml: {why}"))),
+        Some(other) => Err(VolcError::invalid(format!(
+            "invalid request: unknown text_type {other}"
+        ))),
+    }
+}
+
+/// A voice speaks its own language; other text is `illegal input text!`
+/// unless `explicit_language` names the text's language or `crosslingual`.
+fn check_language(text: &str, voice: &str, explicit: Option<&str>) -> Result<(), VolcError> {
+    let Some(language) = ssml::language_of(text) else {
+        return Ok(());
+    };
+    let allowed = language == voice
+        || explicit == Some("crosslingual")
+        || explicit.is_some_and(|e| e.split('-').next() == Some(language));
+    if allowed {
+        Ok(())
+    } else {
+        Err(VolcError::new(3011, "illegal input text!"))
+    }
 }
 
 fn check_request_extras(req: &Map<String, Value>) -> Result<(), VolcError> {
@@ -169,9 +245,6 @@ fn check_text(text: &str, max_bytes: usize) -> Result<(), VolcError> {
                 text.len()
             ),
         ));
-    }
-    if audio::is_unspeakable(text) {
-        return Err(VolcError::new(3011, "illegal input text!"));
     }
     Ok(())
 }

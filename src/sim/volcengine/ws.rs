@@ -66,7 +66,7 @@ async fn session(sim: &Sim, mut socket: WebSocket, token: Option<String>) {
         return;
     };
     let mut pending = Pending::new(Provider::Volcengine, Transport::Ws, WS_PATH);
-    pending.auth_ok = token.is_some();
+    pending.set_token(sim, token.as_deref());
     let outcome = serve_request(sim, &mut socket, &mut pending, token, &message).await;
     pending.finish(&sim.log, outcome);
 }
@@ -164,6 +164,18 @@ async fn stream_audio(
         let seq = i32::try_from(i + 1).unwrap_or(i32::MAX);
         let last = i + 1 == n;
         let payload = chunks.get(i).copied().unwrap_or_default();
+        if last && request.with_timestamp {
+            // The second frontend frame, with the audio's duration, as seen
+            // in captures of timed sessions.
+            let duration = audio::duration_ms(&clip).to_string();
+            let payload = json!({ "duration": duration, "first_pkg": "100" });
+            frames.push(json_frame(
+                0xC0,
+                None,
+                &payload,
+                compress_replies(sim, gzip),
+            ));
+        }
         frames.push(audio_frame(if last { -seq } else { seq }, payload));
     }
     if fault == Fault::Truncate {
