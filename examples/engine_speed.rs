@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use audiobook::audio::{StitchItem, StitchSource, write_book, write_chapter};
-use audiobook::cache::{Cache, content_key};
+use audiobook::cache::Cache;
 use audiobook::job::{Audio, Voice};
 use audiobook::provider::local::LocalEngine;
 use audiobook::provider::{Clip, SynthRequest, Synthesizer};
@@ -123,7 +123,7 @@ fn stitch_run(root: PathBuf, clips: &[Clip]) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut paths = Vec::new();
     for (i, clip) in clips.iter().enumerate() {
-        let key = content_key("bench", &i.to_string());
+        let key = format!("{i:064x}");
         cache.put(&key, clip)?;
         paths.push(cache.clip_path(&key));
     }

@@ -1,10 +1,12 @@
-//! Crash-safe file replacement shared by the clip cache and the stitcher: a
-//! file is written under a temporary name beside its target, flushed to disk,
-//! and renamed over the target, so a reader sees either the old file or the
-//! whole new one, never a torn write.
+//! Crash-safe file replacement, the one way this program replaces a file
+//! (clips, chapter and book files, manifest and report): a file is written
+//! under a temporary name beside its target, flushed to disk, renamed over
+//! the target and the directory synced, so a reader sees either the old file
+//! or the whole new one, never a torn write. The temporary names carry the
+//! writer's pid, so [`remove_orphaned_temps`] can tell a dead run's leftovers.
 
 use std::fs::{self, File};
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// A temporary file beside `target` that becomes `target` on [`commit`].
@@ -50,6 +52,14 @@ impl Drop for AtomicFile {
             let _ = fs::remove_file(&self.temp);
         }
     }
+}
+
+/// Replaces `target` with `bytes` atomically and durably.
+pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let (atomic, mut file) = AtomicFile::create(target)?;
+    file.write_all(bytes)
+        .map_err(|e| annotate(e, &format!("writing {}", target.display())))?;
+    atomic.commit(&file)
 }
 
 /// A hidden name in the target's directory, unique per process and call, so

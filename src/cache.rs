@@ -1,15 +1,16 @@
-//! The clip cache: finished clips stored as WAV files under a content key
-//! (provider fingerprint + segment text), written atomically and checked by
+//! The clip cache: finished clips stored as WAV files under their content
+//! key (see [`crate::plan::ContentKey`]), written atomically and checked by
 //! SHA-256, so a resumed render reuses every clip whose inputs did not change
 //! and re-renders any clip that was damaged on disk.
 
 use std::fs;
-use std::io::{self, Cursor, Write};
+use std::io::{self, Cursor};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::atomic::{AtomicFile, annotate};
+use crate::atomic::{annotate, write_atomic};
+use crate::audio::PcmFormat;
 use crate::provider::{Clip, WordTiming};
 
 /// The clip store under one workspace cache folder.
@@ -74,7 +75,7 @@ impl Cache {
             fs::create_dir_all(dir)
                 .map_err(|e| annotate(e, &format!("creating {}", dir.display())))?;
         }
-        write_atomically(&path, &bytes)?;
+        write_atomic(&path, &bytes)?;
         Ok(StoredClip {
             sha256: hex_sha256(&bytes),
             samples: clip.samples.len() as u64,
@@ -115,7 +116,7 @@ impl Cache {
             .into_samples::<i16>()
             .take_while(Result::is_ok)
             .count() as u64;
-        if spec != clip_spec(spec.sample_rate) || readable != declared {
+        if PcmFormat::of_wav(spec).is_none() || readable != declared {
             return Ok(None);
         }
         Ok(Some(StoredClip {
@@ -165,18 +166,6 @@ pub fn count_clips(root: &Path) -> usize {
         .count()
 }
 
-/// Lowercase hex SHA-256 over a tag and length-prefixed fields, so no two
-/// different (fingerprint, text) pairs can encode to the same bytes.
-pub fn content_key(fingerprint: &str, text: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(b"audiobook-clip-key-v1\0");
-    for field in [fingerprint, text] {
-        hasher.update((field.len() as u64).to_le_bytes());
-        hasher.update(field.as_bytes());
-    }
-    hex(&hasher.finalize())
-}
-
 fn hex_sha256(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
@@ -191,31 +180,25 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-fn clip_spec(sample_rate: u32) -> hound::WavSpec {
-    hound::WavSpec {
-        channels: 1,
-        sample_rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    }
-}
-
 /// The whole WAV file in memory: a clip is small, and hashing the exact
 /// bytes that go to disk needs them anyway.
 fn encode_wav(clip: &Clip) -> io::Result<Vec<u8>> {
     // A wav file's sizes are 32-bit; no real clip comes near this.
     let len = u32::try_from(clip.samples.len())
         .ok()
-        .filter(|n| *n <= (u32::MAX - 36) / 2)
+        .filter(|n| u64::from(*n) <= PcmFormat::MAX_WAV_SAMPLES)
         .ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::InvalidInput,
                 "the clip is too long for a wav file",
             )
         })?;
-    let mut cursor = Cursor::new(Vec::with_capacity(44 + clip.samples.len() * 2));
+    let mut cursor = Cursor::new(Vec::with_capacity(PcmFormat::wav_file_bytes(
+        clip.samples.len() as u64
+    ) as usize));
     let mut writer =
-        hound::WavWriter::new(&mut cursor, clip_spec(clip.sample_rate)).map_err(wav_error)?;
+        hound::WavWriter::new(&mut cursor, PcmFormat::new(clip.sample_rate).wav_spec())
+            .map_err(wav_error)?;
     let mut samples = writer.get_i16_writer(len);
     for &s in &clip.samples {
         samples.write_sample(s);
@@ -225,22 +208,15 @@ fn encode_wav(clip: &Clip) -> io::Result<Vec<u8>> {
     Ok(cursor.into_inner())
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let (atomic, mut file) = AtomicFile::create(path)?;
-    file.write_all(bytes)
-        .map_err(|e| annotate(e, &format!("writing {}", path.display())))?;
-    atomic.commit(&file)
-}
-
 fn read_clip(path: &Path) -> io::Result<Clip> {
     let mut reader = hound::WavReader::open(path).map_err(wav_error)?;
     let spec = reader.spec();
-    if spec != clip_spec(spec.sample_rate) {
+    if PcmFormat::of_wav(spec).is_none() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "expected mono 16-bit pcm, found {} channels, {} bits",
-                spec.channels, spec.bits_per_sample
+                "expected mono 16-bit pcm, found {}",
+                PcmFormat::describe(spec)
             ),
         ));
     }
@@ -273,14 +249,14 @@ mod tests {
     fn put_then_load_round_trips() {
         let dir = tempfile::tempdir().unwrap();
         let cache = Cache::open(dir.path()).unwrap();
-        let key = content_key("fp", "hello");
-        let stored = cache.put(&key, &clip()).unwrap();
+        let key = "a1b2c3";
+        let stored = cache.put(key, &clip()).unwrap();
         assert_eq!(stored.samples, 4_800);
         assert_eq!(stored.sample_rate, 24_000);
-        assert_eq!(cache.load(&key).unwrap(), clip());
-        assert!(cache.verify(&key, &stored.sha256).unwrap());
+        assert_eq!(cache.load(key).unwrap(), clip());
+        assert!(cache.verify(key, &stored.sha256).unwrap());
         assert_eq!(
-            cache.clip_path(&key),
+            cache.clip_path(key),
             dir.path()
                 .join("clips")
                 .join(&key[..2])
@@ -348,20 +324,5 @@ mod tests {
         let cache = Cache::open(dir.path()).unwrap();
         let err = cache.load("ffee").unwrap_err();
         assert!(err.to_string().contains("ffee.wav"), "{err}");
-    }
-
-    #[test]
-    fn content_key_depends_on_every_field_and_is_stable() {
-        let key = content_key("local/v1", "Hello.");
-        assert_eq!(key, content_key("local/v1", "Hello."));
-        assert_ne!(key, content_key("local/v2", "Hello."));
-        assert_ne!(key, content_key("local/v1", "Hello!"));
-        // The length prefix keeps the field boundary: moving text across it changes the key.
-        assert_ne!(content_key("ab", "c"), content_key("a", "bc"));
-        assert_eq!(key.len(), 64);
-        assert_eq!(
-            key,
-            "670e3522a73636967059f9e68a5229b2545ce98b893b684b94d2ca40dac170aa"
-        );
     }
 }

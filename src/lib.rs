@@ -1,22 +1,37 @@
 //! `audiobook`: a batch renderer that turns manuscripts into audiobooks.
 //!
-//! A TOML job file describes one book. The pipeline runs one way, each stage in
-//! its own module, and a stage uses only the stages before it and the modules
-//! beside the pipeline, with two deliberate exceptions: `render` drives the
-//! stages after it (it calls `audio` to stitch and `report` to write the
-//! manifest and run report), and `job` borrows the value type
-//! `segment::Limits` for the limits it validates.
+//! A TOML job file describes one book. The pipeline runs one way, each stage
+//! in its own module; a stage uses only the stages before it and the modules
+//! beside the pipeline. One deliberate exception: [`render`] drives the
+//! stages after it for one job (it calls [`stitch`], which calls [`audio`]
+//! and [`report`]), so a caller renders a job with one call.
 //!
 //! ```text
-//! job ──► manuscript ──► segment ──► store ──► render ──► audio ──► report
-//!  │          │             │          │          │          │         │
-//!  TOML,      files,        sentences  SQLite     scheduler  stitched  manifest,
-//!  validated  encodings,    within     plan and   over a     chapter   exit code
-//!  into Job   chapters,     the limits segment    Synthesizer and book
-//!             paragraphs               states                WAVs
+//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► report
+//!  │        │             │         │       │        │         │         │
+//!  TOML,    files,        sentences content SQLite  scheduler chapter   manifest,
+//!  checked  encodings,    within    keys,   plan,   retries,  and book  run
+//!  into a   chapters,     the       finger- states, the       WAVs      report
+//!  Job      paragraphs    limits    prints  runs    window    (audio)
 //! ```
 //!
-//! Beside the pipeline:
+//! The stages:
+//! - [`job`]: the job file, parsed and validated into a [`job::Job`].
+//! - [`manuscript`]: reading files, encodings, chapters and paragraphs.
+//! - [`segment`]: sentence segments within the limits (Chinese and English).
+//! - [`plan`]: the segments with their content keys; the one place that
+//!   says what a clip is ([`plan::Fingerprint`], [`plan::ContentKey`]) and
+//!   whether a chapter file is up to date (stitch keys).
+//! - [`store`]: the state database: plan, segment states, clips, runs.
+//! - [`render`]: the scheduler that runs pending segments through a
+//!   [`provider::Synthesizer`] with retries and the adaptive window.
+//! - [`stitch`]: which chapter and book files to write, and the manifest.
+//! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`])
+//!   and the sample-exact chapter and book writers.
+//! - [`report`]: `manifest.json` and `report.json`, and run outcomes.
+//!
+//! Beside the pipeline (any stage may use them; of the stages they use
+//! only `job`'s configuration types and [`audio::PcmFormat`]):
 //! - [`provider`]: the `Synthesizer` contract and its implementations (the
 //!   embedded eSpeak NG engine in [`provider::local`]; the Coze and
 //!   Volcengine cloud clients in [`provider::coze`] and
@@ -28,11 +43,12 @@
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
 //! - [`redact`]: tokens masked in every log line, whatever writes it.
-//! - [`sim`]: a loopback simulator of the Coze and Volcengine TTS APIs
-//!   (HTTP and WebSocket) for tests and `audiobook sim`.
-//! - [`cli`]: the command line (`render`, `plan`, `status`, `retry-failed`,
-//!   `validate`, `voices`, `segment`, `sim`), which maps every outcome to an
-//!   exit code in one place.
+//! - `atomic`: the one way a file is replaced (temp file, fsync, rename).
+//!
+//! Outside it: [`sim`], a loopback simulator of the Coze and Volcengine TTS
+//! APIs (HTTP and WebSocket) for tests and `audiobook sim`; and [`cli`], the
+//! command line (one file per command), which wires the stages together and
+//! maps every outcome to an exit code in one place.
 
 mod atomic;
 pub mod audio;
@@ -42,10 +58,12 @@ pub mod job;
 pub mod lock;
 pub mod manuscript;
 pub mod pacing;
+pub mod plan;
 pub mod provider;
 pub mod redact;
 pub mod render;
 pub mod report;
 pub mod segment;
 pub mod sim;
+pub mod stitch;
 pub mod store;

@@ -4,7 +4,6 @@
 //! and `report.json` (what this run did and what failed, grouped by error).
 //! Both are written atomically. Neither ever contains a secret.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -12,7 +11,7 @@ use serde::Serialize;
 use crate::audio::{ChapterAudio, Placed};
 use crate::job::Job;
 use crate::provider::WordTiming;
-use crate::store::{Counts, RunStats, SegmentRow};
+use crate::store::{Counts, RunOutcome, RunStats, SegmentRow, SegmentState};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
@@ -139,10 +138,10 @@ impl ChapterEntry {
                     end_sample: placed.end,
                     start_secs: secs(placed.start),
                     end_secs: secs(placed.end),
-                    pause: s.state() == crate::store::SegmentState::Pause,
-                    words: match s.state() {
+                    pause: s.state == SegmentState::Pause,
+                    words: match s.state {
                         // A pause is silence: nothing is spoken in it.
-                        crate::store::SegmentState::Pause => Vec::new(),
+                        SegmentState::Pause => Vec::new(),
                         _ => place_words(&s.words(), placed, rate),
                     },
                 })
@@ -215,31 +214,7 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
 fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
     bytes.push(b'\n');
-    write_atomic(path, &bytes)
-}
-
-/// Temp file beside the target, fsync, rename: a reader sees the old file or
-/// the new one, never half of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temp_path(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|e| std::io::Error::new(e.kind(), format!("writing {}: {e}", path.display())))
-}
-
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.{}.tmp", std::process::id()))
+    crate::atomic::write_atomic(path, &bytes)
 }
 
 /// How a job's run ended.
@@ -257,13 +232,13 @@ pub enum Outcome {
     Incomplete,
 }
 
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Complete => "complete",
-            Outcome::Failed => "failed",
-            Outcome::Interrupted => "interrupted",
-            Outcome::Incomplete => "incomplete",
+impl From<Outcome> for RunOutcome {
+    fn from(outcome: Outcome) -> RunOutcome {
+        match outcome {
+            Outcome::Complete => RunOutcome::Complete,
+            Outcome::Failed => RunOutcome::Failed,
+            Outcome::Interrupted => RunOutcome::Interrupted,
+            Outcome::Incomplete => RunOutcome::Incomplete,
         }
     }
 }

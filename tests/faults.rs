@@ -243,7 +243,7 @@ fn assert_done_clips_verify(ws: &Workspace) -> usize {
     let cache = Cache::open(&ws.path().join("cache")).expect("cache");
     let mut done = 0;
     for row in segments(&ws.path().join("state.db")) {
-        if row.state() == SegmentState::Done {
+        if row.state == SegmentState::Done {
             let sha = row.sha256.as_deref().expect("a done segment has a clip");
             assert!(
                 cache.verify(&row.content_key, sha).unwrap(),

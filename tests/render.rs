@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use audiobook::cache::Cache;
 use audiobook::provider::local::LocalEngine;
 use audiobook::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
-use audiobook::render::{self, NoProgress, Outcome, Renderer};
+use audiobook::render::{self, Outcome, Renderer};
 use audiobook::store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -39,10 +39,6 @@ impl Counted {
 }
 
 impl Synthesizer for Counted {
-    fn fingerprint(&self) -> String {
-        self.engine.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some((needle, class, times)) = self.fail
@@ -63,15 +59,15 @@ impl Synthesizer for Counted {
 
 struct Setup {
     job: audiobook::job::Job,
-    chapters: Vec<audiobook::store::PlannedChapter>,
+    chapters: Vec<audiobook::plan::PlannedChapter>,
     store: Store,
     cache: Arc<Cache>,
 }
 
-async fn setup(ws: &Workspace, synth: &impl Synthesizer) -> Setup {
+async fn setup(ws: &Workspace) -> Setup {
     let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
     let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
-    let chapters = render::plan(&job, &manuscript, &synth.fingerprint());
+    let chapters = audiobook::plan::build(&job, &manuscript);
     let store = Store::open(&ws.path().join("state.db")).await.expect("db");
     let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
     Setup {
@@ -93,17 +89,14 @@ async fn render_with(
     cancel: CancellationToken,
 ) -> (render::JobReport, usize) {
     let synth = Arc::new(synth);
-    let s = setup(ws, &*synth).await;
-    let renderer = Renderer {
-        store: s.store.clone(),
-        cache: s.cache,
-        synth: Arc::clone(&synth),
+    let s = setup(ws).await;
+    let renderer = Renderer::new(
+        s.store.clone(),
+        s.cache,
+        Arc::clone(&synth),
+        audiobook::pacing::Window::new(s.job.render.concurrency),
         cancel,
-        deadline: None,
-        max_characters: None,
-        window: audiobook::pacing::Window::new(s.job.render.concurrency),
-        progress: Arc::new(NoProgress),
-    };
+    );
     let report = renderer.render(&s.job, &s.chapters).await.expect("render");
     s.store.close().await;
     (report, synth.calls.load(Ordering::SeqCst))

@@ -5,5 +5,6 @@
 mod cli;
 mod cloud;
 mod faults;
+mod pinned;
 mod render;
 mod util;

@@ -11,6 +11,7 @@ use std::io::Cursor;
 use base64::Engine;
 
 use super::{Clip, ErrorClass, ProviderError};
+use crate::audio::PcmFormat;
 
 /// `bytes` as PCM, or as WAV when they start with a RIFF header.
 pub(crate) fn audio(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError> {
@@ -38,10 +39,7 @@ pub(crate) fn pcm(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError>
             ),
         ));
     }
-    let samples = bytes
-        .chunks_exact(2)
-        .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
-        .collect();
+    let samples = PcmFormat::samples_from_le(bytes).collect();
     Ok(Clip::new(sample_rate, samples))
 }
 
@@ -52,16 +50,13 @@ pub(crate) fn pcm(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError>
 pub(crate) fn wav(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError> {
     let reader = hound::WavReader::new(Cursor::new(bytes)).map_err(wav_error)?;
     let spec = reader.spec();
-    let format_ok = spec.channels == 1
-        && spec.bits_per_sample == 16
-        && spec.sample_format == hound::SampleFormat::Int;
-    if !format_ok {
+    // Mono 16-bit integer at any rate; another rate is told by durations below.
+    if PcmFormat::of_wav(spec).is_none() {
         return Err(ProviderError::new(
             ErrorClass::Permanent,
             format!(
-                "the service returned WAV audio at {} Hz, {} channel(s), {} bit {:?}; expected \
-                 {sample_rate} Hz mono 16-bit",
-                spec.sample_rate, spec.channels, spec.bits_per_sample, spec.sample_format
+                "the service returned WAV audio of {}; expected {sample_rate} Hz mono 16-bit",
+                PcmFormat::describe(spec)
             ),
         ));
     }

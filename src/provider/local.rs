@@ -32,7 +32,6 @@ const SCHEME: &str = "v1";
 /// Cheap to share; every call runs on tokio's blocking pool.
 pub struct LocalEngine {
     inner: Arc<Inner>,
-    fingerprint: String,
 }
 
 struct Inner {
@@ -67,7 +66,6 @@ impl LocalEngine {
         let resampler = (sample_rate != ENGINE_RATE)
             .then(|| ResamplerPool::new(ENGINE_RATE, sample_rate))
             .transpose()?;
-        let fingerprint = fingerprint(voice, sample_rate);
         let inner = Inner {
             voices,
             resampler,
@@ -76,7 +74,6 @@ impl LocalEngine {
         };
         Ok(LocalEngine {
             inner: Arc::new(inner),
-            fingerprint,
         })
     }
 
@@ -99,10 +96,6 @@ pub fn fingerprint(voice: &Voice, sample_rate: u32) -> String {
 }
 
 impl Synthesizer for LocalEngine {
-    fn fingerprint(&self) -> String {
-        self.fingerprint.clone()
-    }
-
     fn synthesize(
         &self,
         request: &SynthRequest,
@@ -547,12 +540,7 @@ mod tests {
 
     #[test]
     fn fingerprint_changes_with_every_setting() {
-        let dir = tempfile::tempdir().unwrap();
-        let print = |name: &str, speed: f32, rate: u32| {
-            LocalEngine::new(dir.path(), &voice(name, speed), rate)
-                .unwrap()
-                .fingerprint()
-        };
+        let print = |name: &str, speed: f32, rate: u32| fingerprint(&voice(name, speed), rate);
         let base = print("auto", 1.0, 24_000);
         assert_eq!(base, print("auto", 1.0, 24_000));
         assert_ne!(base, print("auto", 1.5, 24_000));

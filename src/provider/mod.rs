@@ -293,11 +293,6 @@ pub fn install_crypto_provider() {
 /// The contract the scheduler renders through. Implementations are cheap to
 /// share (`Arc`) and safe to call concurrently.
 pub trait Synthesizer: Send + Sync + 'static {
-    /// A stable description of everything that changes the audio besides the
-    /// text (provider, voice, speed, sample rate, engine version). It is part
-    /// of every segment's content key, so changing any of these re-renders.
-    fn fingerprint(&self) -> String;
-
     /// Synthesize one segment. One request, no retries.
     fn synthesize(
         &self,
@@ -346,9 +341,12 @@ impl Provider {
     }
 }
 
-/// The fingerprint `Provider::from_job(job)` would have, computed without
-/// building a client, reading a token or installing anything: `plan` uses
-/// it to tell which segments are already in the cache.
+/// Everything besides the text that changes the audio of the voice `job`
+/// asks for (provider, voice, speed, every audio parameter, sample rate,
+/// engine version), computed without building a client, reading a token or
+/// installing anything. The one source of [`crate::plan::Fingerprint`]:
+/// every segment's content key contains it, so changing any of these
+/// re-renders.
 pub fn fingerprint_for(job: &Job) -> String {
     let voice = &job.voice;
     let rate = job.audio.sample_rate;
@@ -365,16 +363,6 @@ pub fn fingerprint_for(job: &Job) -> String {
 }
 
 impl Synthesizer for Provider {
-    fn fingerprint(&self) -> String {
-        match self {
-            Provider::Local(p) => p.fingerprint(),
-            Provider::CozeHttp(p) => p.fingerprint(),
-            Provider::CozeWs(p) => p.fingerprint(),
-            Provider::VolcHttp(p) => p.fingerprint(),
-            Provider::VolcWs(p) => p.fingerprint(),
-        }
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         match self {
             Provider::Local(p) => p.synthesize(request).await,

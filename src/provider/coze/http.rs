@@ -61,10 +61,6 @@ impl CozeHttp {
 }
 
 impl Synthesizer for CozeHttp {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }

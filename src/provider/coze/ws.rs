@@ -44,10 +44,6 @@ impl CozeWs {
 }
 
 impl Synthesizer for CozeWs {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }

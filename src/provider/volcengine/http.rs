@@ -74,10 +74,6 @@ impl VolcHttp {
 }
 
 impl Synthesizer for VolcHttp {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }

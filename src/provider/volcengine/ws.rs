@@ -49,10 +49,6 @@ impl VolcWs {
 }
 
 impl Synthesizer for VolcWs {
-    fn fingerprint(&self) -> String {
-        self.settings.fingerprint()
-    }
-
     async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
         self.speak(&request.text).await
     }

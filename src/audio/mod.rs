@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 use crate::atomic::AtomicFile;
 use crate::job::Audio;
 
+mod format;
+pub use format::PcmFormat;
+
 /// Samples moved per read/write: 256 KiB of audio, large enough for
 /// hundreds of MB/s, small enough to never matter for memory.
 const CHUNK_SAMPLES: usize = 128 * 1024;
-/// The RIFF size field (file size minus 8) is 32 bits, and a mono 16-bit
-/// PCM WAV header as hound writes it is 44 bytes, 36 of them counted.
-const MAX_SAMPLES: u64 = (u32::MAX as u64 - 36) / 2;
 
 /// What goes into one slot of a chapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,12 +85,6 @@ pub enum AudioError {
     },
 }
 
-/// Samples in `ms` milliseconds, rounded to nearest, in integers so the
-/// same pause is always the same length.
-pub fn silence_samples(ms: u32, sample_rate: u32) -> u64 {
-    (u64::from(ms) * u64::from(sample_rate) + 500) / 1000
-}
-
 /// Writes one chapter WAV: the head pause, the items with sentence or
 /// paragraph gaps between them, then the trailing pause. Every clip is
 /// checked (format, rate, size) before anything is written.
@@ -151,7 +145,7 @@ fn item_lengths(items: &[StitchItem], rate: u32) -> Result<Vec<u64>, AudioError>
         .iter()
         .map(|item| match &item.source {
             StitchSource::Clip(path) => read_header(path, rate).map(|(_, n)| n),
-            StitchSource::Silence { ms } => Ok(silence_samples(*ms, rate)),
+            StitchSource::Silence { ms } => Ok(PcmFormat::new(rate).samples_in_ms(*ms)),
         })
         .collect()
 }
@@ -160,7 +154,8 @@ fn item_lengths(items: &[StitchItem], rate: u32) -> Result<Vec<u64>, AudioError>
 /// arithmetic, so a chapter file that is already up to date need not be read.
 pub fn layout(audio: &Audio, items: &[StitchItem], lengths: &[u64]) -> ChapterAudio {
     let rate = audio.sample_rate;
-    let mut cursor = silence_samples(audio.chapter_head_ms, rate);
+    let format = PcmFormat::new(rate);
+    let mut cursor = format.samples_in_ms(audio.chapter_head_ms);
     let mut placed = Vec::with_capacity(items.len());
     for (i, (item, &len)) in items.iter().zip(lengths).enumerate() {
         placed.push(Placed {
@@ -173,7 +168,7 @@ pub fn layout(audio: &Audio, items: &[StitchItem], lengths: &[u64]) -> ChapterAu
         }
     }
     ChapterAudio {
-        samples: cursor + silence_samples(audio.chapter_trailing_ms, rate),
+        samples: cursor + format.samples_in_ms(audio.chapter_trailing_ms),
         placed,
     }
 }
@@ -184,11 +179,11 @@ fn gap_after(audio: &Audio, item: &StitchItem) -> u64 {
     } else {
         audio.sentence_gap_ms
     };
-    silence_samples(ms, audio.sample_rate)
+    PcmFormat::new(audio.sample_rate).samples_in_ms(ms)
 }
 
 fn check_size(out: &Path, samples: u64, sample_rate: u32) -> Result<(), AudioError> {
-    if samples > MAX_SAMPLES {
+    if samples > PcmFormat::MAX_WAV_SAMPLES {
         return Err(AudioError::TooLarge {
             path: out.to_path_buf(),
             samples,
@@ -215,30 +210,15 @@ fn read_header(path: &Path, rate: u32) -> Result<(BufReader<File>, u64), AudioEr
             }
         })?;
     let spec = reader.spec();
-    let usable = spec.channels == 1
-        && spec.bits_per_sample == 16
-        && spec.sample_format == hound::SampleFormat::Int
-        && spec.sample_rate == rate;
-    if !usable {
+    if PcmFormat::of_wav(spec) != Some(PcmFormat::new(rate)) {
         return Err(AudioError::WrongFormat {
             path: path.to_path_buf(),
-            found: describe(spec),
+            found: PcmFormat::describe(spec),
             expected_rate: rate,
         });
     }
     let samples = u64::from(reader.len());
     Ok((reader.into_inner(), samples))
-}
-
-fn describe(spec: hound::WavSpec) -> String {
-    let format = match spec.sample_format {
-        hound::SampleFormat::Int => "pcm",
-        hound::SampleFormat::Float => "float",
-    };
-    format!(
-        "{} channel(s) of {}-bit {format} at {} Hz",
-        spec.channels, spec.bits_per_sample, spec.sample_rate
-    )
 }
 
 fn read_error(path: &Path, source: io::Error) -> AudioError {
@@ -268,12 +248,7 @@ struct PcmWriter<'f> {
 
 impl<'f> PcmWriter<'f> {
     fn new(out: &'f Path, file: &'f File, rate: u32) -> Result<Self, AudioError> {
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: rate,
-            bits_per_sample: 16,
-            sample_format: hound::SampleFormat::Int,
-        };
+        let spec = PcmFormat::new(rate).wav_spec();
         let sink = BufWriter::with_capacity(CHUNK_SAMPLES * 2, file);
         let wav = hound::WavWriter::new(sink, spec).map_err(|e| hound_write_error(out, e))?;
         Ok(PcmWriter {
@@ -318,11 +293,7 @@ impl<'f> PcmWriter<'f> {
                 _ => read_error(path, e),
             })?;
             self.samples.clear();
-            self.samples.extend(
-                bytes
-                    .chunks_exact(2)
-                    .map(|b| i16::from_le_bytes([b[0], b[1]])),
-            );
+            self.samples.extend(PcmFormat::samples_from_le(bytes));
             put_samples(&mut self.wav, self.out, &self.samples)?;
             self.written += take as u64;
             left -= take as u64;
@@ -411,15 +382,6 @@ mod tests {
             source,
             ends_paragraph,
         }
-    }
-
-    #[test]
-    fn silence_is_rounded_in_integers() {
-        assert_eq!(silence_samples(250, 24_000), 6_000);
-        assert_eq!(silence_samples(1, 22_050), 22);
-        assert_eq!(silence_samples(3, 44_100), 132);
-        assert_eq!(silence_samples(10, 22_050), 221);
-        assert_eq!(silence_samples(0, 48_000), 0);
     }
 
     #[test]

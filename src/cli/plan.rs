@@ -1,0 +1,138 @@
+//! `audiobook plan`: a dry run: chapters, segments, characters, estimated
+//! duration, and what is still to render and what it would cost. Writes
+//! nothing.
+
+use std::io::Write;
+
+use super::args::PlanArgs;
+use super::common::{format_duration, load_jobs};
+use super::{Cli, CliError, Exit};
+use crate::cache::Cache;
+use crate::job::Job;
+use crate::plan::{self, PlannedChapter};
+
+/// Estimated speaking pace for `plan`, in characters per second: about 160
+/// words a minute for English, about 4.5 characters a second for Chinese.
+fn estimate_secs(text: &str) -> f64 {
+    let han = text
+        .chars()
+        .filter(|c| ('\u{4e00}'..='\u{9fff}').contains(c))
+        .count();
+    let other = text.chars().count() - han;
+    han as f64 / 4.5 + other as f64 / 14.0
+}
+
+#[derive(serde::Serialize)]
+struct PlanSummary {
+    job: String,
+    chapters: usize,
+    segments: usize,
+    characters: usize,
+    /// Characters of segments not yet in the cache: what the next render sends.
+    characters_to_render: usize,
+    segments_to_render: usize,
+    /// At `[render] price_per_million_characters`, when given.
+    estimated_cost: Option<f64>,
+    currency: String,
+    estimated_secs: f64,
+    chapter_list: Vec<PlanChapter>,
+}
+
+#[derive(serde::Serialize)]
+struct PlanChapter {
+    number: usize,
+    title: String,
+    segments: usize,
+    characters: usize,
+    estimated_secs: f64,
+}
+
+pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
+    let json = args.json;
+    let cache = Cache::at(&cli.cache);
+    for (job, manuscript) in load_jobs(&args.jobs)? {
+        let chapters = plan::build(&job, &manuscript);
+        let summary = summarize_plan(&job, &chapters, &cache);
+        let mut out = std::io::stdout().lock();
+        if json {
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string(&summary).map_err(anyhow::Error::from)?
+            );
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{}: {} chapters, {} segments, {} characters, about {} of audio",
+            summary.job,
+            summary.chapters,
+            summary.segments,
+            summary.characters,
+            format_duration(summary.estimated_secs)
+        );
+        let cost = summary.estimated_cost.map_or_else(
+            || "set [render] price_per_million_characters for a cost estimate".to_string(),
+            |c| format!("estimated cost {c:.2} {}", summary.currency),
+        );
+        let _ = writeln!(
+            out,
+            "  to render: {} segments, {} characters; {cost}",
+            summary.segments_to_render, summary.characters_to_render
+        );
+        for c in &summary.chapter_list {
+            let _ = writeln!(
+                out,
+                "  {:>3}  {:<40} {:>6} segments {:>8} chars  {}",
+                c.number,
+                crate::render::preview(&c.title),
+                c.segments,
+                c.characters,
+                format_duration(c.estimated_secs)
+            );
+        }
+    }
+    Ok(Exit::Ok)
+}
+
+fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> PlanSummary {
+    let to_render = plan::to_synthesize(chapters, |key| cache.clip_path(key).is_file());
+    let segments_to_render = to_render.len();
+    let characters_to_render: usize = to_render.iter().map(|s| s.text.chars().count()).sum();
+    let a = job.audio;
+    let chapter_list: Vec<PlanChapter> = chapters
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let characters = c.segments.iter().map(|s| s.text.chars().count()).sum();
+            let paragraphs = c.segments.iter().filter(|s| s.ends_paragraph).count();
+            let gaps_ms = u64::from(a.chapter_head_ms)
+                + u64::from(a.chapter_trailing_ms)
+                + paragraphs as u64 * u64::from(a.paragraph_gap_ms)
+                + (c.segments.len() - paragraphs) as u64 * u64::from(a.sentence_gap_ms);
+            let speech: f64 = c.segments.iter().map(|s| estimate_secs(&s.text)).sum();
+            PlanChapter {
+                number: i + 1,
+                title: c.title.clone(),
+                segments: c.segments.len(),
+                characters,
+                estimated_secs: speech + gaps_ms as f64 / 1000.0,
+            }
+        })
+        .collect();
+    PlanSummary {
+        job: job.name.clone(),
+        characters_to_render,
+        segments_to_render,
+        estimated_cost: job
+            .render
+            .price_per_million_characters
+            .map(|price| characters_to_render as f64 * price / 1_000_000.0),
+        currency: job.render.currency.clone(),
+        chapters: chapter_list.len(),
+        segments: chapter_list.iter().map(|c| c.segments).sum(),
+        characters: chapter_list.iter().map(|c| c.characters).sum(),
+        estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
+        chapter_list,
+    }
+}

@@ -1,0 +1,31 @@
+//! `audiobook retry-failed`: puts a job's permanently failed segments back
+//! to pending, under the run lock, so the next render tries them again.
+
+use std::path::PathBuf;
+
+use super::common::{load_job_files, open_existing_store, take_lock};
+use super::{Cli, CliError, Exit};
+
+pub(super) async fn run(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> {
+    let jobs = load_job_files(paths)?;
+    let store = open_existing_store(&cli.db).await?;
+    let _lock = take_lock(&cli.db)?;
+    let known = store.jobs().await.map_err(anyhow::Error::from)?;
+    for job in jobs {
+        let path = job.path.display().to_string();
+        let Some(row) = known.iter().find(|r| r.path == path) else {
+            return Err(CliError::bad_input(format!(
+                "{path}: this job has never been rendered"
+            )));
+        };
+        let n = store
+            .retry_failed(row.id)
+            .await
+            .map_err(anyhow::Error::from)?;
+        println!(
+            "{}: {n} failed segment(s) will be tried again on the next render",
+            job.name
+        );
+    }
+    Ok(Exit::Ok)
+}

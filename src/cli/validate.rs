@@ -1,0 +1,31 @@
+//! `audiobook validate`: checks job files, manuscripts and tokens without
+//! rendering, and for cloud voices what the provider can tell about the voice.
+
+use std::path::PathBuf;
+
+use super::common::{check_tokens, load_jobs};
+use super::{CliError, Exit};
+
+pub(super) async fn run(paths: &[PathBuf]) -> Result<Exit, CliError> {
+    let jobs = load_jobs(paths)?;
+    check_tokens(&jobs)?;
+    let mut worst = Exit::Ok;
+    for (job, manuscript) in &jobs {
+        let segments: usize = crate::plan::build(job, manuscript)
+            .iter()
+            .map(|c| c.segments.len())
+            .sum();
+        match crate::provider::voices::validate_voice(job).await {
+            Ok(note) => println!(
+                "{}: ok: {} chapters, {segments} segments; {note}",
+                job.name,
+                manuscript.chapters.len()
+            ),
+            Err(e) => {
+                println!("{}: voice: {e}", job.name);
+                worst = worst.max(Exit::BadInput);
+            }
+        }
+    }
+    Ok(worst)
+}

@@ -1,0 +1,226 @@
+//! The plan: a job's manuscript as the segments a render synthesizes, each
+//! with its content key. This is the one place that says what a segment
+//! *is* for the cache: [`Fingerprint`] (everything but the text that changes
+//! the audio, built once for every provider), [`ContentKey`] (fingerprint +
+//! text), and the stitch keys that say whether a chapter or book file is
+//! already right. A segment needs synthesis exactly when no clip with its
+//! content key exists: [`to_synthesize`] applies that rule for dry runs, the
+//! state store applies it to the recorded plan.
+//!
+//! It also owns the one chapter → paragraph → segment loop
+//! ([`split_chapter`]), which `audiobook segment` shows as it is.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+use crate::job::{Audio, Job, Language};
+use crate::manuscript::{Chapter, Manuscript};
+use crate::segment::{self, Lang, Limits};
+
+/// Everything besides the text that changes a clip's audio: provider, voice,
+/// speed, every audio parameter, sample rate, engine version. Never a token.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Fingerprint(String);
+
+impl Fingerprint {
+    /// The fingerprint of the voice `job` asks for. Needs no token and no
+    /// client, so `plan` and `validate` compute the same one `render` does.
+    pub fn of(job: &Job) -> Fingerprint {
+        Fingerprint(crate::provider::fingerprint_for(job))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A clip's name in the cache: a hash of the fingerprint and the text, so
+/// equal keys mean equal audio.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct ContentKey(String);
+
+impl ContentKey {
+    /// Lowercase hex SHA-256 over a tag and length-prefixed fields, so no
+    /// two different (fingerprint, text) pairs encode to the same bytes.
+    pub fn new(fingerprint: &Fingerprint, text: &str) -> ContentKey {
+        let mut hasher = Sha256::new();
+        hasher.update(b"audiobook-clip-key-v1\0");
+        for field in [fingerprint.as_str(), text] {
+            hasher.update((field.len() as u64).to_le_bytes());
+            hasher.update(field.as_bytes());
+        }
+        ContentKey(hex(&hasher.finalize()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for ContentKey {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ContentKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One chapter of a plan.
+#[derive(Debug, Clone)]
+pub struct PlannedChapter {
+    pub title: String,
+    pub segments: Vec<PlannedSegment>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedSegment {
+    pub paragraph: u32,
+    pub ends_paragraph: bool,
+    pub text: String,
+    pub content_key: ContentKey,
+}
+
+/// One segment as the splitter made it, before it has a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Piece {
+    /// Paragraph number within the chapter, from 0.
+    pub paragraph: usize,
+    /// The paragraph's first line in its file.
+    pub line: usize,
+    pub ends_paragraph: bool,
+    pub text: String,
+}
+
+/// The sentence rules a job's language asks for.
+pub fn lang(language: Language) -> Lang {
+    match language {
+        Language::Zh => Lang::Zh,
+        Language::En => Lang::En,
+        Language::Mixed => Lang::Auto,
+    }
+}
+
+/// A chapter's paragraphs split into segments within `limits`, in order.
+pub fn split_chapter(chapter: &Chapter, lang: Lang, limits: Limits) -> Vec<Piece> {
+    let mut pieces = Vec::new();
+    for (p, paragraph) in chapter.paragraphs.iter().enumerate() {
+        let texts = segment::split_paragraph(&paragraph.text, lang, limits);
+        let last = texts.len().saturating_sub(1);
+        pieces.extend(texts.into_iter().enumerate().map(|(i, text)| Piece {
+            paragraph: p,
+            line: paragraph.line,
+            ends_paragraph: i == last,
+            text,
+        }));
+    }
+    pieces
+}
+
+/// The job's plan: every non-empty chapter's segments with their content keys.
+pub fn build(job: &Job, manuscript: &Manuscript) -> Vec<PlannedChapter> {
+    let fingerprint = Fingerprint::of(job);
+    let lang = lang(job.book.language);
+    manuscript
+        .chapters
+        .iter()
+        .map(|chapter| PlannedChapter {
+            title: chapter.title.clone(),
+            segments: split_chapter(chapter, lang, job.manuscript.limits)
+                .into_iter()
+                .map(|piece| PlannedSegment {
+                    paragraph: piece.paragraph as u32,
+                    ends_paragraph: piece.ends_paragraph,
+                    content_key: ContentKey::new(&fingerprint, &piece.text),
+                    text: piece.text,
+                })
+                .collect(),
+        })
+        .filter(|c| !c.segments.is_empty())
+        .collect()
+}
+
+/// The segments a render would synthesize, in book order: one per distinct
+/// content key (a repeated sentence is rendered once) without a clip.
+pub fn to_synthesize(
+    chapters: &[PlannedChapter],
+    has_clip: impl Fn(&ContentKey) -> bool,
+) -> Vec<&PlannedSegment> {
+    let mut seen = std::collections::HashSet::new();
+    chapters
+        .iter()
+        .flat_map(|c| &c.segments)
+        .filter(|s| seen.insert(&s.content_key) && !has_clip(&s.content_key))
+        .collect()
+}
+
+/// What fills one slot of a chapter file, for its stitch key.
+#[derive(Debug, Clone, Copy)]
+pub enum Slot<'a> {
+    /// A clip, by the checksum of its file.
+    Clip(&'a str),
+    /// A pause in place of text the provider could not speak.
+    Pause,
+}
+
+/// Everything a chapter file is made of: equal keys mean equal files, so a
+/// chapter whose key is unchanged is not stitched again.
+pub fn chapter_stitch_key<'a>(
+    audio: &Audio,
+    pause_ms: u32,
+    title: &str,
+    slots: impl IntoIterator<Item = (&'a ContentKey, Option<Slot<'a>>, bool)>,
+) -> String {
+    let mut hash = Sha256::new();
+    hash.update(
+        format!(
+            "{}|{}|{}|{}|{}|{}|{}\n",
+            audio.sample_rate,
+            audio.sentence_gap_ms,
+            audio.paragraph_gap_ms,
+            audio.chapter_head_ms,
+            audio.chapter_trailing_ms,
+            pause_ms,
+            title.len()
+        )
+        .as_bytes(),
+    );
+    for (key, slot, ends_paragraph) in slots {
+        let source = match slot {
+            Some(Slot::Pause) => "pause",
+            Some(Slot::Clip(sha256)) => sha256,
+            None => "?",
+        };
+        hash.update(format!("{key}|{source}|{ends_paragraph}\n").as_bytes());
+    }
+    hex(&hash.finalize())
+}
+
+/// The whole-book file's key: its chapters' keys in order.
+pub fn book_stitch_key(chapter_keys: &[String]) -> String {
+    let mut hash = Sha256::new();
+    for key in chapter_keys {
+        hash.update(key.as_bytes());
+        hash.update(b"\n");
+    }
+    hex(&hash.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,205 @@
+//! The plan's keys: what changes a content key and what does not, and how a
+//! dry run counts what is left to synthesize.
+
+use super::*;
+use crate::job::Job;
+
+fn job_with(dir: &std::path::Path, voice: &str, manuscript: &str) -> Job {
+    std::fs::write(dir.join("book.md"), manuscript).unwrap();
+    let path = dir.join("job.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[book]\ntitle = \"T\"\nlanguage = \"mixed\"\n[manuscript]\nfiles = \"book.md\"\n\
+             [output]\ndir = \"out\"\n[voice]\n{voice}\n"
+        ),
+    )
+    .unwrap();
+    crate::job::load(&path).unwrap()
+}
+
+fn plan_of(job: &Job) -> Vec<PlannedChapter> {
+    build(job, &crate::manuscript::load(job).unwrap())
+}
+
+#[test]
+fn content_key_depends_on_every_field_and_is_stable() {
+    let v1 = Fingerprint("local/v1".into());
+    let v2 = Fingerprint("local/v2".into());
+    let key = ContentKey::new(&v1, "Hello.");
+    assert_eq!(key, ContentKey::new(&v1, "Hello."));
+    assert_ne!(key, ContentKey::new(&v2, "Hello."));
+    assert_ne!(key, ContentKey::new(&v1, "Hello!"));
+    // The length prefix keeps the field boundary: moving text across it changes the key.
+    assert_ne!(
+        ContentKey::new(&Fingerprint("ab".into()), "c"),
+        ContentKey::new(&Fingerprint("a".into()), "bc")
+    );
+    assert_eq!(key.len(), 64);
+    assert_eq!(
+        key.as_str(),
+        "670e3522a73636967059f9e68a5229b2545ce98b893b684b94d2ca40dac170aa"
+    );
+}
+
+/// A segment's key is its voice and its text, not where it stands: a
+/// sentence repeated in another chapter shares the clip, and moving text
+/// around keys nothing anew.
+#[test]
+fn plan_keys_follow_text_and_voice_not_position() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "# One\n\nThe same line. Another line.\n\n# Two\n\nThe same line.\n";
+    let job = job_with(dir.path(), "speed = 1.0", text);
+    let chapters = plan_of(&job);
+    assert_eq!(chapters.len(), 2);
+    let one = &chapters[0].segments;
+    let two = &chapters[1].segments;
+    let same = |s: &PlannedSegment| s.text.trim() == "The same line.";
+    let key_one = &one.iter().find(|s| same(s)).unwrap().content_key;
+    let key_two = &two.iter().find(|s| same(s)).unwrap().content_key;
+    assert_eq!(key_one, key_two);
+    let fingerprint = Fingerprint::of(&job);
+    for s in chapters.iter().flat_map(|c| &c.segments) {
+        assert_eq!(s.content_key, ContentKey::new(&fingerprint, &s.text));
+    }
+
+    // Another speed is another voice: every key changes.
+    let faster = job_with(dir.path(), "speed = 1.5", text);
+    let again = plan_of(&faster);
+    for (a, b) in chapters
+        .iter()
+        .flat_map(|c| &c.segments)
+        .zip(again.iter().flat_map(|c| &c.segments))
+    {
+        assert_eq!(a.text, b.text);
+        assert_ne!(a.content_key, b.content_key);
+    }
+}
+
+#[test]
+fn a_dry_run_counts_each_distinct_missing_clip_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = job_with(
+        dir.path(),
+        "speed = 1.0",
+        "# One\n\nSaid once. Said twice. Said twice.\n\n# Two\n\nSaid twice. New here.\n",
+    );
+    let chapters = plan_of(&job);
+    let all: Vec<&str> = to_synthesize(&chapters, |_| false)
+        .iter()
+        .map(|s| s.text.trim())
+        .collect();
+    assert_eq!(
+        all,
+        ["One", "Said once.", "Said twice.", "Two", "New here."]
+    );
+    let cached = chapters[0].segments[1].content_key.clone();
+    let left = to_synthesize(&chapters, |k| *k == cached);
+    assert_eq!(left.len(), 4);
+    assert!(left.iter().all(|s| s.content_key != cached));
+}
+
+#[test]
+fn stitch_keys_change_with_what_the_file_is_made_of() {
+    let audio = Audio {
+        sample_rate: 24_000,
+        sentence_gap_ms: 250,
+        paragraph_gap_ms: 700,
+        chapter_head_ms: 500,
+        chapter_trailing_ms: 2_000,
+    };
+    let fp = Fingerprint("f".into());
+    let (a, b) = (ContentKey::new(&fp, "a"), ContentKey::new(&fp, "b"));
+    let key = |audio: &Audio, title: &str, slots: &[(&ContentKey, Option<Slot>, bool)]| {
+        chapter_stitch_key(audio, 500, title, slots.iter().copied())
+    };
+    let base = key(
+        &audio,
+        "T",
+        &[
+            (&a, Some(Slot::Clip("s1")), false),
+            (&b, Some(Slot::Pause), true),
+        ],
+    );
+    assert_eq!(
+        base,
+        key(
+            &audio,
+            "T",
+            &[
+                (&a, Some(Slot::Clip("s1")), false),
+                (&b, Some(Slot::Pause), true)
+            ]
+        )
+    );
+    let gap = Audio {
+        sentence_gap_ms: 300,
+        ..audio
+    };
+    for other in [
+        key(
+            &gap,
+            "T",
+            &[
+                (&a, Some(Slot::Clip("s1")), false),
+                (&b, Some(Slot::Pause), true),
+            ],
+        ),
+        key(
+            &audio,
+            "Tt",
+            &[
+                (&a, Some(Slot::Clip("s1")), false),
+                (&b, Some(Slot::Pause), true),
+            ],
+        ),
+        key(
+            &audio,
+            "T",
+            &[
+                (&a, Some(Slot::Clip("s2")), false),
+                (&b, Some(Slot::Pause), true),
+            ],
+        ),
+        key(
+            &audio,
+            "T",
+            &[
+                (&a, Some(Slot::Clip("s1")), true),
+                (&b, Some(Slot::Pause), true),
+            ],
+        ),
+        key(
+            &audio,
+            "T",
+            &[
+                (&b, Some(Slot::Pause), true),
+                (&a, Some(Slot::Clip("s1")), false),
+            ],
+        ),
+    ] {
+        assert_ne!(base, other);
+    }
+    assert_ne!(
+        book_stitch_key(std::slice::from_ref(&base)),
+        book_stitch_key(&[base.clone(), base])
+    );
+}
+
+/// One voice over HTTP or WebSocket is the same audio: the transport is not
+/// in the fingerprint, so switching it re-renders nothing. No token is read.
+#[test]
+fn the_transport_is_not_in_the_fingerprint() {
+    let dir = tempfile::tempdir().unwrap();
+    for provider in [
+        "provider = \"coze\"\nvoice = \"7426720361733046281\"\n[voice.coze]\ntoken_env = \"UNSET_TOKEN_VAR\"",
+        "provider = \"volcengine\"\nvoice = \"BV001_streaming\"\n[voice.volcengine]\nappid = \"1\"\ntoken_env = \"UNSET_TOKEN_VAR\"",
+    ] {
+        let [http, ws] = ["http", "websocket"].map(|transport| {
+            let voice = format!("transport = \"{transport}\"\n{provider}");
+            Fingerprint::of(&job_with(dir.path(), &voice, "Text."))
+        });
+        assert_eq!(http, ws, "{provider}");
+        assert!(!http.as_str().is_empty());
+    }
+}
