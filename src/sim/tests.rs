@@ -1131,7 +1131,10 @@ fn sim_config_reads_toml_and_rejects_typos() {
     assert_eq!(config.quota, Some(3));
     assert_eq!(config.faults[1].provider, FaultProvider::Any);
     // A voice written without a state is a ready one.
-    assert_eq!(config.voices.coze[0].state, super::config::VoiceState::Cloned);
+    assert_eq!(
+        config.voices.coze[0].state,
+        super::config::VoiceState::Cloned
+    );
     assert_eq!(config.voices.volcengine[0].language(), "zh");
     assert_eq!(config.voices.volcengine[1].voice_type(), "fr_voice");
     assert_eq!(config.voices.volcengine[1].language(), "fr");
