@@ -2,9 +2,8 @@
 //! library that writes it: the tokens in use are registered once (when read
 //! from the environment), and the log writer masks each of them, in the
 //! spellings a formatter may give it (as is, JSON-escaped, Debug-escaped),
-//! before a byte reaches stderr. The WebSocket library logs whole handshake
-//! requests, `Authorization` header included, at trace level; that target
-//! is also capped at debug, so the line is not even formatted.
+//! before a byte reaches stderr. (The WebSocket library logs whole
+//! handshake requests, `Authorization` header included, at trace level.)
 
 use std::io::{self, Write};
 use std::sync::{PoisonError, RwLock};
@@ -16,9 +15,6 @@ const MASK: &str = "***";
 
 /// Every spelling of every registered token.
 static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
-
-/// Log targets that print request headers at trace level.
-pub const HEADER_TRACING_TARGETS: &[&str] = &["tungstenite", "tokio_tungstenite"];
 
 /// Registers a token so no log line shows it. Empty values are ignored.
 pub fn register(secret: &str) {

@@ -63,7 +63,8 @@ const MESSAGE_RULES: &[(&str, Verdict)] = &[
         "init engine instance failed",
         verdict(
             Fatal,
-            "wrong voice_type or cluster: check [voice] voice and [voice.volcengine] cluster              (clone voices use volcano_icl)",
+            "wrong voice_type or cluster: check [voice] voice and [voice.volcengine] cluster \
+             (clone voices use volcano_icl)",
         ),
     ),
     (
@@ -83,7 +84,8 @@ const VOLCENGINE_CODES: &[(i64, Verdict)] = &[
         3011,
         verdict(
             Permanent,
-            "the voice does not speak this language: set [voice.volcengine] explicit_language              or choose another voice",
+            "the voice does not speak this language: set [voice.volcengine] explicit_language \
+             or choose another voice",
         ),
     ),
     (3030, verdict(ProcessingTimeout, "")),
@@ -157,7 +159,8 @@ const COZE_CODES: &[(i64, Verdict)] = &[
         4101,
         verdict(
             Fatal,
-            "the token lacks the createSpeech permission: grant it to the token in the Coze              console",
+            "the token lacks the createSpeech permission: grant it to the token in the Coze \
+             console",
         ),
     ),
     (4102, verdict(Transient, "")),

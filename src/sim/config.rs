@@ -22,6 +22,8 @@
 //! volc_emotion_without_enable = "refuse"   # or "ignore"
 //! volc_language_check = true     # 3011 when text and voice languages differ
 //! coze_account_code = 4011       # every Coze speech request refused so
+//! volc_quota_code = 3001         # the code of the concurrency quota's refusal
+//! ws_handshake_delay_ms = 3000   # a slow WebSocket connect
 //! served_rate = 16000            # answer at this rate whatever is asked
 //! [voices]
 //! volcengine = ["BV001_streaming", { voice_type = "en_male_adam", language = "en" }]
@@ -99,6 +101,13 @@ pub struct SimConfig {
     pub volc_auth_code: u32,
     /// Volcengine WS: compression of error and frontend frames.
     pub volc_error_compression: FrameCompression,
+    /// Volcengine: the code the concurrency quota's message
+    /// (`quota exceeded for types: concurrency`) comes with; the documents
+    /// say 3003, captures show refusals under 3001 too.
+    pub volc_quota_code: u32,
+    /// Both WebSockets: a wait before the handshake is answered, to
+    /// rehearse a slow connect.
+    pub ws_handshake_delay_ms: u64,
 
     // ---- documented rules a real account enforces, by switch ----
     /// Volcengine: `audio.rate` other than 8000, 16000 or 24000 is refused
@@ -150,6 +159,8 @@ impl Default for SimConfig {
             volc_ws_auth: VolcWsAuth::Handshake,
             volc_auth_code: 3001,
             volc_error_compression: FrameCompression::Mirror,
+            volc_quota_code: 3003,
+            ws_handshake_delay_ms: 0,
             volc_undocumented_rate: OnBreach::Refuse,
             volc_emotion_without_enable: OnBreach::Refuse,
             volc_language_check: false,

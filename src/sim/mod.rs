@@ -90,6 +90,18 @@ impl Sim {
             .map(|i| i + 1)
     }
 
+    /// The configured wait before a WebSocket handshake is answered; ends
+    /// early when the simulator stops.
+    pub async fn handshake_delay(&self) {
+        let delay = Duration::from_millis(self.config.ws_handshake_delay_ms);
+        if !delay.is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.stop.cancelled() => {}
+            }
+        }
+    }
+
     /// Marks `reqid` used; false when it already was.
     pub fn claim_reqid(&self, reqid: &str) -> bool {
         self.seen_reqids

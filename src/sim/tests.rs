@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use super::config::{CozeWsAuth, FaultProvider, FaultRule, VolcWsAuth};
 use super::{Outcome, SimArgs, SimConfig, SimHandle, start};
 
+mod rules;
+
 const TOKEN: &str = "test-token";
 
 fn tone() -> SimConfig {

@@ -35,6 +35,7 @@ pub(crate) async fn ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let logid = new_logid();
+    sim.handshake_delay().await;
     let query = query.ok().map(|Query(q)| q);
     let token = bearer_token(&headers, query.as_ref()).filter(|t| sim.token_ok(t));
     if token.is_none() && sim.config.coze_ws_auth == CozeWsAuth::Handshake {

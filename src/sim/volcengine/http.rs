@@ -63,7 +63,7 @@ async fn synthesize_http(
         .await;
     // The slot is held until the answer is built.
     let Some(Admitted { slot: _slot, fault }) = admitted else {
-        return error_answer(sim, &request.reqid, &quota_error(), false, logid);
+        return error_answer(sim, &request.reqid, &quota_error(&sim.config), false, logid);
     };
     if let Fault::Code(code) = fault {
         return error_answer(sim, &request.reqid, &injected(code), false, logid);

@@ -17,6 +17,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::audio;
+use super::config::SimConfig;
 
 pub(crate) use http::http;
 pub(crate) use ws::ws;
@@ -66,8 +67,11 @@ fn respond(status: StatusCode, logid: &str, body: Body) -> Response {
     response
 }
 
-fn quota_error() -> VolcError {
-    VolcError::new(3003, "quota exceeded for types: concurrency")
+fn quota_error(config: &SimConfig) -> VolcError {
+    VolcError::new(
+        config.volc_quota_code,
+        "quota exceeded for types: concurrency",
+    )
 }
 
 /// The message an injected code comes with.

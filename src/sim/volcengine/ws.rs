@@ -35,6 +35,7 @@ pub(crate) async fn ws(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     let logid = new_logid();
+    sim.handshake_delay().await;
     let token = bearer_token(&headers);
     let auth_ok = token.as_deref().is_some_and(|t| sim.token_ok(t));
     if !auth_ok && sim.config.volc_ws_auth == VolcWsAuth::Handshake {
@@ -117,7 +118,7 @@ async fn serve_request(
         .await;
     // The slot is held until the last frame is sent.
     let Some(Admitted { slot: _slot, fault }) = admitted else {
-        return send_error(sim, socket, &reqid, &quota_error(), frame.gzip).await;
+        return send_error(sim, socket, &reqid, &quota_error(&sim.config), frame.gzip).await;
     };
     match fault {
         Fault::Code(code) => send_error(sim, socket, &reqid, &injected(code), frame.gzip).await,
