@@ -37,8 +37,8 @@
 //!   Volcengine cloud clients in [`provider::coze`] and
 //!   [`provider::volcengine`], each split by transport, sharing their HTTP
 //!   and WebSocket plumbing in `provider::net`, their outcomes classified in
-//!   one place, [`provider::classify`]; the voice list in
-//!   [`provider::voices`]).
+//!   one table, [`provider::classify`]; resampling to the job's rate in
+//!   `provider::resample`; the voice list in [`provider::voices`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.

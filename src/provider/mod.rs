@@ -7,7 +7,9 @@
 //! The implementations form a closed set, so [`Provider`] is an enum that
 //! dispatches by `match`; [`Provider::from_job`] builds the one a job asks
 //! for, reading the cloud token from the environment variable the job names.
-//! Tokens live in a [`Secret`], which never prints.
+//! Tokens live in a [`Secret`], which never prints, and are registered
+//! with [`crate::redact`] when read, so no log line shows them either.
+//! Every [`ProviderError`] carries the service's log id and our request id.
 
 pub mod classify;
 pub mod coze;

@@ -3,13 +3,16 @@
 //! `docs/tts-protocols.md`, so clients can be tested without the cloud.
 //!
 //! It sits beside the pipeline: nothing in the pipeline imports it. Tests run
-//! it in-process with [`start`]; `audiobook sim` runs it with [`run`].
+//! it in-process with [`start`]; `audiobook sim` runs it with [`run`] until
+//! Ctrl-C or SIGTERM. `GET /stats` says what it served so far.
 //!
-//! - [`config`]: settings, including a switch for every UNCONFIRMED behaviour.
+//! - [`config`]: settings, including a switch for every UNCONFIRMED behaviour
+//!   and for each documented rule a real account may or may not enforce;
+//!   `voices` the voices it knows.
 //! - `gate`: the per-token quota, the seeded fault dice, the latency.
 //! - `audio`: tone or engine PCM, WAV packing, word timings.
-//! - `volcengine`, `coze`: the two APIs.
-//! - [`log`]: what was served, for assertions.
+//! - `volcengine`, `coze`: the two APIs, each split by transport.
+//! - [`log`]: what was served, for assertions and `/stats`.
 
 mod audio;
 mod body;
@@ -17,6 +20,7 @@ pub mod config;
 mod coze;
 mod gate;
 pub mod log;
+mod voices;
 mod volcengine;
 
 #[cfg(test)]
