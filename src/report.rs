@@ -176,14 +176,7 @@ pub struct Failure {
 impl Failure {
     /// `log id X; request Y`, or empty.
     pub fn ids(&self) -> String {
-        let mut ids = Vec::new();
-        if let Some(id) = &self.log_id {
-            ids.push(format!("log id {id}"));
-        }
-        if let Some(id) = &self.request_id {
-            ids.push(format!("request {id}"));
-        }
-        ids.join("; ")
+        crate::provider::ids_text(self.log_id.as_deref(), self.request_id.as_deref())
     }
 }
 

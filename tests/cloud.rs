@@ -6,8 +6,8 @@
 use audiobook::sim::Outcome;
 
 use crate::util::{
-    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, cloud_job, manuscript, render_cloud as render,
-    stderr, stdout,
+    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, assert_no_file_contains, cloud_job, manuscript,
+    render_cloud as render, stderr, stdout,
 };
 
 /// Chapter titles and segment texts, the structure two renders must share.
@@ -354,23 +354,7 @@ fn the_token_never_appears_in_any_output() {
             String::from_utf8_lossy(output)
         );
     }
-    let mut files = vec![ws.path().to_path_buf()];
-    let mut checked = 0;
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(
-                std::fs::read_dir(&path)
-                    .unwrap()
-                    .flatten()
-                    .map(|e| e.path()),
-            );
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            let found = bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes());
-            assert!(!found, "the token is in {}", path.display());
-            checked += 1;
-        }
-    }
+    let checked = assert_no_file_contains(ws.path(), TOKEN);
     assert!(checked > 5, "only {checked} files were checked");
 }
 

@@ -11,8 +11,8 @@
 use audiobook::sim::Outcome;
 
 use crate::util::{
-    COZE_VOICE, Cloud, Sim, TOKEN, VOLC_VOICE, Workspace, manuscript, render_cloud as render,
-    stderr, stdout, wav_samples,
+    COZE_VOICE, Cloud, Sim, TOKEN, VOLC_VOICE, Workspace, assert_no_file_contains, manuscript,
+    render_cloud as render, stderr, stdout, wav_samples,
 };
 
 /// What a test job asks for besides the defaults of [`job`].
@@ -696,26 +696,7 @@ fn no_log_level_format_or_transport_ever_prints_the_token() {
             String::from_utf8_lossy(output)
         );
     }
-    let mut files = vec![ws.path().to_path_buf()];
-    let mut checked = 0;
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(
-                std::fs::read_dir(&path)
-                    .expect("dir")
-                    .flatten()
-                    .map(|e| e.path()),
-            );
-        } else {
-            let bytes = std::fs::read(&path).expect("file");
-            assert!(
-                !bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
-                "the token is in {}",
-                path.display()
-            );
-            checked += 1;
-        }
-    }
+    let checked = assert_no_file_contains(ws.path(), TOKEN);
     assert!(checked > 5, "only {checked} files");
 }
 

@@ -241,6 +241,16 @@ pub fn http_status(status: u16) -> ErrorClass {
     }
 }
 
+/// An answer whose body is not what the service sends: on a success status
+/// it was cut short (worth another attempt), otherwise its status decides.
+pub fn unexpected_body(status: u16) -> ErrorClass {
+    if (200..300).contains(&status) {
+        ErrorClass::Transient
+    } else {
+        http_status(status)
+    }
+}
+
 /// A failed HTTP exchange: connection refused or reset, timeouts and bodies
 /// cut short are all worth another attempt; a request that cannot even be
 /// built (a bad URL) is not.

@@ -164,14 +164,7 @@ impl ProviderError {
     /// The ids as shown after the message, e.g. `log id X; request Y`;
     /// empty when there are none.
     pub fn ids(&self) -> String {
-        let mut ids = Vec::new();
-        if let Some(id) = &self.log_id {
-            ids.push(format!("log id {id}"));
-        }
-        if let Some(id) = &self.request_id {
-            ids.push(format!("request {id}"));
-        }
-        ids.join("; ")
+        ids_text(self.log_id.as_deref(), self.request_id.as_deref())
     }
 
     fn shown(&self) -> String {
@@ -218,6 +211,18 @@ impl ProviderError {
         self.retry_after = retry_after;
         self
     }
+}
+
+/// A log id and a request id as every message shows them:
+/// `log id X; request Y`, either left out when unknown.
+pub fn ids_text(log_id: Option<&str>, request_id: Option<&str>) -> String {
+    let log = log_id.map(|id| format!("log id {id}"));
+    let request = request_id.map(|id| format!("request {id}"));
+    [log, request]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A credential. `Debug` and `Display` print `***`; only [`Secret::expose`]

@@ -181,11 +181,7 @@ pub(super) fn parse_voice_page(
     token: &Secret,
 ) -> Result<VoicePageData, ProviderError> {
     let page: VoicePage = serde_json::from_slice(body).map_err(|e| {
-        let class = if (200..300).contains(&status) {
-            ErrorClass::Transient
-        } else {
-            classify::http_status(status)
-        };
+        let class = classify::unexpected_body(status);
         ProviderError::new(
             class,
             format!(

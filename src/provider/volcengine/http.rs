@@ -100,13 +100,8 @@ pub(super) fn interpret_http(
     maker: &ClipMaker,
     text: &str,
 ) -> Result<Clip, ProviderError> {
-    let ok = (200..300).contains(&status);
     let reply: HttpReply = serde_json::from_slice(body).map_err(|e| {
-        let class = if ok {
-            ErrorClass::Transient
-        } else {
-            classify::http_status(status)
-        };
+        let class = classify::unexpected_body(status);
         ProviderError::new(
             class,
             format!(
@@ -117,11 +112,7 @@ pub(super) fn interpret_http(
         )
     })?;
     let Some(code) = reply.code else {
-        let class = if ok {
-            ErrorClass::Transient
-        } else {
-            classify::http_status(status)
-        };
+        let class = classify::unexpected_body(status);
         return Err(ProviderError::new(
             class,
             format!("volcengine answered HTTP {status} without a code"),
