@@ -66,10 +66,11 @@ pub async fn voices_command(args: &VoicesArgs) -> anyhow::Result<String> {
     }
 }
 
-/// One line per voice, columns aligned.
+/// One line per voice, columns aligned; the state last (`init` is a clone
+/// still training).
 pub fn voice_table(voices: &[Voice]) -> String {
-    let header = ["VOICE_ID", "NAME", "MODEL", "LANGUAGE", "EMOTIONS"].map(str::to_owned);
-    let rows: Vec<[String; 5]> = voices
+    let header = ["VOICE_ID", "NAME", "MODEL", "LANGUAGE", "EMOTIONS", "STATE"].map(str::to_owned);
+    let rows: Vec<[String; 6]> = voices
         .iter()
         .map(|v| {
             [
@@ -78,6 +79,8 @@ pub fn voice_table(voices: &[Voice]) -> String {
                 v.model_type.clone().unwrap_or_default(),
                 v.language_code.clone().unwrap_or_default(),
                 v.emotions().join(","),
+                // `init`: a clone still training, not usable yet.
+                v.state.clone().unwrap_or_default(),
             ]
         })
         .collect();
