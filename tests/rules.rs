@@ -416,6 +416,12 @@ fn a_fatal_stop_prints_its_summary_and_the_fixed_token_renders_the_rest() {
     let summary = stdout(&out);
     assert!(summary.contains("stopped by the provider"), "{summary}");
     assert!(summary.contains("12 pending"), "{summary}");
+    // The stopping error is stored, with its ids.
+    let status = stdout(&ws.run(&["status"]));
+    assert!(
+        status.contains("stopped by the provider: ") && status.contains("log id"),
+        "{status}"
+    );
     // The token fixed, a plain render does the whole book: nothing was
     // recorded as failed.
     let out = render(&ws, TOKEN);
