@@ -439,12 +439,7 @@ fn status_json(ws: &Workspace) -> serde_json::Value {
         "status complained: {}",
         stderr(&out)
     );
-    let line = stdout(&out);
-    if line.trim().is_empty() {
-        // The render has created the database but not yet recorded its job.
-        return serde_json::Value::Null;
-    }
-    serde_json::from_str(line.trim()).expect("one json line")
+    serde_json::from_str(stdout(&out).trim()).expect("one json line")
 }
 
 #[test]
@@ -462,7 +457,11 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
             child.try_wait().unwrap().is_none(),
             "the render ended too soon"
         );
-        if ws.path().join("state.db").exists() {
+        // The database exists before the render has recorded its plan; until
+        // then `status` rightly lists no job, so wait for the job's line.
+        let listed = ws.path().join("state.db").exists()
+            && !stdout(&ws.run(&["status", "--json"])).trim().is_empty();
+        if listed {
             let status = status_json(&ws);
             if status["last_run"]["progress"]["eta_secs"].is_number() {
                 break status;
