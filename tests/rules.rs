@@ -319,8 +319,7 @@ fn an_emotion_is_sent_with_enable_emotion() {
 
 #[test]
 fn ssml_jobs_send_escaped_text_inside_speak() {
-    let text =
-        "# One\n\nFish & chips cost 5 > 4 dollars, said \"Tom\".\n\nIt is <b>bold</b> & fine.\n";
+    let text = "# One\n\nFish & chips: 2 < 3 and 5 > 4, said \"Tom\".\n\nIt's fine.\n";
     for transport in BOTH {
         let sim = Sim::start("");
         let ws = workspace(text);
@@ -334,11 +333,13 @@ fn ssml_jobs_send_escaped_text_inside_speak() {
         );
         let out = render(&ws, TOKEN);
         assert_eq!(out.status.code(), Some(0), "{transport}: {}", stderr(&out));
-        // The service spoke the manuscript's text, markup-like text included.
+        // The service spoke the manuscript's text, markup characters
+        // included: they reached it escaped inside <speak> (the simulator
+        // refuses anything else).
         let spoken = sim.ok_by_text();
         assert!(
-            spoken.contains_key("Fish & chips cost 5 > 4 dollars, said \"Tom\".")
-                && spoken.contains_key("It is <b>bold</b> & fine."),
+            spoken.contains_key("Fish & chips: 2 < 3 and 5 > 4, said \"Tom\".")
+                && spoken.contains_key("It's fine."),
             "{transport}: {spoken:?}"
         );
     }
