@@ -114,6 +114,9 @@ async fn job_status(store: &Store, row: JobRow) -> Result<StatusLine, sqlx::Erro
         Some(run) => Some(run_summary(store, row.id, run, &counts).await?),
         None => None,
     };
+    // Counted again after the run's progress: a segment finishing between
+    // the reads then shows in the counts too, never in the progress alone.
+    let counts = store.counts(row.id).await?;
     Ok(StatusLine {
         job: row.name,
         path: row.path,
