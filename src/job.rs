@@ -8,12 +8,15 @@
 //! with their spans); [`load`] then validates everything at once, including
 //! the file system (manuscripts exist, output dir creatable), writing nothing.
 
+mod cloud;
 mod diag;
 mod paths;
+pub mod ranges;
 mod raw;
 #[cfg(test)]
 mod tests;
 mod voice;
+mod volcengine;
 
 use std::collections::HashMap;
 use std::fs;

@@ -39,11 +39,14 @@
 //!   embedded eSpeak NG engine in [`provider::local`], which normalises
 //!   numbers and notes first in [`provider::local::normalize`]; the Coze and
 //!   Volcengine cloud clients in [`provider::coze`] and
-//!   [`provider::volcengine`], whose outcomes are classified in one place,
-//!   [`provider::classify`]; the voice list in [`provider::voices`]).
+//!   [`provider::volcengine`], each split by transport, sharing their HTTP
+//!   and WebSocket plumbing in `provider::net`, their outcomes classified in
+//!   one table, [`provider::classify`]; resampling to the job's rate in
+//!   `provider::resample`; the voice list in [`provider::voices`]).
 //! - [`cache`]: finished clips stored by content key, written atomically.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
+//! - [`redact`]: tokens masked in every log line, whatever writes it.
 //! - `atomic`: the one way a file is replaced (temp file, fsync, rename).
 //! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word;
 //!   parsed and checked by `job`, applied by `plan`.
@@ -64,6 +67,7 @@ pub mod manuscript;
 pub mod pacing;
 pub mod plan;
 pub mod provider;
+pub mod redact;
 pub mod render;
 pub mod report;
 pub mod segment;

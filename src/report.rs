@@ -4,6 +4,7 @@
 //! and `report.json` (what this run did and what failed, grouped by error).
 //! Both are written atomically. Neither ever contains a secret.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -150,7 +151,8 @@ impl ChapterEntry {
     }
 }
 
-/// A segment that did not render, for the report.
+/// A segment that did not render as speech (failed, or a pause), for the
+/// report.
 #[derive(Debug, Clone, Serialize)]
 pub struct Failure {
     /// 1-based chapter number.
@@ -158,11 +160,27 @@ pub struct Failure {
     pub segment: usize,
     pub text: String,
     pub class: String,
+    /// The error as shown: its cause and the ids of the request.
     pub error: String,
+    /// The message and code, without ids: the same for every segment that
+    /// failed for the same reason.
+    pub cause: String,
+    /// The service's log id (for a support ticket) and our request id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     pub attempts: u32,
 }
 
-/// `report.json`: the run's outcome, figures, and failures grouped by error.
+impl Failure {
+    /// `log id X; request Y`, or empty.
+    pub fn ids(&self) -> String {
+        crate::provider::ids_text(self.log_id.as_deref(), self.request_id.as_deref())
+    }
+}
+
+/// `report.json`: the run's outcome, figures, and failures grouped by cause.
 #[derive(Debug, Serialize)]
 struct ReportFile<'a> {
     #[serde(flatten)]
@@ -170,22 +188,40 @@ struct ReportFile<'a> {
     failures_by_error: Vec<ErrorGroup>,
 }
 
-#[derive(Debug, Serialize)]
-struct ErrorGroup {
-    error: String,
-    class: String,
-    segments: usize,
+/// The failures of one cause: how many, and the ids of one of them (a
+/// support ticket needs one example, not thousands).
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorGroup {
+    /// The cause, without ids.
+    pub error: String,
+    pub class: String,
+    pub segments: usize,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub example_ids: String,
 }
 
-pub fn group_failures(failures: &[Failure]) -> Vec<(String, String, usize)> {
-    let mut groups: Vec<(String, String, usize)> = Vec::new();
+/// Failures grouped by cause, most frequent first.
+pub fn group_failures(failures: &[Failure]) -> Vec<ErrorGroup> {
+    let mut groups: Vec<ErrorGroup> = Vec::new();
     for f in failures {
-        match groups.iter_mut().find(|g| g.0 == f.error) {
-            Some(g) => g.2 += 1,
-            None => groups.push((f.error.clone(), f.class.clone(), 1)),
+        match groups
+            .iter_mut()
+            .find(|g| g.error == f.cause && g.class == f.class)
+        {
+            Some(g) => g.segments += 1,
+            None => groups.push(ErrorGroup {
+                error: f.cause.clone(),
+                class: f.class.clone(),
+                segments: 1,
+                example_ids: f.ids(),
+            }),
         }
     }
-    groups.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    groups.sort_by(|a, b| {
+        b.segments
+            .cmp(&a.segments)
+            .then_with(|| a.error.cmp(&b.error))
+    });
     groups
 }
 
@@ -193,14 +229,7 @@ pub fn write_report(dir: &Path, report: &JobReport) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let file = ReportFile {
         report,
-        failures_by_error: group_failures(&report.failures)
-            .into_iter()
-            .map(|(error, class, segments)| ErrorGroup {
-                error,
-                class,
-                segments,
-            })
-            .collect(),
+        failures_by_error: group_failures(&report.failures),
     };
     write_json(&dir.join("report.json"), &file)
 }
@@ -223,7 +252,9 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
 pub enum Outcome {
     /// Every segment rendered; chapter and book files written.
     Complete,
-    /// Some segments failed permanently; the rest was rendered and stitched.
+    /// Some segments failed permanently or became silence, or the provider
+    /// refused the account and the job was stopped; the rest was rendered
+    /// and stitched.
     Failed,
     /// Stopped by a signal before the end; state saved.
     Interrupted,
@@ -258,4 +289,11 @@ pub struct JobReport {
     pub book_file: Option<PathBuf>,
     pub audio_secs: f64,
     pub elapsed_secs: f64,
+    /// The provider error that stopped the job at once (an account-wide
+    /// refusal), with its ids; the segments not rendered stay pending.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_by: Option<String>,
+    /// Segments rendered as silence instead of speech, by reason. A job with
+    /// any is never `complete`.
+    pub pauses: BTreeMap<String, u64>,
 }

@@ -6,8 +6,8 @@
 use audiobook::sim::Outcome;
 
 use crate::util::{
-    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, cloud_job, manuscript, render_cloud as render,
-    stderr, stdout,
+    COZE_VOICE, Cloud, Sim, TOKEN, Workspace, assert_no_file_contains, cloud_job, manuscript,
+    render_cloud as render, stderr, stdout,
 };
 
 /// Chapter titles and segment texts, the structure two renders must share.
@@ -213,8 +213,11 @@ fn text_too_long_for_the_service_is_split_and_rendered_in_pieces() {
     );
 }
 
+/// Regression (issue 11): every 3011 became a 500 ms pause and the job
+/// reported `complete` with a silent book. A 3011 for text that has
+/// something to speak is a failed segment; the job is not complete.
 #[test]
-fn text_the_service_cannot_speak_becomes_a_pause() {
+fn a_3011_for_speakable_text_fails_the_segment_instead_of_becoming_silence() {
     let sim = Sim::start("faults = [{ code = 3011, rate = 1.0 }]\n");
     let ws = Workspace::new();
     ws.write("book.md", manuscript(1, 3));
@@ -227,12 +230,18 @@ fn text_the_service_cannot_speak_becomes_a_pause() {
         "max_attempts = 4",
     );
     let out = render(&ws, TOKEN);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(sim.entries().len(), 4, "3011 is never retried");
-    let manifest = ws.manifest();
-    let segments = manifest["chapters"][0]["segments"].as_array().unwrap();
-    assert!(segments.iter().all(|s| s["pause"] == true));
-    assert!(ws.out().join("chapter-001.wav").exists());
+    let report = ws.report();
+    assert_eq!(report["outcome"], "failed");
+    assert_eq!(report["counts"]["pause"], 0);
+    assert_eq!(report["counts"]["failed"], 4);
+    assert!(!ws.out().join("book.wav").exists(), "no silent book");
+    assert!(
+        stdout(&out).contains("explicit_language"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -345,23 +354,7 @@ fn the_token_never_appears_in_any_output() {
             String::from_utf8_lossy(output)
         );
     }
-    let mut files = vec![ws.path().to_path_buf()];
-    let mut checked = 0;
-    while let Some(path) = files.pop() {
-        if path.is_dir() {
-            files.extend(
-                std::fs::read_dir(&path)
-                    .unwrap()
-                    .flatten()
-                    .map(|e| e.path()),
-            );
-        } else {
-            let bytes = std::fs::read(&path).unwrap();
-            let found = bytes.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes());
-            assert!(!found, "the token is in {}", path.display());
-            checked += 1;
-        }
-    }
+    let checked = assert_no_file_contains(ws.path(), TOKEN);
     assert!(checked > 5, "only {checked} files were checked");
 }
 

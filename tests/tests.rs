@@ -8,5 +8,6 @@ mod faults;
 mod manuscripts;
 mod pinned;
 mod render;
+mod rules;
 mod util;
 mod voice;

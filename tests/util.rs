@@ -283,3 +283,26 @@ pub fn render_cloud(ws: &Workspace, token: &str) -> std::process::Output {
         .output()
         .expect("run audiobook")
 }
+
+/// Asserts that no file under `root` holds `secret` in any byte, and
+/// returns how many files were read.
+pub fn assert_no_file_contains(root: &Path, secret: &str) -> usize {
+    let mut files = vec![root.to_path_buf()];
+    let mut checked = 0;
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(
+                std::fs::read_dir(&path)
+                    .expect("dir")
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        } else {
+            let bytes = std::fs::read(&path).expect("file");
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "the secret is in {}", path.display());
+            checked += 1;
+        }
+    }
+    checked
+}

@@ -114,7 +114,8 @@ pub fn init_logging(cli: &Cli) {
         EnvFilter::try_from_env("AUDIOBOOK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Every line masked: libraries log request headers at trace level.
+        .with_writer(crate::redact::RedactedStderr)
         .with_ansi(std::io::stderr().is_terminal())
         .with_target(false);
     match cli.log_format {

@@ -66,6 +66,12 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
         .with_progress(progress_for(cli));
         match renderer.render(job, &chapters).await {
             Ok(report) => {
+                if let Some(error) = &report.stopped_by {
+                    eprintln!(
+                        "error: {}: the provider refused the account, the job was stopped: {error}",
+                        job.name
+                    );
+                }
                 print_summary(&report);
                 if new_db && report.stats.cached > 0 {
                     println!(
@@ -211,23 +217,33 @@ fn print_summary(report: &JobReport) {
     let mut out = std::io::stdout().lock();
     let what = match report.outcome {
         Outcome::Complete => "complete",
+        Outcome::Failed if report.stopped_by.is_some() => "stopped by the provider",
         Outcome::Failed => "incomplete",
         Outcome::Interrupted => "interrupted",
         Outcome::Incomplete => "stopped at the deadline",
     };
     let _ = writeln!(
         out,
-        "{}: {what}: {} synthesized, {} already rendered, {} failed; {} of {} chapters, {} of audio in {} ({:.1}s)",
+        "{}: {what}: {} synthesized, {} already rendered, {} failed, {} pending; {} of {} chapters, {} of audio in {} ({:.1}s)",
         report.job,
         stats.synthesized,
         stats.cached,
         report.counts.failed,
+        report.counts.pending,
         report.chapters_written,
         report.chapters_total,
         format_duration(report.audio_secs),
         display_path(&report.output_dir),
         report.elapsed_secs,
     );
+    if let Some(error) = &report.stopped_by {
+        let _ = writeln!(
+            out,
+            "{}: the provider refused the account, so no more requests were sent: {error}; \
+             the segments not rendered are pending: fix this and run the same command again",
+            report.job
+        );
+    }
     if stats.requests > stats.synthesized || stats.rate_limited > 0 {
         let _ = writeln!(
             out,
@@ -247,8 +263,28 @@ fn print_summary(report: &JobReport) {
             report.job
         );
     }
-    for (error, class, n) in crate::report::group_failures(&report.failures) {
-        let _ = writeln!(out, "{}:   {n} segment(s) {class}: {error}", report.job);
+    for (reason, n) in &report.pauses {
+        let _ = writeln!(
+            out,
+            "{}:   {n} segment(s) became silence instead of speech: {reason}",
+            report.job
+        );
+    }
+    // One line per cause, with the ids of one example for a support ticket.
+    for group in crate::report::group_failures(&report.failures) {
+        if group.class == "unspeakable" {
+            continue;
+        }
+        let ids = if group.example_ids.is_empty() {
+            String::new()
+        } else {
+            format!(" (e.g. {})", group.example_ids)
+        };
+        let _ = writeln!(
+            out,
+            "{}:   {} segment(s) {}: {}{ids}",
+            report.job, group.segments, group.class, group.error
+        );
     }
     if matches!(report.outcome, Outcome::Interrupted | Outcome::Incomplete) {
         let _ = writeln!(

@@ -40,6 +40,9 @@ struct RunSummary {
     rate_limited: i64,
     /// The adaptive concurrency window (current while running, final after).
     window: Option<i64>,
+    /// The provider error that stopped the run at once, with its ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stopped_by: Option<String>,
     /// While running: what it has done so far, and how long the rest should
     /// take at its pace (`None` until it has finished a segment).
     progress: Option<RunProgress>,
@@ -111,6 +114,9 @@ async fn job_status(store: &Store, row: JobRow) -> Result<StatusLine, sqlx::Erro
         Some(run) => Some(run_summary(store, row.id, run, &counts).await?),
         None => None,
     };
+    // Counted again after the run's progress: a segment finishing between
+    // the reads then shows in the counts too, never in the progress alone.
+    let counts = store.counts(row.id).await?;
     Ok(StatusLine {
         job: row.name,
         path: row.path,
@@ -166,6 +172,7 @@ async fn run_summary(
         requests: run.requests,
         rate_limited: run.rate_limited,
         window: run.window,
+        stopped_by: run.stopped_by,
         progress,
     })
 }
@@ -228,6 +235,9 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
                 r.rate_limited,
                 r.window.map_or_else(|| "-".to_string(), |w| w.to_string()),
             );
+            if let Some(error) = &r.stopped_by {
+                let _ = writeln!(out, "  stopped by the provider: {error}");
+            }
         }
     }
 }

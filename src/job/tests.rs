@@ -613,7 +613,7 @@ fn coze_full() {
 
 #[test]
 fn coze_ws_url_derivation() {
-    use super::voice::coze_ws_base;
+    use super::cloud::coze_ws_base;
     assert_eq!(coze_ws_base("https://api.coze.cn"), "wss://ws.coze.cn");
     assert_eq!(coze_ws_base("https://api.coze.com"), "wss://ws.coze.com");
     assert_eq!(
@@ -661,7 +661,7 @@ fn volcengine_defaults_and_full() {
          speed = 0.2\n\n[voice.volcengine]\nappid = \"1\"\ncluster = \"volcano_icl\"\nuid = \"u\"\n\
          emotion = \"happy\"\nenable_emotion = true\nemotion_scale = 1\nexplicit_language = \"en\"\n\
          context_language = \"id\"\nloudness_ratio = 2\ntext_type = \"ssml\"\nsilence_duration = 30000\n\
-         with_timestamp = true\nextra_param = {{ mute_cut_threshold = \"400\", disable_markdown_filter = true }}\n\
+         with_timestamp = false\nextra_param = {{ mute_cut_threshold = \"400\", mute_cut_remain_ms = \"50\", disable_markdown_filter = true }}\n\
          timeout_secs = 600\n"
     );
     let job = load_ok(&body);
@@ -674,10 +674,12 @@ fn volcengine_defaults_and_full() {
     assert_eq!(v.loudness_ratio, Some(2.0));
     assert_eq!(v.text_type, TextType::Ssml);
     assert_eq!(v.silence_duration, Some(30_000));
-    assert!(v.with_timestamp);
+    assert!(!v.with_timestamp);
     assert_eq!(
         v.extra_param.as_deref(),
-        Some(r#"{"disable_markdown_filter":true,"mute_cut_threshold":"400"}"#)
+        Some(
+            r#"{"disable_markdown_filter":true,"mute_cut_remain_ms":"50","mute_cut_threshold":"400"}"#
+        )
     );
 }
 
@@ -830,7 +832,7 @@ fn cloud_ranges_and_choices() {
             "context_texts is empty",
         ),
         (
-            volc("emotion_scale = 0.5"),
+            volc("emotion = \"happy\"\nemotion_scale = 0.5"),
             "emotion_scale",
             "emotion_scale must be between 1.0 and 5.0",
         ),
@@ -854,20 +856,105 @@ fn cloud_ranges_and_choices() {
             "timeout_secs",
             "timeout_secs must be between 1 and 600",
         ),
+        // Regression (issue 11): the documented ranges, per provider,
+        // transport and (Volcengine) cluster.
+        (
+            cloud_job(
+                "volcengine",
+                "voice = \"v\"\nspeed = 0.3",
+                "volcengine",
+                "appid = \"1\"",
+            ),
+            "speed",
+            "speed must be between 0.8 and 2.0, got 0.3",
+        ),
         (
             cloud_job(
                 "volcengine",
                 "voice = \"v\"\nspeed = 3.5",
                 "volcengine",
-                "appid = \"1\"",
+                "appid = \"1\"\ncluster = \"volcano_icl\"",
             ),
             "speed",
             "speed must be between 0.2 and 3.0, got 3.5",
         ),
         (
-            cloud_job("coze", "voice = \"v\"\nspeed = 0.3", "", ""),
+            cloud_job("coze", "voice = \"v\"\nspeed = 0.1", "", ""),
+            "speed",
+            "speed must be between 0.2 and 3.0, got 0.1",
+        ),
+        (
+            cloud_job(
+                "coze",
+                "voice = \"v\"\ntransport = \"websocket\"\nspeed = 0.3",
+                "",
+                "",
+            ),
             "speed",
             "speed must be between 0.5 and 2.0, got 0.3",
+        ),
+        (
+            volc("emotion = \"happy\"\nenable_emotion = false"),
+            "enable_emotion",
+            "enable_emotion = false would make the service ignore the emotion",
+        ),
+        (
+            volc("enable_emotion = true"),
+            "enable_emotion",
+            "enable_emotion needs an emotion",
+        ),
+        (
+            volc("emotion_scale = 3"),
+            "emotion_scale",
+            "emotion_scale needs an emotion",
+        ),
+        (
+            volc("explicit_language = \"english\""),
+            "explicit_language",
+            "explicit_language \"english\" is not a language the service documents; set \
+             [voice.volcengine] explicit_language to one of: crosslingual, zh, en, ja, es-mx, id, pt-br",
+        ),
+        (
+            volc("context_language = \"fr\""),
+            "context_language",
+            "context_language \"fr\" is not a language the service documents",
+        ),
+        (
+            volc("text_type = \"ssml\"\nwith_timestamp = true"),
+            "text_type",
+            "with_timestamp cannot go with text_type = \"ssml\"",
+        ),
+        (
+            volc(
+                "with_timestamp = true\nextra_param = { cache_config = { text_type = 1, use_cache = true } }",
+            ),
+            "extra_param",
+            "extra_param cache_config cannot go with with_timestamp",
+        ),
+        (
+            volc("extra_param = { enable_latex_tn = true }"),
+            "extra_param",
+            "extra_param enable_latex_tn needs disable_markdown_filter = true",
+        ),
+        (
+            volc("extra_param = { mute_cut_threshold = \"400\" }"),
+            "extra_param",
+            "mute_cut_threshold and mute_cut_remain_ms go together",
+        ),
+        (
+            volc("extra_param = { mute_cut_threshold = 400, mute_cut_remain_ms = \"50\" }"),
+            "extra_param",
+            "extra_param mute_cut_threshold must be a string of digits",
+        ),
+        (
+            volc("extra_param = { unsupported_char_ratio_thresh = 1.5 }"),
+            "extra_param",
+            "unsupported_char_ratio_thresh must be a number between 0 and 1",
+        ),
+        (
+            volc("extra_param = { disable_emoji_filter = \"yes\" }"),
+            "extra_param",
+            "extra_param disable_emoji_filter must be true or false",
         ),
     ];
     for (body, needle, expected) in cases {

@@ -6,21 +6,21 @@
 //! Choices made here (documented in the README's job file reference):
 //! - `transport`, `pitch`, `keep_notes` and a provider table that does not match the
 //!   provider are errors, not silently ignored keys.
-//! - Speed ranges differ by provider: local and Coze 0.5..=2.0 (Coze's
-//!   WebSocket `speech_rate` maps 0.5 to -50 and 2.0 to 100, so one range keeps
-//!   both transports valid), Volcengine 0.2..=3.0 (the exact range depends on
-//!   the voice; the service answers out-of-range values itself).
+//! - Speed ranges are the documented ones per provider and transport
+//!   ([`super::ranges::speed`]): Coze HTTP takes the union of its model
+//!   ranges here and `validate` checks the voice's own; Volcengine's depends
+//!   on the cluster, so speed is checked after the provider table.
+//!
+//! `[voice.volcengine]` is validated in [`super::volcengine`].
 
 use std::ops::{Range, RangeInclusive};
-use std::time::Duration;
 
 use toml::Spanned;
 
+use super::cloud::coze_ws_base;
+use super::ranges::{self, COZE_LOUDNESS, EMOTION_SCALE};
 use super::raw::{RawCoze, RawVoice, RawVolcengine};
-use super::{
-    AudioFormat, Check, CozeConfig, ProviderKind, ProviderSettings, TextType, Transport, Voice,
-    VolcengineConfig,
-};
+use super::{AudioFormat, Check, CozeConfig, ProviderKind, ProviderSettings, Transport, Voice};
 
 const PROVIDERS: &[(&str, ProviderKind)] = &[
     ("local", ProviderKind::Local),
@@ -31,7 +31,6 @@ const TRANSPORTS: &[(&str, Transport)] = &[
     ("http", Transport::Http),
     ("websocket", Transport::WebSocket),
 ];
-const TEXT_TYPES: &[(&str, TextType)] = &[("plain", TextType::Plain), ("ssml", TextType::Ssml)];
 const AUDIO_FORMATS: &[(&str, AudioFormat)] =
     &[("pcm", AudioFormat::Pcm), ("wav", AudioFormat::Wav)];
 const LOSSY_FORMATS: &[&str] = &["mp3", "ogg_opus", "ogg", "opus"];
@@ -49,15 +48,6 @@ const COZE_EMOTIONS: &[&str] = &[
     "neutral",
 ];
 const PITCH: RangeInclusive<i64> = 0..=100;
-const LOCAL_SPEED: RangeInclusive<f64> = 0.5..=2.0;
-const COZE_SPEED: RangeInclusive<f64> = 0.5..=2.0;
-const VOLCENGINE_SPEED: RangeInclusive<f64> = 0.2..=3.0;
-const EMOTION_SCALE: RangeInclusive<f64> = 1.0..=5.0;
-const COZE_LOUDNESS: RangeInclusive<i64> = -50..=100;
-const VOLCENGINE_LOUDNESS: RangeInclusive<f64> = 0.5..=2.0;
-const SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
-const TIMEOUT_SECS: RangeInclusive<i64> = 1..=600;
-const DEFAULT_TIMEOUT_SECS: u64 = 60;
 
 pub(super) const COZE_BASE_URL: &str = "https://api.coze.cn";
 pub(super) const COZE_TOKEN_ENV: &str = "COZE_API_TOKEN";
@@ -82,14 +72,6 @@ impl Check<'_> {
             // An invalid provider was reported; its voice names are not ours to judge.
             None => "auto".to_owned(),
         };
-        let speed_range = match kind {
-            Some(ProviderKind::Volcengine) => VOLCENGINE_SPEED,
-            Some(ProviderKind::Coze) => COZE_SPEED,
-            _ => LOCAL_SPEED,
-        };
-        let speed = self
-            .float(raw.speed, "voice", "speed", speed_range)
-            .unwrap_or(1.0);
         let pitch = self.pitch(raw.pitch, kind);
         let keep_notes = self.keep_notes(raw.keep_notes, kind);
         let tables = Tables {
@@ -98,6 +80,7 @@ impl Check<'_> {
         };
         let provider_at = if given { provider_span } else { 0..0 };
         let settings = self.settings(kind, tables, provider_at, transport);
+        let speed = self.speed(raw.speed, kind, transport, &settings);
         Voice {
             provider: kind.unwrap_or(ProviderKind::Local),
             transport,
@@ -107,6 +90,39 @@ impl Check<'_> {
             keep_notes,
             settings,
         }
+    }
+
+    /// `[voice] speed` within the documented range of the provider (and
+    /// for Volcengine, of its cluster), the reason in the message.
+    fn speed(
+        &mut self,
+        raw: Option<Spanned<f64>>,
+        kind: Option<ProviderKind>,
+        transport: Transport,
+        settings: &ProviderSettings,
+    ) -> f32 {
+        let Some(raw) = raw else {
+            return 1.0;
+        };
+        let cluster = match settings {
+            ProviderSettings::Volcengine(v) => Some(v.cluster.as_str()),
+            _ => None,
+        };
+        let kind = kind.unwrap_or(ProviderKind::Local);
+        let (range, why) = ranges::speed(kind, transport, cluster);
+        let speed = *raw.get_ref();
+        if range.contains(&speed) {
+            return speed as f32;
+        }
+        let (lo, hi) = (range.start(), range.end());
+        self.problems.at(
+            raw.span(),
+            format!(
+                "speed must be between {lo:?} and {hi:?}, got {speed}; set [voice] speed to a \
+                 value in {lo:?}..={hi:?} ({why})"
+            ),
+        );
+        1.0
     }
 
     /// Only cloud providers have a transport; writing one for the local
@@ -304,7 +320,7 @@ impl Check<'_> {
     }
 
     /// `pcm` or `wav`; a lossy format is refused with the reason.
-    fn audio_format(
+    pub(super) fn audio_format(
         &mut self,
         raw: Option<Spanned<String>>,
         table: &str,
@@ -325,226 +341,10 @@ impl Check<'_> {
         self.choice(raw, table, key, AUDIO_FORMATS)
             .unwrap_or(AudioFormat::Pcm)
     }
-
-    fn volcengine(
-        &mut self,
-        raw: RawVolcengine,
-        table_span: Range<usize>,
-        transport: Transport,
-    ) -> VolcengineConfig {
-        const T: &str = "voice.volcengine";
-        let encoding_span = raw.encoding.as_ref().map(Spanned::span);
-        let encoding = self.audio_format(raw.encoding, T, "encoding");
-        if encoding == AudioFormat::Wav
-            && transport == Transport::WebSocket
-            && let Some(span) = encoding_span
-        {
-            self.problems.at(
-                span,
-                "encoding \"wav\" cannot stream over the WebSocket; set [voice.volcengine] encoding = \"pcm\" or use transport = \"http\"",
-            );
-        }
-        let base_url = self.http_url(raw.base_url, T, VOLCENGINE_BASE_URL);
-        let ws_url = match raw.ws_url {
-            Some(url) => self.ws_url(url, T, "/api/v1/tts/ws_binary"),
-            None => swap_scheme(&base_url),
-        };
-        let appid = match raw.appid {
-            Some(appid) => self.non_empty(appid, T, "appid", "your Volcengine app id"),
-            None => {
-                self.problems.at(
-                    table_span,
-                    "missing key `appid` in [voice.volcengine]; add appid = \"1234567\" (your \
-                     Volcengine app id) under [voice.volcengine]",
-                );
-                String::new()
-            }
-        };
-        let text = |check: &mut Self, value: Option<Spanned<String>>, key: &str| {
-            value.map(|v| check.non_empty(v, T, key, "a value or remove it"))
-        };
-        VolcengineConfig {
-            appid,
-            encoding,
-            cluster: text(self, raw.cluster, "cluster").unwrap_or_else(|| "volcano_tts".into()),
-            uid: text(self, raw.uid, "uid").unwrap_or_else(|| "audiobook".into()),
-            token_env: self.token_env(raw.token_env, T, VOLCENGINE_TOKEN_ENV),
-            emotion: text(self, raw.emotion, "emotion"),
-            enable_emotion: raw.enable_emotion,
-            emotion_scale: self.float(raw.emotion_scale, T, "emotion_scale", EMOTION_SCALE),
-            explicit_language: text(self, raw.explicit_language, "explicit_language"),
-            context_language: text(self, raw.context_language, "context_language"),
-            loudness_ratio: self.float(
-                raw.loudness_ratio,
-                T,
-                "loudness_ratio",
-                VOLCENGINE_LOUDNESS,
-            ),
-            text_type: self
-                .choice(raw.text_type, T, "text_type", TEXT_TYPES)
-                .unwrap_or(TextType::Plain),
-            silence_duration: raw
-                .silence_duration
-                .map(|v| self.int(Some(v), T, "silence_duration", SILENCE_MS, 0)),
-            with_timestamp: raw.with_timestamp.unwrap_or(false),
-            extra_param: raw.extra_param.and_then(|table| self.extra_param(table)),
-            timeout: self.timeout(raw.timeout_secs, T),
-            base_url,
-            ws_url,
-        }
-    }
-
-    /// The service wants `extra_param` as a JSON-encoded string; encoding it
-    /// once here keeps the request and the fingerprint identical run to run.
-    fn extra_param(&mut self, table: Spanned<toml::Table>) -> Option<String> {
-        let span = table.span();
-        match serde_json::to_string(table.get_ref()) {
-            Ok(json) => Some(json),
-            Err(e) => {
-                self.problems.at(
-                    span,
-                    format!(
-                        "extra_param cannot be sent as JSON ({e}); use only strings, numbers, \
-                         booleans, arrays and tables in [voice.volcengine] extra_param"
-                    ),
-                );
-                None
-            }
-        }
-    }
-
-    fn timeout(&mut self, raw: Option<Spanned<i64>>, table: &str) -> Duration {
-        let secs = self.int(
-            raw,
-            table,
-            "timeout_secs",
-            TIMEOUT_SECS,
-            DEFAULT_TIMEOUT_SECS,
-        );
-        Duration::from_secs(secs)
-    }
-
-    /// The name of an environment variable. The message never echoes the
-    /// value: someone may have pasted the token itself here.
-    fn token_env(&mut self, raw: Option<Spanned<String>>, table: &str, default: &str) -> String {
-        let Some(raw) = raw else {
-            return default.to_owned();
-        };
-        if is_env_var_name(raw.get_ref()) {
-            return raw.into_inner();
-        }
-        self.problems.at(
-            raw.span(),
-            format!(
-                "token_env must name an environment variable (upper-case letters, digits and _, e.g. \
-                 {default}), never hold the token itself; set [{table}] token_env = \"{default}\" \
-                 and export the token in that variable"
-            ),
-        );
-        default.to_owned()
-    }
-
-    fn http_url(&mut self, raw: Option<Spanned<String>>, table: &str, default: &str) -> String {
-        let Some(raw) = raw else {
-            return default.to_owned();
-        };
-        match base_url(raw.get_ref(), &["http://", "https://"], None) {
-            Some(url) => url,
-            None => {
-                self.problems.at(
-                    raw.span(),
-                    format!(
-                        "base_url must be an http:// or https:// URL with a host, got {:?}; set \
-                         [{table}] base_url = \"{default}\"",
-                        raw.get_ref()
-                    ),
-                );
-                default.to_owned()
-            }
-        }
-    }
-
-    /// An explicit WebSocket base. The API path is tolerated at its end, so
-    /// pasting the full endpoint works too.
-    fn ws_url(&mut self, raw: Spanned<String>, table: &str, path: &str) -> String {
-        match base_url(raw.get_ref(), &["ws://", "wss://"], Some(path)) {
-            Some(url) => url,
-            None => {
-                self.problems.at(
-                    raw.span(),
-                    format!(
-                        "ws_url must be a ws:// or wss:// URL with a host, got {:?}; fix [{table}] \
-                         ws_url or remove it to derive it from base_url",
-                        raw.get_ref()
-                    ),
-                );
-                String::new()
-            }
-        }
-    }
 }
 
 /// The provider tables of `[voice]`, moved together.
 struct Tables {
     coze: Option<Spanned<RawCoze>>,
     volcengine: Option<Spanned<RawVolcengine>>,
-}
-
-/// `url` without trailing slashes (and without `strip_path` at its end),
-/// when it has one of `schemes` and a non-empty host.
-fn base_url(url: &str, schemes: &[&str], strip_path: Option<&str>) -> Option<String> {
-    let url = url.trim().trim_end_matches('/');
-    let url = strip_path
-        .and_then(|path| url.strip_suffix(path))
-        .unwrap_or(url);
-    let rest = schemes.iter().find_map(|s| url.strip_prefix(s))?;
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let valid =
-        !host.is_empty() && !rest.contains(['?', '#']) && !rest.contains(char::is_whitespace);
-    valid.then(|| url.to_owned())
-}
-
-/// `https`→`wss`, `http`→`ws`, rest unchanged.
-fn swap_scheme(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        url.to_owned()
-    }
-}
-
-/// Coze serves WebSockets from `ws.` hosts; only the official API hosts
-/// are renamed, so a simulator on `127.0.0.1` keeps its host (as coze-go does).
-pub(super) fn coze_ws_base(base_url: &str) -> String {
-    let swapped = swap_scheme(base_url);
-    for host in ["api.coze.cn", "api.coze.com"] {
-        for scheme in ["wss://", "ws://"] {
-            let official = format!("{scheme}{host}");
-            let renamed = format!("{scheme}ws.{}", &host["api.".len()..]);
-            if swapped == official {
-                return renamed;
-            }
-            if let Some(rest) = swapped.strip_prefix(&format!("{official}/")) {
-                return format!("{renamed}/{rest}");
-            }
-            if let Some(rest) = swapped.strip_prefix(&format!("{official}:")) {
-                return format!("{renamed}:{rest}");
-            }
-        }
-    }
-    swapped
-}
-
-/// Upper-case letters, digits and `_`, not starting with a digit: the
-/// convention for environment variables, and never the shape of a token
-/// (Coze `pat_…`, Volcengine access tokens are mixed-case).
-fn is_env_var_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    let first_ok = chars
-        .next()
-        .is_some_and(|c| c.is_ascii_uppercase() || c == '_');
-    let rest_ok = chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-    first_ok && rest_ok && name.len() <= 64
 }

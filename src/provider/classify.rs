@@ -1,62 +1,233 @@
 //! The one place that decides what a provider outcome means for the
-//! scheduler: every service code, HTTP status and transport failure maps to
-//! an [`ErrorClass`] here, and nowhere else. Also the two response headers
-//! every error carries along: `Retry-After` and `X-Tt-Logid`.
+//! scheduler: every service code, service message, HTTP status and
+//! transport failure maps to an [`ErrorClass`] here, and nowhere else,
+//! together with what the user should do about it. Also the two response
+//! headers every error carries along: `Retry-After` and `X-Tt-Logid`.
 //!
 //! The tables follow `tts-protocols.md`. Codes the documents do not list are
-//! `Permanent`: retrying an unknown refusal wastes quota and time.
+//! `Permanent`: retrying an unknown refusal wastes quota and time. Message
+//! rules win over codes, whatever the code: the services report the same
+//! condition under several codes (a used-up concurrency quota under 3003 or
+//! 3001, a bad token as 3001 with `authenticate request: …`).
 
 use std::time::{Duration, SystemTime};
 
-use super::ErrorClass;
+use super::{ErrorClass, ProviderError};
 
-/// Volcengine openspeech v1 `code` (HTTP body or binary error frame) and
-/// its message. Auth messages win over the code: the service reports a bad
-/// token as 3001 with `authenticate request: … grant not found`.
-///
-/// 3030 (processing timeout) is `Transient`; the documents advise "retry once,
-/// then treat as permanent", which is the scheduler's attempt policy to apply.
-pub fn volcengine_code(code: i64, message: &str) -> ErrorClass {
-    if let Some(class) = volcengine_message(message) {
-        return class;
-    }
-    match code {
-        3003 => ErrorClass::RateLimit,
-        3005 | 3030 | 3031 | 3032 | 3040 => ErrorClass::Transient,
-        3010 => ErrorClass::TooLong,
-        3011 => ErrorClass::Unspeakable,
-        // 3001 invalid request, 3006 reused reqid, 3050 unknown voice_type.
-        _ => ErrorClass::Permanent,
-    }
+/// What an outcome means: the class the scheduler acts on, and for the
+/// user, what to do about it (empty when the message says it all).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub class: ErrorClass,
+    pub advice: &'static str,
 }
 
-/// The message-only errors Volcengine reports. `None` when the message says
-/// nothing the code does not.
-fn volcengine_message(message: &str) -> Option<ErrorClass> {
+const fn verdict(class: ErrorClass, advice: &'static str) -> Verdict {
+    Verdict { class, advice }
+}
+
+use ErrorClass::{Fatal, Permanent, ProcessingTimeout, RateLimit, TooLong, Transient, Unspeakable};
+
+/// Service messages that decide the class whatever the code came with,
+/// matched case-insensitively as substrings, first match wins.
+const MESSAGE_RULES: &[(&str, Verdict)] = &[
+    (
+        "authenticate request",
+        verdict(
+            Fatal,
+            "check [voice.volcengine] appid and the token in the token_env variable",
+        ),
+    ),
+    (
+        "grant not found",
+        verdict(
+            Fatal,
+            "check [voice.volcengine] appid and the token in the token_env variable",
+        ),
+    ),
+    (
+        "access denied",
+        verdict(
+            Fatal,
+            "the app may not use this voice: buy the voice for the app or choose another",
+        ),
+    ),
+    (
+        "_lifetime",
+        verdict(
+            Fatal,
+            "the account's trial quota is used up: buy the service or use another account",
+        ),
+    ),
+    (
+        "init engine instance failed",
+        verdict(
+            Fatal,
+            "wrong voice_type or cluster: check [voice] voice and [voice.volcengine] cluster \
+             (clone voices use volcano_icl)",
+        ),
+    ),
+    (
+        "concurrency",
+        verdict(RateLimit, "the account's concurrency quota is in use"),
+    ),
+];
+
+/// Volcengine openspeech v1 codes (section 4 of tts-protocols.md).
+const VOLCENGINE_CODES: &[(i64, Verdict)] = &[
+    (3001, verdict(Permanent, "")),
+    (3003, verdict(RateLimit, "")),
+    (3005, verdict(Transient, "")),
+    (3006, verdict(Permanent, "")),
+    (3010, verdict(TooLong, "")),
+    (
+        3011,
+        verdict(
+            Permanent,
+            "the voice does not speak this language: set [voice.volcengine] explicit_language \
+             or choose another voice",
+        ),
+    ),
+    (3030, verdict(ProcessingTimeout, "")),
+    (3031, verdict(Transient, "")),
+    (3032, verdict(Transient, "")),
+    (3040, verdict(Transient, "")),
+    (
+        3050,
+        verdict(
+            Permanent,
+            "the voice_type does not exist: check [voice] voice",
+        ),
+    ),
+];
+
+/// Coze codes (section 0 of tts-protocols.md). The account-wide refusals
+/// are fatal: every request of the job would get the same answer.
+const COZE_CODES: &[(i64, Verdict)] = &[
+    (3010, verdict(TooLong, "")),
+    (4000, verdict(Permanent, "")),
+    (
+        4008,
+        verdict(
+            Fatal,
+            "the account's daily usage limit is reached: run again tomorrow",
+        ),
+    ),
+    (4009, verdict(RateLimit, "")),
+    (
+        4011,
+        verdict(
+            Fatal,
+            "the Coze token balance is insufficient: top it up, then run again",
+        ),
+    ),
+    (4013, verdict(RateLimit, "")),
+    (
+        4019,
+        verdict(
+            Fatal,
+            "the Volcano pay-as-you-go account is in arrears: settle it, then run again",
+        ),
+    ),
+    (4020, verdict(RateLimit, "")),
+    (
+        4022,
+        verdict(
+            Fatal,
+            "the model (Ark) account is in arrears: settle it, then run again",
+        ),
+    ),
+    (
+        4027,
+        verdict(Fatal, "the account is overdue: settle it, then run again"),
+    ),
+    (
+        4028,
+        verdict(
+            Fatal,
+            "the free credit is used up: buy a plan, then run again",
+        ),
+    ),
+    (
+        4100,
+        verdict(
+            Fatal,
+            "the token is invalid or expired: export a valid one in the token_env variable",
+        ),
+    ),
+    (
+        4101,
+        verdict(
+            Fatal,
+            "the token lacks the createSpeech permission: grant it to the token in the Coze \
+             console",
+        ),
+    ),
+    (4102, verdict(Transient, "")),
+    (
+        4200,
+        verdict(
+            Permanent,
+            "the voice or resource was not found: check [voice] voice",
+        ),
+    ),
+    (5000, verdict(Transient, "")),
+];
+
+fn by_message(message: &str) -> Option<Verdict> {
     let message = message.to_ascii_lowercase();
-    let auth = ["authenticate request", "access denied", "grant not found"];
-    if auth.iter().any(|needle| message.contains(needle)) {
-        return Some(ErrorClass::Fatal);
-    }
-    // A used-up trial (`quota exceeded for types: …_lifetime`) fails every
-    // request of the account, so the job stops rather than burning attempts.
-    if message.contains("quota exceeded") && message.contains("lifetime") {
-        return Some(ErrorClass::Fatal);
-    }
-    None
+    MESSAGE_RULES
+        .iter()
+        .find(|(needle, _)| message.contains(needle))
+        .map(|(_, verdict)| *verdict)
 }
 
-/// Coze `code` from a JSON envelope or a WebSocket `error` event.
-pub fn coze_code(code: i64) -> ErrorClass {
-    match code {
-        4009 | 4013 | 4020 => ErrorClass::RateLimit,
-        4102 | 5000 => ErrorClass::Transient,
-        4100 => ErrorClass::Fatal,
-        3010 => ErrorClass::TooLong,
-        3011 => ErrorClass::Unspeakable,
-        // 4000, 4008, 4011, 4019, 4022, 4027, 4028, 4101, 4200 and the unknown.
-        _ => ErrorClass::Permanent,
+fn by_code(table: &[(i64, Verdict)], code: i64) -> Verdict {
+    table
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(verdict(Permanent, ""), |(_, verdict)| *verdict)
+}
+
+/// A Volcengine `code` (HTTP body or binary error frame) with its message,
+/// for a request that sent `text`. 3011 ("illegal input text") means a
+/// pause only when the text has nothing speakable; any other 3011 is the
+/// voice refusing the language, a failed segment.
+pub fn volcengine(code: i64, message: &str, text: &str) -> Verdict {
+    if let Some(verdict) = by_message(message) {
+        return verdict;
     }
+    if code == 3011 && !has_speakable(text) {
+        return verdict(Unspeakable, "");
+    }
+    by_code(VOLCENGINE_CODES, code)
+}
+
+/// A Coze `code` from a JSON envelope or a WebSocket `error` event.
+pub fn coze(code: i64, message: &str) -> Verdict {
+    by_message(message).unwrap_or_else(|| by_code(COZE_CODES, code))
+}
+
+/// A service's refusal as an error: `{service} refused the request:
+/// {message}; {advice}`, with the service's code.
+pub fn refusal(service: &str, code: i64, message: &str, verdict: Verdict) -> ProviderError {
+    let mut text = format!("{service} refused the request");
+    let message = message.trim();
+    if !message.is_empty() {
+        text.push_str(": ");
+        text.push_str(message);
+    }
+    if !verdict.advice.is_empty() {
+        text.push_str("; ");
+        text.push_str(verdict.advice);
+    }
+    ProviderError::new(verdict.class, text).with_code(code)
+}
+
+/// Whether `text` has anything to speak: a letter or a digit. Text without
+/// one (punctuation, emoji) is what a service may refuse as unspeakable.
+pub fn has_speakable(text: &str) -> bool {
+    text.chars().any(char::is_alphanumeric)
 }
 
 /// An HTTP status without a service code to go by (a non-JSON error body,
@@ -67,6 +238,16 @@ pub fn http_status(status: u16) -> ErrorClass {
         401 | 403 => ErrorClass::Fatal,
         408 | 500..=599 => ErrorClass::Transient,
         _ => ErrorClass::Permanent,
+    }
+}
+
+/// An answer whose body is not what the service sends: on a success status
+/// it was cut short (worth another attempt), otherwise its status decides.
+pub fn unexpected_body(status: u16) -> ErrorClass {
+    if (200..300).contains(&status) {
+        ErrorClass::Transient
+    } else {
+        http_status(status)
     }
 }
 
@@ -121,7 +302,6 @@ pub fn log_id_header(headers: &reqwest::header::HeaderMap) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ErrorClass::*;
 
     #[test]
     fn volcengine_table() {
@@ -131,8 +311,8 @@ mod tests {
             (3005, Transient),
             (3006, Permanent),
             (3010, TooLong),
-            (3011, Unspeakable),
-            (3030, Transient),
+            (3011, Permanent),
+            (3030, ProcessingTimeout),
             (3031, Transient),
             (3032, Transient),
             (3040, Transient),
@@ -140,8 +320,28 @@ mod tests {
             (9999, Permanent),
         ];
         for (code, class) in table {
-            assert_eq!(volcengine_code(code, "whatever"), class, "code {code}");
+            assert_eq!(
+                volcengine(code, "whatever", "speakable text").class,
+                class,
+                "code {code}"
+            );
         }
+    }
+
+    /// Regression (issue 11): a 3011 for text in the wrong language was
+    /// turned into silence; only text with nothing to speak is a pause.
+    #[test]
+    fn volcengine_3011_is_a_pause_only_for_unspeakable_text() {
+        assert_eq!(
+            volcengine(3011, "illegal input text!", "。！？…").class,
+            Unspeakable
+        );
+        let wrong_language = volcengine(3011, "illegal input text!", "Hello there.");
+        assert_eq!(wrong_language.class, Permanent);
+        assert!(
+            wrong_language.advice.contains("explicit_language"),
+            "{wrong_language:?}"
+        );
     }
 
     #[test]
@@ -151,46 +351,56 @@ mod tests {
             "extract request resource id: get resource id: access denied",
             "{\"message\":\"Access Denied\"}",
             "quota exceeded for types: tts_lifetime",
+            "Fail to feed text, reason Init Engine Instance failed",
         ];
         for message in fatal {
-            assert_eq!(volcengine_code(3001, message), Fatal, "{message}");
+            let verdict = volcengine(3001, message, "text");
+            assert_eq!(verdict.class, Fatal, "{message}");
+            assert!(!verdict.advice.is_empty(), "{message}: says what to do");
         }
-        assert_eq!(
-            volcengine_code(3003, "quota exceeded for types: concurrency"),
-            RateLimit
-        );
-        assert_eq!(
-            volcengine_code(
-                3001,
-                "Fail to feed text, reason Init Engine Instance failed"
-            ),
-            Permanent
-        );
+        // The concurrency quota is a rate limit whatever the code.
+        for code in [3003, 3001, 3050, 4000] {
+            assert_eq!(
+                volcengine(code, "quota exceeded for types: concurrency", "text").class,
+                RateLimit,
+                "{code}"
+            );
+            assert_eq!(
+                coze(code, "quota exceeded for types: concurrency").class,
+                RateLimit,
+                "coze {code}"
+            );
+        }
     }
 
     #[test]
     fn coze_table() {
         let table = [
             (4000, Permanent),
-            (4008, Permanent),
+            (4008, Fatal),
             (4009, RateLimit),
-            (4011, Permanent),
+            (4011, Fatal),
             (4013, RateLimit),
-            (4019, Permanent),
+            (4019, Fatal),
             (4020, RateLimit),
-            (4022, Permanent),
-            (4027, Permanent),
-            (4028, Permanent),
+            (4022, Fatal),
+            (4027, Fatal),
+            (4028, Fatal),
             (4100, Fatal),
-            (4101, Permanent),
+            (4101, Fatal),
             (4102, Transient),
             (4200, Permanent),
             (3010, TooLong),
+            (3011, Permanent),
             (5000, Transient),
             (1, Permanent),
         ];
         for (code, class) in table {
-            assert_eq!(coze_code(code), class, "code {code}");
+            let verdict = coze(code, "m");
+            assert_eq!(verdict.class, class, "code {code}");
+            if class == Fatal {
+                assert!(!verdict.advice.is_empty(), "{code} says what to do");
+            }
         }
     }
 

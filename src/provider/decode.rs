@@ -43,11 +43,15 @@ pub(crate) fn pcm(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError>
     Ok(Clip::new(sample_rate, samples))
 }
 
-/// A WAV file that must be mono 16-bit integer at `sample_rate`.
+/// A WAV file that must be mono 16-bit integer at `sample_rate`. Its
+/// header is what the service says about the audio: at another rate, the
+/// audio would last another time than read at ours, and the error names
+/// both durations.
 pub(crate) fn wav(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError> {
     let reader = hound::WavReader::new(Cursor::new(bytes)).map_err(wav_error)?;
     let spec = reader.spec();
-    if PcmFormat::of_wav(spec) != Some(PcmFormat::new(sample_rate)) {
+    // Mono 16-bit integer at any rate; another rate is told by durations below.
+    if PcmFormat::of_wav(spec).is_none() {
         return Err(ProviderError::new(
             ErrorClass::Permanent,
             format!(
@@ -66,7 +70,53 @@ pub(crate) fn wav(bytes: &[u8], sample_rate: u32) -> Result<Clip, ProviderError>
             "the service returned a WAV file without samples",
         ));
     }
-    Ok(Clip::new(sample_rate, samples))
+    let clip = Clip::new(sample_rate, samples);
+    if spec.sample_rate != sample_rate {
+        let header_ms = clip.samples.len() as f64 * 1000.0 / f64::from(spec.sample_rate.max(1));
+        return Err(duration_mismatch(
+            &clip,
+            header_ms,
+            &format!("its WAV header ({} Hz) says", spec.sample_rate),
+        ));
+    }
+    Ok(clip)
+}
+
+/// The share by which a clip's length may differ from what the service
+/// says before it is an error: rounding, never a wrong sample rate.
+const DURATION_TOLERANCE: f64 = 0.05;
+
+/// Checks `clip` (read at its sample rate) against the duration the
+/// service reports for it, in ms; `slack_ms` is audio the service may add
+/// or leave out of its figure (requested trailing silence). Over 5 % off is
+/// an error naming both figures: the audio is not at the rate we read it at.
+pub(crate) fn check_duration(
+    clip: &Clip,
+    service_ms: f64,
+    slack_ms: f64,
+    source: &str,
+) -> Result<(), ProviderError> {
+    let ours = clip.duration_secs() * 1000.0;
+    let within = |expected: f64| (ours - expected).abs() <= expected * DURATION_TOLERANCE + 1.0;
+    if !service_ms.is_finite() || service_ms <= 0.0 || within(service_ms) {
+        return Ok(());
+    }
+    if slack_ms > 0.0 && within(service_ms + slack_ms) {
+        return Ok(());
+    }
+    Err(duration_mismatch(clip, service_ms, source))
+}
+
+fn duration_mismatch(clip: &Clip, service_ms: f64, source: &str) -> ProviderError {
+    ProviderError::new(
+        ErrorClass::Permanent,
+        format!(
+            "the audio lasts {:.0} ms read at {} Hz, but {source} {service_ms:.0} ms; the \
+             service did not answer at the requested sample rate",
+            clip.duration_secs() * 1000.0,
+            clip.sample_rate
+        ),
+    )
 }
 
 fn wav_error(e: hound::Error) -> ProviderError {
@@ -154,11 +204,36 @@ mod tests {
 
     #[test]
     fn wav_at_another_rate_or_stereo_is_permanent() {
-        let err = audio(&wav_bytes(16_000, 1, &[5]), 24_000).expect_err("rate");
+        let err = audio(&wav_bytes(16_000, 1, &[5; 1600]), 24_000).expect_err("rate");
         assert_eq!(err.class, ErrorClass::Permanent);
         assert!(err.message.contains("16000 Hz"), "{err}");
+        // Both durations: 1600 samples are 67 ms at 24 kHz, 100 ms at 16 kHz.
+        assert!(
+            err.message.contains("67 ms") && err.message.contains("100 ms"),
+            "{err}"
+        );
         let err = audio(&wav_bytes(24_000, 2, &[5, 5]), 24_000).expect_err("stereo");
         assert_eq!(err.class, ErrorClass::Permanent);
+    }
+
+    #[test]
+    fn durations_within_five_percent_pass_and_beyond_name_both_figures() {
+        let clip = Clip::new(24_000, vec![0; 24_000]);
+        assert!(check_duration(&clip, 1000.0, 0.0, "the service says").is_ok());
+        assert!(check_duration(&clip, 1040.0, 0.0, "the service says").is_ok());
+        assert!(
+            check_duration(&clip, 500.0, 500.0, "x").is_ok(),
+            "trailing silence"
+        );
+        // 24 kHz audio read as 44.1 kHz: the book would be 1.84 times too fast.
+        let fast = Clip::new(44_100, vec![0; 24_000]);
+        let err = check_duration(&fast, 1000.0, 0.0, "the service says").expect_err("fast");
+        assert_eq!(err.class, ErrorClass::Permanent);
+        assert!(
+            err.message.contains("544 ms") && err.message.contains("1000 ms"),
+            "{err}"
+        );
+        assert!(err.message.contains("44100 Hz"), "{err}");
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! ([`resample`]).
 
 pub mod normalize;
-mod resample;
 mod script;
 #[cfg(test)]
 mod tests;
@@ -22,9 +21,9 @@ use std::sync::Arc;
 use espeak_ng::EspeakNg;
 
 use crate::job::Voice;
+use crate::provider::resample::ResamplerPool;
 use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
 use normalize::{Normalizer, Reading};
-use resample::ResamplerPool;
 use script::{script_runs, trim_trailing_silence};
 
 /// The engine always renders at this rate.

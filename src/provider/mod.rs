@@ -7,12 +7,16 @@
 //! The implementations form a closed set, so [`Provider`] is an enum that
 //! dispatches by `match`; [`Provider::from_job`] builds the one a job asks
 //! for, reading the cloud token from the environment variable the job names.
-//! Tokens live in a [`Secret`], which never prints.
+//! Tokens live in a [`Secret`], which never prints, and are registered
+//! with [`crate::redact`] when read, so no log line shows them either.
+//! Every [`ProviderError`] carries the service's log id and our request id.
 
 pub mod classify;
 pub mod coze;
 mod decode;
 pub mod local;
+mod net;
+mod resample;
 pub mod voices;
 pub mod volcengine;
 
@@ -100,7 +104,11 @@ pub enum ErrorClass {
     Fatal,
     /// The text is too long for the provider: split the segment and retry.
     TooLong,
-    /// The provider refuses the text as unspeakable: render it as a pause.
+    /// The service timed out processing the text (Volcengine 3030): retry
+    /// once, then split the segment like `TooLong`.
+    ProcessingTimeout,
+    /// The text has nothing to speak (only punctuation or symbols) and the
+    /// provider refuses it: render it as a pause, counted in the report.
     Unspeakable,
 }
 
@@ -111,8 +119,13 @@ impl ErrorClass {
 }
 
 /// A failed synthesis, classified. Never carries a secret.
+///
+/// Shown, it names the service's log id and our request id after the
+/// message (`… (code 3050; log id 2025…; request 6f1c…)`): vendors ask for
+/// the log id in every support ticket. [`ProviderError::cause`] is the same
+/// without the ids, which differ on every request, for grouping failures.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{message}{}", code.map(|c| format!(" (code {c})")).unwrap_or_default())]
+#[error("{}", self.shown())]
 pub struct ProviderError {
     pub class: ErrorClass,
     /// The provider's own error code, when it gave one.
@@ -120,6 +133,9 @@ pub struct ProviderError {
     pub message: String,
     /// The provider's trace id (`X-Tt-Logid`, `detail.logid`), for support tickets.
     pub log_id: Option<String>,
+    /// Our id of the request (Volcengine `reqid`; for Coze, the id our logs
+    /// give the request).
+    pub request_id: Option<String>,
     /// A server-requested wait before the next attempt (`Retry-After`).
     pub retry_after: Option<Duration>,
 }
@@ -131,8 +147,54 @@ impl ProviderError {
             code: None,
             message: message.into(),
             log_id: None,
+            request_id: None,
             retry_after: None,
         }
+    }
+
+    /// The message and code without the ids: equal for every request that
+    /// failed for the same reason.
+    pub fn cause(&self) -> String {
+        match self.code {
+            Some(code) => format!("{} (code {code})", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// The ids as shown after the message, e.g. `log id X; request Y`;
+    /// empty when there are none.
+    pub fn ids(&self) -> String {
+        ids_text(self.log_id.as_deref(), self.request_id.as_deref())
+    }
+
+    fn shown(&self) -> String {
+        let mut details: Vec<String> = self.code.map(|c| format!("code {c}")).into_iter().collect();
+        let ids = self.ids();
+        if !ids.is_empty() {
+            details.push(ids);
+        }
+        if details.is_empty() {
+            self.message.clone()
+        } else {
+            format!("{} ({})", self.message, details.join("; "))
+        }
+    }
+
+    /// Our request id, unless one is already set (an inner step may know it).
+    pub fn with_request_id(mut self, request_id: &str) -> Self {
+        if self.request_id.is_none() && !request_id.is_empty() {
+            self.request_id = Some(request_id.to_owned());
+        }
+        self
+    }
+
+    /// The service's log id, unless one is already set.
+    pub fn or_log_id(self, log_id: Option<&str>) -> Self {
+        if self.log_id.is_some() {
+            return self;
+        }
+        let log_id = log_id.map(str::to_owned);
+        self.with_log_id(log_id)
     }
 
     pub fn with_code(mut self, code: i64) -> Self {
@@ -149,6 +211,18 @@ impl ProviderError {
         self.retry_after = retry_after;
         self
     }
+}
+
+/// A log id and a request id as every message shows them:
+/// `log id X; request Y`, either left out when unknown.
+pub fn ids_text(log_id: Option<&str>, request_id: Option<&str>) -> String {
+    let log = log_id.map(|id| format!("log id {id}"));
+    let request = request_id.map(|id| format!("request {id}"));
+    [log, request]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A credential. `Debug` and `Display` print `***`; only [`Secret::expose`]
@@ -192,7 +266,12 @@ impl fmt::Display for Secret {
 /// `Fatal` (no request could succeed) and the message names the variable.
 pub fn token_from_env(var: &str) -> Result<Secret, ProviderError> {
     match std::env::var(var) {
-        Ok(value) if !value.trim().is_empty() => Ok(Secret::new(value.trim())),
+        Ok(value) if !value.trim().is_empty() => {
+            // Before any request is built: from here on no log line shows it.
+            crate::redact::register(value.trim());
+            crate::redact::register(&value);
+            Ok(Secret::new(value.trim()))
+        }
         Ok(_) => Err(missing_token(var, "is empty")),
         Err(std::env::VarError::NotPresent) => Err(missing_token(var, "is not set")),
         Err(std::env::VarError::NotUnicode(_)) => Err(missing_token(var, "is not valid UTF-8")),
@@ -261,7 +340,7 @@ impl Provider {
                 let settings = volcengine::VolcSettings::new(voice, config, rate, token);
                 match transport {
                     Transport::Http => Provider::VolcHttp(volcengine::VolcHttp::new(settings)?),
-                    Transport::WebSocket => Provider::VolcWs(volcengine::VolcWs::new(settings)),
+                    Transport::WebSocket => Provider::VolcWs(volcengine::VolcWs::new(settings)?),
                 }
             }
         };

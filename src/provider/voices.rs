@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::coze::{self, Voice};
-use super::{ProviderError, token_from_env};
-use crate::job::{Job, ProviderSettings};
+use super::{ErrorClass, ProviderError, token_from_env};
+use crate::job::{Job, ProviderSettings, Transport, ranges};
 
 /// The providers with a voice list API (Volcengine v1 has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -66,10 +66,11 @@ pub async fn voices_command(args: &VoicesArgs) -> anyhow::Result<String> {
     }
 }
 
-/// One line per voice, columns aligned.
+/// One line per voice, columns aligned; the state last (`init` is a clone
+/// still training).
 pub fn voice_table(voices: &[Voice]) -> String {
-    let header = ["VOICE_ID", "NAME", "MODEL", "LANGUAGE", "EMOTIONS"].map(str::to_owned);
-    let rows: Vec<[String; 5]> = voices
+    let header = ["VOICE_ID", "NAME", "MODEL", "LANGUAGE", "EMOTIONS", "STATE"].map(str::to_owned);
+    let rows: Vec<[String; 6]> = voices
         .iter()
         .map(|v| {
             [
@@ -78,6 +79,8 @@ pub fn voice_table(voices: &[Voice]) -> String {
                 v.model_type.clone().unwrap_or_default(),
                 v.language_code.clone().unwrap_or_default(),
                 v.emotions().join(","),
+                // `init`: a clone still training, not usable yet.
+                v.state.clone().unwrap_or_default(),
             ]
         })
         .collect();
@@ -99,9 +102,10 @@ pub fn voice_table(voices: &[Voice]) -> String {
     out
 }
 
-/// Checks before a paid run that the job's voice exists and takes the
-/// requested emotion. Only Coze can be checked; for the others the answer
-/// says so. `Ok` carries a line for the user.
+/// Checks before a paid run that the job's voice exists, is ready, and
+/// takes the requested speed, emotion and emotion scale. Only Coze can be
+/// checked; for the others the answer says so. `Ok` carries a line for the
+/// user.
 pub async fn validate_voice(job: &Job) -> Result<String, ProviderError> {
     let voice_id = &job.voice.voice;
     match &job.voice.settings {
@@ -113,54 +117,101 @@ pub async fn validate_voice(job: &Job) -> Result<String, ProviderError> {
         ProviderSettings::Coze(config) => {
             let token = token_from_env(&config.token_env)?;
             let voices = coze::list_voices(&config.base_url, &token, false, None, 100).await?;
-            check_coze_voice(&voices, voice_id, config.emotion.as_deref())
+            let wanted = Wanted {
+                voice_id,
+                emotion: config.emotion.as_deref(),
+                emotion_scale: config.emotion_scale,
+                speed: job.voice.speed,
+                http: job.voice.transport == Transport::Http,
+            };
+            check_coze_voice(&voices, &wanted)
         }
     }
 }
 
+/// What a job asks of a Coze voice.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    pub voice_id: &'a str,
+    pub emotion: Option<&'a str>,
+    pub emotion_scale: Option<f32>,
+    pub speed: f32,
+    /// The speed ranges per model apply to HTTP `speed`; WebSocket's
+    /// `speech_rate` is checked by the job file.
+    pub http: bool,
+}
+
 /// The pure half of [`validate_voice`] for Coze.
-pub fn check_coze_voice(
-    voices: &[Voice],
-    voice_id: &str,
-    emotion: Option<&str>,
-) -> Result<String, ProviderError> {
+pub fn check_coze_voice(voices: &[Voice], wanted: &Wanted) -> Result<String, ProviderError> {
+    let voice_id = wanted.voice_id;
+    let refuse = |message: String| Err(ProviderError::new(ErrorClass::Permanent, message));
     let Some(voice) = voices.iter().find(|v| v.voice_id == voice_id) else {
-        return Err(ProviderError::new(
-            super::ErrorClass::Permanent,
-            format!(
-                "voice {voice_id:?} is not in the account's voice list ({} voices); run \
-                 `audiobook voices` and set [voice] voice to one of them",
-                voices.len()
-            ),
+        return refuse(format!(
+            "voice {voice_id:?} is not in the account's voice list ({} voices); run \
+             `audiobook voices` and set [voice] voice to one of them",
+            voices.len()
         ));
     };
-    let emotions = voice.emotions();
-    if let Some(emotion) = emotion
-        && !emotions.contains(&emotion)
-    {
-        let supported = if emotions.is_empty() {
-            "none: it is not a multi-emotion voice".to_owned()
-        } else {
-            emotions.join(", ")
-        };
-        return Err(ProviderError::new(
-            super::ErrorClass::Permanent,
-            format!(
-                "voice {voice_id:?} ({}) does not support emotion {emotion:?} (supported: \
-                 {supported}); change [voice.coze] emotion or remove it",
-                voice.name
-            ),
+    let name = &voice.name;
+    if voice.state.as_deref() == Some("init") {
+        return refuse(format!(
+            "voice {voice_id:?} ({name}) is still being cloned (state init); wait until its \
+             training finishes, or set [voice] voice to a ready voice"
         ));
     }
-    Ok(format!(
-        "coze voice {voice_id:?} ({}) is available",
-        voice.name
-    ))
+    if wanted.http
+        && let Some(range) = voice
+            .model_type
+            .as_deref()
+            .and_then(ranges::coze_model_speed)
+        && !range.contains(&f64::from(wanted.speed))
+    {
+        return refuse(format!(
+            "voice {voice_id:?} ({name}) is a {}-model voice, which takes speed {:?}..={:?}, \
+             not {}; set [voice] speed within it",
+            voice.model_type.as_deref().unwrap_or(""),
+            range.start(),
+            range.end(),
+            wanted.speed
+        ));
+    }
+    let emotions = voice.emotions();
+    if let Some(emotion) = wanted.emotion {
+        let Some(supported) = voice
+            .support_emotions
+            .iter()
+            .flatten()
+            .find(|e| e.emotion == emotion)
+        else {
+            let supported = if emotions.is_empty() {
+                "none: it is not a multi-emotion voice".to_owned()
+            } else {
+                emotions.join(", ")
+            };
+            return refuse(format!(
+                "voice {voice_id:?} ({name}) does not support emotion {emotion:?} (supported: \
+                 {supported}); change [voice.coze] emotion or remove it"
+            ));
+        };
+        if let (Some(scale), Some(interval)) =
+            (wanted.emotion_scale, &supported.emotion_scale_interval)
+        {
+            let (min, max) = (interval.min.unwrap_or(1.0), interval.max.unwrap_or(5.0));
+            if !(min..=max).contains(&f64::from(scale)) {
+                return refuse(format!(
+                    "voice {voice_id:?} ({name}) takes emotion_scale {min}..={max} for \
+                     {emotion:?}, not {scale}; set [voice.coze] emotion_scale within it"
+                ));
+            }
+        }
+    }
+    Ok(format!("coze voice {voice_id:?} ({name}) is available"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::provider::coze::SupportedEmotion;
 
     fn voices() -> Vec<Voice> {
         serde_json::from_value(serde_json::json!([
@@ -186,20 +237,78 @@ mod tests {
         assert!(lines[2].starts_with("plain"), "{table}");
     }
 
+    fn wanted<'a>(voice_id: &'a str, emotion: Option<&'a str>) -> Wanted<'a> {
+        Wanted {
+            voice_id,
+            emotion,
+            emotion_scale: None,
+            speed: 1.0,
+            http: true,
+        }
+    }
+
     #[test]
     fn voice_and_emotion_checks() {
         let voices = voices();
-        assert!(check_coze_voice(&voices, "7426720361733046281", Some("happy")).is_ok());
-        assert!(check_coze_voice(&voices, "plain", None).is_ok());
-        let err = check_coze_voice(&voices, "nope", None).expect_err("unknown");
+        let check = |id, emotion| check_coze_voice(&voices, &wanted(id, emotion));
+        assert!(check("7426720361733046281", Some("happy")).is_ok());
+        assert!(check("plain", None).is_ok());
+        let err = check("nope", None).expect_err("unknown");
         assert!(
             err.message.contains("not in the account's voice list"),
             "{err}"
         );
-        let err = check_coze_voice(&voices, "7426720361733046281", Some("sad")).expect_err("sad");
+        let err = check("7426720361733046281", Some("sad")).expect_err("sad");
         assert!(err.message.contains("supported: happy"), "{err}");
-        let err = check_coze_voice(&voices, "plain", Some("sad")).expect_err("single");
+        let err = check("plain", Some("sad")).expect_err("single");
         assert!(err.message.contains("not a multi-emotion voice"), "{err}");
+    }
+
+    /// Regression (issue 11): `validate` accepted a voice still being
+    /// cloned, an emotion scale outside the voice's interval, and a speed
+    /// outside the voice model's range.
+    #[test]
+    fn readiness_scale_and_speed_are_checked_per_voice() {
+        let mut voices = voices();
+        voices[0].support_emotions = Some(vec![SupportedEmotion {
+            emotion: "happy".into(),
+            display_name: None,
+            emotion_scale_interval: Some(coze::ScaleInterval {
+                min: Some(1.0),
+                max: Some(3.0),
+                default: Some(2.0),
+            }),
+        }]);
+        voices[1].state = Some("init".into());
+        voices[1].model_type = Some("small".into());
+        let big = "7426720361733046281";
+        let scaled = |scale| Wanted {
+            emotion_scale: Some(scale),
+            ..wanted(big, Some("happy"))
+        };
+        assert!(check_coze_voice(&voices, &scaled(3.0)).is_ok());
+        let err = check_coze_voice(&voices, &scaled(4.0)).expect_err("scale");
+        assert!(err.message.contains("emotion_scale 1..=3"), "{err}");
+        let err = check_coze_voice(&voices, &wanted("plain", None)).expect_err("init");
+        assert!(err.message.contains("still being cloned"), "{err}");
+        let fast = |speed, http| Wanted {
+            speed,
+            http,
+            ..wanted(big, None)
+        };
+        let err = check_coze_voice(&voices, &fast(2.5, true)).expect_err("big model");
+        assert!(
+            err.message
+                .contains("big-model voice, which takes speed 0.5..=2.0"),
+            "{err}"
+        );
+        assert!(check_coze_voice(&voices, &fast(2.0, true)).is_ok());
+        voices[1].state = Some("cloned".into());
+        let slow = Wanted {
+            speed: 0.3,
+            ..wanted("plain", None)
+        };
+        assert!(check_coze_voice(&voices, &slow).is_ok(), "small model");
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod clips;
 mod retry;
 mod schedule;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -117,11 +118,17 @@ impl<S: Synthesizer> Renderer<S> {
         }
         let run_id = self.store.start_run(job_id).await?;
         let result = self.run(job, job_id, run_id, started).await;
-        let (outcome, stats) = match &result {
-            Ok(report) => (RunOutcome::from(report.outcome), report.stats),
-            Err(_) => (RunOutcome::Error, RunStats::default()),
+        let (outcome, stats, stopped_by) = match &result {
+            Ok(report) => (
+                RunOutcome::from(report.outcome),
+                report.stats,
+                report.stopped_by.as_deref(),
+            ),
+            Err(_) => (RunOutcome::Error, RunStats::default(), None),
         };
-        self.store.finish_run(run_id, outcome, &stats).await?;
+        self.store
+            .finish_run(run_id, outcome, &stats, stopped_by)
+            .await?;
         result
     }
 
@@ -172,11 +179,15 @@ impl<S: Synthesizer> Renderer<S> {
         stats.window = self.window.limit() as u64;
         let counts = self.store.counts(job_id).await?;
         let failures = self.failures(job_id).await?;
+        let pauses = pauses_by_reason(&failures);
+        // Narration that became silence is never a complete book.
         let outcome = if interrupted {
             Outcome::Interrupted
+        } else if fatal.is_some() {
+            Outcome::Failed
         } else if counts.pending > 0 && (self.past_deadline() || budget_hit) {
             Outcome::Incomplete
-        } else if counts.failed > 0 || counts.pending > 0 || fatal.is_some() {
+        } else if counts.failed > 0 || counts.pending > 0 || counts.pause > 0 {
             Outcome::Failed
         } else {
             Outcome::Complete
@@ -193,13 +204,12 @@ impl<S: Synthesizer> Renderer<S> {
             book_file: stitched.book,
             audio_secs: stitched.samples as f64 / f64::from(job.audio.sample_rate),
             elapsed_secs: started.elapsed().as_secs_f64(),
+            stopped_by: fatal.map(|e| e.to_string()),
+            pauses,
         };
-        // Every run leaves its report, an interrupted one too: cron's morning
-        // reader learns from it what was done before the stop.
+        // Every run leaves its report, a stopped or interrupted one too:
+        // cron's morning reader learns from it what was done before the stop.
         report::write_report(&job.output.dir, &report).context("writing report.json")?;
-        if let Some(err) = fatal {
-            anyhow::bail!("the provider refused every request, the job was stopped: {err}");
-        }
         Ok(report)
     }
 
@@ -213,16 +223,37 @@ impl<S: Synthesizer> Renderer<S> {
         Ok(rows
             .into_iter()
             .filter(|r| matches!(r.state, SegmentState::Failed | SegmentState::Pause))
-            .map(|r| Failure {
-                chapter: r.chapter_idx as usize + 1,
-                segment: r.idx as usize,
-                text: r.text,
-                class: r.error_class.unwrap_or_default(),
-                error: r.last_error.unwrap_or_default(),
-                attempts: r.attempts as u32,
+            .map(|r| {
+                let mut failure = Failure {
+                    chapter: r.chapter_idx as usize + 1,
+                    segment: r.idx as usize,
+                    text: r.text,
+                    class: r.error_class.unwrap_or_default(),
+                    error: String::new(),
+                    cause: r.last_error.unwrap_or_default(),
+                    log_id: r.error_log_id,
+                    request_id: r.error_request_id,
+                    attempts: r.attempts as u32,
+                };
+                let ids = failure.ids();
+                failure.error = if ids.is_empty() {
+                    failure.cause.clone()
+                } else {
+                    format!("{} ({ids})", failure.cause)
+                };
+                failure
             })
             .collect())
     }
+}
+
+/// Segments rendered as silence, counted by their reason.
+fn pauses_by_reason(failures: &[Failure]) -> BTreeMap<String, u64> {
+    let mut pauses = BTreeMap::new();
+    for f in failures.iter().filter(|f| f.class == "unspeakable") {
+        *pauses.entry(f.cause.clone()).or_insert(0) += 1;
+    }
+    pauses
 }
 
 /// The start of a segment's text, for logs.

@@ -1,8 +1,9 @@
 //! One segment's requests to the provider: a place in the adaptive window
 //! per attempt (so a task waiting out a backoff holds none), exponential
 //! backoff with jitter that honours `Retry-After`, a grace period for a
-//! request in flight when the run is stopped, and splitting a text the
-//! service finds too long into pieces, in the job's language.
+//! request in flight when the run is stopped, one more try after a
+//! processing timeout, and splitting a text the service finds too long (or
+//! keeps timing out on) into pieces, in the job's language.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -58,6 +59,7 @@ impl<S: Synthesizer> Requests<S> {
         let request = SynthRequest {
             text: text.to_string(),
         };
+        let timeouts = AtomicU32::new(0);
         let attempt = || async {
             // Biased: once the job is stopped (a signal ends a backoff wait
             // early), no retry goes out even if a place is free.
@@ -101,7 +103,16 @@ impl<S: Synthesizer> Requests<S> {
         let retried = attempt
             .retry(backoff)
             .sleep(sleep)
-            .when(|e: &ProviderError| e.class.is_retryable() && !self.job_cancel.is_cancelled())
+            .when(|e: &ProviderError| {
+                if self.job_cancel.is_cancelled() {
+                    return false;
+                }
+                // A processing timeout (3030) is worth one more try; after
+                // that the caller splits the text.
+                e.class.is_retryable()
+                    || (e.class == ErrorClass::ProcessingTimeout
+                        && timeouts.fetch_add(1, Ordering::Relaxed) == 0)
+            })
             .adjust(|e: &ProviderError, delay| delay.map(|d| e.retry_after.map_or(d, |r| r.max(d))))
             .notify(|e: &ProviderError, delay| {
                 self.counters.retries.fetch_add(1, Ordering::Relaxed);
@@ -124,7 +135,8 @@ impl<S: Synthesizer> Requests<S> {
         }
     }
 
-    /// The provider said the text is too long (Volcengine 3010): render it
+    /// The provider said the text is too long (Volcengine 3010), or timed
+    /// out on it twice (3030): render it
     /// in pieces at half the limits, by the job's sentence rules, and join
     /// them into the segment's one clip, so the plan and the manifest stay
     /// as they are.

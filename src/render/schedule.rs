@@ -1,7 +1,8 @@
 //! The dispatch loop of one round: every distinct pending segment becomes a
 //! task holding one of `concurrency` permits; no task starts after a stop
 //! signal, the deadline or the character budget; a fatal provider error
-//! stops new requests before its permit is released. Each task adopts a clip
+//! stops new requests before its permit is released, and leaves every
+//! segment it did not answer pending (none is recorded as failed for it). Each task adopts a clip
 //! already in the cache, or synthesizes (see [`super::retry`]), writes the
 //! clip and only then records the segment done.
 
@@ -58,7 +59,10 @@ enum Unit {
     Done,
     /// Its clip was already in the cache.
     Adopted,
-    Failed(ProviderError),
+    Failed,
+    /// The provider refused the account (bad token, no balance): the job
+    /// stops; the segment is pending again.
+    Stopped(ProviderError),
     /// Cancelled before a result: the segment is pending again.
     Abandoned,
 }
@@ -164,12 +168,14 @@ impl<S: Synthesizer> Renderer<S> {
                 totals.synthesized += 1;
                 self.progress.advance(1);
             }
-            Unit::Failed(err) => {
+            Unit::Failed => {
                 totals.failed += 1;
                 self.progress.advance(1);
-                if err.class == ErrorClass::Fatal && totals.fatal.is_none() {
-                    tracing::error!(error = %err, "stopping the job: the provider refuses every request");
-                    job_cancel.cancel();
+            }
+            Unit::Stopped(err) => {
+                job_cancel.cancel();
+                if totals.fatal.is_none() {
+                    tracing::error!(error = %err, "stopping the job: the provider refuses the account");
                     totals.fatal = Some(err);
                 }
             }
@@ -197,18 +203,38 @@ impl<S: Synthesizer> Task<S> {
         }
         let attempts = AtomicU32::new(0);
         let mut result = requests.synthesize(&unit.text, &attempts).await;
-        if matches!(&result, Err(e) if e.class == ErrorClass::TooLong) {
+        // Too long, or still timing out after its one retry (3030): the
+        // service may manage the text in smaller pieces.
+        if matches!(&result, Err(e) if matches!(e.class, ErrorClass::TooLong | ErrorClass::ProcessingTimeout))
+        {
             result = requests.synthesize_in_pieces(&unit.text, &attempts).await;
         }
+        // Stopped (a signal, or an account-wide refusal of another request)
+        // before this segment got an answer worth keeping: it was never
+        // sent, or only transiently failed; it stays pending for the next
+        // run, never recorded as failed.
         if let Err(e) = &result
             && e.class.is_retryable()
-            && requests.cancel.is_cancelled()
+            && requests.job_cancel.is_cancelled()
         {
             self.store
                 .mark_pending(self.job_id, &unit.content_key)
                 .await?;
             return Ok(Unit::Abandoned);
         }
+        // An account-wide refusal says nothing about this segment: it goes
+        // back to pending, and the job stops before another request starts
+        // (this task still holds its permit).
+        let result = match result {
+            Err(err) if err.class == ErrorClass::Fatal => {
+                requests.job_cancel.cancel();
+                self.store
+                    .mark_pending(self.job_id, &unit.content_key)
+                    .await?;
+                return Ok(Unit::Stopped(err));
+            }
+            other => other,
+        };
         let attempts = attempts.load(Ordering::Relaxed);
         match result {
             Ok(clip) => {
@@ -228,23 +254,11 @@ impl<S: Synthesizer> Task<S> {
                 Ok(Unit::Done)
             }
             Err(err) => {
-                if err.class == ErrorClass::Fatal {
-                    // Before this task's permit is released, so no other
-                    // request starts: every one would be refused.
-                    requests.job_cancel.cancel();
-                }
-                let message = err.to_string();
-                tracing::warn!(text = %preview(&unit.text), error = %message, "segment failed");
+                tracing::warn!(text = %preview(&unit.text), error = %err, "segment failed");
                 self.store
-                    .mark_failed(
-                        self.job_id,
-                        &unit.content_key,
-                        err.class,
-                        &message,
-                        attempts,
-                    )
+                    .mark_failed(self.job_id, &unit.content_key, &err, attempts)
                     .await?;
-                Ok(Unit::Failed(err))
+                Ok(Unit::Failed)
             }
         }
     }

@@ -18,8 +18,15 @@
 //! seed = 42
 //! coze_ws_auth = "handshake"     # or "event"
 //! volc_ack_bytes = 8             # or 4
+//! volc_undocumented_rate = "refuse"   # or "ignore": answer 24000 Hz
+//! volc_emotion_without_enable = "refuse"   # or "ignore"
+//! volc_language_check = true     # 3011 when text and voice languages differ
+//! coze_account_code = 4011       # every Coze speech request refused so
+//! volc_quota_code = 3001         # the code of the concurrency quota's refusal
+//! ws_handshake_delay_ms = 3000   # a slow WebSocket connect
+//! served_rate = 16000            # answer at this rate whatever is asked
 //! [voices]
-//! volcengine = ["BV001_streaming"]
+//! volcengine = ["BV001_streaming", { voice_type = "en_male_adam", language = "en" }]
 //! [[voices.coze]]
 //! voice_id = "7426720361733046281"
 //! name = "柔美女友"
@@ -28,7 +35,11 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+
+pub use super::voices::{
+    CozeVoice, EmotionInfo, ModelType, ScaleInterval, VoiceState, Voices, VolcVoice,
+};
 
 /// Everything the simulator can be told. `Default` is a quiet, fault-free
 /// server that accepts the token `test-token`.
@@ -94,6 +105,33 @@ pub struct SimConfig {
     pub volc_auth_code: u32,
     /// Volcengine WS: compression of error and frontend frames.
     pub volc_error_compression: FrameCompression,
+    /// Volcengine: the code the concurrency quota's message
+    /// (`quota exceeded for types: concurrency`) comes with; the documents
+    /// say 3003, captures show refusals under 3001 too.
+    pub volc_quota_code: u32,
+    /// Both WebSockets: a wait before the handshake is answered, to
+    /// rehearse a slow connect.
+    pub ws_handshake_delay_ms: u64,
+
+    // ---- documented rules a real account enforces, by switch ----
+    /// Volcengine: `audio.rate` other than 8000, 16000 or 24000 is refused
+    /// (3001), or silently ignored: answered at 24000 Hz, truthfully
+    /// reported in `addition.duration`.
+    pub volc_undocumented_rate: OnBreach,
+    /// Volcengine: an `emotion` without `enable_emotion: true` is refused
+    /// (3001), or silently ignored (audio without the emotion).
+    pub volc_emotion_without_enable: OnBreach,
+    /// Volcengine: text in another language than the voice's (and than
+    /// `explicit_language`) is answered 3011 `illegal input text!`.
+    pub volc_language_check: bool,
+    /// Coze: every speech request is refused with this account-wide code
+    /// (4008, 4011, 4019, 4022, 4027, 4028, 4100 or 4101).
+    pub coze_account_code: Option<u32>,
+    /// Answer every synthesis at this rate whatever was asked, and say so
+    /// (Volcengine `addition.duration` and duration frame, the WAV header,
+    /// Coze `speech.updated`): a service whose rate handling differs from
+    /// its documents.
+    pub served_rate: Option<u32>,
 }
 
 impl Default for SimConfig {
@@ -125,6 +163,13 @@ impl Default for SimConfig {
             volc_ws_auth: VolcWsAuth::Handshake,
             volc_auth_code: 3001,
             volc_error_compression: FrameCompression::Mirror,
+            volc_quota_code: 3003,
+            ws_handshake_delay_ms: 0,
+            volc_undocumented_rate: OnBreach::Refuse,
+            volc_emotion_without_enable: OnBreach::Refuse,
+            volc_language_check: false,
+            coze_account_code: None,
+            served_rate: None,
         }
     }
 }
@@ -180,6 +225,19 @@ impl SimConfig {
         if self.chunk_ms == 0 {
             bail!("chunk_ms must be at least 1");
         }
+        if let Some(code) = self.coze_account_code
+            && !COZE_ACCOUNT_CODES.contains(&code)
+        {
+            bail!(
+                "coze_account_code must be one of {COZE_ACCOUNT_CODES:?} (the account-wide \
+                 refusals), not {code}"
+            );
+        }
+        if let Some(rate) = self.served_rate
+            && !(8000..=48000).contains(&rate)
+        {
+            bail!("served_rate must be between 8000 and 48000, not {rate}");
+        }
         if self.voices.coze.is_empty() {
             bail!("voices.coze must list at least one voice");
         }
@@ -203,6 +261,9 @@ impl SimConfig {
         self.voices.coze.iter().find(|v| v.voice_id == id)
     }
 }
+
+/// The Coze codes that refuse every request of an account.
+pub const COZE_ACCOUNT_CODES: [u32; 8] = [4008, 4011, 4019, 4022, 4027, 4028, 4100, 4101];
 
 fn check_rate(what: &str, rate: f64) -> anyhow::Result<()> {
     if !(0.0..=1.0).contains(&rate) {
@@ -260,6 +321,17 @@ pub enum ErrorStatus {
     Ok,
 }
 
+/// What the service does with a request that breaks a documented rule it
+/// may not check.
+#[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum OnBreach {
+    /// Answer 3001.
+    Refuse,
+    /// Go on as if the offending field were absent.
+    Ignore,
+}
+
 #[derive(Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum TextLimitScope {
@@ -274,192 +346,4 @@ pub enum FrameCompression {
     Mirror,
     Gzip,
     None,
-}
-
-/// The voices each provider knows.
-#[derive(Deserialize, Clone, Debug)]
-#[serde(deny_unknown_fields, default)]
-pub struct Voices {
-    /// Served by the voice list and accepted as `voice_id`.
-    pub coze: Vec<CozeVoice>,
-    /// Accepted as `audio.voice_type`.
-    pub volcengine: Vec<String>,
-}
-
-impl Default for Voices {
-    fn default() -> Self {
-        Voices {
-            coze: default_coze_voices(),
-            volcengine: [
-                "BV001_streaming",
-                "BV700_streaming",
-                "zh_female_vv_uranus_bigtts",
-                "zh_male_M392_conversation_wvae_bigtts",
-            ]
-            .map(String::from)
-            .to_vec(),
-        }
-    }
-}
-
-/// A Coze voice with every field cozepy's model requires.
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct CozeVoice {
-    pub voice_id: String,
-    pub name: String,
-    #[serde(default = "VoiceState::init")]
-    pub state: VoiceState,
-    #[serde(default = "ModelType::big")]
-    pub model_type: ModelType,
-    #[serde(default = "yes")]
-    pub is_system_voice: bool,
-    #[serde(default = "zh")]
-    pub language_code: String,
-    #[serde(default = "chinese")]
-    pub language_name: String,
-    #[serde(default)]
-    pub preview_text: String,
-    #[serde(default)]
-    pub preview_audio: String,
-    #[serde(default)]
-    pub available_training_times: u32,
-    #[serde(default)]
-    pub create_time: i64,
-    #[serde(default)]
-    pub update_time: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub support_emotions: Option<Vec<EmotionInfo>>,
-}
-
-impl CozeVoice {
-    pub(crate) fn supports_emotion(&self, emotion: &str) -> bool {
-        self.support_emotions
-            .as_deref()
-            .is_some_and(|list| list.iter().any(|e| e.emotion == emotion))
-    }
-}
-
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum VoiceState {
-    Init,
-    Cloned,
-}
-
-impl VoiceState {
-    fn init() -> Self {
-        VoiceState::Init
-    }
-}
-
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum ModelType {
-    Big,
-    Small,
-}
-
-impl ModelType {
-    fn big() -> Self {
-        ModelType::Big
-    }
-}
-
-#[derive(Deserialize, Serialize, Clone, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct EmotionInfo {
-    pub emotion: String,
-    pub display_name: String,
-    pub emotion_scale_interval: ScaleInterval,
-}
-
-#[derive(Deserialize, Serialize, Clone, Copy, Debug, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ScaleInterval {
-    pub min: f64,
-    pub max: f64,
-    pub default: f64,
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn zh() -> String {
-    "zh".to_owned()
-}
-
-fn chinese() -> String {
-    "中文".to_owned()
-}
-
-fn default_coze_voices() -> Vec<CozeVoice> {
-    let voice = |id: &str, name: &str, model_type, lang: (&str, &str)| CozeVoice {
-        voice_id: id.to_owned(),
-        name: name.to_owned(),
-        state: VoiceState::Init,
-        model_type,
-        is_system_voice: true,
-        language_code: lang.0.to_owned(),
-        language_name: lang.1.to_owned(),
-        preview_text: "你好，欢迎收听。".to_owned(),
-        preview_audio: format!("https://example.invalid/preview/{id}.mp3"),
-        available_training_times: 0,
-        create_time: 1_735_689_600,
-        update_time: 1_735_689_600,
-        support_emotions: None,
-    };
-    let emotion = |emotion: &str, display: &str| EmotionInfo {
-        emotion: emotion.to_owned(),
-        display_name: display.to_owned(),
-        emotion_scale_interval: ScaleInterval {
-            min: 1.0,
-            max: 5.0,
-            default: 4.0,
-        },
-    };
-    let mut emotional = voice(
-        "7426720361732915209",
-        "多情感女声",
-        ModelType::Big,
-        ("zh", "中文"),
-    );
-    emotional.support_emotions = Some(vec![
-        emotion("happy", "开心"),
-        emotion("sad", "悲伤"),
-        emotion("angry", "生气"),
-        emotion("neutral", "中性"),
-    ]);
-    let mut cloned = voice(
-        "7468512265134932019",
-        "我的复刻音色",
-        ModelType::Big,
-        ("zh", "中文"),
-    );
-    cloned.state = VoiceState::Cloned;
-    cloned.is_system_voice = false;
-    cloned.available_training_times = 9;
-    vec![
-        voice(
-            "7426720361733046281",
-            "柔美女友",
-            ModelType::Big,
-            ("zh", "中文"),
-        ),
-        emotional,
-        voice(
-            "7426725529589596187",
-            "Adam",
-            ModelType::Small,
-            ("en", "English"),
-        ),
-        voice(
-            "7426725529681657907",
-            "清新男声",
-            ModelType::Small,
-            ("zh", "中文"),
-        ),
-        cloned,
-    ]
 }

@@ -1,13 +1,15 @@
 //! What every synthesis passes before it gets audio: the per-token
-//! concurrency quota, the seeded fault dice and the configured latency.
-//! Both providers share it, so quota and faults behave the same everywhere.
+//! concurrency quota, the seeded fault dice and the configured latency, in
+//! one place ([`Sim::admit`]) for both providers and both transports, so
+//! quota and faults behave the same everywhere.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::Sim;
 use super::config::{FaultProvider, FaultRule, SimConfig};
-use super::log::Provider;
+use super::log::{Pending, Provider};
 
 /// What the dice decided for one synthesis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -141,8 +143,39 @@ impl FaultDice {
     }
 }
 
+/// A synthesis let through: its quota slot (held until the answer is sent)
+/// and what the dice decided for it.
+#[derive(Debug)]
+pub(crate) struct Admitted {
+    pub slot: SlotGuard,
+    pub fault: Fault,
+}
+
+impl Sim {
+    /// Admits one synthesis of `text` for `token`: takes a quota slot, rolls
+    /// the fault dice and waits the configured latency. `None` when the
+    /// token's quota is used up; the caller answers its provider's quota
+    /// error. Either way `pending` learns how many were in flight.
+    pub(crate) async fn admit(
+        &self,
+        provider: Provider,
+        token: &str,
+        text: &str,
+        pending: &mut Pending,
+    ) -> Option<Admitted> {
+        let Some(slot) = self.slots.try_acquire(token) else {
+            pending.in_flight = self.slots.total();
+            return None;
+        };
+        pending.in_flight = slot.in_flight_at_start;
+        let fault = self.dice.roll(provider);
+        tokio::time::sleep(latency(&self.config, text)).await;
+        Some(Admitted { slot, fault })
+    }
+}
+
 /// The wait before answering: `latency_ms + latency_per_char_ms × chars`.
-pub(crate) fn latency(config: &SimConfig, text: &str) -> Duration {
+fn latency(config: &SimConfig, text: &str) -> Duration {
     let chars = text.chars().count() as f64;
     let per_char = config.latency_per_char_ms * chars / 1000.0;
     let per_char = Duration::try_from_secs_f64(per_char).unwrap_or(Duration::MAX);

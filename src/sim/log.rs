@@ -1,6 +1,8 @@
 //! The record of every request the simulator served, for tests to assert on
-//! (how many succeeded, which codes, how many ran at once), and the debug
-//! trace of each. Tokens are never recorded: only whether auth passed.
+//! (how many succeeded, which codes, how many ran at once), the summary the
+//! `/stats` endpoint serves, and the debug trace of each (with its text).
+//! Tokens are never recorded: only whether auth passed and which of the
+//! configured tokens it was, by position.
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -33,6 +35,19 @@ pub enum Outcome {
     ClientGone,
 }
 
+impl Outcome {
+    /// `ok`, the code, or what went wrong, as `/stats` counts it.
+    pub fn label(self) -> String {
+        match self {
+            Outcome::Ok => "ok".to_owned(),
+            Outcome::Code(code) => code.to_string(),
+            Outcome::Dropped => "dropped".to_owned(),
+            Outcome::Truncated => "truncated".to_owned(),
+            Outcome::ClientGone => "client_gone".to_owned(),
+        }
+    }
+}
+
 /// One served request.
 #[derive(Debug, Clone)]
 pub struct LogEntry {
@@ -44,6 +59,8 @@ pub struct LogEntry {
     pub reqid: Option<String>,
     pub text: String,
     pub auth_ok: bool,
+    /// Which configured token was used, 1-based; `None` when refused.
+    pub token: Option<usize>,
     pub outcome: Outcome,
     pub started: Instant,
     pub ended: Instant,
@@ -102,6 +119,34 @@ impl RequestLog {
             .unwrap_or(0)
     }
 
+    /// What `/stats` serves: requests by outcome and by token, the most
+    /// that ran at once, and the texts served with audio, in order.
+    pub fn stats(&self) -> serde_json::Value {
+        let entries = self.lock();
+        let mut by_outcome: BTreeMap<String, usize> = BTreeMap::new();
+        let mut by_token: BTreeMap<String, usize> = BTreeMap::new();
+        for entry in entries.iter() {
+            *by_outcome.entry(entry.outcome.label()).or_insert(0) += 1;
+            let token = entry
+                .token
+                .map_or_else(|| "refused".to_owned(), |i| format!("token {i}"));
+            *by_token.entry(token).or_insert(0) += 1;
+        }
+        let texts: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.outcome == Outcome::Ok && !e.text.is_empty())
+            .map(|e| e.text.as_str())
+            .collect();
+        let max_in_flight = entries.iter().map(|e| e.in_flight_at_start).max();
+        serde_json::json!({
+            "requests": entries.len(),
+            "by_outcome": by_outcome,
+            "by_token": by_token,
+            "max_in_flight": max_in_flight.unwrap_or(0),
+            "texts": texts,
+        })
+    }
+
     pub(crate) fn record(&self, entry: LogEntry) {
         tracing::debug!(
             provider = ?entry.provider,
@@ -109,6 +154,7 @@ impl RequestLog {
             endpoint = entry.endpoint,
             reqid = entry.reqid.as_deref().unwrap_or("-"),
             chars = entry.text.chars().count(),
+            text = %entry.text,
             auth = if entry.auth_ok { "auth ok" } else { "auth failed" },
             outcome = ?entry.outcome,
             in_flight = entry.in_flight_at_start,
@@ -136,6 +182,7 @@ pub(crate) struct Pending {
     pub reqid: Option<String>,
     pub text: String,
     pub auth_ok: bool,
+    pub token: Option<usize>,
     pub in_flight: usize,
     started: Instant,
 }
@@ -149,9 +196,16 @@ impl Pending {
             reqid: None,
             text: String::new(),
             auth_ok: false,
+            token: None,
             in_flight: 0,
             started: Instant::now(),
         }
+    }
+
+    /// Records whether `token` is one the simulator accepts, and which.
+    pub fn set_token(&mut self, sim: &super::Sim, token: Option<&str>) {
+        self.token = token.and_then(|t| sim.token_index(t));
+        self.auth_ok = self.token.is_some();
     }
 
     pub fn finish(self, log: &RequestLog, outcome: Outcome) {
@@ -162,6 +216,7 @@ impl Pending {
             reqid: self.reqid,
             text: self.text,
             auth_ok: self.auth_ok,
+            token: self.token,
             outcome,
             started: self.started,
             ended: Instant::now(),

@@ -3,13 +3,16 @@
 //! `docs/tts-protocols.md`, so clients can be tested without the cloud.
 //!
 //! It sits beside the pipeline: nothing in the pipeline imports it. Tests run
-//! it in-process with [`start`]; `audiobook sim` runs it with [`run`].
+//! it in-process with [`start`]; `audiobook sim` runs it with [`run`] until
+//! Ctrl-C or SIGTERM. `GET /stats` says what it served so far.
 //!
-//! - [`config`]: settings, including a switch for every UNCONFIRMED behaviour.
+//! - [`config`]: settings, including a switch for every UNCONFIRMED behaviour
+//!   and for each documented rule a real account may or may not enforce;
+//!   `voices` the voices it knows.
 //! - `gate`: the per-token quota, the seeded fault dice, the latency.
 //! - `audio`: tone or engine PCM, WAV packing, word timings.
-//! - `volcengine`, `coze`: the two APIs.
-//! - [`log`]: what was served, for assertions.
+//! - `volcengine`, `coze`: the two APIs, each split by transport.
+//! - [`log`]: what was served, for assertions and `/stats`.
 
 mod audio;
 mod body;
@@ -17,6 +20,7 @@ pub mod config;
 mod coze;
 mod gate;
 pub mod log;
+mod voices;
 mod volcengine;
 
 #[cfg(test)]
@@ -78,7 +82,28 @@ impl Sim {
     }
 
     pub fn token_ok(&self, token: &str) -> bool {
-        self.config.tokens.iter().any(|t| t == token)
+        self.token_index(token).is_some()
+    }
+
+    /// The 1-based position of `token` among the accepted ones.
+    pub fn token_index(&self, token: &str) -> Option<usize> {
+        self.config
+            .tokens
+            .iter()
+            .position(|t| t == token)
+            .map(|i| i + 1)
+    }
+
+    /// The configured wait before a WebSocket handshake is answered; ends
+    /// early when the simulator stops.
+    pub async fn handshake_delay(&self) {
+        let delay = Duration::from_millis(self.config.ws_handshake_delay_ms);
+        if !delay.is_zero() {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.stop.cancelled() => {}
+            }
+        }
     }
 
     /// Marks `reqid` used; false when it already was.
@@ -163,7 +188,15 @@ fn router(sim: Arc<Sim>) -> Router {
         .route("/api/v1/tts/ws_binary", get(volcengine::ws))
         .route("/v1/audio/speech", post(coze::http).get(coze::ws))
         .route("/v1/audio/voices", get(coze::voices))
+        .route("/stats", get(stats))
         .with_state(sim)
+}
+
+/// `GET /stats`: what the simulator served so far (see [`RequestLog::stats`]).
+async fn stats(
+    axum::extract::State(sim): axum::extract::State<Arc<Sim>>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(sim.log.stats())
 }
 
 /// A trace id in the shape of the real ones: a timestamp and random hex.
@@ -280,18 +313,32 @@ fn parse_fault(spec: &str) -> Result<FaultRule, String> {
     })
 }
 
-/// Runs the simulator on `127.0.0.1:PORT` until Ctrl-C.
+/// Runs the simulator on `127.0.0.1:PORT` until Ctrl-C or SIGTERM, then
+/// stops cleanly: open connections get a moment to finish, the served
+/// totals are printed, and the exit is 0.
 pub async fn run(args: SimArgs) -> anyhow::Result<()> {
     let config = args.config()?;
     let addr = SocketAddr::from(([127, 0, 0, 1], args.port));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("listening for SIGTERM")?;
     let handle = start(config, addr).await?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "simulator listening on {}", handle.base_url())?;
     stdout.flush()?;
     drop(stdout);
-    tokio::signal::ctrl_c()
-        .await
-        .context("waiting for Ctrl-C")?;
+    tokio::select! {
+        signal = tokio::signal::ctrl_c() => signal.context("waiting for Ctrl-C")?,
+        _ = term.recv() => {}
+    }
+    let log = Arc::clone(&handle.log);
     handle.shutdown().await;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(
+        stdout,
+        "simulator stopped after {} requests ({} with audio)",
+        log.len(),
+        log.count_ok()
+    )?;
+    stdout.flush()?;
     Ok(())
 }

@@ -16,6 +16,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use super::config::{CozeWsAuth, FaultProvider, FaultRule, VolcWsAuth};
 use super::{Outcome, SimArgs, SimConfig, SimHandle, start};
 
+mod rules;
+
 const TOKEN: &str = "test-token";
 
 fn tone() -> SimConfig {
@@ -1116,8 +1118,13 @@ fn sim_config_reads_toml_and_rejects_typos() {
         coze_ws_auth = "event"
         volc_ack_bytes = 4
         volc_error_status = "ok"
+        volc_undocumented_rate = "ignore"
+        volc_emotion_without_enable = "ignore"
+        volc_language_check = true
+        coze_account_code = 4011
+        served_rate = 16000
         [voices]
-        volcengine = ["BV001_streaming"]
+        volcengine = ["BV001_streaming", { voice_type = "fr_voice", language = "fr" }]
         [[voices.coze]]
         voice_id = "v1"
         name = "One"
@@ -1125,7 +1132,18 @@ fn sim_config_reads_toml_and_rejects_typos() {
     ));
     assert_eq!(config.quota, Some(3));
     assert_eq!(config.faults[1].provider, FaultProvider::Any);
-    assert_eq!(config.voices.coze[0].state, super::config::VoiceState::Init);
+    // A voice written without a state is a ready one.
+    assert_eq!(
+        config.voices.coze[0].state,
+        super::config::VoiceState::Cloned
+    );
+    assert_eq!(config.voices.volcengine[0].language(), "zh");
+    assert_eq!(config.voices.volcengine[1].voice_type(), "fr_voice");
+    assert_eq!(config.voices.volcengine[1].language(), "fr");
+    assert_eq!(config.coze_account_code, Some(4011));
+    assert_eq!(config.served_rate, Some(16000));
+    assert!(SimConfig::from_toml("coze_account_code = 4000").is_err());
+    assert!(SimConfig::from_toml("volc_undocumented_rate = \"maybe\"").is_err());
     assert!(SimConfig::from_toml("quotaa = 1").is_err());
     assert!(SimConfig::from_toml("volc_ack_bytes = 6").is_err());
     assert!(SimConfig::from_toml("drop_rate = 0.7\ntruncate_rate = 0.7").is_err());

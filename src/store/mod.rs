@@ -33,6 +33,23 @@ pub struct Store {
     pool: SqlitePool,
 }
 
+/// Brings the schema up to date, one process at a time. sqlx cannot lock
+/// a SQLite database for its migrations, so `status` opening the database
+/// while a starting `render` migrates it would apply the same migration
+/// twice ("table jobs already exists"). An exclusive `flock` on the
+/// database file serialises them; SQLite's own locks are `fcntl` locks,
+/// which `flock` does not touch.
+async fn migrate(path: &Path, pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let file = std::fs::File::open(path)?;
+    let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
+        .await
+        .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??;
+    let migrated = sqlx::migrate!("./migrations").run(pool).await;
+    // Closing the file releases the lock.
+    drop(file);
+    Ok(migrated?)
+}
+
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Store, sqlx::Error> {
@@ -59,7 +76,7 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrate(path, &pool).await?;
         Ok(Store { pool })
     }
 

@@ -39,7 +39,8 @@ impl Store {
             .await?;
         sqlx::query(
             "CREATE TEMP TABLE previous AS
-             SELECT content_key, state, attempts, error_class, last_error FROM segments
+             SELECT content_key, state, attempts, error_class, last_error, error_log_id,
+                    error_request_id FROM segments
              WHERE job_id = ? AND state IN ('failed', 'pause')",
         )
         .bind(job_id)
@@ -81,8 +82,11 @@ impl Store {
         .await?;
         sqlx::query(
             "UPDATE segments SET
-                 state = p.state, attempts = p.attempts, error_class = p.error_class, last_error = p.last_error
-             FROM (SELECT content_key, state, attempts, error_class, last_error FROM temp.previous) AS p
+                 state = p.state, attempts = p.attempts, error_class = p.error_class,
+                 last_error = p.last_error, error_log_id = p.error_log_id,
+                 error_request_id = p.error_request_id
+             FROM (SELECT content_key, state, attempts, error_class, last_error, error_log_id,
+                          error_request_id FROM temp.previous) AS p
              WHERE segments.job_id = ? AND segments.state = 'pending' AND segments.content_key = p.content_key",
         )
         .bind(job_id)

@@ -15,16 +15,20 @@ impl Store {
         .await
     }
 
+    /// Records how the run ended; `stopped_by` is the provider error that
+    /// stopped it at once, if one did.
     pub async fn finish_run(
         &self,
         run_id: i64,
         outcome: RunOutcome,
         stats: &RunStats,
+        stopped_by: Option<&str>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
             "UPDATE runs SET finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), outcome = ?,
                  synthesized = ?, cached = ?, failed = ?, retries = ?, requests = ?,
-                 rate_limited = ?, rate_limit_wait_ms = ?, window = ? WHERE id = ?",
+                 rate_limited = ?, rate_limit_wait_ms = ?, window = ?, stopped_by = ?
+             WHERE id = ?",
         )
         .bind(outcome.as_str())
         .bind(stats.synthesized as i64)
@@ -35,6 +39,7 @@ impl Store {
         .bind(stats.rate_limited as i64)
         .bind(stats.rate_limit_wait_ms as i64)
         .bind(stats.window as i64)
+        .bind(stopped_by)
         .bind(run_id)
         .execute(&self.pool)
         .await?;
@@ -54,7 +59,7 @@ impl Store {
     pub async fn last_run(&self, job_id: i64) -> Result<Option<RunRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT id, pid, started_at, finished_at, outcome, synthesized, cached, failed, retries,
-                    requests, rate_limited, window
+                    requests, rate_limited, window, stopped_by
              FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1",
         )
         .bind(job_id)

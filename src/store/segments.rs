@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::types::parse_column;
 use super::{ChapterRow, Counts, SegmentRow, SegmentState, Store, Work};
 use crate::cache::StoredClip;
-use crate::provider::ErrorClass;
+use crate::provider::{ErrorClass, ProviderError};
 
 impl Store {
     /// Segments left in flight by a killed run go back to pending, and runs
@@ -99,7 +99,7 @@ impl Store {
         .await?;
         sqlx::query(
             "UPDATE segments SET state = 'done', attempts = attempts + ?, error_class = NULL,
-                 last_error = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 last_error = NULL, error_log_id = NULL, error_request_id = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
              WHERE content_key = ? AND state IN ('pending', 'in_flight')",
         )
         .bind(i64::from(attempts))
@@ -109,33 +109,37 @@ impl Store {
         tx.commit().await
     }
 
-    /// Records a permanent failure (or a pause for unspeakable text).
+    /// Records a permanent failure (or a pause for unspeakable text): its
+    /// class, its cause (message and code) and, apart, the ids of the
+    /// request that failed.
     pub async fn mark_failed(
         &self,
         job_id: i64,
         key: &str,
-        class: ErrorClass,
-        message: &str,
+        error: &ProviderError,
         attempts: u32,
     ) -> Result<(), sqlx::Error> {
-        let state = if class == ErrorClass::Unspeakable {
+        let state = if error.class == ErrorClass::Unspeakable {
             SegmentState::Pause
         } else {
             SegmentState::Failed
         };
-        let class_name = serde_json::to_value(class)
+        let class_name = serde_json::to_value(error.class)
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default();
         sqlx::query(
             "UPDATE segments SET state = ?, attempts = attempts + ?, error_class = ?, last_error = ?,
+                 error_log_id = ?, error_request_id = ?,
                  updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
              WHERE job_id = ? AND content_key = ? AND state IN ('pending', 'in_flight')",
         )
         .bind(state.as_str())
         .bind(i64::from(attempts))
         .bind(class_name)
-        .bind(message)
+        .bind(error.cause())
+        .bind(error.log_id.as_deref())
+        .bind(error.request_id.as_deref())
         .bind(job_id)
         .bind(key)
         .execute(&self.pool)
@@ -165,7 +169,7 @@ impl Store {
     pub async fn retry_failed(&self, job_id: i64) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query(
             "UPDATE segments SET state = 'pending', attempts = 0, error_class = NULL, last_error = NULL,
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                 error_log_id = NULL, error_request_id = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
              WHERE job_id = ? AND state = 'failed'",
         )
         .bind(job_id)
@@ -188,8 +192,8 @@ impl Store {
     pub async fn segments(&self, job_id: i64) -> Result<Vec<SegmentRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text, s.content_key,
-                    s.state, s.attempts, s.error_class, s.last_error, c.sha256, c.samples,
-                    c.words
+                    s.state, s.attempts, s.error_class, s.last_error, s.error_log_id,
+                    s.error_request_id, c.sha256, c.samples, c.words
              FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key
              WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx",
         )

@@ -122,7 +122,11 @@ pub struct SegmentRow {
     pub state: SegmentState,
     pub attempts: i64,
     pub error_class: Option<String>,
+    /// The last failure's cause: message and code, without ids.
     pub last_error: Option<String>,
+    /// The service's log id and our request id of the last failure.
+    pub error_log_id: Option<String>,
+    pub error_request_id: Option<String>,
     pub sha256: Option<String>,
     pub samples: Option<i64>,
     /// The clip's word timings as stored (JSON); read them with [`SegmentRow::words`].
@@ -149,6 +153,8 @@ impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for SegmentRow {
             attempts: row.try_get("attempts")?,
             error_class: row.try_get("error_class")?,
             last_error: row.try_get("last_error")?,
+            error_log_id: row.try_get("error_log_id")?,
+            error_request_id: row.try_get("error_request_id")?,
             sha256: row.try_get("sha256")?,
             samples: row.try_get("samples")?,
             words: row.try_get("words")?,
@@ -202,6 +208,8 @@ pub struct RunRow {
     pub rate_limited: i64,
     /// The adaptive concurrency window, kept current while the run goes on.
     pub window: Option<i64>,
+    /// The provider error that stopped the run at once, with its ids.
+    pub stopped_by: Option<String>,
 }
 
 impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for RunRow {
@@ -222,6 +230,7 @@ impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for RunRow {
             requests: row.try_get("requests")?,
             rate_limited: row.try_get("rate_limited")?,
             window: row.try_get("window")?,
+            stopped_by: row.try_get("stopped_by")?,
         })
     }
 }

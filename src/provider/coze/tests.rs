@@ -9,9 +9,12 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message;
 
+use super::http::interpret_http;
+use super::voice_list::{parse_voice_page, voices_url};
 use super::*;
 use crate::job::{ProviderKind, ProviderSettings, Transport};
 use crate::provider::testutil::{accept_ws, one_shot, response};
+use crate::provider::{SynthRequest, Synthesizer};
 
 const TOKEN: &str = "pat_SECRET_token_value_123";
 
@@ -189,7 +192,9 @@ fn odd_pcm_is_transient() {
 fn envelope_on_4xx_is_classified_with_code_and_logid() {
     let body = br#"{"code": 4101, "msg": "token has no createSpeech permission", "detail": {"logid": "20250101120000ABCDEF"}}"#;
     let err = interpret_http(403, "application/json", body, 16_000, &secret()).expect_err("4101");
-    assert_eq!(err.class, ErrorClass::Permanent);
+    // Regression (issue 11): a token without the permission fails every
+    // request of the account, so the job stops.
+    assert_eq!(err.class, ErrorClass::Fatal);
     assert_eq!(err.code, Some(4101));
     assert_eq!(err.log_id.as_deref(), Some("20250101120000ABCDEF"));
     assert!(err.to_string().contains("createSpeech"), "{err}");
@@ -325,12 +330,12 @@ fn voices_url_query() {
     let url = voices_url("http://h", false, None, 1, 100).expect("url");
     assert_eq!(
         url.as_str(),
-        "http://h/v1/audio/voices?filter_system_voice=false&page_num=1&page_size=100"
+        "http://h/v1/audio/voices?filter_system_voice=false&voice_state=all&page_num=1&page_size=100"
     );
     let url = voices_url("http://h", true, Some("big"), 3, 500).expect("url");
     assert_eq!(
         url.as_str(),
-        "http://h/v1/audio/voices?filter_system_voice=true&model_type=big&page_num=3&page_size=100"
+        "http://h/v1/audio/voices?filter_system_voice=true&model_type=big&voice_state=all&page_num=3&page_size=100"
     );
 }
 

@@ -3,7 +3,7 @@
 
 use super::script::Run;
 use super::*;
-use crate::provider::local::resample::ResamplerPool;
+use crate::provider::resample::ResamplerPool;
 
 fn voice(name: &str, speed: f32) -> Voice {
     Voice::local(name, speed, 50)

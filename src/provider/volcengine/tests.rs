@@ -12,6 +12,17 @@ use tokio_tungstenite::tungstenite::Message;
 use super::*;
 use crate::job::{ProviderKind, ProviderSettings, TextType, Transport};
 use crate::provider::testutil::{accept_ws, one_shot, response};
+use crate::provider::{ErrorClass, SynthRequest, Synthesizer, WordTiming};
+
+/// One HTTP answer to a request for the text "text".
+fn interpret_http(status: u16, body: &[u8], s: &VolcSettings) -> Result<Clip, ProviderError> {
+    let maker = ClipMaker::new(s).expect("clip maker");
+    super::http::interpret_http(status, body, s, &maker, "text")
+}
+
+fn volc_ws(settings: VolcSettings) -> VolcWs {
+    VolcWs::new(settings).expect("client")
+}
 
 const TOKEN: &str = "volc-SECRET-token-987";
 
@@ -117,7 +128,7 @@ fn request_json_with_every_field() {
         body["request"],
         json!({
             "reqid": "REQ-2",
-            "text": "hi",
+            "text": "<speak>hi</speak>",
             "operation": "submit",
             "text_type": "ssml",
             "with_timestamp": 1,
@@ -161,7 +172,7 @@ fn fingerprint_and_debug_hide_secrets() {
     assert!(fp.ends_with("|timestamps=1"), "{fp}");
     assert_eq!(format!("{}|timestamps=1", untimed.fingerprint()), fp);
     let http = VolcHttp::new(settings("https://x")).expect("client");
-    let ws = VolcWs::new(settings("https://x"));
+    let ws = volc_ws(settings("https://x"));
     for text in [format!("{http:?}"), format!("{ws:?}"), format!("{s:?}")] {
         assert!(!text.contains(TOKEN), "{text}");
     }
@@ -175,7 +186,7 @@ fn reply(body: serde_json::Value) -> Vec<u8> {
 fn success_decodes_pcm() {
     let body = reply(
         json!({"reqid": "r", "code": 3000, "operation": "query", "message": "Success",
-        "sequence": -1, "data": "AQACAA==", "addition": {"duration": "1960"}}),
+        "sequence": -1, "data": "AQACAA==", "addition": {"duration": "0"}}),
     );
     let clip = interpret_http(200, &body, &settings("https://x")).expect("clip");
     assert_eq!(clip.samples, vec![1, 2]);
@@ -235,7 +246,9 @@ fn error_codes_on_any_status() {
     for (status, code, class) in [
         (200, 3050, ErrorClass::Permanent),
         (400, 3010, ErrorClass::TooLong),
-        (400, 3011, ErrorClass::Unspeakable),
+        // The request's text ("text") is speakable: a 3011 is the voice
+        // refusing its language, not a pause.
+        (400, 3011, ErrorClass::Permanent),
         (429, 3003, ErrorClass::RateLimit),
         (500, 3031, ErrorClass::Transient),
     ] {
@@ -389,7 +402,7 @@ async fn wire_websocket_session() {
         frame::encode_audio(-2, &[3, 0]),
     ];
     let (base, server) = ws_server(frames).await;
-    let clip = VolcWs::new(ws_settings(base))
+    let clip = volc_ws(ws_settings(base))
         .synthesize(&SynthRequest { text: "hi".into() })
         .await
         .expect("clip");
@@ -409,13 +422,13 @@ async fn wire_websocket_session_with_timestamps() {
         frame::encode_ack(true),
         frame::encode_frontend(format!(r#"{{"frontend":"{words}"}}"#).as_bytes(), true),
         frame::encode_audio(1, &[1, 0, 2, 0]),
-        frame::encode_frontend(br#"{"duration":"40","first_pkg":"3"}"#, false),
+        frame::encode_frontend(br#"{"duration":"0","first_pkg":"3"}"#, false),
         frame::encode_audio(-2, &[3, 0]),
     ];
     let (base, server) = ws_server(frames).await;
     let mut s = ws_settings(base);
     s.config.with_timestamp = true;
-    let clip = VolcWs::new(s)
+    let clip = volc_ws(s)
         .synthesize(&SynthRequest { text: "hi".into() })
         .await
         .expect("clip");
@@ -440,7 +453,7 @@ async fn wire_websocket_error_frame_and_early_close() {
         frame::encode_error(3001, message, true),
     ])
     .await;
-    let err = VolcWs::new(ws_settings(base))
+    let err = volc_ws(ws_settings(base))
         .synthesize(&SynthRequest { text: "hi".into() })
         .await
         .expect_err("error frame");
@@ -456,7 +469,7 @@ async fn wire_websocket_error_frame_and_early_close() {
         false,
     )])
     .await;
-    let err = VolcWs::new(ws_settings(base))
+    let err = volc_ws(ws_settings(base))
         .synthesize(&SynthRequest { text: "hi".into() })
         .await
         .expect_err("3050");
@@ -467,14 +480,14 @@ async fn wire_websocket_error_frame_and_early_close() {
         frame::encode_audio(1, &[1, 0]),
     ])
     .await;
-    let err = VolcWs::new(ws_settings(base))
+    let err = volc_ws(ws_settings(base))
         .synthesize(&SynthRequest { text: "hi".into() })
         .await
         .expect_err("closed early");
     assert_eq!(err.class, ErrorClass::Transient, "{err}");
 
     let (base, _server) = ws_server(vec![vec![0x11, 0xB1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9]]).await;
-    let err = VolcWs::new(ws_settings(base))
+    let err = volc_ws(ws_settings(base))
         .synthesize(&SynthRequest { text: "hi".into() })
         .await
         .expect_err("malformed");

@@ -227,3 +227,30 @@ async fn pieces_are_requested_in_the_jobs_language_and_joined() {
     assert_eq!(clip.samples.len(), 6 * 80);
     assert_eq!(attempts.load(Ordering::Relaxed), 6);
 }
+
+/// Regression (issue 11): a processing timeout (3030) was retried up to
+/// `max_attempts`; the documents say retry once, then treat it as lasting,
+/// which the scheduler answers by splitting the text.
+#[tokio::test(start_paused = true)]
+async fn a_processing_timeout_is_retried_once() {
+    use ErrorClass::ProcessingTimeout;
+    let synth = Scripted::new(vec![
+        err(ProcessingTimeout),
+        err(ProcessingTimeout),
+        err(ProcessingTimeout),
+    ]);
+    let r = requests(&synth, Window::new(4), 6);
+    let attempts = AtomicU32::new(0);
+    let failed = r
+        .synthesize("Hello there.", &attempts)
+        .await
+        .expect_err("still timing out");
+    assert_eq!(failed.class, ProcessingTimeout);
+    assert_eq!(attempts.load(Ordering::Relaxed), 2, "one retry, no more");
+    // Once retried, it succeeds.
+    let synth = Scripted::new(vec![err(ProcessingTimeout)]);
+    let r = requests(&synth, Window::new(4), 6);
+    let attempts = AtomicU32::new(0);
+    assert!(r.synthesize("Hello there.", &attempts).await.is_ok());
+    assert_eq!(attempts.load(Ordering::Relaxed), 2);
+}
