@@ -16,8 +16,8 @@ use std::time::UNIX_EPOCH;
 use sha2::{Digest, Sha256};
 
 use crate::atomic::{annotate, write_atomic};
-pub use clip_file::{ClipError, ClipReader};
 use crate::provider::{Clip, WordTiming};
+pub use clip_file::{ClipError, ClipReader};
 
 /// The clip store under one workspace cache folder.
 #[derive(Debug, Clone)]
@@ -154,7 +154,12 @@ impl Cache {
     /// Whether the clip of `key` is still the one recorded with `sha256`:
     /// by size and modification time when `stamp` is given and matches,
     /// else by hashing its bytes.
-    pub fn check(&self, key: &str, sha256: &str, stamp: Option<FileStamp>) -> io::Result<ClipCheck> {
+    pub fn check(
+        &self,
+        key: &str,
+        sha256: &str,
+        stamp: Option<FileStamp>,
+    ) -> io::Result<ClipCheck> {
         let path = self.clip_path(key);
         let meta = match fs::metadata(&path) {
             Ok(meta) if meta.is_file() => meta,
@@ -410,7 +415,10 @@ mod tests {
         assert_eq!(reader.read(&mut first).unwrap(), 1000);
         assert_eq!(&first[..], &clip().samples[..1000]);
         assert_eq!(reader.read_to_end().unwrap(), clip().samples[1000..]);
-        let adopted = cache.adopt("bb10").unwrap().expect("an old wav clip is adopted");
+        let adopted = cache
+            .adopt("bb10")
+            .unwrap()
+            .expect("an old wav clip is adopted");
         assert_eq!(adopted.sha256, hex_sha256(&fs::read(&old).unwrap()));
         // Rendering it again replaces the wav with a flac under the same key.
         cache.put("bb10", &clip()).unwrap();
@@ -431,7 +439,10 @@ mod tests {
         cache.put("cc10", &loud).unwrap();
         let mut flac = claxon::FlacReader::open(cache.clip_path("cc10")).unwrap();
         let info = flac.streaminfo();
-        assert_eq!((info.channels, info.bits_per_sample, info.sample_rate), (1, 16, 16_000));
+        assert_eq!(
+            (info.channels, info.bits_per_sample, info.sample_rate),
+            (1, 16, 16_000)
+        );
         let decoded: Vec<i16> = flac.samples().map(|s| s.unwrap() as i16).collect();
         assert_eq!(decoded, samples);
     }

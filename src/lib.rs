@@ -24,7 +24,8 @@
 //!   whether a chapter file is up to date (stitch keys).
 //! - [`store`]: the state database: plan, segment states, clips, runs.
 //! - [`render`]: the scheduler that runs pending segments through a
-//!   [`provider::Synthesizer`] with retries and the adaptive window.
+//!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
+//!   delay queue, states committed in groups by the store's writer task.
 //! - [`stitch`]: which chapter and book files to write, and the manifest.
 //! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`])
 //!   and the sample-exact chapter and book writers.
@@ -37,7 +38,9 @@
 //!   Volcengine cloud clients in [`provider::coze`] and
 //!   [`provider::volcengine`], whose outcomes are classified in one place,
 //!   [`provider::classify`]; the voice list in [`provider::voices`]).
-//! - [`cache`]: finished clips stored by content key, written atomically.
+//! - [`cache`]: finished clips stored by content key, written atomically, as
+//!   FLAC (older WAV clips still read); [`cache::ClipReader`] is the one way
+//!   to read a clip's samples.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
 //! - `atomic`: the one way a file is replaced (temp file, fsync, rename).

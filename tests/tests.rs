@@ -7,4 +7,5 @@ mod cloud;
 mod faults;
 mod pinned;
 mod render;
+mod schedule;
 mod util;

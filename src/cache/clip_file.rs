@@ -79,7 +79,10 @@ impl ClipReader {
             if info.channels != 1 || info.bits_per_sample != 16 {
                 return Err(ClipError::WrongFormat {
                     path: path.to_path_buf(),
-                    found: format!("{} channel(s) of {} bits", info.channels, info.bits_per_sample),
+                    found: format!(
+                        "{} channel(s) of {} bits",
+                        info.channels, info.bits_per_sample
+                    ),
                 });
             }
             let samples = info
@@ -157,11 +160,12 @@ impl ClipReader {
             }
             Source::Flac { reader, decoded } => {
                 if let Some(mut flac) = reader.take() {
-                    *decoded = decode_flac(&mut flac, self.samples)
-                        .map_err(|detail| ClipError::Unreadable {
+                    *decoded = decode_flac(&mut flac, self.samples).map_err(|detail| {
+                        ClipError::Unreadable {
                             path: self.path.clone(),
                             detail,
-                        })?;
+                        }
+                    })?;
                 }
                 let start = self.read as usize;
                 let Some(block) = decoded.get(start..start + take) else {
