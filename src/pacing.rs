@@ -17,6 +17,7 @@
 //! - a refusal at or below the safe level means the quota shrank: the window
 //!   halves and the safe level drops below the refused place; below the safe
 //!   level every success grows the window by one (quick recovery).
+//!
 //! Refusals of requests sent before the last change are the same congestion
 //! event and are ignored.
 //!
