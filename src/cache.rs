@@ -1,17 +1,23 @@
-//! The clip cache: finished clips stored as WAV files under their content
-//! key (see [`crate::plan::ContentKey`]), written atomically and checked by
-//! SHA-256, so a resumed render reuses every clip whose inputs did not change
-//! and re-renders any clip that was damaged on disk.
+//! The clip cache: finished clips stored under their content key (see
+//! [`crate::plan::ContentKey`]), written atomically, recorded with their
+//! SHA-256, size and modification time. New clips are FLAC (lossless);
+//! WAV clips written by earlier versions are still read, under the same
+//! keys, so nothing is rendered again. [`ClipReader`] reads either, and is
+//! the one way to read a clip's samples. A clip whose size and modification
+//! time are as recorded is taken as it is; only a changed one is hashed.
+
+mod clip_file;
 
 use std::fs;
-use std::io::{self, Cursor};
+use std::io;
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
 
 use crate::atomic::{annotate, write_atomic};
-use crate::audio::PcmFormat;
 use crate::provider::{Clip, WordTiming};
+pub use clip_file::{ClipError, ClipReader};
 
 /// The clip store under one workspace cache folder.
 #[derive(Debug, Clone)]
@@ -24,14 +30,50 @@ pub struct Cache {
 /// for it (`Store::mark_done`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredClip {
-    /// Lowercase hex SHA-256 of the WAV file's bytes.
+    /// Lowercase hex SHA-256 of the clip file's bytes.
     pub sha256: String,
     pub samples: u64,
     pub sample_rate: u32,
-    /// The clip's word timings. The WAV file cannot hold them, so they live
+    /// The clip's word timings. The file cannot hold them, so they live
     /// only in the database; carried here so they reach it with the clip.
     pub words: Vec<WordTiming>,
+    /// The file's size and modification time when it was hashed.
+    pub stamp: Option<FileStamp>,
 }
+
+/// A file's size and modification time: equal stamps mean the file was not
+/// changed since it was hashed, so it need not be read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    pub size: u64,
+    /// Nanoseconds since the Unix epoch.
+    pub modified_ns: i64,
+}
+
+impl FileStamp {
+    pub fn of(meta: &fs::Metadata) -> Option<FileStamp> {
+        let modified = meta.modified().ok()?.duration_since(UNIX_EPOCH).ok()?;
+        Some(FileStamp {
+            size: meta.len(),
+            modified_ns: i64::try_from(modified.as_nanos()).ok()?,
+        })
+    }
+}
+
+/// What [`Cache::check`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClipCheck {
+    /// Size and modification time as recorded: not read.
+    Unchanged,
+    /// Changed on disk (or never stamped) but its bytes hash as recorded:
+    /// record this stamp.
+    Verified(FileStamp),
+    Missing,
+    Corrupt,
+}
+
+/// The file extensions of clips, newest format first.
+const FORMATS: [&str; 2] = ["flac", "wav"];
 
 impl Cache {
     /// Opens (creating if needed) the cache at `root`; clips live in `root/clips`.
@@ -58,43 +100,97 @@ impl Cache {
         &self.root
     }
 
-    /// `root/clips/<first two key chars>/<key>.wav`: the fan-out keeps any one
-    /// folder small for books with tens of thousands of segments.
-    pub fn clip_path(&self, key: &str) -> PathBuf {
+    /// `root/clips/<first two key chars>/<key>.<format>`: the fan-out keeps
+    /// any one folder small for books with tens of thousands of segments.
+    fn path_as(&self, key: &str, format: &str) -> PathBuf {
         let shard = key.get(..2).unwrap_or(key);
-        self.clips.join(shard).join(format!("{key}.wav"))
+        self.clips.join(shard).join(format!("{key}.{format}"))
     }
 
-    /// Writes `clip` as a mono 16-bit WAV under `key`, replacing any old file
-    /// atomically, and returns the file's checksum.
+    /// The clip file of `key`: the FLAC file, or an older WAV one when only
+    /// that exists; where a new clip goes when there is neither.
+    pub fn clip_path(&self, key: &str) -> PathBuf {
+        FORMATS
+            .iter()
+            .map(|format| self.path_as(key, format))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| self.path_as(key, FORMATS[0]))
+    }
+
+    /// Opens the clip of `key` for reading, whatever its format.
+    pub fn open_clip(&self, key: &str) -> Result<ClipReader, ClipError> {
+        ClipReader::open(&self.clip_path(key))
+    }
+
+    /// Writes `clip` as FLAC under `key`, replacing any old file atomically
+    /// (an older WAV clip of the key is removed after), and returns what
+    /// the database records of it.
     pub fn put(&self, key: &str, clip: &Clip) -> io::Result<StoredClip> {
-        let path = self.clip_path(key);
-        let bytes =
-            encode_wav(clip).map_err(|e| annotate(e, &format!("encoding {}", path.display())))?;
+        let path = self.path_as(key, FORMATS[0]);
+        let bytes = clip_file::encode_flac(clip)
+            .map_err(|e| annotate(e, &format!("encoding {}", path.display())))?;
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)
                 .map_err(|e| annotate(e, &format!("creating {}", dir.display())))?;
         }
         write_atomic(&path, &bytes)?;
+        let old = self.path_as(key, "wav");
+        match fs::remove_file(&old) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                return Err(annotate(e, &format!("removing {}", old.display())));
+            }
+            _ => {}
+        }
+        let stamp = fs::metadata(&path).ok().as_ref().and_then(FileStamp::of);
         Ok(StoredClip {
             sha256: hex_sha256(&bytes),
             samples: clip.samples.len() as u64,
             sample_rate: clip.sample_rate,
             words: clip.words.clone(),
+            stamp,
         })
+    }
+
+    /// Whether the clip of `key` is still the one recorded with `sha256`:
+    /// by size and modification time when `stamp` is given and matches,
+    /// else by hashing its bytes.
+    pub fn check(
+        &self,
+        key: &str,
+        sha256: &str,
+        stamp: Option<FileStamp>,
+    ) -> io::Result<ClipCheck> {
+        let path = self.clip_path(key);
+        let meta = match fs::metadata(&path) {
+            Ok(meta) if meta.is_file() => meta,
+            Ok(_) => return Ok(ClipCheck::Missing),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ClipCheck::Missing),
+            Err(e) => return Err(annotate(e, &format!("reading {}", path.display()))),
+        };
+        let now = FileStamp::of(&meta);
+        if stamp.is_some() && now == stamp {
+            return Ok(ClipCheck::Unchanged);
+        }
+        if self.verify_path(&path, sha256)? {
+            Ok(now.map_or(ClipCheck::Unchanged, ClipCheck::Verified))
+        } else {
+            Ok(ClipCheck::Corrupt)
+        }
     }
 
     /// True when the clip file exists and its bytes hash to `expected_sha256`.
     pub fn verify(&self, key: &str, expected_sha256: &str) -> io::Result<bool> {
-        let path = self.clip_path(key);
-        match fs::read(&path) {
+        self.verify_path(&self.clip_path(key), expected_sha256)
+    }
+
+    fn verify_path(&self, path: &Path, expected_sha256: &str) -> io::Result<bool> {
+        match fs::read(path) {
             Ok(bytes) => Ok(hex_sha256(&bytes).eq_ignore_ascii_case(expected_sha256)),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(annotate(e, &format!("reading {}", path.display()))),
         }
     }
 
-    /// Reads a stored clip back.
     /// A clip already on disk that the database does not know of: a run
     /// killed between the clip's rename and the database commit leaves one.
     /// Returns its description when it is a complete, valid clip, so it can
@@ -107,30 +203,34 @@ impl Cache {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(annotate(e, &format!("reading {}", path.display()))),
         };
-        let Ok(reader) = hound::WavReader::new(io::Cursor::new(&bytes)) else {
+        let Ok(reader) = ClipReader::open(&path) else {
             return Ok(None);
         };
-        let spec = reader.spec();
-        let declared = u64::from(reader.len());
-        let readable = reader
-            .into_samples::<i16>()
-            .take_while(Result::is_ok)
-            .count() as u64;
-        if PcmFormat::of_wav(spec).is_none() || readable != declared {
+        let (sample_rate, samples) = (reader.sample_rate(), reader.samples());
+        if reader.read_to_end().is_err() {
             return Ok(None);
         }
+        let stamp = fs::metadata(&path).ok().as_ref().and_then(FileStamp::of);
         Ok(Some(StoredClip {
             sha256: hex_sha256(&bytes),
-            samples: declared,
-            sample_rate: spec.sample_rate,
+            samples,
+            sample_rate,
             // The file holds no timings; they died with the run that wrote it.
             words: Vec::new(),
+            stamp,
         }))
     }
 
+    /// Reads a stored clip back, whole.
     pub fn load(&self, key: &str) -> io::Result<Clip> {
-        let path = self.clip_path(key);
-        read_clip(&path).map_err(|e| annotate(e, &format!("reading {}", path.display())))
+        self.open_clip(key)
+            .and_then(ClipReader::into_clip)
+            .map_err(|e| match e {
+                ClipError::Io { path, source } => {
+                    annotate(source, &format!("reading {}", path.display()))
+                }
+                other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
+            })
     }
 }
 
@@ -162,7 +262,11 @@ pub fn count_clips(root: &Path) -> usize {
         .flatten()
         .filter_map(|shard| fs::read_dir(shard.path()).ok())
         .flat_map(|files| files.flatten())
-        .filter(|f| f.path().extension().is_some_and(|e| e == "wav"))
+        .filter(|f| {
+            f.path()
+                .extension()
+                .is_some_and(|e| FORMATS.iter().any(|format| e == *format))
+        })
         .count()
 }
 
@@ -180,149 +284,5 @@ fn hex(bytes: &[u8]) -> String {
         })
 }
 
-/// The whole WAV file in memory: a clip is small, and hashing the exact
-/// bytes that go to disk needs them anyway.
-fn encode_wav(clip: &Clip) -> io::Result<Vec<u8>> {
-    // A wav file's sizes are 32-bit; no real clip comes near this.
-    let len = u32::try_from(clip.samples.len())
-        .ok()
-        .filter(|n| u64::from(*n) <= PcmFormat::MAX_WAV_SAMPLES)
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the clip is too long for a wav file",
-            )
-        })?;
-    let mut cursor = Cursor::new(Vec::with_capacity(PcmFormat::wav_file_bytes(
-        clip.samples.len() as u64
-    ) as usize));
-    let mut writer =
-        hound::WavWriter::new(&mut cursor, PcmFormat::new(clip.sample_rate).wav_spec())
-            .map_err(wav_error)?;
-    let mut samples = writer.get_i16_writer(len);
-    for &s in &clip.samples {
-        samples.write_sample(s);
-    }
-    samples.flush().map_err(wav_error)?;
-    writer.finalize().map_err(wav_error)?;
-    Ok(cursor.into_inner())
-}
-
-fn read_clip(path: &Path) -> io::Result<Clip> {
-    let mut reader = hound::WavReader::open(path).map_err(wav_error)?;
-    let spec = reader.spec();
-    if PcmFormat::of_wav(spec).is_none() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "expected mono 16-bit pcm, found {}",
-                PcmFormat::describe(spec)
-            ),
-        ));
-    }
-    let samples = reader
-        .samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(wav_error)?;
-    Ok(Clip::new(spec.sample_rate, samples))
-}
-
-fn wav_error(e: hound::Error) -> io::Error {
-    match e {
-        hound::Error::IoError(e) => e,
-        other => io::Error::new(io::ErrorKind::InvalidData, other.to_string()),
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn clip() -> Clip {
-        Clip::new(
-            24_000,
-            (0..4_800).map(|i| (i as i16).wrapping_mul(7)).collect(),
-        )
-    }
-
-    #[test]
-    fn put_then_load_round_trips() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let key = "a1b2c3";
-        let stored = cache.put(key, &clip()).unwrap();
-        assert_eq!(stored.samples, 4_800);
-        assert_eq!(stored.sample_rate, 24_000);
-        assert_eq!(cache.load(key).unwrap(), clip());
-        assert!(cache.verify(key, &stored.sha256).unwrap());
-        assert_eq!(
-            cache.clip_path(key),
-            dir.path()
-                .join("clips")
-                .join(&key[..2])
-                .join(format!("{key}.wav"))
-        );
-    }
-
-    #[test]
-    fn adopt_accepts_only_complete_clips() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        assert!(cache.adopt("ab02").unwrap().is_none(), "missing file");
-        let stored = cache.put("ab02", &clip()).unwrap();
-        let adopted = cache
-            .adopt("ab02")
-            .unwrap()
-            .expect("a complete clip is adopted");
-        assert_eq!(adopted.sha256, stored.sha256);
-        assert_eq!(adopted.samples, 4_800);
-        let path = cache.clip_path("ab02");
-        let bytes = fs::read(&path).unwrap();
-        fs::write(&path, &bytes[..bytes.len() - 100]).unwrap();
-        assert!(
-            cache.adopt("ab02").unwrap().is_none(),
-            "a truncated clip is not adopted"
-        );
-    }
-
-    #[test]
-    fn sha256_is_of_the_file_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let stored = cache.put("abcd", &clip()).unwrap();
-        let bytes = fs::read(cache.clip_path("abcd")).unwrap();
-        assert_eq!(stored.sha256, hex_sha256(&bytes));
-        let leftovers = fs::read_dir(cache.clip_path("abcd").parent().unwrap())
-            .unwrap()
-            .count();
-        assert_eq!(leftovers, 1, "temp files were left behind");
-    }
-
-    #[test]
-    fn damaged_or_missing_file_fails_verify() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let stored = cache.put("ab01", &clip()).unwrap();
-        let path = cache.clip_path("ab01");
-        let mut bytes = fs::read(&path).unwrap();
-
-        bytes[100] ^= 0x01;
-        fs::write(&path, &bytes).unwrap();
-        assert!(!cache.verify("ab01", &stored.sha256).unwrap());
-
-        bytes[100] ^= 0x01;
-        fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
-        assert!(!cache.verify("ab01", &stored.sha256).unwrap());
-
-        fs::remove_file(&path).unwrap();
-        assert!(!cache.verify("ab01", &stored.sha256).unwrap());
-    }
-
-    #[test]
-    fn load_of_missing_clip_names_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let err = cache.load("ffee").unwrap_err();
-        assert!(err.to_string().contains("ffee.wav"), "{err}");
-    }
-}
+mod tests;

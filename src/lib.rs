@@ -27,7 +27,8 @@
 //!   as spoken.
 //! - [`store`]: the state database: plan, segment states, clips, runs.
 //! - [`render`]: the scheduler that runs pending segments through a
-//!   [`provider::Synthesizer`] with retries and the adaptive window.
+//!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
+//!   delay queue, states committed in groups by the store's writer task.
 //! - [`stitch`]: which chapter and book files to write, and the manifest.
 //! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`])
 //!   and the sample-exact chapter and book writers.
@@ -43,7 +44,9 @@
 //!   and WebSocket plumbing in `provider::net`, their outcomes classified in
 //!   one table, [`provider::classify`]; resampling to the job's rate in
 //!   `provider::resample`; the voice list in [`provider::voices`]).
-//! - [`cache`]: finished clips stored by content key, written atomically.
+//! - [`cache`]: finished clips stored by content key, written atomically, as
+//!   FLAC (older WAV clips still read); [`cache::ClipReader`] is the one way
+//!   to read a clip's samples.
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
 //! - [`redact`]: tokens masked in every log line, whatever writes it.

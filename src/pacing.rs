@@ -3,15 +3,23 @@
 //!
 //! `[render] concurrency` is the ceiling. The provider account's real quota
 //! is unknown, and exceeding it costs rate-limit answers (Volcengine 3003,
-//! Coze 4020, HTTP 429). So:
-//! - the window starts at 1 and grows by one per success (slow start) until
-//!   the first rate limit or the ceiling;
-//! - a rate-limit answer halves it (never below 1) — once per congestion
-//!   event: answers to requests sent before the last decrease are ignored —
-//!   and remembers the level just below where limiting began as "safe";
-//! - below the safe level every success grows it by one (quick recovery);
-//!   at or above it a run of `PROBE_RUN` × window successes grows it by one,
-//!   probing slowly for more room (the quota may have grown).
+//! Coze 4020, HTTP 429). Every permit remembers its place: how many requests
+//! were in flight, itself included, when it was sent. A refusal at place
+//! `k` proves the quota is below `k`. So:
+//! - slow start: the window starts at 1 and grows by one per success until
+//!   the first refusal or the ceiling; the first refusal ends slow start and
+//!   sets the window to the level just below the refused place, "safe";
+//! - at the safe level, a run of successes (`PROBE_RUN` × window, doubled
+//!   for every probe refused at this level, so a level that holds is probed
+//!   less and less often) opens one place more: a probe. A probe that holds
+//!   for a run becomes the new safe level; a refused probe returns the
+//!   window to the safe level, it does not halve it;
+//! - a refusal at or below the safe level means the quota shrank: the window
+//!   halves and the safe level drops below the refused place; below the safe
+//!   level every success grows the window by one (quick recovery).
+//!
+//! Refusals of requests sent before the last change are the same congestion
+//! event and are ignored.
 //!
 //! One window is shared by every job of one provider account in a run.
 
@@ -21,6 +29,8 @@ use tokio::sync::Notify;
 
 /// Successes, in multiples of the window, before probing one step higher.
 const PROBE_RUN: usize = 8;
+/// Refused probes double the run before the next one, up to 2^this.
+const MAX_PROBE_BACKOFF: u32 = 8;
 
 #[derive(Debug)]
 pub struct Window {
@@ -34,8 +44,10 @@ struct State {
     limit: usize,
     in_flight: usize,
     successes: usize,
-    /// The highest level known to be under the quota, once one was hit.
+    /// The highest level known to be under the quota; `None` in slow start.
     safe: Option<usize>,
+    /// Probes refused at the current safe level.
+    refused_probes: u32,
     /// Bumped at every decrease; a permit remembers the one it started in.
     generation: u64,
     rate_limits: u64,
@@ -46,6 +58,8 @@ struct State {
 pub struct Permit {
     window: Arc<Window>,
     generation: u64,
+    /// Requests in flight when this one was sent, itself included.
+    place: usize,
 }
 
 impl Window {
@@ -58,6 +72,7 @@ impl Window {
                 in_flight: 0,
                 successes: 0,
                 safe: None,
+                refused_probes: 0,
                 generation: 0,
                 rate_limits: 0,
             }),
@@ -74,7 +89,18 @@ impl Window {
         self.state().limit
     }
 
-    /// Rate-limit answers that shrank the window.
+    /// The level known to be under the quota, once a refusal has shown one.
+    pub fn safe(&self) -> Option<usize> {
+        self.state().safe
+    }
+
+    /// Whether a request could be sent now without waiting.
+    pub fn has_room(&self) -> bool {
+        let s = self.state();
+        s.in_flight < s.limit
+    }
+
+    /// Rate-limit answers that changed the window.
     pub fn rate_limits(&self) -> u64 {
         self.state().rate_limits
     }
@@ -99,6 +125,7 @@ impl Window {
                     return Permit {
                         window: Arc::clone(self),
                         generation: s.generation,
+                        place: s.in_flight,
                     };
                 }
             }
@@ -110,7 +137,7 @@ impl Window {
         let old = s.limit;
         s.limit = limit.clamp(1, s.ceiling);
         if s.limit != old {
-            if s.limit < old || s.safe.is_some_and(|safe| s.limit > safe) {
+            if s.limit < old {
                 tracing::info!(
                     window = s.limit,
                     from = old,
@@ -136,16 +163,39 @@ impl Permit {
         let w = &self.window;
         let mut s = w.state();
         s.successes += 1;
-        let below_safe = s.safe.is_none_or(|safe| s.limit < safe);
-        let run = if below_safe { 1 } else { PROBE_RUN * s.limit };
-        if s.successes >= run && s.limit < s.ceiling {
+        let Some(safe) = s.safe else {
+            // Slow start.
             s.successes = 0;
             let next = s.limit + 1;
-            w.set_limit(
-                &mut s,
-                next,
-                if below_safe { "recovering" } else { "probing" },
-            );
+            w.set_limit(&mut s, next, "slow start");
+            return;
+        };
+        if s.limit < safe {
+            s.successes = 0;
+            let next = s.limit + 1;
+            w.set_limit(&mut s, next, "recovering");
+            return;
+        }
+        // A probe is confirmed after one run; the next probe from the safe
+        // level waits longer for every probe refused there.
+        let backoff = if s.limit > safe {
+            0
+        } else {
+            s.refused_probes.min(MAX_PROBE_BACKOFF)
+        };
+        let run = (PROBE_RUN * s.limit) << backoff;
+        if s.successes < run {
+            return;
+        }
+        s.successes = 0;
+        if s.limit > safe {
+            // The probe held for a whole run: the quota has room for it.
+            s.safe = Some(s.limit);
+            s.refused_probes = 0;
+        }
+        if s.limit < s.ceiling {
+            let next = s.limit + 1;
+            w.set_limit(&mut s, next, "probing");
         }
     }
 
@@ -154,17 +204,33 @@ impl Permit {
         let w = &self.window;
         let mut s = w.state();
         if self.generation != s.generation {
-            // Sent before the last decrease: the same congestion event.
+            // Sent before the last change: the same congestion event.
             return;
         }
         s.generation += 1;
         s.rate_limits += 1;
         s.successes = 0;
-        // Everything in flight, this request included, was more than the
-        // quota allows; one fewer is the best guess of what it does allow.
-        s.safe = Some(s.in_flight.saturating_sub(1).max(1));
-        let halved = (s.limit / 2).max(1);
-        w.set_limit(&mut s, halved, "rate limited");
+        // Refused at place k: the quota is below k.
+        let below = self.place.saturating_sub(1).max(1);
+        match s.safe {
+            None => {
+                s.safe = Some(below);
+                w.set_limit(&mut s, below, "rate limited: slow start ends");
+            }
+            Some(safe) if self.place > safe => {
+                s.refused_probes = s.refused_probes.saturating_add(1);
+                w.set_limit(&mut s, safe, "rate limited: back to the safe level");
+            }
+            Some(_) => {
+                // Refused at a level that held before: the quota shrank.
+                s.safe = Some(below);
+                s.refused_probes = 0;
+                let halved = (s.limit / 2).max(1);
+                w.set_limit(&mut s, halved, "rate limited: the quota shrank");
+            }
+        }
+        // A decrease that left the limit where it was still starts a new
+        // congestion event (the generation moved), so wake no one.
     }
 }
 
@@ -181,6 +247,27 @@ impl Drop for Permit {
 mod tests {
     use super::*;
 
+    /// `n` permits held at once, at places 1..=n.
+    async fn hold(w: &Arc<Window>, n: usize) -> Vec<Permit> {
+        let mut permits = Vec::new();
+        for _ in 0..n {
+            permits.push(w.acquire().await);
+        }
+        permits
+    }
+
+    /// Successes at the current limit until it changes or `max` are spent.
+    async fn succeed(w: &Arc<Window>, max: usize) -> usize {
+        let start = w.limit();
+        for i in 1..=max {
+            w.acquire().await.success();
+            if w.limit() != start {
+                return i;
+            }
+        }
+        max
+    }
+
     #[tokio::test]
     async fn slow_start_grows_by_one_per_success_up_to_the_ceiling() {
         let w = Window::new(4);
@@ -192,49 +279,62 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_rate_limit_halves_once_per_congestion_event() {
+    async fn the_first_refusal_ends_slow_start_just_below_the_refused_place() {
         let w = Window::new(32);
         for _ in 0..9 {
             w.acquire().await.success();
         }
         assert_eq!(w.limit(), 10);
-        let permits: Vec<Permit> =
-            futures_util::future::join_all((0..8).map(|_| w.acquire())).await;
-        permits[7].rate_limited();
-        assert_eq!(w.limit(), 5);
-        // Others sent in the same burst do not halve it again.
+        let permits = hold(&w, 8).await;
+        permits[7].rate_limited(); // the 8th in flight was refused: quota < 8
+        assert_eq!((w.limit(), w.safe()), (7, Some(7)));
+        // Others sent in the same burst are the same congestion event.
         permits[6].rate_limited();
         permits[5].rate_limited();
-        assert_eq!(w.limit(), 5);
-        assert_eq!(w.rate_limits(), 1);
-        drop(permits);
-        // A request sent after the decrease that is limited halves again.
-        w.acquire().await.rate_limited();
-        assert_eq!(w.limit(), 2);
+        assert_eq!((w.limit(), w.rate_limits()), (7, 1));
     }
 
     #[tokio::test]
-    async fn recovery_is_quick_below_the_safe_level_and_probing_slow_above_it() {
+    async fn a_refused_probe_returns_to_the_safe_level_and_probes_grow_rarer() {
         let w = Window::new(32);
-        for _ in 0..5 {
+        for _ in 0..4 {
             w.acquire().await.success();
         }
-        assert_eq!(w.limit(), 6);
-        let permits: Vec<Permit> =
-            futures_util::future::join_all((0..6).map(|_| w.acquire())).await;
-        permits[5].rate_limited(); // 6 in flight were one too many: safe = 5
-        drop(permits);
-        assert_eq!(w.limit(), 3);
-        for expected in [4, 5] {
+        hold(&w, 5).await[4].rate_limited(); // quota < 5
+        assert_eq!((w.limit(), w.safe()), (4, Some(4)));
+        // At the safe level a run of 8 x 4 successes opens a probe at 5.
+        assert_eq!(succeed(&w, 1000).await, PROBE_RUN * 4);
+        assert_eq!(w.limit(), 5);
+        // The probe is refused: back to 4, not halved.
+        hold(&w, 5).await[4].rate_limited();
+        assert_eq!((w.limit(), w.safe()), (4, Some(4)));
+        // The next probe waits twice as long, the one after four times.
+        assert_eq!(succeed(&w, 1000).await, 2 * PROBE_RUN * 4);
+        hold(&w, 5).await[4].rate_limited();
+        assert_eq!(w.limit(), 4);
+        assert_eq!(succeed(&w, 1000).await, 4 * PROBE_RUN * 4);
+        assert_eq!(w.limit(), 5);
+        // This probe holds for its run: 5 is the new safe level.
+        assert_eq!(succeed(&w, 1000).await, PROBE_RUN * 5);
+        assert_eq!((w.limit(), w.safe()), (6, Some(5)));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_at_the_safe_level_means_the_quota_shrank_and_halves() {
+        let w = Window::new(32);
+        for _ in 0..10 {
+            w.acquire().await.success();
+        }
+        hold(&w, 11).await[10].rate_limited();
+        assert_eq!((w.limit(), w.safe()), (10, Some(10)));
+        // Refused with 7 in flight, below the safe level: the quota shrank.
+        hold(&w, 7).await[6].rate_limited();
+        assert_eq!((w.limit(), w.safe()), (5, Some(6)));
+        // Below the new safe level every success grows it again.
+        for expected in [6, 6] {
             w.acquire().await.success();
             assert_eq!(w.limit(), expected);
         }
-        for _ in 0..(PROBE_RUN * 5 - 1) {
-            w.acquire().await.success();
-        }
-        assert_eq!(w.limit(), 5, "probing waits for a long run of successes");
-        w.acquire().await.success();
-        assert_eq!(w.limit(), 6);
     }
 
     #[tokio::test]

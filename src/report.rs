@@ -234,16 +234,48 @@ pub fn write_report(dir: &Path, report: &JobReport) -> std::io::Result<()> {
     write_json(&dir.join("report.json"), &file)
 }
 
-pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
-    let mut manifest = manifest.clone();
-    manifest.duration_secs = manifest.samples as f64 / f64::from(manifest.sample_rate);
-    write_json(&dir.join("manifest.json"), &manifest)
+/// `manifest.json`, the manifest as it is with its duration: the same
+/// fields in the same order, borrowed, so a large book's manifest is not
+/// copied to be written.
+#[derive(Serialize)]
+struct ManifestFile<'a> {
+    title: &'a str,
+    author: &'a Option<String>,
+    language: &'a str,
+    sample_rate: u32,
+    book_file: &'a Option<String>,
+    samples: u64,
+    duration_secs: f64,
+    chapters: &'a [ChapterEntry],
+    incomplete_chapters: &'a [usize],
 }
 
+pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
+    let file = ManifestFile {
+        title: &manifest.title,
+        author: &manifest.author,
+        language: &manifest.language,
+        sample_rate: manifest.sample_rate,
+        book_file: &manifest.book_file,
+        samples: manifest.samples,
+        duration_secs: manifest.samples as f64 / f64::from(manifest.sample_rate),
+        chapters: &manifest.chapters,
+        incomplete_chapters: &manifest.incomplete_chapters,
+    };
+    write_json(&dir.join("manifest.json"), &file)
+}
+
+/// Pretty JSON and a final newline, streamed into the atomic file (a large
+/// book's manifest is never held as one string).
 fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
-    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
-    bytes.push(b'\n');
-    crate::atomic::write_atomic(path, &bytes)
+    use std::io::Write as _;
+    let (atomic, file) = crate::atomic::AtomicFile::create(path)?;
+    let mut out = std::io::BufWriter::with_capacity(256 * 1024, &file);
+    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    drop(out);
+    atomic.commit(&file)
 }
 
 /// How a job's run ended.

@@ -4,7 +4,6 @@
 //! chapter is complete, and writes `manifest.json`. A chapter whose key is
 //! unchanged is not read or written again.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -37,11 +36,6 @@ pub fn chapter_file_name(idx: i64) -> String {
 /// then the book when every chapter is complete, then the manifest.
 pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Result<Stitched> {
     let chapters = store.chapters(job_id).await?;
-    let rows = store.segments(job_id).await?;
-    let mut by_chapter: BTreeMap<i64, Vec<SegmentRow>> = BTreeMap::new();
-    for row in rows {
-        by_chapter.entry(row.chapter_idx).or_default().push(row);
-    }
     let dir = &job.output.dir;
     std::fs::create_dir_all(dir)
         .with_context(|| format!("creating output dir {}", dir.display()))?;
@@ -57,7 +51,8 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
     let mut chapter_keys = Vec::new();
     let mut book_offset = 0u64;
     for chapter in &chapters {
-        let segments = by_chapter.remove(&chapter.idx).unwrap_or_default();
+        // One chapter's rows at a time: a long book is never all in memory.
+        let segments = store.chapter_segments(job_id, chapter.idx).await?;
         let complete = segments
             .iter()
             .all(|s| matches!(s.state, SegmentState::Done | SegmentState::Pause));

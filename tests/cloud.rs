@@ -455,7 +455,7 @@ fn retry_failed_puts_failed_segments_back_and_only_then_are_they_retried() {
     let out = ws.run(&["retry-failed", "job.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("4 failed segment(s)"),
+        stdout(&out).contains("4 failed or silent segment(s)"),
         "{}",
         stdout(&out)
     );

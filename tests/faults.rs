@@ -260,14 +260,14 @@ fn assert_done_clips_verify(ws: &Workspace) -> usize {
 fn a_full_disk_stops_the_run_with_a_clear_error_and_loses_nothing() {
     let settings = "latency_ms = 5\n";
     let render = "concurrency = 4";
-    // About 80 KB a clip: 600 KB holds a handful of the 30.
+    // About 15 KB a clip (FLAC): 160 KB holds a handful of the 30.
     let text = manuscript(1, 29);
     let reference = reference_output(settings, &text, render);
 
     let sim = Sim::start(settings);
     let ws = cloud_workspace(&sim, &text, render);
     let cache = ws.path().join("cache");
-    let tmpfs = Tmpfs::mount(&cache, "600k");
+    let tmpfs = Tmpfs::mount(&cache, "160k");
     let out = render_cloud(&ws, TOKEN);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
@@ -523,4 +523,83 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
     assert_eq!(done["counts"]["chars_done"], done["counts"]["chars_total"]);
     let text = stdout(&ws.run(&["status"]));
     assert!(text.contains("last run: complete"), "{text}");
+}
+
+/// `render … 2>&1 | head`: once the reader has gone, every write to stdout
+/// and stderr fails. The render must still finish (or stop) and release the
+/// lock, so the next cron run is not refused with exit 3.
+#[test]
+fn a_render_piped_into_head_exits_and_releases_the_lock() {
+    let sim = Sim::start("latency_ms = 5\n");
+    let ws = cloud_workspace(&sim, &manuscript(2, 12), "concurrency = 4");
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    // `head` reads nothing and exits: the pipe has no reader from the start.
+    drop(reader);
+    let mut child = ws
+        .command()
+        .args(["render", "job.toml"])
+        .env("TEST_TTS_TOKEN", TOKEN)
+        // Plenty to write: every request logged.
+        .env("AUDIOBOOK_LOG", "debug")
+        .stdout(writer.try_clone().expect("clone pipe"))
+        .stderr(writer)
+        .spawn()
+        .expect("spawn audiobook");
+    // A hang is the failure this test exists for; the limit only keeps a
+    // broken build from blocking the suite, it measures no speed.
+    let limit = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the render hung with its output pipe closed");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "the render finished: {status:?}");
+    // The lock is free and the work is done.
+    let again = render_cloud(&ws, TOKEN);
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("nothing to synthesize"),
+        "{}",
+        stdout(&again)
+    );
+}
+
+/// A run killed while stitching leaves its half-written chapter or book
+/// file, named with its pid; the next run removes those whose writer is
+/// dead, and only those.
+#[test]
+fn temp_files_of_a_killed_stitch_are_gone_after_the_next_run() {
+    let sim = Sim::start("latency_ms = 5\n");
+    let ws = cloud_workspace(&sim, &manuscript(2, 6), "concurrency = 4");
+    let first = render_cloud(&ws, TOKEN);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    // The pid of a process that has exited: what a killed render leaves.
+    let mut gone = Command::new("true").spawn().expect("spawn true");
+    let dead = gone.id();
+    gone.wait().unwrap();
+    let out = ws.out();
+    let orphans = [
+        out.join(format!(".book.wav.{dead}.0.tmp")),
+        out.join(format!(".chapter-002.wav.{dead}.7.tmp")),
+        out.join(format!(".manifest.json.{dead}.9.tmp")),
+    ];
+    for orphan in &orphans {
+        std::fs::write(orphan, vec![0u8; 4096]).unwrap();
+    }
+    // A file being written by a live process (this test) is left alone.
+    let live = out.join(format!(".book.wav.{}.1.tmp", std::process::id()));
+    std::fs::write(&live, b"in progress").unwrap();
+
+    let next = render_cloud(&ws, TOKEN);
+    assert_eq!(next.status.code(), Some(0), "{}", stderr(&next));
+    for orphan in &orphans {
+        assert!(!orphan.exists(), "{} was left", orphan.display());
+    }
+    assert!(live.exists(), "a live writer's file was removed");
 }

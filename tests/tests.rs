@@ -9,5 +9,6 @@ mod manuscripts;
 mod pinned;
 mod render;
 mod rules;
+mod schedule;
 mod util;
 mod voice;

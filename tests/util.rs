@@ -114,7 +114,7 @@ impl Workspace {
                     files
                         .flatten()
                         .map(|f| f.path())
-                        .filter(|p| p.extension().is_some_and(|e| e == "wav")),
+                        .filter(|p| p.extension().is_some_and(|e| e == "flac" || e == "wav")),
                 );
             }
         }

@@ -5,10 +5,11 @@
 //! leaves a truncated chapter or book behind.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read};
+use std::io::{self, BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 use crate::atomic::AtomicFile;
+use crate::cache::ClipReader;
 use crate::job::Audio;
 
 mod format;
@@ -56,6 +57,9 @@ pub enum AudioError {
     Read { path: PathBuf, source: io::Error },
     #[error("writing {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    /// A cached clip could not be read (the cache module reads clips).
+    #[error(transparent)]
+    Clip(#[from] crate::cache::ClipError),
     #[error("{} is not a readable wav file: {detail}", path.display())]
     NotWav { path: PathBuf, detail: String },
     #[error(
@@ -144,7 +148,7 @@ fn item_lengths(items: &[StitchItem], rate: u32) -> Result<Vec<u64>, AudioError>
     items
         .iter()
         .map(|item| match &item.source {
-            StitchSource::Clip(path) => read_header(path, rate).map(|(_, n)| n),
+            StitchSource::Clip(path) => open_clip(path, rate).map(|clip| clip.samples()),
             StitchSource::Silence { ms } => Ok(PcmFormat::new(rate).samples_in_ms(*ms)),
         })
         .collect()
@@ -221,6 +225,20 @@ fn read_header(path: &Path, rate: u32) -> Result<(BufReader<File>, u64), AudioEr
     Ok((reader.into_inner(), samples))
 }
 
+/// Opens a cached clip through the cache module (which knows its format)
+/// and checks its rate.
+fn open_clip(path: &Path, rate: u32) -> Result<ClipReader, AudioError> {
+    let clip = ClipReader::open(path)?;
+    if clip.sample_rate() != rate {
+        return Err(AudioError::WrongFormat {
+            path: path.to_path_buf(),
+            found: format!("mono 16-bit pcm at {} Hz", clip.sample_rate()),
+            expected_rate: rate,
+        });
+    }
+    Ok(clip)
+}
+
 fn read_error(path: &Path, source: io::Error) -> AudioError {
     AudioError::Read {
         path: path.to_path_buf(),
@@ -241,7 +259,6 @@ fn write_error(path: &Path, source: io::Error) -> AudioError {
 struct PcmWriter<'f> {
     out: &'f Path,
     wav: hound::WavWriter<BufWriter<&'f File>>,
-    bytes: Vec<u8>,
     samples: Vec<i16>,
     written: u64,
 }
@@ -254,7 +271,6 @@ impl<'f> PcmWriter<'f> {
         Ok(PcmWriter {
             out,
             wav,
-            bytes: vec![0; CHUNK_SAMPLES * 2],
             samples: Vec::with_capacity(CHUNK_SAMPLES),
             written: 0,
         })
@@ -272,31 +288,29 @@ impl<'f> PcmWriter<'f> {
 
     /// Copies exactly `expected` samples of the clip at `path`.
     fn copy_clip(&mut self, path: &Path, rate: u32, expected: u64) -> Result<(), AudioError> {
-        let (mut reader, available) = read_header(path, rate)?;
-        let mut left = expected;
-        if available < expected {
+        let mut clip = open_clip(path, rate)?;
+        if clip.samples() < expected {
             return Err(AudioError::Truncated {
                 path: path.to_path_buf(),
-                got: available,
+                got: clip.samples(),
                 expected,
             });
         }
+        let mut left = expected;
         while left > 0 {
             let take = left.min(CHUNK_SAMPLES as u64) as usize;
-            let bytes = &mut self.bytes[..take * 2];
-            reader.read_exact(bytes).map_err(|e| match e.kind() {
-                io::ErrorKind::UnexpectedEof => AudioError::Truncated {
+            self.samples.resize(take, 0);
+            let got = clip.read(&mut self.samples)?;
+            if got == 0 {
+                return Err(AudioError::Truncated {
                     path: path.to_path_buf(),
                     got: expected - left,
                     expected,
-                },
-                _ => read_error(path, e),
-            })?;
-            self.samples.clear();
-            self.samples.extend(PcmFormat::samples_from_le(bytes));
-            put_samples(&mut self.wav, self.out, &self.samples)?;
-            self.written += take as u64;
-            left -= take as u64;
+                });
+            }
+            put_samples(&mut self.wav, self.out, &self.samples[..got])?;
+            self.written += got as u64;
+            left -= got as u64;
         }
         Ok(())
     }

@@ -92,14 +92,16 @@ pub async fn run(cli: Cli) -> Exit {
     match result {
         Ok(exit) => exit,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            // Never a panic on a closed stderr: the exit code still tells.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "error: {}", e.message);
             e.exit
         }
     }
 }
 
 /// Sets up logging on stderr: text or JSON lines; no ANSI colours unless
-/// stderr is a terminal.
+/// stderr is a terminal; lines that cannot be written are dropped.
 pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     let default = if cli.quiet {
@@ -117,7 +119,11 @@ pub fn init_logging(cli: &Cli) {
         // Every line masked: libraries log request headers at trace level.
         .with_writer(crate::redact::RedactedStderr)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false);
+        .with_target(false)
+        // A log line that cannot be written (stderr closed: `2>&1 | head`)
+        // is dropped. Reporting that failure would write to stderr again,
+        // and `eprintln!` panics when it cannot.
+        .log_internal_errors(false);
     match cli.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),

@@ -1,9 +1,11 @@
 //! `audiobook render`: validates every job first, takes the run lock, then
-//! renders the jobs one after another, jobs of one provider account sharing
-//! one concurrency window; stops at signals, deadlines and budgets; prints
-//! each job's summary.
+//! synthesizes the jobs one after another, jobs of one provider account
+//! sharing one concurrency window, while finished books are stitched on a
+//! worker pool; stops at signals, deadlines and budgets; prints each job's
+//! summary, in job order. A closed stdout or stderr (`| head`) never stops or
+//! hangs a render: what cannot be written is dropped.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,6 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::args::RenderArgs;
@@ -39,6 +43,10 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
     let mut worst = Exit::Ok;
     // Jobs of one provider account share what was learned of its quota.
     let mut windows: HashMap<String, Arc<Window>> = HashMap::new();
+    // A book's stitching runs on a worker while the next book's synthesis
+    // uses the quota; results are reported in job order.
+    let workers = Arc::new(Semaphore::new(finishing_workers()));
+    let mut finishing: VecDeque<(String, JoinHandle<anyhow::Result<JobReport>>)> = VecDeque::new();
     for (job, manuscript) in &jobs {
         if cancel.is_cancelled() {
             worst = worst.max(Exit::Interrupted);
@@ -64,31 +72,72 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
         .with_deadline(deadline)
         .with_max_characters(args.max_characters)
         .with_progress(progress_for(cli));
-        match renderer.render(job, &chapters).await {
-            Ok(report) => {
-                if let Some(error) = &report.stopped_by {
-                    eprintln!(
-                        "error: {}: the provider refused the account, the job was stopped: {error}",
-                        job.name
-                    );
-                }
-                print_summary(&report);
-                if new_db && report.stats.cached > 0 {
-                    println!(
-                        "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
-                        report.job, report.stats.cached, report.stats.synthesized
-                    );
-                }
-                worst = worst.max(Exit::from(report.outcome));
-            }
-            Err(e) => {
-                eprintln!("error: {}: {e:#}{}", job.name, advice(&e));
-                worst = worst.max(Exit::Failed);
+        let synthesized = renderer.synthesize_job(job, &chapters).await;
+        let worker = Arc::clone(&workers).acquire_owned().await.ok();
+        let rest = tokio::spawn(async move {
+            let _worker = worker;
+            synthesized?.finish().await
+        });
+        finishing.push_back((job.name.clone(), rest));
+        while finishing
+            .front()
+            .is_some_and(|(_, rest)| rest.is_finished())
+        {
+            if let Some((name, rest)) = finishing.pop_front() {
+                worst = worst.max(conclude(&name, rest.await, new_db));
             }
         }
     }
+    for (name, rest) in finishing {
+        worst = worst.max(conclude(&name, rest.await, new_db));
+    }
     store.close().await;
     Ok(worst)
+}
+
+/// How many finished books may be stitched at once beside the synthesis of
+/// the next: stitching is disk- and CPU-bound, synthesis waits on the network.
+fn finishing_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2).clamp(1, 4))
+}
+
+/// Prints a job's summary (or its error) and returns its exit code.
+fn conclude(
+    name: &str,
+    result: Result<anyhow::Result<JobReport>, tokio::task::JoinError>,
+    new_db: bool,
+) -> Exit {
+    let result = result.unwrap_or_else(|e| Err(anyhow::anyhow!("the job's task failed: {e}")));
+    match result {
+        Ok(report) => {
+            if let Some(error) = &report.stopped_by {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "error: {name}: the provider refused the account, the job was stopped: {error}"
+                );
+            }
+            print_summary(&report);
+            if new_db && report.stats.cached > 0 {
+                say(format_args!(
+                    "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
+                    report.job, report.stats.cached, report.stats.synthesized
+                ));
+            }
+            Exit::from(report.outcome)
+        }
+        Err(e) => {
+            // A closed stderr must not stop the render: what cannot be
+            // written is dropped.
+            let _ = writeln!(std::io::stderr(), "error: {name}: {e:#}{}", advice(&e));
+            Exit::Failed
+        }
+    }
+}
+
+/// One line on stdout; dropped when stdout is closed (a reader such as
+/// `head` went away), never a panic.
+fn say(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// Opens the state database for a render and says whether it is new. A
@@ -328,7 +377,7 @@ fn watch_signals(cancel: CancellationToken) {
                 );
                 cancel.cancel();
             } else {
-                eprintln!("stopped at once; state is saved");
+                let _ = writeln!(std::io::stderr(), "stopped at once; state is saved");
                 std::process::exit(Exit::Interrupted as i32);
             }
         }

@@ -1,5 +1,5 @@
-//! `audiobook retry-failed`: puts a job's permanently failed segments back
-//! to pending, under the run lock, so the next render tries them again.
+//! `audiobook retry-failed`: puts a job's permanently failed segments (and
+//! those the service answered with silence) back to pending, under the run lock, so the next render tries them again.
 
 use std::path::PathBuf;
 
@@ -23,7 +23,7 @@ pub(super) async fn run(cli: &Cli, paths: &[PathBuf]) -> Result<Exit, CliError> 
             .await
             .map_err(anyhow::Error::from)?;
         println!(
-            "{}: {n} failed segment(s) will be tried again on the next render",
+            "{}: {n} failed or silent segment(s) will be tried again on the next render",
             job.name
         );
     }

@@ -1,21 +1,31 @@
 //! The renderer: runs a job's recorded plan through a [`Synthesizer`] and
 //! hands the finished chapters to the stitcher.
 //!
-//! - [`schedule`]: the dispatch loop and one task per distinct segment, with
-//!   bounded concurrency, a deadline, a character budget and cancellation;
-//! - [`retry`]: one segment's requests: backoff, the adaptive window, and
-//!   splitting a text the service finds too long;
+//! - [`schedule`]: the dispatcher: pending segments a page at a time
+//!   through places in the adaptive window, retries in a delay queue, a
+//!   deadline, a character budget and cancellation;
+//! - [`task`]: one request's task: the attempt, then (its place freed) the
+//!   clip written and its state sent to the writer;
+//! - [`work`]: the pending segments, a page at a time;
+//! - [`retry`]: one request in a place of the window, the backoff before a
+//!   retry, and splitting a text the service finds too long;
 //! - [`clips`]: what is already in the cache: adopting clips a killed run
-//!   left, forgetting missing or corrupt ones.
+//!   left, forgetting missing or corrupt ones (checked by size and
+//!   modification time, hashed when those changed).
 //!
-//! Ordering that makes resume safe: a clip is written to the cache (fsynced,
-//! renamed) before its segments are marked done; a cancelled run stops
-//! starting work, lets what is in flight finish, and leaves every segment
-//! either done or pending.
+//! State changes go to the store's writer task, which commits them in
+//! groups. Ordering that makes resume safe: a clip is written to the cache
+//! (fsynced, renamed) before its `Done` is sent, so the database never claims
+//! a clip the disk does not hold, and a clip without a row (a kill between
+//! the two) is adopted by the next run; a cancelled run stops starting work,
+//! lets what is in flight finish, and leaves every segment either done or
+//! pending.
 
 mod clips;
 mod retry;
 mod schedule;
+mod task;
+mod work;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,7 +42,7 @@ use crate::provider::{ProviderError, Synthesizer};
 use crate::report::{self, Failure};
 pub use crate::report::{JobReport, Outcome};
 use crate::stitch::{self, Stitched};
-use crate::store::{RunOutcome, RunStats, SegmentState, Store};
+use crate::store::{RunOutcome, RunStats, StateWriter, Store};
 
 /// Receives progress; the command line draws a bar or writes log lines.
 pub trait Progress: Send + Sync {
@@ -106,6 +116,18 @@ impl<S: Synthesizer> Renderer<S> {
     /// Renders one job: record the plan, synthesize what is pending, stitch
     /// what is complete, and record the run.
     pub async fn render(&self, job: &Job, chapters: &[PlannedChapter]) -> Result<JobReport> {
+        self.synthesize_job(job, chapters).await?.finish().await
+    }
+
+    /// The first part of [`Renderer::render`]: records the plan and
+    /// synthesizes what is pending. The rest (stitching, the report) is the
+    /// returned [`Finishing`], which owns what it needs, so it can run on a
+    /// worker while the next job's synthesis uses the quota.
+    pub async fn synthesize_job(
+        &self,
+        job: &Job,
+        chapters: &[PlannedChapter],
+    ) -> Result<Finishing> {
         let started = Instant::now();
         let job_id = self
             .store
@@ -116,8 +138,108 @@ impl<S: Synthesizer> Renderer<S> {
         if demoted > 0 {
             tracing::info!(job = %job.name, demoted, "resuming: segments left in flight by an earlier run are pending again");
         }
+        remove_orphaned_outputs(&job.output.dir);
         let run_id = self.store.start_run(job_id).await?;
-        let result = self.run(job, job_id, run_id, started).await;
+        match self.synthesize_committed(job, job_id, run_id).await {
+            Ok((stats, fatal, budget_hit)) => Ok(Finishing {
+                store: self.store.clone(),
+                cache: Arc::clone(&self.cache),
+                job: job.clone(),
+                job_id,
+                run_id,
+                stats,
+                fatal,
+                budget_hit,
+                interrupted: self.cancel.is_cancelled(),
+                deadline: self.deadline,
+                window: self.window.limit() as u64,
+                started,
+            }),
+            Err(e) => {
+                self.store
+                    .finish_run(run_id, RunOutcome::Error, &RunStats::default(), None)
+                    .await?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Synthesizes with a writer task, and returns once every state change
+    /// it sent is committed.
+    async fn synthesize_committed(
+        &self,
+        job: &Job,
+        job_id: i64,
+        run_id: i64,
+    ) -> Result<(RunStats, Option<ProviderError>, bool)> {
+        let (writer, writer_task) = self.store.writer();
+        let synthesized = self.synthesize(job, job_id, run_id, &writer).await;
+        // Everything the tasks sent is committed before anything reads it.
+        let committed = writer.flush().await;
+        drop(writer);
+        let written = writer_task.finish().await;
+        if !committed || written.is_err() {
+            written.context("recording segment states in the state database")?;
+        }
+        synthesized
+    }
+
+    /// Checks the clips already rendered, then synthesizes what is pending.
+    /// Returns the run's figures, a fatal provider error if one stopped the
+    /// job, and whether the character budget stopped it.
+    async fn synthesize(
+        &self,
+        job: &Job,
+        job_id: i64,
+        run_id: i64,
+        writer: &StateWriter,
+    ) -> Result<(RunStats, Option<ProviderError>, bool)> {
+        let mut stats = RunStats::default();
+        let mut budget_left = self.max_characters.or(job.render.max_characters_per_run);
+        clips::check(&self.store, writer, &self.cache, job_id).await?;
+        // The checks' stamps and forgotten clips are in before counting.
+        writer.flush().await;
+        let counts = self.store.counts(job_id).await?;
+        stats.cached = counts.done;
+        if counts.pending == 0 {
+            return Ok((stats, None, false));
+        }
+        self.progress
+            .start(&job.name, counts.total(), counts.total() - counts.pending);
+        let round = self
+            .synthesize_all(job, job_id, run_id, writer, &mut budget_left)
+            .await?;
+        self.progress.finish();
+        round.add_to(&mut stats);
+        Ok((stats, round.fatal, round.budget_hit))
+    }
+
+    fn past_deadline(&self) -> bool {
+        self.deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d)
+    }
+}
+
+/// The rest of a job once its synthesis is over: stitching what is
+/// complete, the report and the run's record.
+pub struct Finishing {
+    store: Store,
+    cache: Arc<Cache>,
+    job: Job,
+    job_id: i64,
+    run_id: i64,
+    stats: RunStats,
+    fatal: Option<ProviderError>,
+    budget_hit: bool,
+    interrupted: bool,
+    deadline: Option<tokio::time::Instant>,
+    window: u64,
+    started: Instant,
+}
+
+impl Finishing {
+    pub async fn finish(self) -> Result<JobReport> {
+        let result = self.stitch_and_report().await;
         let (outcome, stats, stopped_by) = match &result {
             Ok(report) => (
                 RunOutcome::from(report.outcome),
@@ -127,65 +249,32 @@ impl<S: Synthesizer> Renderer<S> {
             Err(_) => (RunOutcome::Error, RunStats::default(), None),
         };
         self.store
-            .finish_run(run_id, outcome, &stats, stopped_by)
+            .finish_run(self.run_id, outcome, &stats, stopped_by)
             .await?;
         result
     }
 
-    async fn run(
-        &self,
-        job: &Job,
-        job_id: i64,
-        run_id: i64,
-        started: Instant,
-    ) -> Result<JobReport> {
-        let mut stats = RunStats::default();
-        let mut fatal: Option<ProviderError> = None;
-        let mut budget_left = self.max_characters.or(job.render.max_characters_per_run);
-        let mut budget_hit = false;
-        // A clip found corrupt while stitching is rendered again; two rounds
-        // cover that, a third would mean the disk itself is failing.
-        for _round in 0..3 {
-            clips::drop_missing(&self.store, &self.cache, job_id).await?;
-            let work = self.store.pending_work(job_id).await?;
-            let counts = self.store.counts(job_id).await?;
-            if stats.synthesized == 0 && stats.cached == 0 {
-                stats.cached = counts.done;
-            }
-            if !work.is_empty() {
-                self.progress
-                    .start(&job.name, counts.total(), counts.total() - counts.pending);
-                let round = self
-                    .synthesize_all(job, job_id, run_id, work, &mut budget_left)
-                    .await?;
-                budget_hit |= round.budget_hit;
-                self.progress.finish();
-                round.add_to(&mut stats);
-                fatal = round.fatal;
-            }
-            if self.cancel.is_cancelled() || fatal.is_some() || self.past_deadline() || budget_hit {
-                break;
-            }
-            if clips::verify(&self.store, &self.cache, job_id).await? == 0 {
-                break;
-            }
-        }
-        let interrupted = self.cancel.is_cancelled();
-        let stitched = if interrupted {
+    async fn stitch_and_report(&self) -> Result<JobReport> {
+        let job = &self.job;
+        let stitched = if self.interrupted {
             Stitched::default()
         } else {
-            stitch::stitch(&self.store, &self.cache, job, job_id).await?
+            stitch::stitch(&self.store, &self.cache, job, self.job_id).await?
         };
-        stats.window = self.window.limit() as u64;
-        let counts = self.store.counts(job_id).await?;
-        let failures = self.failures(job_id).await?;
+        let mut stats = self.stats;
+        stats.window = self.window;
+        let counts = self.store.counts(self.job_id).await?;
+        let failures = self.failures().await?;
         let pauses = pauses_by_reason(&failures);
+        let past_deadline = self
+            .deadline
+            .is_some_and(|d| tokio::time::Instant::now() >= d);
         // Narration that became silence is never a complete book.
-        let outcome = if interrupted {
+        let outcome = if self.interrupted {
             Outcome::Interrupted
-        } else if fatal.is_some() {
+        } else if self.fatal.is_some() {
             Outcome::Failed
-        } else if counts.pending > 0 && (self.past_deadline() || budget_hit) {
+        } else if counts.pending > 0 && (past_deadline || self.budget_hit) {
             Outcome::Incomplete
         } else if counts.failed > 0 || counts.pending > 0 || counts.pause > 0 {
             Outcome::Failed
@@ -203,8 +292,8 @@ impl<S: Synthesizer> Renderer<S> {
             chapters_total: stitched.total,
             book_file: stitched.book,
             audio_secs: stitched.samples as f64 / f64::from(job.audio.sample_rate),
-            elapsed_secs: started.elapsed().as_secs_f64(),
-            stopped_by: fatal.map(|e| e.to_string()),
+            elapsed_secs: self.started.elapsed().as_secs_f64(),
+            stopped_by: self.fatal.as_ref().map(|e| e.to_string()),
             pauses,
         };
         // Every run leaves its report, a stopped or interrupted one too:
@@ -213,16 +302,10 @@ impl<S: Synthesizer> Renderer<S> {
         Ok(report)
     }
 
-    fn past_deadline(&self) -> bool {
-        self.deadline
-            .is_some_and(|d| tokio::time::Instant::now() >= d)
-    }
-
-    async fn failures(&self, job_id: i64) -> Result<Vec<Failure>> {
-        let rows = self.store.segments(job_id).await?;
+    async fn failures(&self) -> Result<Vec<Failure>> {
+        let rows = self.store.failed_segments(self.job_id).await?;
         Ok(rows
             .into_iter()
-            .filter(|r| matches!(r.state, SegmentState::Failed | SegmentState::Pause))
             .map(|r| {
                 let mut failure = Failure {
                     chapter: r.chapter_idx as usize + 1,
@@ -254,6 +337,20 @@ fn pauses_by_reason(failures: &[Failure]) -> BTreeMap<String, u64> {
         *pauses.entry(f.cause.clone()).or_insert(0) += 1;
     }
     pauses
+}
+
+/// Temporary files a killed run left in the output folder (a chapter or
+/// book file being stitched when it was killed: hundreds of MB for a book).
+/// Best effort: a file that cannot be removed is only untidy.
+fn remove_orphaned_outputs(dir: &std::path::Path) {
+    match crate::atomic::remove_orphaned_temps(dir) {
+        Ok(0) => {}
+        Ok(removed) => {
+            tracing::info!(removed, dir = %dir.display(), "removed half-written files left by killed runs");
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => tracing::warn!("cleaning the output folder: {e}"),
+    }
 }
 
 /// The start of a segment's text, for logs.

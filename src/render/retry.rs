@@ -1,9 +1,11 @@
-//! One segment's requests to the provider: a place in the adaptive window
-//! per attempt (so a task waiting out a backoff holds none), exponential
-//! backoff with jitter that honours `Retry-After`, a grace period for a
-//! request in flight when the run is stopped, one more try after a
-//! processing timeout, and splitting a text the service finds too long (or
-//! keeps timing out on) into pieces, in the job's language.
+//! One segment's requests to the provider: one attempt in a place of the
+//! adaptive window ([`Requests::attempt`]); the wait before a retry
+//! ([`backoff`]: exponential with jitter, never shorter than `Retry-After`,
+//! and how far it may shrink at the tail of a run); a grace period for a
+//! request in flight when the run is stopped; and splitting a text the
+//! service finds too long (or keeps timing out on, 3030) into pieces, in the
+//! job's language (those pieces retry in place, [`Requests::synthesize`]: a
+//! rare path).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -13,7 +15,7 @@ use backon::{ExponentialBuilder, Retryable};
 use tokio_util::sync::CancellationToken;
 
 use super::preview;
-use crate::pacing::Window;
+use crate::pacing::{Permit, Window};
 use crate::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
 use crate::segment::{self, Lang, Limits};
 
@@ -46,7 +48,60 @@ pub(super) struct Counters {
     pub rate_limit_wait_ms: AtomicU64,
 }
 
+/// How long a retry waits: `due` while other work can fill the window;
+/// `floor`, what the service itself asked for, once only retries are left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Backoff {
+    pub due: Duration,
+    pub floor: Duration,
+}
+
+/// The wait before retry number `retry` (1 for the first) after `err`:
+/// exponential from `MIN_BACKOFF`, doubled each time up to `MAX_BACKOFF`,
+/// plus jitter of up to one more delay, and never less than `Retry-After`.
+pub(super) fn backoff(retry: u32, err: &ProviderError) -> Backoff {
+    let base = MIN_BACKOFF
+        .saturating_mul(1 << retry.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    let jitter = base.mul_f64(fastrand::f64());
+    let floor = err.retry_after.unwrap_or(MIN_BACKOFF);
+    Backoff {
+        due: (base + jitter).max(floor),
+        floor,
+    }
+}
+
 impl<S: Synthesizer> Requests<S> {
+    /// One request in the place `permit` holds in the window. The place is
+    /// freed as soon as the answer is in; a fatal answer stops the job before
+    /// it is freed, so no other request starts. A request still in flight
+    /// when the run is stopped may finish within the grace period.
+    pub async fn attempt(&self, permit: Permit, text: &str) -> Result<Clip, ProviderError> {
+        let request = SynthRequest {
+            text: text.to_string(),
+        };
+        self.counters.requests.fetch_add(1, Ordering::Relaxed);
+        let grace = async {
+            self.cancel.cancelled().await;
+            tokio::time::sleep(CANCEL_GRACE).await;
+        };
+        let result = tokio::select! {
+            r = self.synth.synthesize(&request) => r,
+            () = grace => Err(ProviderError::new(ErrorClass::Transient, "abandoned: the run was stopped")),
+        };
+        match &result {
+            Ok(_) => permit.success(),
+            Err(e) if e.class == ErrorClass::RateLimit => {
+                self.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
+                permit.rate_limited();
+            }
+            Err(e) if e.class == ErrorClass::Fatal => self.job_cancel.cancel(),
+            Err(_) => {}
+        }
+        drop(permit);
+        result
+    }
+
     /// One text through the provider: retries with backoff on transient
     /// errors, stops retrying once the run is cancelled, and gives up on a
     /// request still in flight after the grace period. `attempts` counts
@@ -108,7 +163,7 @@ impl<S: Synthesizer> Requests<S> {
                     return false;
                 }
                 // A processing timeout (3030) is worth one more try; after
-                // that the caller splits the text.
+                // that the text is split.
                 e.class.is_retryable()
                     || (e.class == ErrorClass::ProcessingTimeout
                         && timeouts.fetch_add(1, Ordering::Relaxed) == 0)
@@ -135,8 +190,7 @@ impl<S: Synthesizer> Requests<S> {
         }
     }
 
-    /// The provider said the text is too long (Volcengine 3010), or timed
-    /// out on it twice (3030): render it
+    /// The provider said the text is too long (Volcengine 3010): render it
     /// in pieces at half the limits, by the job's sentence rules, and join
     /// them into the segment's one clip, so the plan and the manifest stay
     /// as they are.

@@ -1,24 +1,36 @@
-//! The dispatch loop of one round: every distinct pending segment becomes a
-//! task holding one of `concurrency` permits; no task starts after a stop
-//! signal, the deadline or the character budget; a fatal provider error
-//! stops new requests before its permit is released, and leaves every
-//! segment it did not answer pending (none is recorded as failed for it). Each task adopts a clip
-//! already in the cache, or synthesizes (see [`super::retry`]), writes the
-//! clip and only then records the segment done.
+//! The dispatcher of one round. It reads the job's pending segments a page
+//! at a time and sends each through a place in the adaptive window; the
+//! place is the only thing a request holds, and only while it is in flight.
+//! A segment that must be retried goes to a delay queue, not to sleep in a
+//! task: while fresh segments remain, the window stays full of them and a
+//! retry goes when its backoff is due (before fresh work); once only retries
+//! are left, each goes as soon as the service allows ([`Backoff::floor`]).
+//! Writing clips and recording states happen after the place is freed; the
+//! states go to the writer task, which commits them in groups.
+//!
+//! Nothing new starts after a stop signal, the deadline or the character
+//! budget, or once the provider refused the account (a fatal answer stops
+//! the job before its place is freed, and leaves every segment it did not
+//! answer pending: none is recorded as failed for it); retries waiting then
+//! go back to pending.
+//!
+//! [`Backoff::floor`]: super::retry::Backoff
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::Ordering;
 
-use anyhow::{Context, Result};
-use tokio::sync::Semaphore;
+use anyhow::Result;
 use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
-use super::retry::{Counters, Requests};
-use super::{Renderer, clips, preview};
-use crate::cache::Cache;
+use super::Renderer;
+use super::retry::{Counters, Requests, backoff};
+use super::task::{Item, Task, Unit};
+use super::work::Fresh;
 use crate::job::Job;
 use crate::provider::{ErrorClass, ProviderError, Synthesizer};
-use crate::store::{RunStats, Store, Work};
+use crate::store::{Change, RunStats, StateWriter};
 
 /// What one round did.
 #[derive(Default)]
@@ -46,64 +58,59 @@ impl RoundStats {
         stats.rate_limit_wait_ms += self.rate_limit_wait_ms;
     }
 
+    /// Adds what the requests counted (the pieces of a split segment
+    /// count their own retries and waits).
     fn take_counters(&mut self, counters: &Counters) {
-        self.retries = counters.retries.load(Ordering::Relaxed);
         self.requests = counters.requests.load(Ordering::Relaxed);
         self.rate_limited = counters.rate_limited.load(Ordering::Relaxed);
-        self.rate_limit_wait_ms = counters.rate_limit_wait_ms.load(Ordering::Relaxed);
+        self.retries += counters.retries.load(Ordering::Relaxed);
+        self.rate_limit_wait_ms += counters.rate_limit_wait_ms.load(Ordering::Relaxed);
     }
 }
 
-/// How one task ended.
-enum Unit {
-    Done,
-    /// Its clip was already in the cache.
-    Adopted,
-    Failed,
-    /// The provider refused the account (bad token, no balance): the job
-    /// stops; the segment is pending again.
-    Stopped(ProviderError),
-    /// Cancelled before a result: the segment is pending again.
-    Abandoned,
-}
-
-/// State shared by the tasks of one round.
-struct Task<S: Synthesizer> {
-    store: Store,
-    cache: Arc<Cache>,
-    job_id: i64,
-    requests: Requests<S>,
+/// A retry in the delay queue.
+struct Delayed {
+    item: Item,
+    due: Instant,
+    floor: Instant,
+    since: Instant,
+    rate_limited: bool,
 }
 
 impl<S: Synthesizer> Renderer<S> {
-    /// Runs every pending unit of work with at most `concurrency` in flight.
+    /// Runs every pending segment of the job through the window.
     pub(super) async fn synthesize_all(
         &self,
         job: &Job,
         job_id: i64,
         run_id: i64,
-        work: Vec<Work>,
+        writer: &StateWriter,
         budget_left: &mut Option<u64>,
     ) -> Result<RoundStats> {
-        let semaphore = Arc::new(Semaphore::new(job.render.concurrency));
+        let job_cancel = self.cancel.child_token();
         let shared = Arc::new(Task {
-            store: self.store.clone(),
             cache: Arc::clone(&self.cache),
+            writer: writer.clone(),
             job_id,
             requests: Requests {
                 synth: Arc::clone(&self.synth),
                 window: Arc::clone(&self.window),
                 cancel: self.cancel.clone(),
-                job_cancel: self.cancel.child_token(),
+                job_cancel: job_cancel.clone(),
                 max_attempts: job.render.max_attempts,
                 lang: crate::plan::lang(job.book.language),
                 counters: Counters::default(),
             },
         });
-        let job_cancel = shared.requests.job_cancel.clone();
         self.window.set_ceiling(job.render.concurrency);
-        let mut tasks = JoinSet::new();
+        // Requests in flight are bounded by the window; this bounds the
+        // tasks still writing their clip after their answer came.
+        let max_tasks = 2 * job.render.concurrency + 4;
+        let mut fresh = Fresh::new(self.store.clone(), job_id);
+        let mut delayed: Vec<Delayed> = Vec::new();
+        let mut tasks: JoinSet<Result<Unit>> = JoinSet::new();
         let mut totals = RoundStats::default();
+        let mut stop_fresh = false;
         let mut last_window = 0;
         let deadline = async {
             match self.deadline {
@@ -112,56 +119,181 @@ impl<S: Synthesizer> Renderer<S> {
             }
         };
         tokio::pin!(deadline);
-        for unit in work {
-            let permit = tokio::select! {
-                permit = Arc::clone(&semaphore).acquire_owned() => permit?,
-                () = job_cancel.cancelled() => break,
-                () = &mut deadline => {
-                    tracing::info!("deadline reached: no new segments start; finishing those in flight");
-                    break;
+        loop {
+            while let Some(done) = tasks.try_join_next() {
+                self.settle(done?, &mut totals, &mut delayed, &job_cancel, &shared)?;
+            }
+            let window = self.window.limit();
+            if window != last_window {
+                last_window = window;
+                writer.send(Change::Window { run_id, window });
+            }
+            if writer.is_closed() {
+                // A commit failed; `Renderer::run` reports why.
+                job_cancel.cancel();
+            }
+            if job_cancel.is_cancelled() {
+                stop_fresh = true;
+                for d in delayed.drain(..) {
+                    writer.send(Change::Pending {
+                        job_id,
+                        key: d.item.work.content_key.to_string(),
+                    });
                 }
+            }
+            if !stop_fresh && self.past_deadline() {
+                tracing::info!(
+                    "deadline reached: no new segments start; finishing those in flight"
+                );
+                stop_fresh = true;
+            }
+            if !stop_fresh {
+                self.adopt_cached(&mut fresh, &mut tasks, max_tasks, &shared, writer)
+                    .await?;
+            }
+            let fresh_ready = !stop_fresh && fresh.peek().await?.is_some();
+            let now = Instant::now();
+            let next_at = if fresh_ready || delayed.iter().any(|d| d.due <= now) {
+                Some(now)
+            } else {
+                // The tail: only retries are left; each waits only as long
+                // as the service asked.
+                delayed.iter().map(|d| d.floor).min()
             };
-            if job_cancel.is_cancelled() || self.past_deadline() {
+            if next_at.is_none() && tasks.is_empty() {
                 break;
             }
-            let chars = unit.text.chars().count() as u64;
+            let can_start = next_at.is_some() && tasks.len() < max_tasks;
+            let window = Arc::clone(&self.window);
+            let place = async move {
+                if let Some(at) = next_at {
+                    tokio::time::sleep_until(at).await;
+                }
+                window.acquire().await
+            };
+            tokio::select! {
+                biased;
+                () = job_cancel.cancelled(), if !stop_fresh || !delayed.is_empty() => {}
+                Some(done) = tasks.join_next(), if !tasks.is_empty() => {
+                    self.settle(done?, &mut totals, &mut delayed, &job_cancel, &shared)?;
+                }
+                () = &mut deadline, if !stop_fresh => {}
+                permit = place, if can_start => {
+                    if job_cancel.is_cancelled() {
+                        continue;
+                    }
+                    let Some(item) =
+                        self.next_item(&mut fresh, &mut delayed, stop_fresh, budget_left, &mut totals)?
+                    else {
+                        if totals.budget_hit {
+                            stop_fresh = true;
+                        }
+                        continue;
+                    };
+                    writer.send(Change::InFlight {
+                        job_id,
+                        key: item.work.content_key.to_string(),
+                    });
+                    let task = Arc::clone(&shared);
+                    tasks.spawn(async move { task.request(item, permit).await });
+                }
+            }
+        }
+        totals.take_counters(&shared.requests.counters);
+        Ok(totals)
+    }
+
+    /// Fresh segments whose clip is already on disk (a killed run wrote it
+    /// but did not record it) are adopted without a place in the window.
+    async fn adopt_cached(
+        &self,
+        fresh: &mut Fresh,
+        tasks: &mut JoinSet<Result<Unit>>,
+        max_tasks: usize,
+        shared: &Arc<Task<S>>,
+        writer: &StateWriter,
+    ) -> Result<()> {
+        while tasks.len() < max_tasks
+            && let Some(work) = fresh.peek().await?
+        {
+            if !self.cache.clip_path(&work.content_key).is_file() {
+                break;
+            }
+            let Some(work) = fresh.take() else { break };
+            writer.send(Change::InFlight {
+                job_id: shared.job_id,
+                key: work.content_key.to_string(),
+            });
+            let task = Arc::clone(shared);
+            tasks.spawn(async move {
+                task.adopt(Item {
+                    work,
+                    attempts: 0,
+                    timeouts: 0,
+                })
+                .await
+            });
+        }
+        Ok(())
+    }
+
+    /// The segment to send in a place just taken: a retry that is due, else
+    /// a fresh segment (within the budget), else at the tail the retry the
+    /// service lets go first.
+    fn next_item(
+        &self,
+        fresh: &mut Fresh,
+        delayed: &mut Vec<Delayed>,
+        stop_fresh: bool,
+        budget_left: &mut Option<u64>,
+        totals: &mut RoundStats,
+    ) -> Result<Option<Item>> {
+        let now = Instant::now();
+        let due = (0..delayed.len())
+            .filter(|&i| delayed[i].due <= now)
+            .min_by_key(|&i| delayed[i].due);
+        if let Some(i) = due {
+            return Ok(Some(self.release(delayed.swap_remove(i), totals)));
+        }
+        if !stop_fresh && let Some(work) = fresh.page.front() {
+            let chars = work.text.chars().count() as u64;
             if let Some(left) = budget_left {
                 if chars > *left {
                     tracing::info!(
                         "character budget reached: no new segments start; finishing those in flight"
                     );
                     totals.budget_hit = true;
-                    break;
+                    return Ok(None);
                 }
                 *left -= chars;
             }
-            self.store.mark_in_flight(job_id, &unit.content_key).await?;
-            let task = Arc::clone(&shared);
-            tasks.spawn(async move {
-                let _permit = permit;
-                task.render_one(unit).await
-            });
-            while let Some(done) = tasks.try_join_next() {
-                self.tally(done?, &mut totals, &job_cancel)?;
-            }
-            let window = self.window.limit();
-            if window != last_window {
-                last_window = window;
-                self.store.set_run_window(run_id, window).await?;
-            }
+            return Ok(fresh.take().map(|work| Item {
+                work,
+                attempts: 0,
+                timeouts: 0,
+            }));
         }
-        while let Some(done) = tasks.join_next().await {
-            self.tally(done?, &mut totals, &job_cancel)?;
-        }
-        totals.take_counters(&shared.requests.counters);
-        Ok(totals)
+        let tail = (0..delayed.len())
+            .filter(|&i| delayed[i].floor <= now)
+            .min_by_key(|&i| delayed[i].floor);
+        Ok(tail.map(|i| self.release(delayed.swap_remove(i), totals)))
     }
 
-    fn tally(
+    fn release(&self, d: Delayed, totals: &mut RoundStats) -> Item {
+        if d.rate_limited {
+            totals.rate_limit_wait_ms += d.since.elapsed().as_millis() as u64;
+        }
+        d.item
+    }
+
+    /// Counts a finished task; a retry goes to the delay queue.
+    fn settle(
         &self,
         result: Result<Unit>,
         totals: &mut RoundStats,
-        job_cancel: &tokio_util::sync::CancellationToken,
+        delayed: &mut Vec<Delayed>,
+        job_cancel: &CancellationToken,
+        shared: &Task<S>,
     ) -> Result<()> {
         match result? {
             Unit::Done => {
@@ -184,82 +316,37 @@ impl<S: Synthesizer> Renderer<S> {
                 self.progress.advance(1);
             }
             Unit::Abandoned => {}
+            Unit::Retry(item, err) => {
+                if job_cancel.is_cancelled() {
+                    shared.writer.send(Change::Pending {
+                        job_id: shared.job_id,
+                        key: item.work.content_key.to_string(),
+                    });
+                    return Ok(());
+                }
+                totals.retries += 1;
+                let wait = backoff(item.attempts, &err);
+                tracing::warn!(error = %err, retry_in_ms = wait.due.as_millis() as u64, "transient failure, retrying");
+                let now = Instant::now();
+                delayed.push(Delayed {
+                    item,
+                    due: now + wait.due,
+                    floor: now + wait.floor,
+                    since: now,
+                    rate_limited: err.class == ErrorClass::RateLimit,
+                });
+            }
+            Unit::Request(item) => {
+                let now = Instant::now();
+                delayed.push(Delayed {
+                    item,
+                    due: now,
+                    floor: now,
+                    since: now,
+                    rate_limited: false,
+                });
+            }
         }
         Ok(())
-    }
-}
-
-impl<S: Synthesizer> Task<S> {
-    async fn render_one(&self, unit: Work) -> Result<Unit> {
-        if clips::adopt(&self.store, &self.cache, &unit.content_key).await? {
-            return Ok(Unit::Adopted);
-        }
-        let requests = &self.requests;
-        if requests.job_cancel.is_cancelled() {
-            self.store
-                .mark_pending(self.job_id, &unit.content_key)
-                .await?;
-            return Ok(Unit::Abandoned);
-        }
-        let attempts = AtomicU32::new(0);
-        let mut result = requests.synthesize(&unit.text, &attempts).await;
-        // Too long, or still timing out after its one retry (3030): the
-        // service may manage the text in smaller pieces.
-        if matches!(&result, Err(e) if matches!(e.class, ErrorClass::TooLong | ErrorClass::ProcessingTimeout))
-        {
-            result = requests.synthesize_in_pieces(&unit.text, &attempts).await;
-        }
-        // Stopped (a signal, or an account-wide refusal of another request)
-        // before this segment got an answer worth keeping: it was never
-        // sent, or only transiently failed; it stays pending for the next
-        // run, never recorded as failed.
-        if let Err(e) = &result
-            && e.class.is_retryable()
-            && requests.job_cancel.is_cancelled()
-        {
-            self.store
-                .mark_pending(self.job_id, &unit.content_key)
-                .await?;
-            return Ok(Unit::Abandoned);
-        }
-        // An account-wide refusal says nothing about this segment: it goes
-        // back to pending, and the job stops before another request starts
-        // (this task still holds its permit).
-        let result = match result {
-            Err(err) if err.class == ErrorClass::Fatal => {
-                requests.job_cancel.cancel();
-                self.store
-                    .mark_pending(self.job_id, &unit.content_key)
-                    .await?;
-                return Ok(Unit::Stopped(err));
-            }
-            other => other,
-        };
-        let attempts = attempts.load(Ordering::Relaxed);
-        match result {
-            Ok(clip) => {
-                let cache = Arc::clone(&self.cache);
-                let key = unit.content_key.clone();
-                let stored = tokio::task::spawn_blocking(move || cache.put(&key, &clip))
-                    .await?
-                    .with_context(|| {
-                        format!(
-                            "writing a clip to the cache at {}",
-                            self.cache.root().display()
-                        )
-                    })?;
-                self.store
-                    .mark_done(&unit.content_key, &stored, attempts)
-                    .await?;
-                Ok(Unit::Done)
-            }
-            Err(err) => {
-                tracing::warn!(text = %preview(&unit.text), error = %err, "segment failed");
-                self.store
-                    .mark_failed(self.job_id, &unit.content_key, &err, attempts)
-                    .await?;
-                Ok(Unit::Failed)
-            }
-        }
     }
 }

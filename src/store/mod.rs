@@ -8,12 +8,14 @@
 //! its clip is safely in the cache, so the database never claims more than
 //! the disk holds ([`segments`](self::segments)); each render is a row of
 //! `runs` ([`runs`](self::runs)). States and outcomes are typed
-//! ([`types`](self::types)).
+//! ([`types`](self::types)). During a render, state changes go through a
+//! writer task that commits them in groups ([`writer`](self::writer)).
 
 mod plan;
 mod runs;
 mod segments;
 mod types;
+mod writer;
 
 use std::path::Path;
 use std::time::Duration;
@@ -22,8 +24,10 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use types::{
-    ChapterRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow, SegmentState, Work,
+    ChapterRow, ClipRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow, SegmentState,
+    Work, WorkCursor,
 };
+pub use writer::{Change, StateWriter, WriterTask};
 
 /// Timestamps are written by SQLite itself, in UTC, ISO 8601.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";

@@ -1,5 +1,7 @@
 //! Recording a job's plan: the job row, its chapters and segments in one
 //! transaction, keeping what earlier runs learned about unchanged segments.
+//! A plan is recorded with its hash; the same plan again (the nightly run
+//! of a finished book) only marks done what another job rendered meanwhile.
 
 use sqlx::{QueryBuilder, Sqlite};
 
@@ -18,8 +20,20 @@ impl Store {
         job: &Job,
         chapters: &[PlannedChapter],
     ) -> Result<i64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let hash = plan_hash(job, chapters);
         let path = job.path.display().to_string();
+        let recorded: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT id, plan_hash FROM jobs WHERE path = ?")
+                .bind(&path)
+                .fetch_optional(&self.pool)
+                .await?;
+        if let Some((job_id, Some(old))) = recorded
+            && old == hash
+        {
+            self.adopt_shared_clips(job_id).await?;
+            return Ok(job_id);
+        }
+        let mut tx = self.pool.begin().await?;
         let job_id: i64 = sqlx::query_scalar(
             "INSERT INTO jobs (path, name, title, created_at, planned_at)
              VALUES (?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'), strftime('%Y-%m-%dT%H:%M:%fZ','now'))
@@ -95,9 +109,53 @@ impl Store {
         sqlx::query("DROP TABLE temp.previous")
             .execute(&mut *tx)
             .await?;
+        sqlx::query("UPDATE jobs SET plan_hash = ? WHERE id = ?")
+            .bind(&hash)
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(job_id)
     }
+
+    /// Pending segments whose clip another job rendered are done.
+    async fn adopt_shared_clips(&self, job_id: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE segments SET state = 'done' WHERE job_id = ? AND state = 'pending'
+             AND content_key IN (SELECT content_key FROM clips)",
+        )
+        .bind(job_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+/// Everything of a plan the database records: the job's name and title,
+/// and every chapter's title and segments (text, key, paragraph, order).
+fn plan_hash(job: &Job, chapters: &[PlannedChapter]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    // Fields are length-prefixed so no two plans hash alike by shifting text.
+    let mut field = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    field(b"plan v1");
+    field(job.name.as_bytes());
+    field(job.book.title.as_bytes());
+    for chapter in chapters {
+        field(chapter.title.as_bytes());
+        field(&(chapter.segments.len() as u64).to_le_bytes());
+        for s in &chapter.segments {
+            field(s.text.as_bytes());
+            field(s.content_key.as_bytes());
+            field(&s.paragraph.to_le_bytes());
+            field(&[u8::from(s.ends_paragraph)]);
+        }
+    }
+    let digest = hash.finalize();
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Multi-row inserts: a 16,000-segment book is planned in well under a second.

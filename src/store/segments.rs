@@ -4,10 +4,24 @@
 
 use sqlx::Row;
 
+use super::types::WorkCursor;
 use super::types::parse_column;
-use super::{ChapterRow, Counts, SegmentRow, SegmentState, Store, Work};
+use super::writer::Change;
+use super::{ChapterRow, ClipRow, Counts, SegmentRow, SegmentState, Store, Work};
 use crate::cache::StoredClip;
-use crate::provider::{ErrorClass, ProviderError};
+use crate::plan::ContentKey;
+use crate::provider::ProviderError;
+
+/// The columns of a [`SegmentRow`]: a segment with its clip's checksum,
+/// length and word timings.
+macro_rules! segment_rows {
+    () => {
+        "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text, s.content_key,
+                s.state, s.attempts, s.error_class, s.last_error, s.error_log_id,
+                s.error_request_id, c.sha256, c.samples, c.words
+         FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key"
+    };
+}
 
 impl Store {
     /// Segments left in flight by a killed run go back to pending, and runs
@@ -43,30 +57,96 @@ impl Store {
         .await
     }
 
+    /// The next page of pending segments after `after`, in book order (a
+    /// render reads its work a page at a time, so memory does not grow
+    /// with the book). A key repeated in the book comes once per segment.
+    pub async fn pending_page(
+        &self,
+        job_id: i64,
+        after: Option<WorkCursor>,
+        limit: usize,
+    ) -> Result<Vec<(WorkCursor, Work)>, sqlx::Error> {
+        let (chapter, idx) = after.unwrap_or((-1, -1));
+        let rows: Vec<(i64, i64, ContentKey, String)> = sqlx::query_as(
+            "SELECT chapter_idx, idx, content_key, COALESCE(spoken, text) FROM segments
+             WHERE job_id = ? AND state = 'pending' AND (chapter_idx, idx) > (?, ?)
+             ORDER BY chapter_idx, idx LIMIT ?",
+        )
+        .bind(job_id)
+        .bind(chapter)
+        .bind(idx)
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(c, i, content_key, text)| ((c, i), Work { content_key, text }))
+            .collect())
+    }
+
+    /// The clips the job's done segments use, each once, a batch at a time
+    /// to `each` (so a large book is never all in memory).
+    pub async fn for_each_clip_batch<F, Fut>(
+        &self,
+        job_id: i64,
+        mut each: F,
+    ) -> Result<(), anyhow::Error>
+    where
+        F: FnMut(Vec<ClipRow>) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<()>>,
+    {
+        use futures_util::TryStreamExt;
+        const BATCH: usize = 2048;
+        let mut rows = sqlx::query_as::<_, ClipRow>(
+            "SELECT content_key, sha256, file_size, file_mtime_ns FROM clips
+             WHERE content_key IN
+                 (SELECT content_key FROM segments WHERE job_id = ? AND state = 'done')",
+        )
+        .bind(job_id)
+        .fetch(&self.pool);
+        let mut batch = Vec::with_capacity(BATCH);
+        while let Some(row) = rows.try_next().await? {
+            batch.push(row);
+            if batch.len() == BATCH {
+                each(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await?;
+            }
+        }
+        drop(rows);
+        if !batch.is_empty() {
+            each(batch).await?;
+        }
+        Ok(())
+    }
+
+    /// Segments that failed permanently or became pauses, in book order.
+    pub async fn failed_segments(&self, job_id: i64) -> Result<Vec<SegmentRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text, s.content_key,
+                    s.state, s.attempts, s.error_class, s.last_error, s.error_log_id,
+                    s.error_request_id, NULL AS sha256,
+                    NULL AS samples, NULL AS words
+             FROM segments s WHERE s.job_id = ? AND s.state IN ('failed', 'pause')
+             ORDER BY s.chapter_idx, s.idx",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
     pub async fn mark_in_flight(&self, job_id: i64, key: &str) -> Result<(), sqlx::Error> {
-        self.set_state(job_id, key, SegmentState::InFlight).await
+        self.apply_one(Change::InFlight {
+            job_id,
+            key: key.into(),
+        })
+        .await
     }
 
     pub async fn mark_pending(&self, job_id: i64, key: &str) -> Result<(), sqlx::Error> {
-        self.set_state(job_id, key, SegmentState::Pending).await
-    }
-
-    async fn set_state(
-        &self,
-        job_id: i64,
-        key: &str,
-        state: SegmentState,
-    ) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE segments SET state = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-             WHERE job_id = ? AND content_key = ? AND state IN ('pending', 'in_flight')",
-        )
-        .bind(state.as_str())
-        .bind(job_id)
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.apply_one(Change::Pending {
+            job_id,
+            key: key.into(),
+        })
+        .await
     }
 
     /// Records a clip that is already safely in the cache, and marks every
@@ -77,36 +157,12 @@ impl Store {
         clip: &StoredClip,
         attempts: u32,
     ) -> Result<(), sqlx::Error> {
-        let words = if clip.words.is_empty() {
-            None
-        } else {
-            Some(serde_json::to_string(&clip.words).map_err(|e| sqlx::Error::Encode(e.into()))?)
-        };
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO clips (content_key, sha256, samples, sample_rate, words, created_at)
-             VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
-             ON CONFLICT (content_key) DO UPDATE SET sha256 = excluded.sha256,
-                 samples = excluded.samples, sample_rate = excluded.sample_rate,
-                 words = excluded.words",
-        )
-        .bind(key)
-        .bind(&clip.sha256)
-        .bind(clip.samples as i64)
-        .bind(i64::from(clip.sample_rate))
-        .bind(words)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE segments SET state = 'done', attempts = attempts + ?, error_class = NULL,
-                 last_error = NULL, error_log_id = NULL, error_request_id = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-             WHERE content_key = ? AND state IN ('pending', 'in_flight')",
-        )
-        .bind(i64::from(attempts))
-        .bind(key)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await
+        self.apply_one(Change::Done {
+            key: key.into(),
+            clip: clip.clone(),
+            attempts,
+        })
+        .await
     }
 
     /// Records a permanent failure (or a pause for unspeakable text): its
@@ -119,32 +175,19 @@ impl Store {
         error: &ProviderError,
         attempts: u32,
     ) -> Result<(), sqlx::Error> {
-        let state = if error.class == ErrorClass::Unspeakable {
-            SegmentState::Pause
-        } else {
-            SegmentState::Failed
-        };
-        let class_name = serde_json::to_value(error.class)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        sqlx::query(
-            "UPDATE segments SET state = ?, attempts = attempts + ?, error_class = ?, last_error = ?,
-                 error_log_id = ?, error_request_id = ?,
-                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-             WHERE job_id = ? AND content_key = ? AND state IN ('pending', 'in_flight')",
-        )
-        .bind(state.as_str())
-        .bind(i64::from(attempts))
-        .bind(class_name)
-        .bind(error.cause())
-        .bind(error.log_id.as_deref())
-        .bind(error.request_id.as_deref())
-        .bind(job_id)
-        .bind(key)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.apply_one(Change::Failed {
+            job_id,
+            key: key.into(),
+            error: error.clone(),
+            attempts,
+        })
+        .await
+    }
+
+    async fn apply_one(&self, change: Change) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        change.apply(&mut tx).await?;
+        tx.commit().await
     }
 
     /// A clip whose file is missing or corrupt: forget it, and put every
@@ -165,12 +208,14 @@ impl Store {
         tx.commit().await
     }
 
-    /// Puts the job's permanently failed segments back to pending.
+    /// Puts the job's permanently failed segments, and those the service
+    /// answered with silence (pauses), back to pending.
     pub async fn retry_failed(&self, job_id: i64) -> Result<u64, sqlx::Error> {
         Ok(sqlx::query(
             "UPDATE segments SET state = 'pending', attempts = 0, error_class = NULL, last_error = NULL,
-                 error_log_id = NULL, error_request_id = NULL, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-             WHERE job_id = ? AND state = 'failed'",
+                 error_log_id = NULL, error_request_id = NULL,
+                 updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+             WHERE job_id = ? AND state IN ('failed', 'pause')",
         )
         .bind(job_id)
         .execute(&self.pool)
@@ -190,14 +235,28 @@ impl Store {
     /// All segments of a job in book order, with their clips' checksums and
     /// word timings.
     pub async fn segments(&self, job_id: i64) -> Result<Vec<SegmentRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text, s.content_key,
-                    s.state, s.attempts, s.error_class, s.last_error, s.error_log_id,
-                    s.error_request_id, c.sha256, c.samples, c.words
-             FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key
-             WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx",
-        )
+        sqlx::query_as(concat!(
+            segment_rows!(),
+            " WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx"
+        ))
         .bind(job_id)
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// One chapter's segments in order, with their clips' checksums and
+    /// word timings.
+    pub async fn chapter_segments(
+        &self,
+        job_id: i64,
+        chapter_idx: i64,
+    ) -> Result<Vec<SegmentRow>, sqlx::Error> {
+        sqlx::query_as(concat!(
+            segment_rows!(),
+            " WHERE s.job_id = ? AND s.chapter_idx = ? ORDER BY s.idx"
+        ))
+        .bind(job_id)
+        .bind(chapter_idx)
         .fetch_all(&self.pool)
         .await
     }

@@ -110,6 +110,35 @@ pub struct Work {
     pub text: String,
 }
 
+/// Where a page of pending work ended: (chapter, segment) in book order.
+pub type WorkCursor = (i64, i64);
+
+/// A clip a job uses, as recorded: what checking its file needs.
+#[derive(Debug, Clone)]
+pub struct ClipRow {
+    pub content_key: ContentKey,
+    pub sha256: String,
+    pub stamp: Option<crate::cache::FileStamp>,
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for ClipRow {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        let size: Option<i64> = row.try_get("file_size")?;
+        let modified_ns: Option<i64> = row.try_get("file_mtime_ns")?;
+        Ok(ClipRow {
+            content_key: row.try_get("content_key")?,
+            sha256: row.try_get("sha256")?,
+            stamp: size
+                .zip(modified_ns)
+                .map(|(size, modified_ns)| crate::cache::FileStamp {
+                    size: size as u64,
+                    modified_ns,
+                }),
+        })
+    }
+}
+
 /// A segment as stored, with its clip's checksum when it has one.
 #[derive(Debug, Clone)]
 pub struct SegmentRow {

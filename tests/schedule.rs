@@ -1,0 +1,178 @@
+//! The scheduler through the real renderer, SQLite and cache, with a
+//! provider stand-in that enforces a quota the client is not told and
+//! answers after a fixed latency: a refused probe returns the window to its
+//! safe level, and a segment waiting out a backoff holds no place (the others
+//! proceed). The assertions are about order and levels, never speed. (Real
+//! time: paused time would fire the database pool's timeouts while SQLite
+//! works on its own thread. The window's rules alone are tested step by step
+//! in `pacing`.) The real clients meet the same rules in the simulator tests.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use audiobook::cache::Cache;
+use audiobook::pacing::Window;
+use audiobook::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
+use audiobook::render::{Outcome, Renderer};
+use audiobook::store::Store;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::util::Workspace;
+
+/// A service with a concurrency quota and a latency, recording each request.
+struct Service {
+    quota: usize,
+    latency: Duration,
+    window: Arc<Window>,
+    state: Mutex<ServiceState>,
+    /// Texts containing this answer "busy, retry in 1 s" the first time.
+    busy_once: Option<&'static str>,
+}
+
+#[derive(Default)]
+struct ServiceState {
+    in_flight: usize,
+    /// (text, sent at, the client's window when it arrived, refused?)
+    log: Vec<(String, Instant, usize, bool)>,
+    busy_sent: bool,
+}
+
+impl Synthesizer for Service {
+    async fn synthesize(&self, request: &SynthRequest) -> Result<Clip, ProviderError> {
+        {
+            let mut s = self.state.lock().unwrap();
+            let refused = s.in_flight >= self.quota;
+            let entry = (
+                request.text.clone(),
+                Instant::now(),
+                self.window.limit(),
+                refused,
+            );
+            s.log.push(entry);
+            if refused {
+                return Err(ProviderError::new(ErrorClass::RateLimit, "over quota").with_code(3003));
+            }
+            if let Some(needle) = self.busy_once
+                && request.text.contains(needle)
+                && !s.busy_sent
+            {
+                s.busy_sent = true;
+                return Err(ProviderError::new(ErrorClass::Transient, "busy")
+                    .with_code(3005)
+                    .with_retry_after(Some(Duration::from_secs(1))));
+            }
+            s.in_flight += 1;
+        }
+        tokio::time::sleep(self.latency).await;
+        self.state.lock().unwrap().in_flight -= 1;
+        Ok(Clip::new(16_000, vec![100; 1_600]))
+    }
+}
+
+fn sentences(n: usize) -> String {
+    let mut text = String::from("# One\n\n");
+    for i in 1..=n {
+        text.push_str(&format!("Sentence number {i} is here. "));
+        if i % 10 == 0 {
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+/// Renders `text` through `service` with ceiling `concurrency`.
+async fn render(ws: &Workspace, text: &str, concurrency: usize, service: Arc<Service>) -> Outcome {
+    let window = Arc::clone(&service.window);
+    ws.job(
+        text,
+        &format!("concurrency = {concurrency}\nmax_attempts = 20"),
+    );
+    let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
+    let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
+    let chapters = audiobook::plan::build(&job, &manuscript);
+    let store = Store::open(&ws.path().join("state.db")).await.expect("db");
+    let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
+    let renderer = Renderer::new(
+        store.clone(),
+        cache,
+        service,
+        window,
+        CancellationToken::new(),
+    );
+    let report = renderer.render(&job, &chapters).await.expect("render");
+    store.close().await;
+    report.outcome
+}
+
+#[tokio::test]
+async fn a_refused_probe_returns_the_window_to_the_safe_level() {
+    let ws = Workspace::new();
+    let window = Window::new(16);
+    let service = Arc::new(Service {
+        quota: 4,
+        latency: Duration::from_millis(30),
+        window: Arc::clone(&window),
+        state: Mutex::default(),
+        busy_once: None,
+    });
+    let outcome = render(&ws, &sentences(400), 16, Arc::clone(&service)).await;
+    assert_eq!(outcome, Outcome::Complete);
+    let log = service.state.lock().unwrap().log.clone();
+    let refused: Vec<usize> = (0..log.len()).filter(|&i| log[i].3).collect();
+    assert!(!refused.is_empty(), "the quota was never found");
+    assert_eq!(window.safe(), Some(4), "the quota of 4 is the safe level");
+    // From the first refusal on, the window never fell below the safe level:
+    // every refusal after it was a probe at 5, answered by going back to 4.
+    let settled = &log[refused[0] + 1..];
+    let lowest = settled.iter().map(|e| e.2).min().unwrap();
+    assert_eq!(lowest, 4, "a refused probe halved the window");
+    assert!(
+        settled.iter().all(|e| e.2 <= 5),
+        "probes go one step at a time"
+    );
+    // Probes grow rarer: a handful of refusals in 400 segments.
+    assert!(
+        refused.len() * 100 < 3 * log.len(),
+        "{} of {} requests refused",
+        refused.len(),
+        log.len()
+    );
+}
+
+#[tokio::test]
+async fn a_segment_in_backoff_holds_no_place_and_the_others_proceed() {
+    let ws = Workspace::new();
+    let window = Window::new(1);
+    let service = Arc::new(Service {
+        quota: 100,
+        latency: Duration::from_millis(20),
+        window,
+        state: Mutex::default(),
+        busy_once: Some("number 2 "),
+    });
+    // One place in the window: while segment 2 waits 1 s to retry, the
+    // other segments go through that place.
+    let outcome = render(&ws, &sentences(8), 1, Arc::clone(&service)).await;
+    assert_eq!(outcome, Outcome::Complete);
+    let log = service.state.lock().unwrap().log.clone();
+    let texts: Vec<&str> = log.iter().map(|e| e.0.as_str()).collect();
+    let second: Vec<usize> = (0..texts.len())
+        .filter(|&i| texts[i].contains("number 2 "))
+        .collect();
+    assert_eq!(second.len(), 2, "segment 2 was retried once: {texts:?}");
+    assert!(
+        second[1] > second[0] + 1,
+        "nothing was sent while segment 2 waited: {texts:?}"
+    );
+    assert!(
+        texts[second[0] + 1].contains("number 3 "),
+        "the next segment went at once: {texts:?}"
+    );
+    let waited = log[second[1]].1 - log[second[0]].1;
+    assert!(
+        waited >= Duration::from_secs(1),
+        "Retry-After 1 s honoured: {waited:?}"
+    );
+    assert_eq!(texts.len(), 1 + 8 + 1, "heading, 8 sentences and one retry");
+}
