@@ -4,11 +4,16 @@
 //! do, because job files run from cron and a typo must never become a silent
 //! default. Code downstream of this module never re-checks a value.
 //!
-//! Two steps: [`raw`] only parses (serde, unknown keys denied, values kept
-//! with their spans); [`load`] then validates everything at once, including
-//! the file system (manuscripts exist, output dir creatable), writing nothing.
+//! Two steps: [`parse`] reads the text (with a folder's `defaults.toml`
+//! merged under it) into the [`raw`] structs, collecting every unknown key
+//! and wrong type; [`load`] then validates everything at once, including
+//! the file system (manuscripts exist, output dir creatable), writing
+//! nothing. [`overrides`] changes a loaded job for one run (`--draft`,
+//! `--output`).
 
 mod diag;
+mod overrides;
+mod parse;
 mod paths;
 mod raw;
 #[cfg(test)]
@@ -24,9 +29,13 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::segment::Limits;
-use diag::{Problems, Source};
+use diag::{DefaultsSource, Problems, Source};
 use paths::Base;
-use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
+use raw::{FileList, RawAudio, RawBook, RawManuscript, RawNotify, RawOutput, RawRender};
+
+/// The file name of a folder's shared defaults, merged under every job file
+/// in that folder and never a job itself.
+pub const DEFAULTS_FILE: &str = "defaults.toml";
 
 /// A validated job: one book.
 #[derive(Debug, Clone)]
@@ -41,6 +50,22 @@ pub struct Job {
     pub audio: Audio,
     pub render: Render,
     pub output: Output,
+    pub notify: Notify,
+    /// The defaults file merged under this job, if any.
+    pub defaults: Option<PathBuf>,
+    /// A `--draft` copy of the job (embedded engine, its own output folder
+    /// and state); `path` then ends in `#draft`.
+    pub draft: bool,
+}
+
+/// `[notify]`: what to run when a render ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notify {
+    /// A shell command (`sh -c`), given the run's outcome as JSON on stdin
+    /// and in `AUDIOBOOK_*` variables.
+    pub command: Option<String>,
+    /// How long it may run before it is killed.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -269,25 +294,64 @@ impl JobError {
     }
 }
 
-/// Reads, parses and validates a job file. Writes nothing. When the file has
-/// several semantic problems, the error holds all of them, one per line.
+/// Reads, parses and validates a job file, with the `defaults.toml` beside
+/// it merged under it. Writes nothing. When the file has several problems,
+/// the error holds all of them, one per line.
 pub fn load(path: &Path) -> Result<Job, JobError> {
+    load_with(path, sibling_defaults(path).as_deref())
+}
+
+/// The `defaults.toml` in a job file's folder, when there is one (and the
+/// job file is not that file).
+pub fn sibling_defaults(job: &Path) -> Option<PathBuf> {
+    let defaults = job.with_file_name(DEFAULTS_FILE);
+    (job.file_name() != Some(DEFAULTS_FILE.as_ref()) && defaults.is_file()).then_some(defaults)
+}
+
+/// Like [`load`], with `defaults` (if any) merged under the job file: what
+/// the job file sets wins, tables merge key by key. Paths in either resolve
+/// against the job file's folder; every message names the file the value
+/// came from.
+pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> {
+    if path.file_name() == Some(DEFAULTS_FILE.as_ref()) {
+        return Err(JobError::about(
+            path,
+            "this is a folder's shared defaults, merged under every job file beside it, \
+             not a job; pass the folder or a job file",
+        ));
+    }
     let text = read_text(path)?;
+    let defaults_text = defaults.map(read_text).transpose()?;
+    // The defaults are parsed after padding as long as the job file, so
+    // their offsets tell which file a value came from.
+    let base = text.len() + 1;
+    let padded = defaults_text
+        .as_ref()
+        .map(|d| format!("{}{d}", " ".repeat(base)));
     let src = Source {
         shown: path,
         text: &text,
+        defaults: defaults.zip(defaults_text.as_deref()).map(|(shown, text)| {
+            DefaultsSource { shown, text, base }
+        }),
     };
-    let raw: RawJob = toml::from_str(&text).map_err(|e| JobError(diag::toml_error(src, &e)))?;
+    let mut problems = Problems::new(src);
+    let raw = parse::read(src, padded.as_deref(), &mut problems)?;
+    let Some(raw) = raw else {
+        problems.finish()?;
+        return Err(JobError::about(path, "cannot be read"));
+    };
     let abs = fs::canonicalize(path)
         .map_err(|e| JobError::about(path, format!("cannot read job file: {e}")))?;
     let name = job_name(path, &abs)?;
     let dir = abs.parent().unwrap_or(Path::new("/"));
     let mut check = Check {
-        problems: Problems::new(src),
+        problems,
         base: Base {
             dir,
             shown: path.parent().unwrap_or(Path::new("")),
         },
+        entries: Vec::new(),
     };
     let job = Job {
         path: abs.clone(),
@@ -298,7 +362,11 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
         audio: check.audio(raw.audio),
         render: check.render(raw.render),
         output: check.output(raw.output),
+        notify: check.notify(raw.notify),
+        defaults: defaults.map(Path::to_path_buf),
+        draft: false,
     };
+    check.manuscript_reads_no_output(&job);
     check.problems.finish()?;
     Ok(job)
 }
@@ -307,7 +375,9 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
 /// `*.toml` directly in it (not recursive, hidden files skipped like a shell
 /// glob would), sorted by file name. All errors of all files are returned
 /// together, so one run shows everything to fix.
-pub fn load_many(args: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
+///
+/// `defaults` replaces the `defaults.toml` beside each job file.
+pub fn load_many(args: &[PathBuf], defaults: Option<&Path>) -> Result<Vec<Job>, Vec<JobError>> {
     if args.is_empty() {
         return Err(vec![JobError(
             "no job files given; pass job files or folders of job files".to_owned(),
@@ -319,7 +389,10 @@ pub fn load_many(args: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
         match job_files(arg) {
             Ok(files) => {
                 for file in files {
-                    match load(&file) {
+                    let found = defaults
+                        .map(Path::to_path_buf)
+                        .or_else(|| sibling_defaults(&file));
+                    match load_with(&file, found.as_deref()) {
                         Ok(job) => jobs.push(job),
                         Err(e) => errors.push(e),
                     }
@@ -329,6 +402,7 @@ pub fn load_many(args: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
         }
     }
     errors.extend(duplicate_names(&jobs));
+    errors.extend(shared_outputs(&jobs));
     if errors.is_empty() {
         Ok(jobs)
     } else {
@@ -352,6 +426,7 @@ fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> JobError {
     let src = Source {
         shown: path,
         text: std::str::from_utf8(valid).unwrap_or_default(),
+        defaults: None,
     };
     JobError(src.at(
         valid.len(),
@@ -384,7 +459,9 @@ fn job_files(arg: &Path) -> Result<Vec<PathBuf>, JobError> {
         let hidden = path
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
+        let defaults = path.file_name() == Some(DEFAULTS_FILE.as_ref());
+        if !hidden && !defaults && path.extension().is_some_and(|e| e == "toml") && path.is_file()
+        {
             files.push(path);
         }
     }
@@ -427,6 +504,30 @@ fn duplicate_names(jobs: &[Job]) -> Vec<JobError> {
     errors
 }
 
+/// Two jobs writing one output folder would overwrite each other's book.
+pub fn shared_outputs(jobs: &[Job]) -> Vec<JobError> {
+    let mut first: HashMap<PathBuf, &Job> = HashMap::new();
+    let mut errors = Vec::new();
+    for job in jobs {
+        let key = paths::canonical_or_lexical(&job.output.dir);
+        match first.get(&key) {
+            Some(other) if other.path != job.path => errors.push(JobError::about(
+                &job.path,
+                format!(
+                    "[output] dir {} is also the output folder of {}; two jobs in one run would \
+                     overwrite each other's book: give each job its own [output] dir",
+                    job.output.dir.display(),
+                    other.path.display()
+                ),
+            )),
+            _ => {
+                first.insert(key, job);
+            }
+        }
+    }
+    errors
+}
+
 const LANGUAGES: &[(&str, Language)] = &[
     ("zh", Language::Zh),
     ("en", Language::En),
@@ -445,6 +546,7 @@ const CHAPTER_SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
 const CONCURRENCY: RangeInclusive<i64> = 1..=64;
 const MAX_CHARACTERS: RangeInclusive<i64> = 1..=1_000_000_000_000;
 const MAX_ATTEMPTS: RangeInclusive<i64> = 1..=20;
+const NOTIFY_TIMEOUT_SECS: RangeInclusive<i64> = 1..=3600;
 
 #[derive(Clone, Copy)]
 enum ChapterKind {
@@ -458,6 +560,8 @@ enum ChapterKind {
 struct Check<'a> {
     problems: Problems<'a>,
     base: Base<'a>,
+    /// `[manuscript] files` entries as written, to check against the output.
+    entries: Vec<Spanned<String>>,
 }
 
 impl Check<'_> {
@@ -526,6 +630,7 @@ impl Check<'_> {
         // Keyed by canonical path, so `book.md` and `./book.md` are one file.
         let mut seen: HashMap<PathBuf, String> = HashMap::new();
         let mut resolved = Vec::new();
+        self.entries = entries.clone();
         for entry in entries {
             let span = entry.span();
             let paths = match self.base.expand(entry.get_ref()) {
@@ -745,6 +850,75 @@ impl Check<'_> {
         output
     }
 
+    fn notify(&mut self, raw: Option<RawNotify>) -> Notify {
+        let raw = raw.unwrap_or_default();
+        let command = raw.command.map(|command| {
+            self.non_empty(
+                command,
+                "notify",
+                "command",
+                "a shell command, or remove [notify]",
+            )
+        });
+        let timeout: u64 = self.int(
+            raw.timeout_secs,
+            "notify",
+            "timeout_secs",
+            NOTIFY_TIMEOUT_SECS,
+            60,
+        );
+        Notify {
+            command,
+            timeout: Duration::from_secs(timeout),
+        }
+    }
+
+    /// A manuscript entry must not read what the render writes (the next
+    /// run would speak `report.json`, or fail on its own `book.wav`), nor
+    /// the job file itself.
+    fn manuscript_reads_no_output(&mut self, job: &Job) {
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let written = ["chapter-001.wav", "book.wav", "manifest.json", "report.json"]
+            .map(|name| job.output.dir.join(name));
+        let mut own = vec![job.path.clone()];
+        own.extend(job.defaults.iter().filter_map(|d| fs::canonicalize(d).ok()));
+        for entry in std::mem::take(&mut self.entries) {
+            let path = self.base.resolve(entry.get_ref());
+            let pattern = match paths::has_glob_chars(entry.get_ref()) {
+                true => glob::Pattern::new(&path.to_string_lossy()).ok(),
+                false => glob::Pattern::new(&glob::Pattern::escape(&path.to_string_lossy())).ok(),
+            };
+            let Some(pattern) = pattern else { continue };
+            let matches = |p: &Path| pattern.matches_path_with(p, options);
+            if let Some(hit) = written.iter().find(|p| matches(p)) {
+                self.problems.at(
+                    entry.span(),
+                    format!(
+                        "{:?} in [manuscript] files would read this job's own output ({}): the \
+                         next run would speak it; narrow the entry (e.g. \"*.md\") or move \
+                         [output] dir out of its folder",
+                        entry.get_ref(),
+                        self.base.show(hit)
+                    ),
+                );
+            } else if let Some(hit) = own.iter().find(|p| matches(p)) {
+                self.problems.at(
+                    entry.span(),
+                    format!(
+                        "{:?} in [manuscript] files matches the job file {} itself; narrow the \
+                         entry (e.g. \"*.md\") so only manuscripts match",
+                        entry.get_ref(),
+                        self.base.show(hit)
+                    ),
+                );
+            }
+        }
+    }
+
     /// A required table, or a problem at the top of the file saying what to add.
     fn required_table<T>(
         &mut self,
@@ -799,10 +973,13 @@ impl Check<'_> {
             .iter()
             .map(|(name, _)| format!("{name:?}"))
             .collect();
+        let meant = diag::did_you_mean(value.get_ref(), options.iter().map(|(name, _)| *name))
+            .map(|name| format!("did you mean {name:?}? "))
+            .unwrap_or_default();
         self.problems.at(
             value.span(),
             format!(
-                "{key} must be one of {}, got {:?}; set [{table}] {key} to one of these",
+                "{key} must be one of {}, got {:?}; {meant}set [{table}] {key} to one of these",
                 names.join(", "),
                 value.get_ref()
             ),

@@ -4,18 +4,22 @@
 //! each job's summary.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
-use super::args::RenderArgs;
-use super::common::{check_tokens, display_path, format_duration, load_jobs, take_lock};
+use super::args::{GlobalArgs, RenderArgs, StateArgs};
+use super::common::{
+    check_tokens, display_path, ensure_db_folder, format_duration, load_jobs, take_lock,
+    unreadable_db,
+};
+use super::notify;
 use super::progress::progress_for;
-use super::{Cli, CliError, Exit};
+use super::{CliError, Exit};
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::pacing::Window;
@@ -23,17 +27,66 @@ use crate::provider::Provider;
 use crate::render::{JobReport, Outcome, Renderer};
 use crate::store::Store;
 
-pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> {
+pub(super) async fn run(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit, CliError> {
+    let started = jiff::Timestamp::now();
+    let mut record = RunRecord::default();
+    let result = render_all(global, args, &mut record).await;
+    let commands = match &args.on_finish {
+        Some(command) => vec![(command.clone(), notify::DEFAULT_TIMEOUT)],
+        None => record.commands,
+    };
+    if !commands.is_empty() {
+        let exit = match &result {
+            Ok(exit) => *exit,
+            Err(e) => e.exit,
+        };
+        let notice = notify::Notice::new(
+            started,
+            exit,
+            record.jobs,
+            result.as_ref().err().map(|e| e.message.clone()),
+            record.summary,
+        );
+        notify::send(&commands, &notice).await;
+    }
+    result
+}
+
+/// What a run did, for the notification.
+#[derive(Default)]
+struct RunRecord {
+    /// Each job's report, or the error that stopped it.
+    jobs: Vec<serde_json::Value>,
+    /// The summary lines printed on stdout.
+    summary: String,
+    /// The jobs' `[notify]` commands, each once, with its timeout.
+    commands: Vec<(String, Duration)>,
+}
+
+async fn render_all(
+    global: &GlobalArgs,
+    args: &RenderArgs,
+    record: &mut RunRecord,
+) -> Result<Exit, CliError> {
+    let state = &args.state;
     let deadline = deadline(args.until.as_deref(), args.max_duration.as_deref())?;
-    let jobs = load_jobs(&args.jobs)?;
+    let jobs = load_jobs(&args.jobs, &args.overrides)?;
+    for (job, _) in &jobs {
+        if let Some(command) = &job.notify.command
+            && !record.commands.iter().any(|(c, _)| c == command)
+        {
+            record.commands.push((command.clone(), job.notify.timeout));
+        }
+    }
     check_tokens(&jobs)?;
-    let _lock = take_lock(&cli.db)?;
+    ensure_db_folder(&state.db)?;
+    let _lock = take_lock(&state.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
-    let (store, new_db) = open_store_for_render(cli).await?;
+    let (store, new_db) = open_store_for_render(state).await?;
     let cache = Arc::new(
-        Cache::open(&cli.cache)
-            .with_context(|| format!("opening the cache folder {}", cli.cache.display()))?,
+        Cache::open(&state.cache)
+            .with_context(|| format!("opening the cache folder {}", state.cache.display()))?,
     );
     let mut worst = Exit::Ok;
     // Jobs of one provider account share what was learned of its quota.
@@ -58,20 +111,34 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
         )
         .with_deadline(deadline)
         .with_max_characters(args.max_characters)
-        .with_progress(progress_for(cli));
+        .with_chapters(args.overrides.chapters.clone())
+        .with_progress(progress_for(global.quiet));
         match renderer.render(job, &chapters).await {
             Ok(report) => {
-                print_summary(&report);
+                let mut text = summary(&report);
                 if new_db && report.stats.cached > 0 {
-                    println!(
-                        "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
+                    text.push_str(&format!(
+                        "{}: the state database was new: {} segment(s) already in the cache were reused, {} synthesized\n",
                         report.job, report.stats.cached, report.stats.synthesized
-                    );
+                    ));
                 }
+                print!("{text}");
+                let _ = std::io::stdout().flush();
+                record.summary.push_str(&text);
+                record
+                    .jobs
+                    .push(serde_json::to_value(&report).unwrap_or_default());
                 worst = worst.max(Exit::from(report.outcome));
             }
             Err(e) => {
-                eprintln!("error: {}: {e:#}{}", job.name, advice(&e));
+                let message = format!("{e:#}{}", advice(&e));
+                eprintln!("error: {}: {message}", job.name);
+                record.summary.push_str(&format!("{}: error: {message}\n", job.name));
+                record.jobs.push(serde_json::json!({
+                    "job": job.name,
+                    "outcome": "error",
+                    "error": message,
+                }));
                 worst = worst.max(Exit::Failed);
             }
         }
@@ -84,8 +151,8 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
 /// missing database is started afresh, and said so: the clips already in the
 /// cache are adopted as their segments come up, never requested again. One
 /// that exists but cannot be read is an error that changes nothing.
-async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
-    let db = &cli.db;
+async fn open_store_for_render(state: &StateArgs) -> Result<(Store, bool), CliError> {
+    let db = &state.db;
     if db.is_dir() {
         return Err(CliError {
             exit: Exit::Failed,
@@ -97,12 +164,12 @@ async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
     }
     let new = !db.exists();
     if new {
-        let clips = crate::cache::count_clips(&cli.cache);
+        let clips = crate::cache::count_clips(&state.cache);
         if clips > 0 {
             tracing::warn!(
                 "no state database at {}: starting a new one; the {clips} clip(s) already in the cache {} are checked and reused, not rendered again",
                 db.display(),
-                cli.cache.display()
+                state.cache.display()
             );
         } else {
             tracing::info!("no state database at {}: starting a new one", db.display());
@@ -110,23 +177,8 @@ async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
     }
     let store = Store::open(db)
         .await
-        .map_err(|e| unreadable_db(db, &cli.cache, &e))?;
+        .map_err(|e| unreadable_db(db, &state.cache, &e))?;
     Ok((store, new))
-}
-
-/// A state database that exists but cannot be opened: name it, leave it
-/// alone, and say how to go on.
-fn unreadable_db(db: &Path, cache: &Path, e: &sqlx::Error) -> CliError {
-    CliError {
-        exit: Exit::Failed,
-        message: format!(
-            "cannot read the state database {}: {e}; nothing was changed. \
-             restore it from a backup, or move it aside and run again to start a new one \
-             (the finished clips in the cache {} are reused, not rendered again)",
-            db.display(),
-            cache.display()
-        ),
-    }
 }
 
 /// What to add to an error a person can fix: a full disk (a clip, a
@@ -201,29 +253,58 @@ fn until_local(text: &str) -> Result<Duration, String> {
     Duration::try_from(span).map_err(|_| hint())
 }
 
-fn print_summary(report: &JobReport) {
+/// A job's summary: every figure counts segments, and they add up to the
+/// segments of the book (or of the chapters asked for): synthesized now +
+/// already rendered + failed + pending (+ spoken as pauses). A sentence that
+/// occurs several times is several segments, synthesized once.
+fn summary(report: &JobReport) -> String {
     let stats = &report.stats;
-    let mut out = std::io::stdout().lock();
+    let c = &report.counts;
+    let mut out = String::new();
     let what = match report.outcome {
         Outcome::Complete => "complete",
         Outcome::Failed => "incomplete",
         Outcome::Interrupted => "interrupted",
         Outcome::Incomplete => "stopped at the deadline",
     };
+    let scope = report
+        .chapters_selected
+        .as_ref()
+        .map(|chapters| format!(" (chapters {chapters})"))
+        .unwrap_or_default();
+    let pauses = if c.pause > 0 {
+        format!(", {} spoken as pauses", c.pause)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{}: {what}: {} synthesized, {} already rendered, {} failed; {} of {} chapters, {} of audio in {} ({:.1}s)",
+        "{}: {what}{scope}: {} segments: {} synthesized, {} already rendered, {} failed, {} pending{pauses}",
         report.job,
+        c.total(),
         stats.synthesized,
         stats.cached,
-        report.counts.failed,
+        c.failed,
+        c.pending + c.in_flight,
+    );
+    let _ = writeln!(
+        out,
+        "{}: {} of {} chapter files, {} of audio in {} ({})",
+        report.job,
         report.chapters_written,
         report.chapters_total,
         format_duration(report.audio_secs),
         display_path(&report.output_dir),
-        report.elapsed_secs,
+        format_duration(report.elapsed_secs),
     );
-    if stats.requests > stats.synthesized || stats.rate_limited > 0 {
+    if stats.clips > 0 && stats.clips < stats.synthesized {
+        let _ = writeln!(
+            out,
+            "{}: repeated sentences: those {} segments needed {} distinct clips (a repeated sentence is synthesized once)",
+            report.job, stats.synthesized, stats.clips
+        );
+    }
+    if stats.requests > stats.clips || stats.rate_limited > 0 {
         let _ = writeln!(
             out,
             "{}: {} requests, {} retries, {} rate-limited ({:.1}s waiting on rate limits), final concurrency window {}",
@@ -252,6 +333,7 @@ fn print_summary(report: &JobReport) {
             report.job
         );
     }
+    out
 }
 
 /// Ctrl-C / SIGTERM: stop starting work and let in-flight segments finish;

@@ -958,7 +958,7 @@ fn load_many_folder_is_sorted() {
     write_job(&jobs, "b.toml", &body);
     write_job(&jobs, "a.toml", &body);
     write_job(&jobs, "notes.txt", "not a job");
-    let loaded = load_many(&[jobs]).expect("valid");
+    let loaded = load_many(&[jobs], None).expect("valid");
     let names: Vec<&str> = loaded.iter().map(|job| job.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
 }
@@ -978,7 +978,7 @@ fn load_many_reports_the_bad_job() {
         "bad.toml",
         &MINIMAL.replace("book.md", "../missing.md"),
     );
-    let errors = load_many(&[jobs]).expect_err("one bad job");
+    let errors = load_many(&[jobs], None).expect_err("one bad job");
     assert_eq!(errors.len(), 1);
     let message = errors[0].to_string();
     assert_at(&message, &bad, 5, Some(9));
@@ -989,11 +989,11 @@ fn load_many_empty_folder_and_duplicate_names() {
     let dir = workspace();
     let empty = dir.path().join("empty");
     fs::create_dir(&empty).expect("mkdir");
-    let errors = load_many(std::slice::from_ref(&empty)).expect_err("empty");
+    let errors = load_many(std::slice::from_ref(&empty), None).expect_err("empty");
     assert!(errors[0].to_string().contains("no job files (*.toml)"));
 
     let job = write_job(dir.path(), "pride.toml", MINIMAL);
-    let errors = load_many(&[job.clone(), job]).expect_err("twice");
+    let errors = load_many(&[job.clone(), job], None).expect_err("twice");
     assert_eq!(errors.len(), 1);
     assert!(errors[0].to_string().contains("given twice"));
 }

@@ -712,7 +712,7 @@ fn parse_voice_page(
     }
 }
 
-/// The HTTP client for one provider: rustls (aws-lc-rs), a whole-request
+/// The HTTP client for one provider: rustls (ring), a whole-request
 /// timeout and a short connect timeout.
 pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, ProviderError> {
     install_crypto_provider();

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 
-use crate::cache::Cache;
+use crate::cache::{Cache, StoredClip};
 use crate::plan::ContentKey;
 use crate::store::{SegmentState, Store};
 
@@ -61,15 +61,20 @@ pub(super) async fn verify(store: &Store, cache: &Arc<Cache>, job_id: i64) -> Re
 }
 
 /// A valid clip already in the cache (left by a run killed between writing
-/// it and recording it) is recorded, never requested again. True when it was.
-pub(super) async fn adopt(store: &Store, cache: &Arc<Cache>, key: &ContentKey) -> Result<bool> {
+/// it and recording it) is recorded, never requested again. The clip when
+/// it was.
+pub(super) async fn adopt(
+    store: &Store,
+    cache: &Arc<Cache>,
+    key: &ContentKey,
+) -> Result<Option<StoredClip>> {
     let cache = Arc::clone(cache);
     let lookup = key.clone();
     let found = tokio::task::spawn_blocking(move || cache.adopt(&lookup)).await??;
     let Some(stored) = found else {
-        return Ok(false);
+        return Ok(None);
     };
     tracing::info!(segment = %key, "found its clip already in the cache; recorded it");
     store.mark_done(key, &stored, 0).await?;
-    Ok(true)
+    Ok(Some(stored))
 }

@@ -26,26 +26,54 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::pacing::Window;
-use crate::plan::PlannedChapter;
+use crate::plan::{ChapterSet, PlannedChapter};
 use crate::provider::{ProviderError, Synthesizer};
 use crate::report::{self, Failure};
 pub use crate::report::{JobReport, Outcome};
-use crate::stitch::{self, Stitched};
-use crate::store::{RunOutcome, RunStats, SegmentState, Store};
+use crate::stitch;
+use crate::store::{Counts, RunOutcome, RunStats, SegmentRow, SegmentState, Store, Work};
 
 /// Receives progress; the command line draws a bar or writes log lines.
+/// Everything counts segments, the unit of `plan`, `status` and the
+/// summary: a sentence repeated in the book is synthesized once and
+/// advances the count by each of its segments.
 pub trait Progress: Send + Sync {
-    fn start(&self, job: &str, total: u64, done: u64);
-    fn advance(&self, n: u64);
+    fn start(&self, start: &ProgressStart);
+    fn advance(&self, tick: Tick);
     fn finish(&self);
+}
+
+/// Where a round of synthesis starts.
+#[derive(Debug, Clone)]
+pub struct ProgressStart {
+    pub job: String,
+    /// Chapters in the book.
+    pub chapters: usize,
+    /// Segments this run covers (the book, or the chapters asked for).
+    pub segments: u64,
+    /// Of those, already done, failed or paused.
+    pub done: u64,
+    /// Audio already rendered, in seconds.
+    pub audio_secs: f64,
+}
+
+/// One piece of work finished (synthesized, found in the cache, or failed).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tick {
+    /// Segments it settles (more than one for a repeated sentence).
+    pub segments: u64,
+    /// The chapter it is in, from 1.
+    pub chapter: usize,
+    /// Audio it adds, in seconds (0 for a failure).
+    pub audio_secs: f64,
 }
 
 /// Progress that goes nowhere (library use, tests).
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn start(&self, _: &str, _: u64, _: u64) {}
-    fn advance(&self, _: u64) {}
+    fn start(&self, _: &ProgressStart) {}
+    fn advance(&self, _: Tick) {}
     fn finish(&self) {}
 }
 
@@ -61,6 +89,8 @@ pub struct Renderer<S: Synthesizer> {
     deadline: Option<tokio::time::Instant>,
     /// Overrides `[render] max_characters_per_run` (`--max-characters`).
     max_characters: Option<u64>,
+    /// Only these chapters (`--chapters`); the whole book otherwise.
+    chapters: Option<ChapterSet>,
     progress: Arc<dyn Progress>,
 }
 
@@ -81,8 +111,15 @@ impl<S: Synthesizer> Renderer<S> {
             window,
             deadline: None,
             max_characters: None,
+            chapters: None,
             progress: Arc::new(NoProgress),
         }
+    }
+
+    /// Renders only these chapters; the rest of the book keeps its state.
+    pub fn with_chapters(mut self, chapters: Option<ChapterSet>) -> Self {
+        self.chapters = chapters;
+        self
     }
 
     /// No new segment starts after `deadline`.
@@ -140,14 +177,10 @@ impl<S: Synthesizer> Renderer<S> {
         // cover that, a third would mean the disk itself is failing.
         for _round in 0..3 {
             clips::drop_missing(&self.store, &self.cache, job_id).await?;
-            let work = self.store.pending_work(job_id).await?;
-            let counts = self.store.counts(job_id).await?;
-            if stats.synthesized == 0 && stats.cached == 0 {
-                stats.cached = counts.done;
-            }
+            let rows = self.store.segments(job_id).await?;
+            let work = self.selected(&rows, self.store.pending_work(job_id).await?);
             if !work.is_empty() {
-                self.progress
-                    .start(&job.name, counts.total(), counts.total() - counts.pending);
+                self.progress.start(&self.progress_start(job, &rows));
                 let round = self
                     .synthesize_all(job, job_id, run_id, work, &mut budget_left)
                     .await?;
@@ -164,14 +197,22 @@ impl<S: Synthesizer> Renderer<S> {
             }
         }
         let interrupted = self.cancel.is_cancelled();
+        // An interrupted run writes nothing more, but still says which
+        // chapter files are complete and how much audio they hold.
         let stitched = if interrupted {
-            Stitched::default()
+            stitch::survey(&self.store, job, job_id).await?
         } else {
             stitch::stitch(&self.store, &self.cache, job, job_id).await?
         };
         stats.window = self.window.limit() as u64;
-        let counts = self.store.counts(job_id).await?;
-        let failures = self.failures(job_id).await?;
+        let rows = self.store.segments(job_id).await?;
+        let counts = self.selected_counts(&rows);
+        // Segments, each counted once: those synthesized now, the rest of
+        // the done ones already rendered (a clip re-rendered after damage
+        // is not counted twice).
+        stats.synthesized = stats.synthesized.min(counts.done);
+        stats.cached = counts.done - stats.synthesized;
+        let failures = failures(&rows);
         let outcome = if interrupted {
             Outcome::Interrupted
         } else if counts.pending > 0 && (self.past_deadline() || budget_hit) {
@@ -186,6 +227,7 @@ impl<S: Synthesizer> Renderer<S> {
             outcome,
             stats,
             counts,
+            chapters_selected: self.chapters.as_ref().map(ToString::to_string),
             failures,
             output_dir: job.output.dir.clone(),
             chapters_written: stitched.chapters,
@@ -203,26 +245,85 @@ impl<S: Synthesizer> Renderer<S> {
         Ok(report)
     }
 
+    fn in_selection(&self, chapter_idx: i64) -> bool {
+        self.chapters
+            .as_ref()
+            .is_none_or(|set| set.contains_index(chapter_idx as usize))
+    }
+
+    /// The pending work of the chapters asked for (a text shared with a
+    /// chapter asked for is rendered, whichever chapter it first occurs in).
+    fn selected(&self, rows: &[SegmentRow], mut work: Vec<Work>) -> Vec<Work> {
+        if self.chapters.is_some() {
+            let wanted: std::collections::HashSet<&str> = rows
+                .iter()
+                .filter(|r| self.in_selection(r.chapter_idx))
+                .map(|r| r.content_key.as_str())
+                .collect();
+            work.retain(|w| wanted.contains(w.content_key.as_str()));
+        }
+        work
+    }
+
+    /// Segment counts of the chapters asked for (the whole book by default).
+    fn selected_counts(&self, rows: &[SegmentRow]) -> Counts {
+        let mut counts = Counts::default();
+        for row in rows.iter().filter(|r| self.in_selection(r.chapter_idx)) {
+            let chars = row.text.chars().count() as u64;
+            counts.chars_total += chars;
+            match row.state {
+                SegmentState::Pending => counts.pending += 1,
+                SegmentState::InFlight => counts.in_flight += 1,
+                SegmentState::Done => {
+                    counts.done += 1;
+                    counts.chars_done += chars;
+                }
+                SegmentState::Failed => counts.failed += 1,
+                SegmentState::Pause => counts.pause += 1,
+            }
+        }
+        counts
+    }
+
+    fn progress_start(&self, job: &Job, rows: &[SegmentRow]) -> ProgressStart {
+        let counts = self.selected_counts(rows);
+        let samples: i64 = rows
+            .iter()
+            .filter(|r| self.in_selection(r.chapter_idx) && r.state == SegmentState::Done)
+            .filter_map(|r| r.samples)
+            .sum();
+        ProgressStart {
+            job: job.name.clone(),
+            chapters: rows
+                .iter()
+                .map(|r| r.chapter_idx as usize + 1)
+                .max()
+                .unwrap_or(0),
+            segments: counts.total(),
+            done: counts.total() - counts.pending - counts.in_flight,
+            audio_secs: samples as f64 / f64::from(job.audio.sample_rate),
+        }
+    }
+
     fn past_deadline(&self) -> bool {
         self.deadline
             .is_some_and(|d| tokio::time::Instant::now() >= d)
     }
 
-    async fn failures(&self, job_id: i64) -> Result<Vec<Failure>> {
-        let rows = self.store.segments(job_id).await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| matches!(r.state, SegmentState::Failed | SegmentState::Pause))
-            .map(|r| Failure {
-                chapter: r.chapter_idx as usize + 1,
-                segment: r.idx as usize,
-                text: r.text,
-                class: r.error_class.unwrap_or_default(),
-                error: r.last_error.unwrap_or_default(),
-                attempts: r.attempts as u32,
-            })
-            .collect())
-    }
+}
+
+fn failures(rows: &[SegmentRow]) -> Vec<Failure> {
+    rows.iter()
+        .filter(|r| matches!(r.state, SegmentState::Failed | SegmentState::Pause))
+        .map(|r| Failure {
+            chapter: r.chapter_idx as usize + 1,
+            segment: r.idx as usize,
+            text: r.text.clone(),
+            class: r.error_class.clone().unwrap_or_default(),
+            error: r.last_error.clone().unwrap_or_default(),
+            attempts: r.attempts as u32,
+        })
+        .collect()
 }
 
 /// The start of a segment's text, for logs.

@@ -13,7 +13,7 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::retry::{Counters, Requests};
-use super::{Renderer, clips, preview};
+use super::{Renderer, Tick, clips, preview};
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::provider::{ErrorClass, ProviderError, Synthesizer};
@@ -27,7 +27,10 @@ pub(super) struct RoundStats {
     pub requests: u64,
     pub rate_limited: u64,
     pub rate_limit_wait_ms: u64,
+    /// Segments (a repeated sentence counts for each of its segments).
     pub synthesized: u64,
+    /// Distinct texts synthesized: one clip each.
+    pub clips: u64,
     pub adopted: u64,
     pub failed: u64,
     pub retries: u64,
@@ -37,7 +40,7 @@ pub(super) struct RoundStats {
 impl RoundStats {
     pub fn add_to(&self, stats: &mut RunStats) {
         stats.synthesized += self.synthesized;
-        stats.cached += self.adopted;
+        stats.clips += self.clips;
         stats.failed += self.failed;
         stats.retries += self.retries;
         stats.requests += self.requests;
@@ -53,12 +56,12 @@ impl RoundStats {
     }
 }
 
-/// How one task ended.
+/// How one task ended, with what it settled.
 enum Unit {
-    Done,
+    Done(Tick),
     /// Its clip was already in the cache.
-    Adopted,
-    Failed(ProviderError),
+    Adopted(Tick),
+    Failed(ProviderError, Tick),
     /// Cancelled before a result: the segment is pending again.
     Abandoned,
 }
@@ -160,22 +163,23 @@ impl<S: Synthesizer> Renderer<S> {
         job_cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<()> {
         match result? {
-            Unit::Done => {
-                totals.synthesized += 1;
-                self.progress.advance(1);
+            Unit::Done(tick) => {
+                totals.synthesized += tick.segments;
+                totals.clips += 1;
+                self.progress.advance(tick);
             }
-            Unit::Failed(err) => {
-                totals.failed += 1;
-                self.progress.advance(1);
+            Unit::Failed(err, tick) => {
+                totals.failed += tick.segments;
+                self.progress.advance(tick);
                 if err.class == ErrorClass::Fatal && totals.fatal.is_none() {
                     tracing::error!(error = %err, "stopping the job: the provider refuses every request");
                     job_cancel.cancel();
                     totals.fatal = Some(err);
                 }
             }
-            Unit::Adopted => {
-                totals.adopted += 1;
-                self.progress.advance(1);
+            Unit::Adopted(tick) => {
+                totals.adopted += tick.segments;
+                self.progress.advance(tick);
             }
             Unit::Abandoned => {}
         }
@@ -185,8 +189,13 @@ impl<S: Synthesizer> Renderer<S> {
 
 impl<S: Synthesizer> Task<S> {
     async fn render_one(&self, unit: Work) -> Result<Unit> {
-        if clips::adopt(&self.store, &self.cache, &unit.content_key).await? {
-            return Ok(Unit::Adopted);
+        let tick = |samples: u64, rate: u32| Tick {
+            segments: unit.segments.max(1) as u64,
+            chapter: unit.chapter as usize + 1,
+            audio_secs: samples as f64 / f64::from(rate.max(1)),
+        };
+        if let Some(stored) = clips::adopt(&self.store, &self.cache, &unit.content_key).await? {
+            return Ok(Unit::Adopted(tick(stored.samples, stored.sample_rate)));
         }
         let requests = &self.requests;
         if requests.job_cancel.is_cancelled() {
@@ -225,7 +234,7 @@ impl<S: Synthesizer> Task<S> {
                 self.store
                     .mark_done(&unit.content_key, &stored, attempts)
                     .await?;
-                Ok(Unit::Done)
+                Ok(Unit::Done(tick(stored.samples, stored.sample_rate)))
             }
             Err(err) => {
                 if err.class == ErrorClass::Fatal {
@@ -244,7 +253,7 @@ impl<S: Synthesizer> Task<S> {
                         attempts,
                     )
                     .await?;
-                Ok(Unit::Failed(err))
+                Ok(Unit::Failed(err, tick(0, 1)))
             }
         }
     }

@@ -25,6 +25,8 @@ pub use types::{
     ChapterRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow, SegmentState, Work,
 };
 
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// Timestamps are written by SQLite itself, in UTC, ISO 8601.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
@@ -45,7 +47,52 @@ impl Store {
         Self::connect(path, false).await
     }
 
+    /// Opens an existing database to read it beside a render (`status`,
+    /// `plan`): `None` when the file holds no schema yet (a render is just
+    /// creating it). It migrates only a database of an older version, and
+    /// a render migrating it at the same moment is not an error.
+    pub async fn open_reader(path: &Path) -> Result<Option<Store>, sqlx::Error> {
+        let pool = Self::pool(path, false).await?;
+        let store = Store { pool };
+        let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        match store.schema_version().await? {
+            None => return Ok(None),
+            Some(version) if version >= latest => return Ok(Some(store)),
+            Some(_) => {}
+        }
+        if let Err(e) = MIGRATOR.run(&store.pool).await {
+            // Another process (a render) may have migrated it meanwhile.
+            if store.schema_version().await? < Some(latest) {
+                return Err(e.into());
+            }
+        }
+        Ok(Some(store))
+    }
+
+    /// The newest migration applied; `None` when there is no schema at all.
+    async fn schema_version(&self) -> Result<Option<i64>, sqlx::Error> {
+        let has_table: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if has_table == 0 {
+            return Ok(None);
+        }
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Some(version.unwrap_or(0)))
+    }
+
     async fn connect(path: &Path, create: bool) -> Result<Store, sqlx::Error> {
+        let pool = Self::pool(path, create).await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    async fn pool(path: &Path, create: bool) -> Result<SqlitePool, sqlx::Error> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(create)
@@ -55,12 +102,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
+        SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool })
+            .await
     }
 
     pub async fn close(&self) {

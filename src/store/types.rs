@@ -107,6 +107,11 @@ pub(super) fn parse_column<T: FromStr<Err = String>>(
 pub struct Work {
     pub content_key: ContentKey,
     pub text: String,
+    /// How many segments of the book share this text (a repeated sentence
+    /// is synthesized once and counts for each of its segments).
+    pub segments: i64,
+    /// The first chapter (0-based) it occurs in.
+    pub chapter: i64,
 }
 
 /// A segment as stored, with its clip's checksum when it has one.
@@ -246,7 +251,13 @@ impl Counts {
 /// What one run did, recorded when it ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RunStats {
+    /// Segments synthesized in this run; a sentence repeated in the book is
+    /// one clip and counts for each of its segments.
     pub synthesized: u64,
+    /// Distinct texts synthesized in this run (one clip, one request
+    /// without retries, each).
+    pub clips: u64,
+    /// Segments that were already rendered (their clips were in the cache).
     pub cached: u64,
     pub failed: u64,
     pub retries: u64,
