@@ -336,7 +336,8 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
         }),
     };
     let mut problems = Problems::new(src);
-    let raw = parse::read(src, padded.as_deref(), &mut problems)?;
+    let mut covered = Vec::new();
+    let raw = parse::read(src, padded.as_deref(), &mut problems, &mut covered)?;
     let Some(raw) = raw else {
         problems.finish()?;
         return Err(JobError::about(path, "cannot be read"));
@@ -352,6 +353,7 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
             shown: path.parent().unwrap_or(Path::new("")),
         },
         entries: Vec::new(),
+        covered,
     };
     let job = Job {
         path: abs.clone(),
@@ -562,6 +564,9 @@ struct Check<'a> {
     base: Base<'a>,
     /// `[manuscript] files` entries as written, to check against the output.
     entries: Vec<Spanned<String>>,
+    /// Dotted keys a structural problem already speaks for (a wrong type, or
+    /// a misspelling whose suggestion names the key): not "missing" too.
+    covered: Vec<String>,
 }
 
 impl Check<'_> {
@@ -926,7 +931,7 @@ impl Check<'_> {
         name: &str,
         key: &str,
     ) -> Option<Spanned<T>> {
-        if table.is_none() {
+        if table.is_none() && !self.covers(name) {
             let example = raw::example(name, key).unwrap_or_default();
             self.problems.at(
                 0..0,
@@ -937,7 +942,15 @@ impl Check<'_> {
     }
 
     /// Points at the table's header.
+    /// A structural problem already speaks for this dotted key.
+    fn covers(&self, dotted: &str) -> bool {
+        self.covered.iter().any(|c| c == dotted)
+    }
+
     fn missing_key(&mut self, table_span: std::ops::Range<usize>, table: &str, key: &str) {
+        if self.covers(&format!("{table}.{key}")) {
+            return;
+        }
         let example = raw::example(table, key).unwrap_or_default();
         self.problems.at(
             table_span,

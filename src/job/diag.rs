@@ -118,23 +118,40 @@ pub(super) fn syntax_error(src: Source, err: &toml::de::Error) -> String {
 }
 
 /// A type or unknown-key error found while reading the parsed document
-/// into the job's structs: the key it is about (toml knows the position but
+/// into the job's structs, in the house format. toml knows the position but
 /// not the key, so the key is found again by walking the document for the
-/// one whose key or value covers it), and the message in the house format.
-/// `None` when no key covers the position.
-pub(super) fn structure_error(
-    src: Source,
-    doc: &DeTable,
-    err: &toml::de::Error,
-) -> (usize, Option<Vec<String>>, String) {
+/// one whose key or value covers it.
+pub(super) struct Structural {
+    pub offset: usize,
+    /// The key it is about; `None` when no key covers the position.
+    pub path: Option<Vec<String>>,
+    /// Dotted keys this message already speaks for: the key itself, and the
+    /// key a "did you mean" named (so "missing key" is not said as well).
+    pub covers: Vec<String>,
+    pub message: String,
+}
+
+pub(super) fn structure_error(src: Source, doc: &DeTable, err: &toml::de::Error) -> Structural {
     let offset = err.span().map_or(0, |span| span.start);
     let message = err.message().trim();
     match key_at(doc, offset) {
         Some(key) => {
-            let text = reword(message, &key);
-            (offset, Some(key.path), src.at(offset, text))
+            let (text, meant) = reword(message, &key);
+            let mut covers = vec![key.path.join(".")];
+            covers.extend(meant);
+            Structural {
+                offset,
+                message: src.at(offset, text),
+                path: Some(key.path),
+                covers,
+            }
         }
-        None => (offset, None, src.at(offset, syntax(message))),
+        None => Structural {
+            offset,
+            path: None,
+            covers: Vec::new(),
+            message: src.at(offset, syntax(message)),
+        },
     }
 }
 
@@ -191,34 +208,42 @@ fn key_in_value(value: &DeValue, offset: usize) -> Option<KeyAt> {
     }
 }
 
-fn reword(message: &str, key: &KeyAt) -> String {
+/// The message, and the dotted key a suggestion named (if any).
+fn reword(message: &str, key: &KeyAt) -> (String, Option<String>) {
     if message.starts_with("unknown field") {
         unknown_key(message, key)
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
-        wrong_type(rest, key)
+        (wrong_type(rest, key), None)
     } else {
         let (table, name) = (key.table(), key.name());
         let place = place(&table);
-        format!("`{name}` {place}: {message}; check the value of {name}")
+        (
+            format!("`{name}` {place}: {message}; check the value of {name}"),
+            None,
+        )
     }
 }
 
 /// Names the key only, never its value: a stray `api_key = "..."` must not
-/// end up in a cron mail.
-fn unknown_key(message: &str, key: &KeyAt) -> String {
+/// end up in a cron mail. The suggestion comes from serde's list of the
+/// struct's fields, so it covers every key the raw structs know. Also
+/// returns the key suggested, whose "missing" message would say the same.
+fn unknown_key(message: &str, key: &KeyAt) -> (String, Option<String>) {
     // serde: "unknown field `x`, expected one of `a`, `b`" / "expected `a` or `b`".
     let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
-    let expected_names = expected.clone();
     let (table, name) = (key.table(), key.name());
+    let meant = did_you_mean(name, expected.iter().copied()).map(str::to_owned);
     if table.is_empty() && key.is_table {
         let tables: Vec<String> = expected.iter().map(|t| format!("[{t}]")).collect();
-        let meant = did_you_mean(name, expected.iter().copied())
-            .map(|t| format!("did you mean [{t}]? "))
+        let hint = meant
+            .as_ref()
+            .map(|t| format!(" (did you mean [{t}]?)"))
             .unwrap_or_default();
-        return format!(
-            "unknown table [{name}]; {meant}expected one of: {}",
+        let text = format!(
+            "unknown table [{name}]; expected one of: {}{hint}",
             tables.join(", ")
         );
+        return (text, meant);
     }
     let what = if key.is_table { "table" } else { "key" };
     let shown = if key.is_table {
@@ -232,15 +257,19 @@ fn unknown_key(message: &str, key: &KeyAt) -> String {
     } else {
         format!("expected one of: {}", expected.join(", "))
     };
-    let mut text = format!("unknown {what} {shown} {}; ", place(&table));
+    let mut text = format!("unknown {what} {shown} {}; {expected}", place(&table));
     if let Some(home) = raw::home_of(name).filter(|home| *home != table) {
-        text.push_str(&format!("`{name}` belongs in [{home}]; {expected}"));
-    } else if let Some(meant) = did_you_mean(name, expected_names.iter().copied()) {
-        text.push_str(&format!("did you mean `{meant}`? ({expected})"));
-    } else {
-        text.push_str(&expected);
+        text.push_str(&format!(" (`{name}` belongs in [{home}])"));
+        return (text, None);
     }
-    text
+    if let Some(meant) = &meant {
+        text.push_str(&format!(" (did you mean `{meant}`?)"));
+    }
+    let meant = meant.map(|m| match table.is_empty() {
+        true => m,
+        false => format!("{table}.{m}"),
+    });
+    (text, meant)
 }
 
 fn wrong_type(rest: &str, key: &KeyAt) -> String {

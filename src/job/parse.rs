@@ -22,13 +22,15 @@ use super::raw::RawJob;
 /// hand-written file has problems.
 const MAX_ROUNDS: usize = 100;
 
-/// The raw job, with every structural problem added to `problems`; `None`
-/// when a problem could not be taken out (it is in `problems`). `Err` only
-/// for syntax errors, with the message for each file that has one.
+/// The raw job, with every structural problem added to `problems` and the
+/// dotted keys those problems speak for added to `covered`; `None` when a
+/// problem could not be taken out (it is in `problems`). `Err` only for
+/// syntax errors, with the message for each file that has one.
 pub(super) fn read(
     src: Source<'_>,
     padded_defaults: Option<&str>,
     problems: &mut Problems<'_>,
+    covered: &mut Vec<String>,
 ) -> Result<Option<RawJob>, JobError> {
     let mut syntax = Vec::new();
     let job = DeTable::parse(src.text)
@@ -50,9 +52,10 @@ pub(super) fn read(
             Ok(raw) => return Ok(Some(raw)),
             Err(err) => err,
         };
-        let (offset, key, message) = diag::structure_error(src, doc.get_ref(), &err);
-        problems.push(offset, message);
-        match key {
+        let found = diag::structure_error(src, doc.get_ref(), &err);
+        problems.push(found.offset, found.message);
+        covered.extend(found.covers);
+        match found.path {
             Some(path) if remove_path(doc.get_mut(), &path) => {}
             // Nothing to take out: reading again would find the same thing.
             _ => return Ok(None),

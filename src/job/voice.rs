@@ -152,10 +152,12 @@ impl Check<'_> {
             _ => "a Volcengine voice_type, e.g. zh_female_cancan_mars_bigtts",
         };
         let Some(voice) = voice else {
-            self.problems.at(
-                provider_span,
-                format!("missing key `voice` in [voice]; a cloud provider needs {what}"),
-            );
+            if !self.covers("voice.voice") {
+                self.problems.at(
+                    provider_span,
+                    format!("missing key `voice` in [voice]; a cloud provider needs {what}"),
+                );
+            }
             return String::new();
         };
         let name = voice.get_ref().trim();
@@ -333,11 +335,13 @@ impl Check<'_> {
         let appid = match raw.appid {
             Some(appid) => self.non_empty(appid, T, "appid", "your Volcengine app id"),
             None => {
-                self.problems.at(
-                    table_span,
-                    "missing key `appid` in [voice.volcengine]; add appid = \"1234567\" (your \
-                     Volcengine app id) under [voice.volcengine]",
-                );
+                if !self.covers("voice.volcengine.appid") {
+                    self.problems.at(
+                        table_span,
+                        "missing key `appid` in [voice.volcengine]; add appid = \"1234567\" \
+                         (your Volcengine app id) under [voice.volcengine]",
+                    );
+                }
                 String::new()
             }
         };
