@@ -848,7 +848,9 @@ impl Check<'_> {
             );
             return output;
         }
-        output.dir = self.base.resolve(dir.get_ref());
+        // `jobs/../out/x` as `out/x`: resolved through the file system where
+        // it exists (right across symlinks), so reports show a clean path.
+        output.dir = paths::canonical_or_lexical(&self.base.resolve(dir.get_ref()));
         if let Err(message) = self.base.check_output_dir(&output.dir) {
             self.problems.at(dir.span(), message);
         }

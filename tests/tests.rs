@@ -8,3 +8,4 @@ mod faults;
 mod pinned;
 mod render;
 mod util;
+mod ux;
