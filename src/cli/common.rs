@@ -8,7 +8,7 @@ use super::args::{JobArgs, OverrideArgs};
 use super::{CliError, Exit};
 use crate::job::{self, Job};
 use crate::manuscript;
-use crate::store::Store;
+use crate::store::{Reader, Store};
 
 /// Every job file's errors at once, one per line, with the overrides of
 /// this run applied (and checked) on top.
@@ -151,17 +151,33 @@ pub(super) fn unreadable_db(db: &Path, cache: &Path, e: &dyn std::fmt::Display) 
 }
 
 /// The state database for reading (`status`, `plan`): `None` when there
-/// is none yet, or a render has only just created it.
-pub(super) async fn open_for_reading(db: &Path, cache: &Path) -> Result<Option<Store>, CliError> {
+/// is none yet, with the reason to show.
+pub(super) async fn open_for_reading(
+    db: &Path,
+    cache: &Path,
+) -> Result<Result<Store, String>, CliError> {
     if !db.exists() {
-        return Ok(None);
+        return Ok(Err(format!(
+            "no job has been rendered with the state database {} yet; `audiobook render JOB.toml` starts one",
+            db.display()
+        )));
     }
     if db.is_dir() {
         return Err(unreadable_db(db, cache, &"it is a folder, not a file"));
     }
-    Store::open_reader(db)
-        .await
-        .map_err(|e| unreadable_db(db, cache, &e))
+    match Store::open_reader(db).await {
+        Ok(Reader::Ready(store)) => Ok(Ok(store)),
+        Ok(Reader::NoSchema) => Ok(Err(format!(
+            "no job in the state database {} yet: a render is just creating it",
+            db.display()
+        ))),
+        Ok(Reader::Older) => Ok(Err(format!(
+            "the state database {} was written by an older audiobook (or a render is upgrading \
+             it now); `audiobook render` brings it up to date",
+            db.display()
+        ))),
+        Err(e) => Err(unreadable_db(db, cache, &e)),
+    }
 }
 
 /// An existing state database to change (`retry-failed`).

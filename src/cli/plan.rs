@@ -60,7 +60,7 @@ pub(super) async fn run(args: &PlanArgs) -> Result<Exit, CliError> {
     let jobs = load_jobs(&args.jobs, &args.overrides)?;
     // A damaged state database is the same error here as in `status`: a
     // render would stop on it, so a dry run must not say all is well.
-    if let Some(store) = open_for_reading(&args.state.db, &args.state.cache).await? {
+    if let Ok(store) = open_for_reading(&args.state.db, &args.state.cache).await? {
         store.close().await;
     }
     for (job, manuscript) in jobs {

@@ -7,8 +7,14 @@ use super::{CliError, Exit};
 
 pub(super) async fn run(args: &RetryArgs) -> Result<Exit, CliError> {
     let jobs = load_job_files(&args.jobs, &OverrideArgs::default())?;
-    let store = open_existing_store(&args.state.db, &args.state.cache).await?;
+    if !args.state.db.is_file() {
+        // Says so, without leaving a lock file behind.
+        open_existing_store(&args.state.db, &args.state.cache).await?;
+    }
+    // The lock before opening: opening migrates an older database, which
+    // must not race a render doing the same.
     let _lock = take_lock(&args.state.db)?;
+    let store = open_existing_store(&args.state.db, &args.state.cache).await?;
     let known = store.jobs().await.map_err(anyhow::Error::from)?;
     for job in jobs {
         let path = job.path.display().to_string();

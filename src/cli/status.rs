@@ -93,19 +93,21 @@ pub(super) async fn run(args: &StatusArgs) -> Result<Exit, CliError> {
 async fn show(args: &StatusArgs) -> Result<bool, CliError> {
     let state = &args.state;
     let store = open_for_reading(&state.db, &state.cache).await?;
-    let lines = match &store {
-        Some(store) => collect(store, args).await?,
-        None => not_started(args, &args.jobs)?,
+    let (lines, note) = match &store {
+        Ok(store) => (
+            collect(store, args).await?,
+            format!(
+                "no job in the state database {} yet; `audiobook render JOB.toml` starts one",
+                state.db.display()
+            ),
+        ),
+        Err(note) => (not_started(args, &args.jobs)?, note.clone()),
     };
-    if let Some(store) = store {
+    if let Ok(store) = store {
         store.close().await;
     }
     let mut out = std::io::stdout().lock();
     if lines.is_empty() {
-        let note = format!(
-            "no job has been rendered with the state database {} yet; `audiobook render JOB.toml` starts one",
-            state.db.display()
-        );
         if args.json {
             let empty = Empty {
                 database: state.db.display().to_string(),

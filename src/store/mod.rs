@@ -30,6 +30,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Timestamps are written by SQLite itself, in UTC, ISO 8601.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
 
+/// A state database opened for reading.
+#[derive(Debug)]
+pub enum Reader {
+    Ready(Store),
+    /// The file holds no schema yet: a render has only just created it.
+    NoSchema,
+    /// Its schema is older than this version's: a render upgrades it (and
+    /// may be doing so right now).
+    Older,
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
@@ -48,25 +59,20 @@ impl Store {
     }
 
     /// Opens an existing database to read it beside a render (`status`,
-    /// `plan`): `None` when the file holds no schema yet (a render is just
-    /// creating it). It migrates only a database of an older version, and
-    /// a render migrating it at the same moment is not an error.
-    pub async fn open_reader(path: &Path) -> Result<Option<Store>, sqlx::Error> {
+    /// `plan`). A reader never migrates: a render may be creating or
+    /// upgrading the schema at this very moment, and two processes
+    /// migrating at once make one of them fail.
+    pub async fn open_reader(path: &Path) -> Result<Reader, sqlx::Error> {
         let pool = Self::pool(path, false).await?;
         let store = Store { pool };
         let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
-        match store.schema_version().await? {
-            None => return Ok(None),
-            Some(version) if version >= latest => return Ok(Some(store)),
-            Some(_) => {}
-        }
-        if let Err(e) = MIGRATOR.run(&store.pool).await {
-            // Another process (a render) may have migrated it meanwhile.
-            if store.schema_version().await? < Some(latest) {
-                return Err(e.into());
-            }
-        }
-        Ok(Some(store))
+        let reader = match store.schema_version().await? {
+            None => Reader::NoSchema,
+            Some(version) if version >= latest => return Ok(Reader::Ready(store)),
+            Some(_) => Reader::Older,
+        };
+        store.close().await;
+        Ok(reader)
     }
 
     /// The newest migration applied; `None` when there is no schema at all.
