@@ -333,9 +333,9 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
     let src = Source {
         shown: path,
         text: &text,
-        defaults: defaults.zip(defaults_text.as_deref()).map(|(shown, text)| {
-            DefaultsSource { shown, text, base }
-        }),
+        defaults: defaults
+            .zip(defaults_text.as_deref())
+            .map(|(shown, text)| DefaultsSource { shown, text, base }),
     };
     let mut problems = Problems::new(src);
     let mut covered = Vec::new();
@@ -772,8 +772,13 @@ impl Check<'_> {
             require_literal_separator: true,
             require_literal_leading_dot: true,
         };
-        let written = ["chapter-001.wav", "book.wav", "manifest.json", "report.json"]
-            .map(|name| job.output.dir.join(name));
+        let written = [
+            "chapter-001.wav",
+            "book.wav",
+            "manifest.json",
+            "report.json",
+        ]
+        .map(|name| job.output.dir.join(name));
         let mut own = vec![job.path.clone()];
         own.extend(job.defaults.iter().filter_map(|d| fs::canonicalize(d).ok()));
         for entry in std::mem::take(&mut self.entries) {

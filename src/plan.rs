@@ -169,7 +169,9 @@ pub struct ChapterSet(pub Vec<(usize, usize)>);
 impl ChapterSet {
     /// Whether the 0-based chapter index is selected.
     pub fn contains_index(&self, idx: usize) -> bool {
-        self.0.iter().any(|&(lo, hi)| (lo..=hi).contains(&(idx + 1)))
+        self.0
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&(idx + 1)))
     }
 
     /// The highest chapter number named.

@@ -24,11 +24,20 @@ fn init_writes_a_job_file_that_validates_and_renders_the_sample_book() {
     let text = stdout(&out);
     assert!(text.contains("chapters = \"headings\""), "{text}");
     assert!(text.contains("3 chapter(s)"), "{text}");
-    assert!(text.contains("第二章：来信"), "the chapters found are listed: {text}");
+    assert!(
+        text.contains("第二章：来信"),
+        "the chapters found are listed: {text}"
+    );
     let job = std::fs::read_to_string(ws.path().join("book/lighthouse.toml")).unwrap();
     // Required keys first.
-    let at = |needle: &str| job.find(needle).unwrap_or_else(|| panic!("{needle} in {job}"));
-    assert!(at("[book]") < at("[voice]") && at("[output]") < at("[voice]"), "{job}");
+    let at = |needle: &str| {
+        job.find(needle)
+            .unwrap_or_else(|| panic!("{needle} in {job}"))
+    };
+    assert!(
+        at("[book]") < at("[voice]") && at("[output]") < at("[voice]"),
+        "{job}"
+    );
 
     let out = ws.run(&["validate", "book/lighthouse.toml"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
@@ -36,14 +45,24 @@ fn init_writes_a_job_file_that_validates_and_renders_the_sample_book() {
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let (spec, samples) = wav_samples(&ws.path().join("book/out/lighthouse/book.wav"));
     assert_eq!(spec.channels, 1);
-    assert!(samples.iter().any(|s| s.unsigned_abs() > 1000), "speech in the book");
+    assert!(
+        samples.iter().any(|s| s.unsigned_abs() > 1000),
+        "speech in the book"
+    );
 
     // Never overwrites.
     let before = std::fs::read(ws.path().join("book/lighthouse.toml")).unwrap();
     let out = ws.run(&["init", "book", "--manuscript", "drafts/lighthouse.md"]);
     assert_eq!(code(&out), Some(2));
-    assert!(stderr(&out).contains("never overwrites"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(ws.path().join("book/lighthouse.toml")).unwrap(), before);
+    assert!(
+        stderr(&out).contains("never overwrites"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(ws.path().join("book/lighthouse.toml")).unwrap(),
+        before
+    );
 }
 
 #[test]
@@ -72,7 +91,10 @@ fn completions_for_every_shell_and_a_man_page() {
         assert_eq!(code(&out), Some(0), "{shell}: {}", stderr(&out));
         let script = stdout(&out);
         assert!(script.len() > 500, "{shell}: {script}");
-        assert!(script.contains("retry-failed"), "{shell} completes commands");
+        assert!(
+            script.contains("retry-failed"),
+            "{shell} completes commands"
+        );
         assert!(script.contains("draft"), "{shell} completes options");
     }
     let out = ws.run(&["man"]);
@@ -96,15 +118,24 @@ fn help_describes_every_argument_and_sim_does_not_offer_db() {
         "--draft",
         "--on-finish",
     ] {
-        assert!(render.contains(needle), "{needle} in render --help:\n{render}");
+        assert!(
+            render.contains(needle),
+            "{needle} in render --help:\n{render}"
+        );
     }
     let status = stdout(&ws.run(&["status", "--help"]));
     assert!(status.contains("One JSON object per job"), "{status}");
     let segment = stdout(&ws.run(&["segment", "--help"]));
-    assert!(segment.contains("Longest segment in characters"), "{segment}");
+    assert!(
+        segment.contains("Longest segment in characters"),
+        "{segment}"
+    );
     for command in ["sim", "segment", "init", "validate"] {
         let help = stdout(&ws.run(&[command, "--help"]));
-        assert!(!help.contains("--db"), "{command} --help lists --db:\n{help}");
+        assert!(
+            !help.contains("--db"),
+            "{command} --help lists --db:\n{help}"
+        );
         assert!(help.contains("Examples:"), "{command}");
     }
 }
@@ -137,7 +168,7 @@ fn every_job_file_problem_is_reported_in_one_run() {
 #[test]
 fn draft_renders_a_cloud_job_with_no_token_and_no_network() {
     let ws = Workspace::new();
-    ws.write("book.md", &manuscript(2, 3));
+    ws.write("book.md", manuscript(2, 3));
     ws.write(
         "job.toml",
         "[book]\ntitle = \"Cloud\"\nlanguage = \"en\"\n\n[manuscript]\nfiles = \"book.md\"\n\n\
@@ -149,7 +180,11 @@ fn draft_renders_a_cloud_job_with_no_token_and_no_network() {
     assert_eq!(code(&out), Some(2), "without --draft the token is missing");
     let out = ws.run(&["render", "job.toml", "--draft"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("job-draft: complete"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("job-draft: complete"),
+        "{}",
+        stdout(&out)
+    );
     let (spec, samples) = wav_samples(&ws.path().join("out-draft/book.wav"));
     assert_eq!(spec.sample_rate, 16000);
     assert!(samples.iter().any(|s| s.unsigned_abs() > 1000));
@@ -165,7 +200,11 @@ fn chapters_renders_only_the_chapters_asked_for() {
     ws.job(&manuscript(3, 3), "");
     let out = ws.run(&["render", "job.toml", "--chapters", "2"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("complete (chapters 2)"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("complete (chapters 2)"),
+        "{}",
+        stdout(&out)
+    );
     assert!(ws.out().join("chapter-002.wav").is_file());
     assert!(!ws.out().join("chapter-001.wav").exists());
     assert!(!ws.out().join("book.wav").exists());
@@ -176,7 +215,11 @@ fn chapters_renders_only_the_chapters_asked_for() {
 
     let out = ws.run(&["render", "job.toml", "--chapters", "1-4"]);
     assert_eq!(code(&out), Some(2));
-    assert!(stderr(&out).contains("the book has 3 chapter(s)"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the book has 3 chapter(s)"),
+        "{}",
+        stderr(&out)
+    );
     let out = ws.run(&["render", "job.toml", "--chapters", "3-1"]);
     assert_eq!(code(&out), Some(2));
 }
@@ -194,8 +237,11 @@ fn output_overrides_the_folder_for_one_run() {
 #[test]
 fn a_folders_defaults_file_is_merged_under_every_job() {
     let ws = Workspace::new();
-    ws.write("book.md", &manuscript(1, 2));
-    ws.write("jobs/defaults.toml", "[audio]\nsample_rate = 8000\n\n[render]\nconcurrency = 2\n");
+    ws.write("book.md", manuscript(1, 2));
+    ws.write(
+        "jobs/defaults.toml",
+        "[audio]\nsample_rate = 8000\n\n[render]\nconcurrency = 2\n",
+    );
     for name in ["a", "b"] {
         ws.write(
             &format!("jobs/{name}.toml"),
@@ -206,16 +252,25 @@ fn a_folders_defaults_file_is_merged_under_every_job() {
     }
     let out = ws.run(&["render", "jobs"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    assert!(!stdout(&out).contains("defaults:"), "defaults.toml is not a job");
+    assert!(
+        !stdout(&out).contains("defaults:"),
+        "defaults.toml is not a job"
+    );
     for name in ["a", "b"] {
         let (spec, _) = wav_samples(&ws.path().join(format!("out/{name}/book.wav")));
-        assert_eq!(spec.sample_rate, 8000, "{name} took the folder's sample rate");
+        assert_eq!(
+            spec.sample_rate, 8000,
+            "{name} took the folder's sample rate"
+        );
     }
     ws.write("jobs/defaults.toml", "[audio]\nsample_rat = 8000\n");
     let out = ws.run(&["plan", "jobs"]);
     assert_eq!(code(&out), Some(2));
     let err = stderr(&out);
-    assert!(err.contains("jobs/defaults.toml:2:1: unknown key `sample_rat`"), "{err}");
+    assert!(
+        err.contains("jobs/defaults.toml:2:1: unknown key `sample_rat`"),
+        "{err}"
+    );
     assert!(err.contains("did you mean `sample_rate`?"), "{err}");
 }
 
@@ -233,7 +288,12 @@ fn the_notify_command_receives_the_outcome_once_per_run() {
     assert_eq!(notice["exit_code"], 0);
     assert_eq!(notice["jobs"][0]["job"], "job");
     assert_eq!(notice["jobs"][0]["outcome"], "complete");
-    assert!(notice["summary"].as_str().unwrap().contains("job: complete"));
+    assert!(
+        notice["summary"]
+            .as_str()
+            .unwrap()
+            .contains("job: complete")
+    );
     let env = std::fs::read_to_string(ws.path().join("env.txt")).unwrap();
     assert_eq!(env, "complete 0 job\n", "once, with the variables");
 
@@ -244,7 +304,10 @@ fn the_notify_command_receives_the_outcome_once_per_run() {
     let notice = read_json(&ws.path().join("bad-notice.json"));
     assert_eq!(notice["outcome"], "bad_input");
     assert_eq!(notice["exit_code"], 2);
-    assert!(notice["error"].as_str().unwrap().contains("missing"), "{notice}");
+    assert!(
+        notice["error"].as_str().unwrap().contains("missing"),
+        "{notice}"
+    );
 }
 
 /// Repeated sentences: the book's segments, `plan`, the summary and
@@ -264,7 +327,12 @@ fn counts_agree_between_plan_summary_and_report_with_repeated_sentences() {
     let out = ws.run(&["render", "job.toml"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
-    assert!(text.contains("job: complete: 8 segments: 8 synthesized, 0 already rendered, 0 failed, 0 pending"), "{text}");
+    assert!(
+        text.contains(
+            "job: complete: 8 segments: 8 synthesized, 0 already rendered, 0 failed, 0 pending"
+        ),
+        "{text}"
+    );
     assert!(text.contains("needed 5 distinct clips"), "{text}");
     let report = ws.report();
     assert_eq!(report["stats"]["synthesized"], 8);
@@ -307,13 +375,17 @@ fn an_interrupted_run_reports_its_chapters_and_audio() {
         .map(|k| total[*k].as_u64().unwrap())
         .sum();
     assert_eq!(sum, 4 * 46);
-    assert!(stdout(&out).contains("of 4 chapter files"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("of 4 chapter files"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
 fn report_paths_are_normalised() {
     let ws = Workspace::new();
-    ws.write("book.md", &manuscript(1, 1));
+    ws.write("book.md", manuscript(1, 1));
     ws.write(
         "jobs/x.toml",
         "[book]\ntitle = \"X\"\n[manuscript]\nfiles = \"../book.md\"\n[output]\ndir = \"../out/x\"\n",
@@ -332,16 +404,24 @@ fn status_of_a_job_never_rendered_is_not_started_with_its_plan() {
     ws.job(&manuscript(2, 3), "");
     let out = ws.run(&["status", "job.toml"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("job: not started: 2 chapters, 8 segments"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("job: not started: 2 chapters, 8 segments"),
+        "{}",
+        stdout(&out)
+    );
     // Without a database and without jobs: an answer, never nothing.
     let out = ws.run(&["status"]);
     assert_eq!(code(&out), Some(0));
-    assert!(stdout(&out).contains("no job has been rendered"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no job has been rendered"),
+        "{}",
+        stdout(&out)
+    );
     let out = ws.run(&["status", "--json"]);
     let empty: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(empty["jobs"], 0);
     // With a database that holds other jobs.
-    ws.write("other.md", &manuscript(1, 1));
+    ws.write("other.md", manuscript(1, 1));
     ws.write(
         "other.toml",
         "[book]\ntitle = \"O\"\n[manuscript]\nfiles = \"other.md\"\n[output]\ndir = \"out-other\"\n",
@@ -369,7 +449,10 @@ fn status_shows_local_times_and_the_last_run_that_did_work() {
         .output()
         .unwrap();
     let text = stdout(&out);
-    assert!(text.contains("+08:00"), "local time with its offset: {text}");
+    assert!(
+        text.contains("+08:00"),
+        "local time with its offset: {text}"
+    );
     assert!(text.contains("last run: complete"), "{text}");
     assert!(text.contains("last run that did work: complete"), "{text}");
     assert!(text.contains("3 synthesized"), "{text}");
@@ -381,7 +464,12 @@ fn status_shows_local_times_and_the_last_run_that_did_work() {
         .unwrap();
     assert_eq!(code(&out), Some(0), "--watch ends when no render runs");
     let line: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert!(line["last_run"]["started_at"].as_str().unwrap().ends_with("+08:00"));
+    assert!(
+        line["last_run"]["started_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("+08:00")
+    );
     assert_eq!(line["last_run"]["synthesized"], 0);
     assert_eq!(line["last_working_run"]["synthesized"], 3);
 }
@@ -389,7 +477,7 @@ fn status_shows_local_times_and_the_last_run_that_did_work() {
 #[test]
 fn two_jobs_writing_one_output_folder_are_refused() {
     let ws = Workspace::new();
-    ws.write("book.md", &manuscript(1, 1));
+    ws.write("book.md", manuscript(1, 1));
     for name in ["a", "b"] {
         ws.write(
             &format!("{name}.toml"),
@@ -398,21 +486,29 @@ fn two_jobs_writing_one_output_folder_are_refused() {
     }
     let out = ws.run(&["render", "a.toml", "b.toml"]);
     assert_eq!(code(&out), Some(2));
-    assert!(stderr(&out).contains("also the output folder of"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("also the output folder of"),
+        "{}",
+        stderr(&out)
+    );
     assert!(!ws.out().exists());
 }
 
 #[test]
 fn an_output_folder_the_manuscript_glob_reads_is_refused() {
     let ws = Workspace::new();
-    ws.write("book/ch1.md", &manuscript(1, 1));
+    ws.write("book/ch1.md", manuscript(1, 1));
     ws.write(
         "job.toml",
         "[book]\ntitle = \"X\"\n[manuscript]\nfiles = \"book/*\"\n[output]\ndir = \"book\"\n",
     );
     let out = ws.run(&["render", "job.toml"]);
     assert_eq!(code(&out), Some(2));
-    assert!(stderr(&out).contains("would read this job's own output"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would read this job's own output"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]
@@ -432,13 +528,20 @@ fn a_db_in_a_missing_folder_is_created() {
 fn plan_and_status_agree_on_a_damaged_database() {
     let ws = Workspace::new();
     ws.job(&manuscript(1, 1), "");
-    ws.write("state.db", "this is not a database at all, just text ".repeat(200));
+    ws.write(
+        "state.db",
+        "this is not a database at all, just text ".repeat(200),
+    );
     let plan = ws.run(&["plan", "job.toml"]);
     let status = ws.run(&["status"]);
     assert_eq!(code(&plan), Some(1), "{}", stderr(&plan));
     assert_eq!(code(&status), Some(1), "{}", stderr(&status));
     for out in [&plan, &status] {
-        assert!(stderr(out).contains("cannot read the state database"), "{}", stderr(out));
+        assert!(
+            stderr(out).contains("cannot read the state database"),
+            "{}",
+            stderr(out)
+        );
     }
 }
 
@@ -458,7 +561,10 @@ fn quiet_prints_the_summary_and_nothing_on_stderr() {
 #[test]
 fn plan_aligns_chinese_titles_by_display_width() {
     let ws = Workspace::new();
-    ws.job("# 第一回 灵根育孕源流出\n\n混沌未分。\n\n# Chapter Two\n\nThe end.\n", "");
+    ws.job(
+        "# 第一回 灵根育孕源流出\n\n混沌未分。\n\n# Chapter Two\n\nThe end.\n",
+        "",
+    );
     let out = ws.run(&["plan", "job.toml"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
@@ -479,10 +585,21 @@ fn progress_lines_show_chapter_audio_and_a_rate_with_its_unit_once() {
     assert_eq!(code(&out), Some(0));
     let err = stderr(&out);
     let progress: Vec<&str> = err.lines().filter(|l| l.contains("progress")).collect();
-    let last = progress.last().unwrap_or_else(|| panic!("no progress line in {err}"));
-    for needle in ["chapter=", "chapters=2", "audio_hours=", "segments_per_sec=", "done=10 total=10"] {
+    let last = progress
+        .last()
+        .unwrap_or_else(|| panic!("no progress line in {err}"));
+    for needle in [
+        "chapter=",
+        "chapters=2",
+        "audio_hours=",
+        "segments_per_sec=",
+        "done=10 total=10",
+    ] {
         assert!(last.contains(needle), "{needle} in {last}");
     }
-    let finals = progress.iter().filter(|l| l.contains("done=10 total=10")).count();
+    let finals = progress
+        .iter()
+        .filter(|l| l.contains("done=10 total=10"))
+        .count();
     assert_eq!(finals, 1, "the last line once: {err}");
 }

@@ -12,7 +12,10 @@ use crate::store::{Reader, Store};
 
 /// Every job file's errors at once, one per line, with the overrides of
 /// this run applied (and checked) on top.
-pub(super) fn load_job_files(args: &JobArgs, overrides: &OverrideArgs) -> Result<Vec<Job>, CliError> {
+pub(super) fn load_job_files(
+    args: &JobArgs,
+    overrides: &OverrideArgs,
+) -> Result<Vec<Job>, CliError> {
     let jobs = job::load_many(&args.jobs, args.defaults.as_deref())
         .map_err(|errors| bad_input_list(errors.iter().map(ToString::to_string)))?;
     let several = jobs.len() > 1;
@@ -23,7 +26,11 @@ pub(super) fn load_job_files(args: &JobArgs, overrides: &OverrideArgs) -> Result
             job = job.into_draft();
         }
         if let Some(dir) = &overrides.output {
-            let dir = if several { dir.join(&job.name) } else { dir.clone() };
+            let dir = if several {
+                dir.join(&job.name)
+            } else {
+                dir.clone()
+            };
             match job.with_output(&dir) {
                 Ok(j) => job = j,
                 Err(e) => {
@@ -34,7 +41,11 @@ pub(super) fn load_job_files(args: &JobArgs, overrides: &OverrideArgs) -> Result
         }
         changed.push(job);
     }
-    errors.extend(job::shared_outputs(&changed).iter().map(ToString::to_string));
+    errors.extend(
+        job::shared_outputs(&changed)
+            .iter()
+            .map(ToString::to_string),
+    );
     if errors.is_empty() {
         Ok(changed)
     } else {

@@ -11,7 +11,12 @@ use super::{CliError, Exit};
 
 pub(super) fn completions(args: &CompletionsArgs) -> Result<Exit, CliError> {
     let mut command = Cli::command();
-    clap_complete::generate(args.shell, &mut command, "audiobook", &mut std::io::stdout());
+    clap_complete::generate(
+        args.shell,
+        &mut command,
+        "audiobook",
+        &mut std::io::stdout(),
+    );
     Ok(Exit::Ok)
 }
 
@@ -30,7 +35,10 @@ pub(super) fn man(args: &ManArgs) -> Result<Exit, CliError> {
                 CliError::bad_input(format!("cannot create {}: {e}", dir.display()))
             })?;
             clap_mangen::generate_to(command, dir).map_err(|e| {
-                CliError::bad_input(format!("cannot write the pages into {}: {e}", dir.display()))
+                CliError::bad_input(format!(
+                    "cannot write the pages into {}: {e}",
+                    dir.display()
+                ))
             })?;
             println!("wrote the manual pages into {}", dir.display());
         }

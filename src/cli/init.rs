@@ -84,7 +84,9 @@ fn lone_manuscript(dir: &Path) -> Option<PathBuf> {
         .filter(|p| {
             p.is_file()
                 && p.extension().is_some_and(|e| e == "md" || e == "txt")
-                && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
         })
         .collect();
     match found.as_slice() {

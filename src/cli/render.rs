@@ -133,7 +133,9 @@ async fn render_all(
             Err(e) => {
                 let message = format!("{e:#}{}", advice(&e));
                 eprintln!("error: {}: {message}", job.name);
-                record.summary.push_str(&format!("{}: error: {message}\n", job.name));
+                record
+                    .summary
+                    .push_str(&format!("{}: error: {message}\n", job.name));
                 record.jobs.push(serde_json::json!({
                     "job": job.name,
                     "outcome": "error",

@@ -150,7 +150,11 @@ async fn collect(store: &Store, args: &StatusArgs) -> Result<Vec<StatusLine>, Cl
             unknown.push(wanted.clone());
         }
         for row in found {
-            lines.push(job_status(store, row.clone()).await.map_err(anyhow::Error::from)?);
+            lines.push(
+                job_status(store, row.clone())
+                    .await
+                    .map_err(anyhow::Error::from)?,
+            );
         }
     }
     if args.jobs.is_empty() {
@@ -176,7 +180,7 @@ fn not_started(args: &StatusArgs, names: &[String]) -> Result<Vec<StatusLine>, C
         )));
     }
     let jobs = JobArgs {
-        jobs: as_paths(&names),
+        jobs: as_paths(names),
         defaults: args.defaults.clone(),
     };
     let loaded = load_jobs(&jobs, &OverrideArgs::default())?;
@@ -362,7 +366,9 @@ fn print_run(out: &mut impl Write, label: &str, r: &RunSummary) {
                 "  {label}: {} started {}, finished {}, {} synthesized, {} failed, {} requests ({} rate-limited), final concurrency window {}",
                 r.outcome,
                 shown(&r.started_at),
-                r.finished_at.as_deref().map_or_else(|| "-".to_string(), shown),
+                r.finished_at
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), shown),
                 r.synthesized,
                 r.failed,
                 r.requests,

@@ -60,8 +60,7 @@ fn job_files(arg: &Path) -> Result<Vec<PathBuf>, JobError> {
             .file_name()
             .is_some_and(|n| n.to_string_lossy().starts_with('.'));
         let defaults = path.file_name() == Some(DEFAULTS_FILE.as_ref());
-        if !hidden && !defaults && path.extension().is_some_and(|e| e == "toml") && path.is_file()
-        {
+        if !hidden && !defaults && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
             files.push(path);
         }
     }
@@ -127,4 +126,3 @@ pub fn shared_outputs(jobs: &[Job]) -> Vec<JobError> {
     }
     errors
 }
-

@@ -268,7 +268,10 @@ fn every_problem_of_a_file_in_one_run() {
     let body = MINIMAL
         .replace("[manuscript]", "[manuscript]\nchapter_patern = '^第'")
         .replace("title =", "titel =")
-        .replace("[output]", "[render]\nconcurrency = \"eight\"\nmax_attempts = 99\ncolour = 1\n\n[output]");
+        .replace(
+            "[output]",
+            "[render]\nconcurrency = \"eight\"\nmax_attempts = 99\ncolour = 1\n\n[output]",
+        );
     let (_dir, path, message) = {
         let dir = workspace();
         let path = write_job(dir.path(), "demo.toml", &body);
@@ -281,9 +284,18 @@ fn every_problem_of_a_file_in_one_run() {
     assert!(lines[0].starts_with(&at("titel")), "{message}");
     assert!(lines[0].contains("did you mean `title`?"), "{message}");
     assert!(lines[1].starts_with(&at("chapter_patern")), "{message}");
-    assert!(lines[1].contains("did you mean `chapter_pattern`?"), "{message}");
-    assert!(lines[2].contains("wrong type for `concurrency`"), "{message}");
-    assert!(lines[3].contains("max_attempts must be between 1 and 20"), "{message}");
+    assert!(
+        lines[1].contains("did you mean `chapter_pattern`?"),
+        "{message}"
+    );
+    assert!(
+        lines[2].contains("wrong type for `concurrency`"),
+        "{message}"
+    );
+    assert!(
+        lines[3].contains("max_attempts must be between 1 and 20"),
+        "{message}"
+    );
     assert!(lines[4].contains("unknown key `colour`"), "{message}");
     assert!(!message.contains("missing key `title`"), "{message}");
 }
@@ -292,7 +304,10 @@ fn every_problem_of_a_file_in_one_run() {
 fn a_misspelt_value_gets_a_suggestion() {
     let body = MINIMAL.replace("[output]", "[voice]\nprovider = \"volcengin\"\n\n[output]");
     let (_dir, _path, message) = error_of(&body);
-    assert!(message.contains("did you mean \"volcengine\"?"), "{message}");
+    assert!(
+        message.contains("did you mean \"volcengine\"?"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -311,11 +326,18 @@ fn defaults_file_is_merged_under_the_job_and_named_in_errors() {
     assert_eq!(job.notify.command.as_deref(), Some("true"));
     assert_eq!(job.defaults, Some(dir.path().join(DEFAULTS_FILE)));
 
-    write_job(dir.path(), DEFAULTS_FILE, "[render]\nconcurency = 7\nmax_attempts = 0\n");
+    write_job(
+        dir.path(),
+        DEFAULTS_FILE,
+        "[render]\nconcurency = 7\nmax_attempts = 0\n",
+    );
     let message = load(&path).expect_err("bad defaults").to_string();
     let defaults = dir.path().join(DEFAULTS_FILE);
     assert!(
-        message.contains(&format!("{}:2:1: unknown key `concurency`", defaults.display())),
+        message.contains(&format!(
+            "{}:2:1: unknown key `concurency`",
+            defaults.display()
+        )),
         "{message}"
     );
     assert!(message.contains("did you mean `concurrency`?"), "{message}");
@@ -349,7 +371,10 @@ fn a_glob_that_would_read_the_output_is_refused() {
         .replace("dir = \"out/book\"", "dir = \".\"");
     let path = write_job(dir.path(), "demo.toml", &body);
     let message = load(&path).expect_err("reads its own output").to_string();
-    assert!(message.contains("would read this job's own output"), "{message}");
+    assert!(
+        message.contains("would read this job's own output"),
+        "{message}"
+    );
     let body = MINIMAL.replace("files = \"book.md\"", "files = \"*\"");
     let path = write_job(dir.path(), "demo.toml", &body);
     let message = load(&path).expect_err("reads itself").to_string();

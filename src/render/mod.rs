@@ -309,7 +309,6 @@ impl<S: Synthesizer> Renderer<S> {
         self.deadline
             .is_some_and(|d| tokio::time::Instant::now() >= d)
     }
-
 }
 
 fn failures(rows: &[SegmentRow]) -> Vec<Failure> {
