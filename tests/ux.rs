@@ -4,7 +4,7 @@
 //! `status` for jobs never rendered, and what validation refuses. Each test
 //! runs the real binary.
 
-use crate::util::{Workspace, manuscript, read_json, stderr, stdout, wav_samples};
+use crate::util::{Workspace, manuscript, read_json, stderr, stdout, terminate, wav_samples};
 
 fn code(out: &std::process::Output) -> Option<i32> {
     out.status.code()
@@ -358,13 +358,7 @@ fn counts_agree_between_plan_summary_and_report_with_repeated_sentences() {
 fn an_interrupted_run_reports_its_chapters_and_audio() {
     let ws = Workspace::new();
     ws.job(&manuscript(4, 45), "concurrency = 2");
-    let child = ws.render_until_clips(50);
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let out = child.wait_with_output().unwrap();
+    let out = terminate(ws.render_until_clips(50));
     assert_eq!(out.status.code(), Some(130));
     let report = ws.report();
     assert_eq!(report["outcome"], "interrupted");

@@ -222,24 +222,24 @@ pub(super) fn format_duration(secs: f64) -> String {
 /// A UTC timestamp from the database in local time with its offset, as
 /// `--until` reads times: `2026-11-23 06:30:12 +08:00`.
 pub(super) fn local_time(utc: &str) -> String {
-    utc.parse::<jiff::Timestamp>()
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime("%Y-%m-%d %H:%M:%S %:z")
-                .to_string()
-        })
-        .unwrap_or_else(|_| utc.to_string())
+    in_local(utc, "%Y-%m-%d %H:%M:%S %:z")
 }
 
 /// The same, in RFC 3339 for JSON: `2026-11-23T06:30:12+08:00`.
 pub(super) fn local_rfc3339(utc: &str) -> String {
-    utc.parse::<jiff::Timestamp>()
-        .map(|t| {
-            t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime("%Y-%m-%dT%H:%M:%S%:z")
-                .to_string()
-        })
-        .unwrap_or_else(|_| utc.to_string())
+    in_local(utc, RFC3339_LOCAL)
+}
+
+pub(super) const RFC3339_LOCAL: &str = "%Y-%m-%dT%H:%M:%S%:z";
+
+fn in_local(utc: &str, format: &str) -> String {
+    match utc.parse::<jiff::Timestamp>() {
+        Ok(t) => t
+            .to_zoned(jiff::tz::TimeZone::system())
+            .strftime(format)
+            .to_string(),
+        Err(_) => utc.to_string(),
+    }
 }
 
 /// Job file arguments given as paths, for commands that accept job names too.

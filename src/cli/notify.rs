@@ -12,6 +12,7 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use super::Exit;
+use super::common::RFC3339_LOCAL;
 
 /// Without a job's `[notify] timeout_secs` (`--on-finish`).
 pub(super) const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -44,7 +45,7 @@ impl Notice {
     ) -> Notice {
         let local = |t: jiff::Timestamp| {
             t.to_zoned(jiff::tz::TimeZone::system())
-                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .strftime(RFC3339_LOCAL)
                 .to_string()
         };
         Notice {
