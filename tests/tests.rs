@@ -5,6 +5,7 @@
 mod cli;
 mod cloud;
 mod faults;
+mod manuscripts;
 mod pinned;
 mod render;
 mod util;

@@ -310,11 +310,13 @@ pub struct ValidateArgs {
 
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
-    /// A manuscript file, or `-` (or nothing) for standard input.
+    /// A job file (`*.toml`): exactly what a render sends, and the options
+    /// below are the job's. Or a text or Markdown file, or `-` (or nothing)
+    /// for standard input.
     #[arg(value_name = "FILE")]
     pub file: Option<PathBuf>,
     /// Sentence rules: Chinese, English, or by the script at each boundary.
-    #[arg(long, value_enum, default_value_t = LangArg::Auto)]
+    #[arg(long, value_enum, default_value_t = LangArg::Mixed)]
     pub lang: LangArg,
     /// Longest segment in characters (1..=300), as `[manuscript] max_chars`.
     #[arg(long, value_name = "N", default_value_t = Limits::MAX_CHARS)]
@@ -327,11 +329,14 @@ pub struct SegmentArgs {
     pub keep_brackets: bool,
 }
 
+/// The sentence rules' language; `mixed` (alias `auto`) is the job file's
+/// name for text in both scripts.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LangArg {
     Zh,
     En,
-    Auto,
+    #[value(alias = "auto")]
+    Mixed,
 }
 
 impl From<LangArg> for Lang {
@@ -339,7 +344,7 @@ impl From<LangArg> for Lang {
         match l {
             LangArg::Zh => Lang::Zh,
             LangArg::En => Lang::En,
-            LangArg::Auto => Lang::Auto,
+            LangArg::Mixed => Lang::Auto,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
+mod book;
 mod common;
 mod docs;
 mod init;

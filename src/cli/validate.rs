@@ -15,15 +15,20 @@ pub(super) async fn run(args: &ValidateArgs) -> Result<Exit, CliError> {
             .map(|c| c.segments.len())
             .sum();
         match crate::provider::voices::validate_voice(job).await {
-            Ok(note) => println!(
-                "{}: ok: {} chapters, {segments} segments; {note}{}",
-                job.name,
-                manuscript.chapters.len(),
-                job.defaults
-                    .as_ref()
-                    .map(|d| format!("; defaults from {}", d.display()))
-                    .unwrap_or_default()
-            ),
+            Ok(note) => {
+                println!(
+                    "{}: ok: {} chapters, {segments} segments; {note}{}",
+                    job.name,
+                    manuscript.chapters.len(),
+                    job.defaults
+                        .as_ref()
+                        .map(|d| format!("; defaults from {}", d.display()))
+                        .unwrap_or_default()
+                );
+                for w in &manuscript.warnings {
+                    println!("{}: warning: {w}", job.name);
+                }
+            }
             Err(e) => {
                 println!("{}: voice: {e}", job.name);
                 worst = worst.max(Exit::BadInput);

@@ -98,8 +98,14 @@ impl<'a> Problems<'a> {
         self.messages.push((offset, message));
     }
 
+    /// A problem that carries its own position (a file the job names):
+    /// after those in the job file.
+    pub fn plain(&mut self, message: String) {
+        self.messages.push((usize::MAX, message));
+    }
+
     /// One message per line, each complete on its own, in the order of the
-    /// file (the job file's, then the defaults file's).
+    /// file (the job file's, then the defaults file's, then other files').
     pub fn finish(mut self) -> Result<(), JobError> {
         if self.messages.is_empty() {
             return Ok(());
