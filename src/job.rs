@@ -4,12 +4,18 @@
 //! do, because job files run from cron and a typo must never become a silent
 //! default. Code downstream of this module never re-checks a value.
 //!
-//! Two steps: [`raw`] only parses (serde, unknown keys denied, values kept
-//! with their spans); [`load`] then validates everything at once, including
-//! the file system (manuscripts exist, output dir creatable), writing nothing.
+//! Two steps: [`parse`] reads the text (with a folder's `defaults.toml`
+//! merged under it) into the [`raw`] structs, collecting every unknown key
+//! and wrong type; [`load`] then validates everything at once, including
+//! the file system (manuscripts exist, output dir creatable), writing
+//! nothing. [`overrides`] changes a loaded job for one run (`--draft`,
+//! `--output`).
 
 mod cloud;
 mod diag;
+mod many;
+mod overrides;
+mod parse;
 mod paths;
 pub mod ranges;
 mod raw;
@@ -27,9 +33,14 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::segment::Limits;
-use diag::{Problems, Source};
+use diag::{DefaultsSource, Problems, Source};
+pub use many::{load_many, shared_outputs};
 use paths::Base;
-use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
+use raw::{FileList, RawAudio, RawBook, RawManuscript, RawNotify, RawOutput, RawRender};
+
+/// The file name of a folder's shared defaults, merged under every job file
+/// in that folder and never a job itself.
+pub const DEFAULTS_FILE: &str = "defaults.toml";
 
 /// A validated job: one book.
 #[derive(Debug, Clone)]
@@ -44,6 +55,22 @@ pub struct Job {
     pub audio: Audio,
     pub render: Render,
     pub output: Output,
+    pub notify: Notify,
+    /// The defaults file merged under this job, if any.
+    pub defaults: Option<PathBuf>,
+    /// A `--draft` copy of the job (embedded engine, its own output folder
+    /// and state); `path` then ends in `#draft`.
+    pub draft: bool,
+}
+
+/// `[notify]`: what to run when a render ends.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Notify {
+    /// A shell command (`sh -c`), given the run's outcome as JSON on stdin
+    /// and in `AUDIOBOOK_*` variables.
+    pub command: Option<String>,
+    /// How long it may run before it is killed.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -297,25 +324,66 @@ impl JobError {
     }
 }
 
-/// Reads, parses and validates a job file. Writes nothing. When the file has
-/// several semantic problems, the error holds all of them, one per line.
+/// Reads, parses and validates a job file, with the `defaults.toml` beside
+/// it merged under it. Writes nothing. When the file has several problems,
+/// the error holds all of them, one per line.
 pub fn load(path: &Path) -> Result<Job, JobError> {
+    load_with(path, sibling_defaults(path).as_deref())
+}
+
+/// The `defaults.toml` in a job file's folder, when there is one (and the
+/// job file is not that file).
+pub fn sibling_defaults(job: &Path) -> Option<PathBuf> {
+    let defaults = job.with_file_name(DEFAULTS_FILE);
+    (job.file_name() != Some(DEFAULTS_FILE.as_ref()) && defaults.is_file()).then_some(defaults)
+}
+
+/// Like [`load`], with `defaults` (if any) merged under the job file: what
+/// the job file sets wins, tables merge key by key. Paths in either resolve
+/// against the job file's folder; every message names the file the value
+/// came from.
+pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> {
+    if path.file_name() == Some(DEFAULTS_FILE.as_ref()) {
+        return Err(JobError::about(
+            path,
+            "this is a folder's shared defaults, merged under every job file beside it, \
+             not a job; pass the folder or a job file",
+        ));
+    }
     let text = read_text(path)?;
+    let defaults_text = defaults.map(read_text).transpose()?;
+    // The defaults are parsed after padding as long as the job file, so
+    // their offsets tell which file a value came from.
+    let base = text.len() + 1;
+    let padded = defaults_text
+        .as_ref()
+        .map(|d| format!("{}{d}", " ".repeat(base)));
     let src = Source {
         shown: path,
         text: &text,
+        defaults: defaults
+            .zip(defaults_text.as_deref())
+            .map(|(shown, text)| DefaultsSource { shown, text, base }),
     };
-    let raw: RawJob = toml::from_str(&text).map_err(|e| JobError(diag::toml_error(src, &e)))?;
+    let mut problems = Problems::new(src);
+    let mut covered = Vec::new();
+    let raw = parse::read(src, padded.as_deref(), &mut problems, &mut covered)?;
+    let Some(raw) = raw else {
+        problems.finish()?;
+        return Err(JobError::about(path, "cannot be read"));
+    };
     let abs = fs::canonicalize(path)
         .map_err(|e| JobError::about(path, format!("cannot read job file: {e}")))?;
     let name = job_name(path, &abs)?;
     let dir = abs.parent().unwrap_or(Path::new("/"));
     let mut check = Check {
-        problems: Problems::new(src),
+        problems,
         base: Base {
             dir,
             shown: path.parent().unwrap_or(Path::new("")),
         },
+        entries: Vec::new(),
+        covered,
     };
     let job = Job {
         path: abs.clone(),
@@ -326,42 +394,13 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
         audio: check.audio(raw.audio),
         render: check.render(raw.render),
         output: check.output(raw.output),
+        notify: check.notify(raw.notify),
+        defaults: defaults.map(Path::to_path_buf),
+        draft: false,
     };
+    check.manuscript_reads_no_output(&job);
     check.problems.finish()?;
     Ok(job)
-}
-
-/// Loads every job named by `args`: a file is one job; a folder means every
-/// `*.toml` directly in it (not recursive, hidden files skipped like a shell
-/// glob would), sorted by file name. All errors of all files are returned
-/// together, so one run shows everything to fix.
-pub fn load_many(args: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
-    if args.is_empty() {
-        return Err(vec![JobError(
-            "no job files given; pass job files or folders of job files".to_owned(),
-        )]);
-    }
-    let mut jobs = Vec::new();
-    let mut errors = Vec::new();
-    for arg in args {
-        match job_files(arg) {
-            Ok(files) => {
-                for file in files {
-                    match load(&file) {
-                        Ok(job) => jobs.push(job),
-                        Err(e) => errors.push(e),
-                    }
-                }
-            }
-            Err(e) => errors.push(e),
-        }
-    }
-    errors.extend(duplicate_names(&jobs));
-    if errors.is_empty() {
-        Ok(jobs)
-    } else {
-        Err(errors)
-    }
 }
 
 fn read_text(path: &Path) -> Result<String, JobError> {
@@ -380,6 +419,7 @@ fn not_utf8(path: &Path, e: &std::string::FromUtf8Error) -> JobError {
     let src = Source {
         shown: path,
         text: std::str::from_utf8(valid).unwrap_or_default(),
+        defaults: None,
     };
     JobError(src.at(
         valid.len(),
@@ -399,60 +439,6 @@ fn job_name(path: &Path, abs: &Path) -> Result<String, JobError> {
                 "job file name is not valid UTF-8 or has no stem; rename it, e.g. book.toml",
             )
         })
-}
-
-fn job_files(arg: &Path) -> Result<Vec<PathBuf>, JobError> {
-    if !arg.is_dir() {
-        return Ok(vec![arg.to_path_buf()]);
-    }
-    let cannot = |e: std::io::Error| JobError::about(arg, format!("cannot read job folder: {e}"));
-    let mut files = Vec::new();
-    for entry in fs::read_dir(arg).map_err(cannot)? {
-        let path = entry.map_err(cannot)?.path();
-        let hidden = path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
-        if !hidden && path.extension().is_some_and(|e| e == "toml") && path.is_file() {
-            files.push(path);
-        }
-    }
-    if files.is_empty() {
-        return Err(JobError::about(
-            arg,
-            "no job files (*.toml) in this folder; add one or pass a job file",
-        ));
-    }
-    // One folder, so path order is file-name order.
-    files.sort();
-    Ok(files)
-}
-
-/// Jobs are keyed by name, so two jobs with one name in a run would mix
-/// their state.
-fn duplicate_names(jobs: &[Job]) -> Vec<JobError> {
-    let mut first: HashMap<&str, &Path> = HashMap::new();
-    let mut errors = Vec::new();
-    for job in jobs {
-        match first.get(job.name.as_str()) {
-            Some(other) if *other == job.path => errors.push(JobError::about(
-                &job.path,
-                "job file is given twice; pass each job once",
-            )),
-            Some(other) => errors.push(JobError::about(
-                &job.path,
-                format!(
-                    "job name `{}` is also used by {}; job names (file stems) must be unique \
-                     in one run, rename one of the files",
-                    job.name,
-                    other.display()
-                ),
-            )),
-            None => {
-                first.insert(&job.name, &job.path);
-            }
-        }
-    }
-    errors
 }
 
 const LANGUAGES: &[(&str, Language)] = &[
@@ -478,6 +464,7 @@ const CHAPTER_SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
 const CONCURRENCY: RangeInclusive<i64> = 1..=64;
 const MAX_CHARACTERS: RangeInclusive<i64> = 1..=1_000_000_000_000;
 const MAX_ATTEMPTS: RangeInclusive<i64> = 1..=20;
+const NOTIFY_TIMEOUT_SECS: RangeInclusive<i64> = 1..=3600;
 
 #[derive(Clone, Copy)]
 enum ChapterKind {
@@ -491,6 +478,11 @@ enum ChapterKind {
 struct Check<'a> {
     problems: Problems<'a>,
     base: Base<'a>,
+    /// `[manuscript] files` entries as written, to check against the output.
+    entries: Vec<Spanned<String>>,
+    /// Dotted keys a structural problem already speaks for (a wrong type, or
+    /// a misspelling whose suggestion names the key): not "missing" too.
+    covered: Vec<String>,
 }
 
 impl Check<'_> {
@@ -608,6 +600,7 @@ impl Check<'_> {
         // Keyed by canonical path, so `book.md` and `./book.md` are one file.
         let mut seen: HashMap<PathBuf, String> = HashMap::new();
         let mut resolved = Vec::new();
+        self.entries = entries.clone();
         for entry in entries {
             let span = entry.span();
             let paths = match self.base.expand(entry.get_ref()) {
@@ -820,11 +813,87 @@ impl Check<'_> {
             );
             return output;
         }
-        output.dir = self.base.resolve(dir.get_ref());
+        // `jobs/../out/x` as `out/x`: resolved through the file system where
+        // it exists (right across symlinks), so reports show a clean path.
+        output.dir = paths::canonical_or_lexical(&self.base.resolve(dir.get_ref()));
         if let Err(message) = self.base.check_output_dir(&output.dir) {
             self.problems.at(dir.span(), message);
         }
         output
+    }
+
+    fn notify(&mut self, raw: Option<RawNotify>) -> Notify {
+        let raw = raw.unwrap_or_default();
+        let command = raw.command.map(|command| {
+            self.non_empty(
+                command,
+                "notify",
+                "command",
+                "a shell command, or remove [notify]",
+            )
+        });
+        let timeout: u64 = self.int(
+            raw.timeout_secs,
+            "notify",
+            "timeout_secs",
+            NOTIFY_TIMEOUT_SECS,
+            60,
+        );
+        Notify {
+            command,
+            timeout: Duration::from_secs(timeout),
+        }
+    }
+
+    /// A manuscript entry must not read what the render writes (the next
+    /// run would speak `report.json`, or fail on its own `book.wav`), nor
+    /// the job file itself.
+    fn manuscript_reads_no_output(&mut self, job: &Job) {
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        let written = [
+            "chapter-001.wav",
+            "book.wav",
+            "manifest.json",
+            "report.json",
+        ]
+        .map(|name| job.output.dir.join(name));
+        let mut own = vec![job.path.clone()];
+        own.extend(job.defaults.iter().filter_map(|d| fs::canonicalize(d).ok()));
+        for entry in std::mem::take(&mut self.entries) {
+            let path = self.base.resolve(entry.get_ref());
+            let pattern = match paths::has_glob_chars(entry.get_ref()) {
+                true => glob::Pattern::new(&path.to_string_lossy()).ok(),
+                false => glob::Pattern::new(&glob::Pattern::escape(&path.to_string_lossy())).ok(),
+            };
+            let Some(pattern) = pattern else { continue };
+            let matches = |p: &Path| pattern.matches_path_with(p, options);
+            if let Some(hit) = written.iter().find(|p| matches(p)) {
+                self.problems.at(
+                    entry.span(),
+                    format!(
+                        "{:?} in [manuscript] files would read this job's own output ({}): the \
+                         next run would speak it; narrow the entry (e.g. \"*.md\") or move \
+                         [output] dir out of its folder",
+                        entry.get_ref(),
+                        self.base.show(hit)
+                    ),
+                );
+            } else if let Some(hit) = own.iter().find(|p| matches(p)) {
+                self.problems.at(
+                    entry.span(),
+                    format!(
+                        "{:?} in [manuscript] files matches the job file {} itself; narrow the \
+                         entry (e.g. \"*.md\") so only manuscripts match",
+                        entry.get_ref(),
+                        self.base.show(hit)
+                    ),
+                );
+            }
+        }
     }
 
     /// A required table, or a problem at the top of the file saying what to add.
@@ -834,7 +903,7 @@ impl Check<'_> {
         name: &str,
         key: &str,
     ) -> Option<Spanned<T>> {
-        if table.is_none() {
+        if table.is_none() && !self.covers(name) {
             let example = raw::example(name, key).unwrap_or_default();
             self.problems.at(
                 0..0,
@@ -845,7 +914,15 @@ impl Check<'_> {
     }
 
     /// Points at the table's header.
+    /// A structural problem already speaks for this dotted key.
+    fn covers(&self, dotted: &str) -> bool {
+        self.covered.iter().any(|c| c == dotted)
+    }
+
     fn missing_key(&mut self, table_span: std::ops::Range<usize>, table: &str, key: &str) {
+        if self.covers(&format!("{table}.{key}")) {
+            return;
+        }
         let example = raw::example(table, key).unwrap_or_default();
         self.problems.at(
             table_span,
@@ -881,10 +958,13 @@ impl Check<'_> {
             .iter()
             .map(|(name, _)| format!("{name:?}"))
             .collect();
+        let meant = diag::did_you_mean(value.get_ref(), options.iter().map(|(name, _)| *name))
+            .map(|name| format!("did you mean {name:?}? "))
+            .unwrap_or_default();
         self.problems.at(
             value.span(),
             format!(
-                "{key} must be one of {}, got {:?}; set [{table}] {key} to one of these",
+                "{key} must be one of {}, got {:?}; {meant}set [{table}] {key} to one of these",
                 names.join(", "),
                 value.get_ref()
             ),

@@ -212,6 +212,60 @@ pub fn to_synthesize(
         .collect()
 }
 
+/// The chapters a run is limited to (`--chapters 3-5,9`): numbers from 1,
+/// as ranges. The whole book is still planned, so chapter numbers and
+/// state stay those of the book.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChapterSet(pub Vec<(usize, usize)>);
+
+impl ChapterSet {
+    /// Whether the 0-based chapter index is selected.
+    pub fn contains_index(&self, idx: usize) -> bool {
+        self.0
+            .iter()
+            .any(|&(lo, hi)| (lo..=hi).contains(&(idx + 1)))
+    }
+
+    /// The highest chapter number named.
+    pub fn max(&self) -> usize {
+        self.0.iter().map(|&(_, hi)| hi).max().unwrap_or(0)
+    }
+}
+
+impl std::fmt::Display for ChapterSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|&(lo, hi)| {
+                if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo}-{hi}")
+                }
+            })
+            .collect();
+        f.write_str(&parts.join(","))
+    }
+}
+
+impl ChapterSet {
+    /// `3`, `3-5`, `3-5,9`: chapter numbers from 1.
+    pub fn parse(text: &str) -> Result<ChapterSet, String> {
+        let hint = "write chapter numbers from 1 like 3, 3-5 or 3-5,9";
+        let mut ranges = Vec::new();
+        for part in text.split(',').map(str::trim) {
+            let (lo, hi) = part.split_once('-').unwrap_or((part, part));
+            let number = |s: &str| s.trim().parse::<usize>().ok().filter(|n| *n >= 1);
+            match (number(lo), number(hi)) {
+                (Some(lo), Some(hi)) if lo <= hi => ranges.push((lo, hi)),
+                _ => return Err(format!("{part:?} is not a chapter or range; {hint}")),
+            }
+        }
+        Ok(ChapterSet(ranges))
+    }
+}
+
 /// What fills one slot of a chapter file, for its stitch key.
 #[derive(Debug, Clone, Copy)]
 pub enum Slot<'a> {

@@ -312,7 +312,12 @@ pub struct JobReport {
     pub job: String,
     pub outcome: Outcome,
     pub stats: RunStats,
+    /// Segments by state: of the chapters asked for (`--chapters`), else
+    /// of the whole book.
     pub counts: Counts,
+    /// `--chapters` as given, when the run was limited to some chapters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chapters_selected: Option<String>,
     pub failures: Vec<Failure>,
     pub output_dir: PathBuf,
     /// Chapter files written or confirmed up to date.

@@ -35,11 +35,26 @@ pub fn chapter_file_name(idx: i64) -> String {
 /// Writes every complete chapter (unless its file is already up to date),
 /// then the book when every chapter is complete, then the manifest.
 pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Result<Stitched> {
+    run(store, Some(cache), job, job_id).await
+}
+
+/// What is already stitched, writing nothing: the chapter files that are
+/// complete and up to date, and the book file if it is (an interrupted run
+/// reports these).
+pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<Stitched> {
+    run(store, None, job, job_id).await
+}
+
+/// Stitches with a cache to read clips from; without one, only counts what
+/// is already up to date.
+async fn run(store: &Store, cache: Option<&Cache>, job: &Job, job_id: i64) -> Result<Stitched> {
     let chapters = store.chapters(job_id).await?;
     let dir = &job.output.dir;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating output dir {}", dir.display()))?;
-    remove_stale_chapter_files(dir, chapters.len())?;
+    if cache.is_some() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating output dir {}", dir.display()))?;
+        remove_stale_chapter_files(dir, chapters.len())?;
+    }
 
     let format = PcmFormat::new(job.audio.sample_rate);
     let mut stitched = Stitched {
@@ -72,9 +87,10 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
         let items: Vec<StitchItem> = segments
             .iter()
             .map(|s| StitchItem {
-                source: match s.state {
-                    SegmentState::Pause => StitchSource::Silence { ms: PAUSE_MS },
-                    _ => StitchSource::Clip(cache.clip_path(&s.content_key)),
+                source: match (s.state, cache) {
+                    (SegmentState::Pause, _) => StitchSource::Silence { ms: PAUSE_MS },
+                    (_, Some(cache)) => StitchSource::Clip(cache.clip_path(&s.content_key)),
+                    (_, None) => StitchSource::Clip(PathBuf::new()),
                 },
                 ends_paragraph: s.ends_paragraph,
             })
@@ -84,6 +100,9 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
             && file_has_samples(&file, chapter.samples);
         let laid_out = if up_to_date {
             audio::layout(&job.audio, &items, &clip_lengths(&segments, &items, format))
+        } else if cache.is_none() {
+            manifest.incomplete_chapters.push(chapter.idx as usize + 1);
+            continue;
         } else {
             let laid = write_chapter(&file, job, items).await?;
             store
@@ -107,6 +126,15 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
     }
 
     let book = dir.join("book.wav");
+    if cache.is_none() {
+        let book_key = plan::book_stitch_key(&chapter_keys);
+        let current = std::fs::read_to_string(dir.join(".book.key")).unwrap_or_default();
+        let whole = manifest.incomplete_chapters.is_empty() && !chapter_files.is_empty();
+        if whole && current == book_key && file_has_samples(&book, Some(book_offset as i64)) {
+            stitched.book = Some(book);
+        }
+        return Ok(stitched);
+    }
     if manifest.incomplete_chapters.is_empty() && !chapter_files.is_empty() {
         let book_key = plan::book_stitch_key(&chapter_keys);
         let marker = dir.join(".book.key");

@@ -227,7 +227,7 @@ fn plan_is_a_dry_run() {
 fn status_without_a_database_says_what_to_do() {
     let ws = Workspace::new();
     let out = ws.run(&["status"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("run `audiobook render` first"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("`audiobook render JOB.toml` starts one"));
     assert!(!ws.path().join("state.db").exists());
 }

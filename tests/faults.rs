@@ -362,7 +362,7 @@ fn a_deleted_database_is_started_again_and_the_cache_is_reused() {
     assert!(err.contains("starting a new one"), "{err}");
     assert!(
         said.contains(
-            "the state database was new: 22 clip(s) already in the cache were reused, 0 synthesized"
+            "the state database was new: 22 segment(s) already in the cache were reused, 0 synthesized"
         ),
         "{said}"
     );
@@ -479,7 +479,13 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
     assert_eq!(run["outcome"], "running", "{running}");
     assert_eq!(run["alive"], true);
     assert_eq!(run["pid"], child.id());
-    assert!(run["started_at"].as_str().is_some_and(|s| s.ends_with('Z')));
+    // Local time with its offset (RFC 3339), as `--until` reads times.
+    let started = run["started_at"].as_str().unwrap();
+    let offset = &started[started.len() - 6..];
+    assert!(
+        offset.starts_with(['+', '-']) && offset.as_bytes()[3] == b':',
+        "{started}"
+    );
     assert!(run["finished_at"].is_null());
     let counts = &running["counts"];
     assert!(counts["done"].as_u64().unwrap() > 0, "{running}");
@@ -497,8 +503,8 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
     );
     assert!(
         text.contains(&format!(
-            "running since {}",
-            run["started_at"].as_str().unwrap()
+            "running since {} {offset}",
+            started[..19].replace('T', " ")
         )),
         "{text}"
     );

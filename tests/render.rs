@@ -13,7 +13,7 @@ use audiobook::render::{self, Outcome, Renderer};
 use audiobook::store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::util::{Workspace, manuscript, stderr, stdout, wav_samples};
+use crate::util::{Workspace, manuscript, stderr, stdout, terminate, wav_samples};
 
 /// The real engine, counting its calls, optionally cancelling the run after
 /// a number of them, or failing chosen texts.
@@ -509,13 +509,7 @@ fn the_character_budget_stops_new_work_and_the_next_run_continues() {
 fn sigterm_saves_state_exits_130_and_the_next_run_resumes() {
     let ws = Workspace::new();
     ws.job(&manuscript(4, 45), "concurrency = 2");
-    let child = ws.render_until_clips(10);
-    let term = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(term.success());
-    let out = child.wait_with_output().unwrap();
+    let out = terminate(ws.render_until_clips(10));
     assert_eq!(out.status.code(), Some(130));
     assert_eq!(ws.report()["outcome"], "interrupted");
     assert!(

@@ -811,6 +811,8 @@ fn the_simulator_logs_request_texts_and_stops_cleanly_on_sigterm() {
         "audio": { "voice_type": "BV001_streaming", "encoding": "pcm", "rate": 16000 },
         "request": { "reqid": "sigterm-1", "text": "一段用来检查日志的文字", "operation": "query" },
     });
+    // reqwest is built without a crypto provider of its own (see README).
+    audiobook::provider::install_crypto_provider();
     let answer: serde_json::Value = runtime.block_on(async {
         reqwest::Client::new()
             .post(format!("{base}/api/v1/tts"))

@@ -11,4 +11,5 @@ mod render;
 mod rules;
 mod schedule;
 mod util;
+mod ux;
 mod voice;

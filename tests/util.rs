@@ -144,6 +144,16 @@ impl Workspace {
     }
 }
 
+/// Sends SIGTERM to a render and waits for it to stop; its output.
+pub fn terminate(child: std::process::Child) -> Output {
+    let term = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(term.success());
+    child.wait_with_output().expect("wait for the render")
+}
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));

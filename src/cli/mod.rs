@@ -1,12 +1,16 @@
-//! The command line: one file per command (`render`, `plan`, `status`,
-//! `retry-failed`, `validate`, `voices`, `segment`, `sim`), their arguments
-//! in [`args`], what several commands share in [`common`], progress display
-//! in [`progress`]. Every outcome becomes an exit code here, in one place
-//! ([`Exit`]).
+//! The command line: one file per command (`init`, `render`, `plan`,
+//! `status`, `retry-failed`, `validate`, `voices`, `segment`, `sim`, and
+//! `completions`/`man` in [`docs`]), their arguments and help in [`args`],
+//! what several commands share in [`common`], progress display in
+//! [`progress`], the end-of-run notification in [`notify`]. Every outcome
+//! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
 mod book;
 mod common;
+mod docs;
+mod init;
+mod notify;
 mod plan;
 mod progress;
 mod render;
@@ -19,7 +23,7 @@ mod voices;
 
 use std::io::IsTerminal;
 
-pub use args::{Cli, Command, LangArg, LogFormat};
+pub use args::{Cli, Command, GlobalArgs, LangArg, LogFormat};
 
 use crate::report::Outcome;
 
@@ -80,14 +84,17 @@ impl From<Outcome> for Exit {
 /// Runs a parsed command line and returns the exit code.
 pub async fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
-        Command::Render(args) => render::run(&cli, args).await,
-        Command::Plan(args) => plan::run(&cli, args),
-        Command::Status(args) => status::run(&cli, args).await,
-        Command::RetryFailed(args) => retry_failed::run(&cli, &args.jobs).await,
+        Command::Init(args) => init::run(args),
+        Command::Render(args) => render::run(&cli.global, args).await,
+        Command::Plan(args) => plan::run(args).await,
+        Command::Status(args) => status::run(args).await,
+        Command::RetryFailed(args) => retry_failed::run(args).await,
         Command::Voices(args) => voices::run(args).await,
-        Command::Validate(args) => validate::run(&args.jobs).await,
-        Command::Sim(args) => sim::run(&cli, args).await,
+        Command::Validate(args) => validate::run(args).await,
+        Command::Sim(args) => sim::run(args).await,
         Command::Segment(args) => segment::run(args),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     };
     match result {
         Ok(exit) => exit,
@@ -104,13 +111,15 @@ pub async fn run(cli: Cli) -> Exit {
 /// stderr is a terminal; lines that cannot be written are dropped.
 pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
-    let default = if cli.quiet {
-        "warn"
+    // sqlx warns of slow statements when the disk is busy: noise to a
+    // publisher, so only its errors show unless AUDIOBOOK_LOG asks.
+    let default = if cli.global.quiet {
+        "error"
     } else if std::io::stderr().is_terminal() {
         // The progress bar says what info lines would.
-        "warn"
+        "warn,sqlx=error"
     } else {
-        "info"
+        "info,sqlx=error"
     };
     let filter =
         EnvFilter::try_from_env("AUDIOBOOK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
@@ -124,7 +133,7 @@ pub fn init_logging(cli: &Cli) {
         // is dropped. Reporting that failure would write to stderr again,
         // and `eprintln!` panics when it cannot.
         .log_internal_errors(false);
-    match cli.log_format {
+    match cli.global.log_format {
         LogFormat::Json => builder.json().init(),
         LogFormat::Text => builder.init(),
     }

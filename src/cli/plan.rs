@@ -4,9 +4,11 @@
 
 use std::io::Write;
 
+use unicode_width::UnicodeWidthStr;
+
 use super::args::PlanArgs;
-use super::common::{format_duration, load_jobs};
-use super::{Cli, CliError, Exit};
+use super::common::{format_duration, load_jobs, open_for_reading};
+use super::{CliError, Exit};
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::plan::{self, PlannedChapter};
@@ -28,9 +30,14 @@ struct PlanSummary {
     chapters: usize,
     segments: usize,
     characters: usize,
-    /// Characters of segments not yet in the cache: what the next render sends.
-    characters_to_render: usize,
+    /// Segments whose clip is not in the cache yet, each occurrence of a
+    /// repeated sentence counted (the unit of `status` and the summary).
     segments_to_render: usize,
+    /// Distinct texts among them: what the next render requests.
+    texts_to_render: usize,
+    /// Characters of those distinct texts: what the next render sends (and
+    /// what is billed).
+    characters_to_render: usize,
     /// At `[render] price_per_million_characters`, when given.
     estimated_cost: Option<f64>,
     currency: String,
@@ -50,11 +57,24 @@ struct PlanChapter {
     estimated_secs: f64,
 }
 
-pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
+pub(super) async fn run(args: &PlanArgs) -> Result<Exit, CliError> {
     let json = args.json;
-    let cache = Cache::at(&cli.cache);
-    for (job, manuscript) in load_jobs(&args.jobs)? {
-        let chapters = plan::build(&job, &manuscript);
+    let cache = Cache::at(&args.state.cache);
+    let jobs = load_jobs(&args.jobs, &args.overrides)?;
+    // A damaged state database is the same error here as in `status`: a
+    // render would stop on it, so a dry run must not say all is well.
+    if let Ok(store) = open_for_reading(&args.state.db, &args.state.cache).await? {
+        store.close().await;
+    }
+    for (job, manuscript) in jobs {
+        let mut chapters = plan::build(&job, &manuscript);
+        if let Some(wanted) = &args.overrides.chapters {
+            for (i, chapter) in chapters.iter_mut().enumerate() {
+                if !wanted.contains_index(i) {
+                    chapter.segments.clear();
+                }
+            }
+        }
         let mut summary = summarize_plan(&job, &chapters, &cache);
         summary.book = super::book::notes(&job, &manuscript);
         let mut out = std::io::stdout().lock();
@@ -66,44 +86,69 @@ pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
             );
             continue;
         }
-        let _ = writeln!(
-            out,
-            "{}: {} chapters, {} segments, {} characters, about {} of audio",
-            summary.job,
-            summary.chapters,
-            summary.segments,
-            summary.characters,
-            format_duration(summary.estimated_secs)
-        );
-        let cost = summary.estimated_cost.map_or_else(
-            || "set [render] price_per_million_characters for a cost estimate".to_string(),
-            |c| format!("estimated cost {c:.2} {}", summary.currency),
-        );
-        let _ = writeln!(
-            out,
-            "  to render: {} segments, {} characters; {cost}",
-            summary.segments_to_render, summary.characters_to_render
-        );
-        for c in &summary.chapter_list {
-            let _ = writeln!(
-                out,
-                "  {:>3}  {:<40} {:>6} segments {:>8} chars  {}",
-                c.number,
-                crate::render::preview(&c.title),
-                c.segments,
-                c.characters,
-                format_duration(c.estimated_secs)
-            );
-        }
+        print_plan(&mut out, &summary);
         super::book::print_notes(&mut out, &summary.book);
     }
     Ok(Exit::Ok)
 }
 
+fn print_plan(out: &mut impl Write, summary: &PlanSummary) {
+    let _ = writeln!(
+        out,
+        "{}: {} chapters, {} segments, {} characters, about {} of audio",
+        summary.job,
+        summary.chapters,
+        summary.segments,
+        summary.characters,
+        format_duration(summary.estimated_secs)
+    );
+    let cost = summary.estimated_cost.map_or_else(
+        || "set [render] price_per_million_characters for a cost estimate".to_string(),
+        |c| format!("estimated cost {c:.2} {}", summary.currency),
+    );
+    let repeats = if summary.texts_to_render < summary.segments_to_render {
+        format!(
+            " ({} distinct texts: a repeated sentence is synthesized once)",
+            summary.texts_to_render
+        )
+    } else {
+        String::new()
+    };
+    let _ = writeln!(
+        out,
+        "  to render: {} segments{repeats}, {} characters; {cost}",
+        summary.segments_to_render, summary.characters_to_render
+    );
+    for c in &summary.chapter_list {
+        let _ = writeln!(
+            out,
+            "  {:>3}  {} {:>6} segments {:>8} chars  {}",
+            c.number,
+            pad_to_width(&crate::render::preview(&c.title), 40),
+            c.segments,
+            c.characters,
+            format_duration(c.estimated_secs)
+        );
+    }
+}
+
+/// `text` padded with spaces to `width` terminal columns: a Chinese
+/// character takes two, so padding by characters would misalign the table.
+fn pad_to_width(text: &str, width: usize) -> String {
+    let used = text.width();
+    format!("{text}{}", " ".repeat(width.saturating_sub(used)))
+}
+
 fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> PlanSummary {
     let to_render = plan::to_synthesize(chapters, |key| cache.clip_path(key).is_file());
-    let segments_to_render = to_render.len();
+    let texts_to_render = to_render.len();
     let characters_to_render: usize = to_render.iter().map(|s| s.sent().chars().count()).sum();
+    let missing: std::collections::HashSet<_> = to_render.iter().map(|s| &s.content_key).collect();
+    let segments_to_render = chapters
+        .iter()
+        .flat_map(|c| &c.segments)
+        .filter(|s| missing.contains(&s.content_key))
+        .count();
     let a = job.audio;
     let chapter_list: Vec<PlanChapter> = chapters
         .iter()
@@ -129,6 +174,7 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         job: job.name.clone(),
         characters_to_render,
         segments_to_render,
+        texts_to_render,
         estimated_cost: job
             .render
             .price_per_million_characters
@@ -140,5 +186,20 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
         chapter_list,
         book: super::book::BookNotes::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chinese_titles_pad_by_display_width() {
+        let a = pad_to_width("第一回 灵根育孕源流出", 30);
+        let b = pad_to_width("Chapter One", 30);
+        assert_eq!(a.width(), 30);
+        assert_eq!(b.width(), 30);
+        // By characters the Chinese title would be 10 columns too wide.
+        assert_eq!(a.chars().count(), 20);
     }
 }

@@ -6,8 +6,8 @@
 //! hangs a render: what cannot be written is dropped.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,10 +17,14 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::args::RenderArgs;
-use super::common::{check_tokens, display_path, format_duration, load_jobs, take_lock};
+use super::args::{GlobalArgs, RenderArgs, StateArgs};
+use super::common::{
+    check_tokens, display_path, ensure_db_folder, format_duration, load_jobs, take_lock,
+    unreadable_db,
+};
+use super::notify;
 use super::progress::progress_for;
-use super::{Cli, CliError, Exit};
+use super::{CliError, Exit};
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::pacing::Window;
@@ -28,17 +32,66 @@ use crate::provider::Provider;
 use crate::render::{JobReport, Outcome, Renderer};
 use crate::store::Store;
 
-pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> {
+pub(super) async fn run(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit, CliError> {
+    let started = jiff::Timestamp::now();
+    let mut record = RunRecord::default();
+    let result = render_all(global, args, &mut record).await;
+    let commands = match &args.on_finish {
+        Some(command) => vec![(command.clone(), notify::DEFAULT_TIMEOUT)],
+        None => record.commands,
+    };
+    if !commands.is_empty() {
+        let exit = match &result {
+            Ok(exit) => *exit,
+            Err(e) => e.exit,
+        };
+        let notice = notify::Notice::new(
+            started,
+            exit,
+            record.jobs,
+            result.as_ref().err().map(|e| e.message.clone()),
+            record.summary,
+        );
+        notify::send(&commands, &notice).await;
+    }
+    result
+}
+
+/// What a run did, for the notification.
+#[derive(Default)]
+struct RunRecord {
+    /// Each job's report, or the error that stopped it.
+    jobs: Vec<serde_json::Value>,
+    /// The summary lines printed on stdout.
+    summary: String,
+    /// The jobs' `[notify]` commands, each once, with its timeout.
+    commands: Vec<(String, Duration)>,
+}
+
+async fn render_all(
+    global: &GlobalArgs,
+    args: &RenderArgs,
+    record: &mut RunRecord,
+) -> Result<Exit, CliError> {
+    let state = &args.state;
     let deadline = deadline(args.until.as_deref(), args.max_duration.as_deref())?;
-    let jobs = load_jobs(&args.jobs)?;
+    let jobs = load_jobs(&args.jobs, &args.overrides)?;
+    for (job, _) in &jobs {
+        if let Some(command) = &job.notify.command
+            && !record.commands.iter().any(|(c, _)| c == command)
+        {
+            record.commands.push((command.clone(), job.notify.timeout));
+        }
+    }
     check_tokens(&jobs)?;
-    let _lock = take_lock(&cli.db)?;
+    ensure_db_folder(&state.db)?;
+    let _lock = take_lock(&state.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
-    let (store, new_db) = open_store_for_render(cli).await?;
+    let (store, new_db) = open_store_for_render(state).await?;
     let cache = Arc::new(
-        Cache::open(&cli.cache)
-            .with_context(|| format!("opening the cache folder {}", cli.cache.display()))?,
+        Cache::open(&state.cache)
+            .with_context(|| format!("opening the cache folder {}", state.cache.display()))?,
     );
     let mut worst = Exit::Ok;
     // Jobs of one provider account share what was learned of its quota.
@@ -71,7 +124,8 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
         )
         .with_deadline(deadline)
         .with_max_characters(args.max_characters)
-        .with_progress(progress_for(cli));
+        .with_chapters(args.overrides.chapters.clone())
+        .with_progress(progress_for(global.quiet));
         let synthesized = renderer.synthesize_job(job, &chapters).await;
         let worker = Arc::clone(&workers).acquire_owned().await.ok();
         let rest = tokio::spawn(async move {
@@ -84,12 +138,12 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
             .is_some_and(|(_, rest)| rest.is_finished())
         {
             if let Some((name, rest)) = finishing.pop_front() {
-                worst = worst.max(conclude(&name, rest.await, new_db));
+                worst = worst.max(conclude(&name, rest.await, new_db, record));
             }
         }
     }
     for (name, rest) in finishing {
-        worst = worst.max(conclude(&name, rest.await, new_db));
+        worst = worst.max(conclude(&name, rest.await, new_db, record));
     }
     store.close().await;
     Ok(worst)
@@ -101,11 +155,13 @@ fn finishing_workers() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get().div_ceil(2).clamp(1, 4))
 }
 
-/// Prints a job's summary (or its error) and returns its exit code.
+/// Prints a job's summary (or its error), records it for the
+/// notification, and returns its exit code.
 fn conclude(
     name: &str,
     result: Result<anyhow::Result<JobReport>, tokio::task::JoinError>,
     new_db: bool,
+    record: &mut RunRecord,
 ) -> Exit {
     let result = result.unwrap_or_else(|e| Err(anyhow::anyhow!("the job's task failed: {e}")));
     match result {
@@ -116,36 +172,47 @@ fn conclude(
                     "error: {name}: the provider refused the account, the job was stopped: {error}"
                 );
             }
-            print_summary(&report);
+            let mut text = summary(&report);
             if new_db && report.stats.cached > 0 {
-                say(format_args!(
-                    "{}: the state database was new: {} clip(s) already in the cache were reused, {} synthesized",
+                let _ = writeln!(
+                    text,
+                    "{}: the state database was new: {} segment(s) already in the cache were reused, {} synthesized",
                     report.job, report.stats.cached, report.stats.synthesized
-                ));
+                );
             }
+            // Dropped when stdout is closed (a reader such as `head` went
+            // away), never a panic.
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            record.summary.push_str(&text);
+            record
+                .jobs
+                .push(serde_json::to_value(&report).unwrap_or_default());
             Exit::from(report.outcome)
         }
         Err(e) => {
+            let message = format!("{e:#}{}", advice(&e));
             // A closed stderr must not stop the render: what cannot be
             // written is dropped.
-            let _ = writeln!(std::io::stderr(), "error: {name}: {e:#}{}", advice(&e));
+            let _ = writeln!(std::io::stderr(), "error: {name}: {message}");
+            let _ = writeln!(record.summary, "{name}: error: {message}");
+            record.jobs.push(serde_json::json!({
+                "job": name,
+                "outcome": "error",
+                "error": message,
+            }));
             Exit::Failed
         }
     }
-}
-
-/// One line on stdout; dropped when stdout is closed (a reader such as
-/// `head` went away), never a panic.
-fn say(line: std::fmt::Arguments<'_>) {
-    let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
 
 /// Opens the state database for a render and says whether it is new. A
 /// missing database is started afresh, and said so: the clips already in the
 /// cache are adopted as their segments come up, never requested again. One
 /// that exists but cannot be read is an error that changes nothing.
-async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
-    let db = &cli.db;
+async fn open_store_for_render(state: &StateArgs) -> Result<(Store, bool), CliError> {
+    let db = &state.db;
     if db.is_dir() {
         return Err(CliError {
             exit: Exit::Failed,
@@ -157,12 +224,12 @@ async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
     }
     let new = !db.exists();
     if new {
-        let clips = crate::cache::count_clips(&cli.cache);
+        let clips = crate::cache::count_clips(&state.cache);
         if clips > 0 {
             tracing::warn!(
                 "no state database at {}: starting a new one; the {clips} clip(s) already in the cache {} are checked and reused, not rendered again",
                 db.display(),
-                cli.cache.display()
+                state.cache.display()
             );
         } else {
             tracing::info!("no state database at {}: starting a new one", db.display());
@@ -170,23 +237,8 @@ async fn open_store_for_render(cli: &Cli) -> Result<(Store, bool), CliError> {
     }
     let store = Store::open(db)
         .await
-        .map_err(|e| unreadable_db(db, &cli.cache, &e))?;
+        .map_err(|e| unreadable_db(db, &state.cache, &e))?;
     Ok((store, new))
-}
-
-/// A state database that exists but cannot be opened: name it, leave it
-/// alone, and say how to go on.
-fn unreadable_db(db: &Path, cache: &Path, e: &sqlx::Error) -> CliError {
-    CliError {
-        exit: Exit::Failed,
-        message: format!(
-            "cannot read the state database {}: {e}; nothing was changed. \
-             restore it from a backup, or move it aside and run again to start a new one \
-             (the finished clips in the cache {} are reused, not rendered again)",
-            db.display(),
-            cache.display()
-        ),
-    }
 }
 
 /// What to add to an error a person can fix: a full disk (a clip, a
@@ -261,9 +313,14 @@ fn until_local(text: &str) -> Result<Duration, String> {
     Duration::try_from(span).map_err(|_| hint())
 }
 
-fn print_summary(report: &JobReport) {
+/// A job's summary: every figure counts segments, and they add up to the
+/// segments of the book (or of the chapters asked for): synthesized now +
+/// already rendered + failed + pending (+ spoken as pauses). A sentence that
+/// occurs several times is several segments, synthesized once.
+fn summary(report: &JobReport) -> String {
     let stats = &report.stats;
-    let mut out = std::io::stdout().lock();
+    let c = &report.counts;
+    let mut out = String::new();
     let what = match report.outcome {
         Outcome::Complete => "complete",
         Outcome::Failed if report.stopped_by.is_some() => "stopped by the provider",
@@ -271,19 +328,35 @@ fn print_summary(report: &JobReport) {
         Outcome::Interrupted => "interrupted",
         Outcome::Incomplete => "stopped at the deadline",
     };
+    let scope = report
+        .chapters_selected
+        .as_ref()
+        .map(|chapters| format!(" (chapters {chapters})"))
+        .unwrap_or_default();
+    let pauses = if c.pause > 0 {
+        format!(", {} spoken as pauses", c.pause)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{}: {what}: {} synthesized, {} already rendered, {} failed, {} pending; {} of {} chapters, {} of audio in {} ({:.1}s)",
+        "{}: {what}{scope}: {} segments: {} synthesized, {} already rendered, {} failed, {} pending{pauses}",
         report.job,
+        c.total(),
         stats.synthesized,
         stats.cached,
-        report.counts.failed,
-        report.counts.pending,
+        c.failed,
+        c.pending + c.in_flight,
+    );
+    let _ = writeln!(
+        out,
+        "{}: {} of {} chapter files, {} of audio in {} ({})",
+        report.job,
         report.chapters_written,
         report.chapters_total,
         format_duration(report.audio_secs),
         display_path(&report.output_dir),
-        report.elapsed_secs,
+        format_duration(report.elapsed_secs),
     );
     if let Some(error) = &report.stopped_by {
         let _ = writeln!(
@@ -293,7 +366,14 @@ fn print_summary(report: &JobReport) {
             report.job
         );
     }
-    if stats.requests > stats.synthesized || stats.rate_limited > 0 {
+    if stats.clips > 0 && stats.clips < stats.synthesized {
+        let _ = writeln!(
+            out,
+            "{}: repeated sentences: those {} segments needed {} distinct clips (a repeated sentence is synthesized once)",
+            report.job, stats.synthesized, stats.clips
+        );
+    }
+    if stats.requests > stats.clips || stats.rate_limited > 0 {
         let _ = writeln!(
             out,
             "{}: {} requests, {} retries, {} rate-limited ({:.1}s waiting on rate limits), final concurrency window {}",
@@ -342,6 +422,7 @@ fn print_summary(report: &JobReport) {
             report.job
         );
     }
+    out
 }
 
 /// Ctrl-C / SIGTERM: stop starting work and let in-flight segments finish;

@@ -1,11 +1,16 @@
 //! `audiobook sim`: serves the simulator of the cloud APIs on loopback.
 
-use super::{Cli, CliError, Exit};
+use std::path::PathBuf;
 
-pub(super) async fn run(cli: &Cli, args: &crate::sim::SimArgs) -> Result<Exit, CliError> {
+use super::{CliError, Exit};
+
+pub(super) async fn run(args: &crate::sim::SimArgs) -> Result<Exit, CliError> {
     let mut args = args.clone();
     if args.cache.is_none() {
-        args.cache = Some(cli.cache.clone());
+        // Where `render` keeps the engine's data by default.
+        let cache =
+            std::env::var_os("AUDIOBOOK_CACHE").map_or_else(|| "cache".into(), PathBuf::from);
+        args.cache = Some(cache);
     }
     crate::sim::run(args)
         .await

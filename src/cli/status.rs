@@ -1,14 +1,19 @@
 //! `audiobook status`: each job's state as the database holds it, read
 //! while a render may be writing (WAL readers do not wait for the writer):
-//! chapters and segments done, the last run, and while a render runs its
-//! pace and an estimate of the time left. A run recorded as running whose
-//! process is gone is shown as killed.
+//! chapters and segments done, the latest run and the last run that did
+//! work, and while a render runs its pace and an estimate of the time left.
+//! A run recorded as running whose process is gone is shown as killed. A
+//! job file never rendered is "not started", with its plan's counts. Times
+//! are local, with their offset. It always answers something.
 
 use std::io::Write;
+use std::path::Path;
 
-use super::args::StatusArgs;
-use super::common::{format_duration, open_existing_store};
-use super::{Cli, CliError, Exit};
+use super::args::{JobArgs, OverrideArgs, StatusArgs};
+use super::common::{
+    as_paths, format_duration, load_jobs, local_rfc3339, local_time, open_for_reading,
+};
+use super::{CliError, Exit};
 use crate::store::{Counts, JobRow, RunOutcome, RunRow, SegmentState, Store};
 
 #[derive(serde::Serialize)]
@@ -16,17 +21,26 @@ struct StatusLine {
     job: String,
     path: String,
     title: String,
+    /// `not_started`, `running`, or how the latest run ended.
+    state: String,
     chapters: usize,
     chapters_done: usize,
     counts: Counts,
     /// A render of this job is going on now.
     running: bool,
+    /// The latest run.
     last_run: Option<RunSummary>,
+    /// The latest run that did work (a rerun that found everything done
+    /// did none); the same as `last_run` when that one did.
+    last_working_run: Option<RunSummary>,
 }
 
 #[derive(serde::Serialize)]
 struct RunSummary {
+    /// The run's number in the state database.
+    id: i64,
     pid: i64,
+    /// RFC 3339 in local time with its offset.
     started_at: String,
     finished_at: Option<String>,
     /// As recorded when the run ended; `running` while it goes on, and
@@ -56,43 +70,149 @@ struct RunProgress {
     eta_secs: Option<f64>,
 }
 
-pub(super) async fn run(cli: &Cli, args: &StatusArgs) -> Result<Exit, CliError> {
-    let (filter, json) = (&args.jobs, args.json);
-    let store = open_existing_store(&cli.db).await?;
-    let wanted: Vec<String> = filter
-        .iter()
-        .map(|f| {
-            std::fs::canonicalize(f)
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|_| f.clone())
-        })
-        .collect();
-    let mut out = std::io::stdout().lock();
-    let mut shown = 0;
-    for row in store.jobs().await.map_err(anyhow::Error::from)? {
-        if !wanted.is_empty() && !wanted.iter().any(|w| *w == row.path || *w == row.name) {
-            continue;
+/// What `status --json` prints when there is no job to show.
+#[derive(serde::Serialize)]
+struct Empty {
+    database: String,
+    jobs: usize,
+    note: String,
+}
+
+pub(super) async fn run(args: &StatusArgs) -> Result<Exit, CliError> {
+    loop {
+        let running = show(args).await?;
+        if !args.watch || !running {
+            return Ok(Exit::Ok);
         }
-        shown += 1;
-        let line = job_status(&store, row).await.map_err(anyhow::Error::from)?;
-        if json {
-            let _ = writeln!(
-                out,
-                "{}",
-                serde_json::to_string(&line).map_err(anyhow::Error::from)?
-            );
-        } else {
-            print_status(&mut out, &line);
+        tokio::select! {
+            () = tokio::time::sleep(std::time::Duration::from_secs(args.interval)) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(Exit::Ok),
+        }
+        if !args.json {
+            println!();
         }
     }
-    if shown == 0 && !filter.is_empty() {
+}
+
+/// Prints every job asked for once; true when a render of one is running.
+async fn show(args: &StatusArgs) -> Result<bool, CliError> {
+    let state = &args.state;
+    let store = open_for_reading(&state.db, &state.cache).await?;
+    let (lines, note) = match &store {
+        Ok(store) => (
+            collect(store, args).await?,
+            format!(
+                "no job in the state database {} yet; `audiobook render JOB.toml` starts one",
+                state.db.display()
+            ),
+        ),
+        Err(note) => (not_started(args, &args.jobs)?, note.clone()),
+    };
+    if let Ok(store) = store {
+        store.close().await;
+    }
+    let mut out = std::io::stdout().lock();
+    if lines.is_empty() {
+        if args.json {
+            let empty = Empty {
+                database: state.db.display().to_string(),
+                jobs: 0,
+                note,
+            };
+            let _ = writeln!(out, "{}", serde_json::to_string(&empty).unwrap_or_default());
+        } else {
+            let _ = writeln!(out, "{note}");
+        }
+        return Ok(false);
+    }
+    for line in &lines {
+        if args.json {
+            let text = serde_json::to_string(line).map_err(anyhow::Error::from)?;
+            let _ = writeln!(out, "{text}");
+        } else {
+            print_status(&mut out, line);
+        }
+    }
+    let _ = out.flush();
+    Ok(lines.iter().any(|l| l.running))
+}
+
+/// The jobs asked for (all in the database when none is named); job files
+/// not in the database are "not started".
+async fn collect(store: &Store, args: &StatusArgs) -> Result<Vec<StatusLine>, CliError> {
+    let rows = store.jobs().await.map_err(anyhow::Error::from)?;
+    let mut lines = Vec::new();
+    let mut unknown = Vec::new();
+    for wanted in &args.jobs {
+        let canonical = std::fs::canonicalize(wanted)
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|_| wanted.clone());
+        let found: Vec<&JobRow> = rows
+            .iter()
+            .filter(|r| r.path == canonical || r.name == *wanted)
+            .collect();
+        if found.is_empty() {
+            unknown.push(wanted.clone());
+        }
+        for row in found {
+            lines.push(
+                job_status(store, row.clone())
+                    .await
+                    .map_err(anyhow::Error::from)?,
+            );
+        }
+    }
+    if args.jobs.is_empty() {
+        for row in rows {
+            lines.push(job_status(store, row).await.map_err(anyhow::Error::from)?);
+        }
+    }
+    lines.extend(not_started(args, &unknown)?);
+    Ok(lines)
+}
+
+/// Job files that were never rendered, with their plan's counts; a name
+/// that is neither a job in the database nor a job file is an error.
+fn not_started(args: &StatusArgs, names: &[String]) -> Result<Vec<StatusLine>, CliError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    if let Some(missing) = names.iter().find(|n| !Path::new(n).exists()) {
         return Err(CliError::bad_input(format!(
-            "no job matching {} in {}",
-            filter.join(", "),
-            cli.db.display()
+            "no job named {missing:?} in the state database {}, and no such job file; \
+             `audiobook status` lists the jobs it holds",
+            args.state.db.display()
         )));
     }
-    Ok(Exit::Ok)
+    let jobs = JobArgs {
+        jobs: as_paths(names),
+        defaults: args.defaults.clone(),
+    };
+    let loaded = load_jobs(&jobs, &OverrideArgs::default())?;
+    Ok(loaded
+        .iter()
+        .map(|(job, manuscript)| {
+            let chapters = crate::plan::build(job, manuscript);
+            let segments: Vec<_> = chapters.iter().flat_map(|c| &c.segments).collect();
+            let counts = Counts {
+                pending: segments.len() as u64,
+                chars_total: segments.iter().map(|s| s.text.chars().count() as u64).sum(),
+                ..Counts::default()
+            };
+            StatusLine {
+                job: job.name.clone(),
+                path: job.path.display().to_string(),
+                title: job.book.title.clone(),
+                state: "not_started".into(),
+                chapters: chapters.len(),
+                chapters_done: 0,
+                counts,
+                running: false,
+                last_run: None,
+                last_working_run: None,
+            }
+        })
+        .collect())
 }
 
 /// One job's state as the database holds it, read while a render may be
@@ -117,17 +237,26 @@ async fn job_status(store: &Store, row: JobRow) -> Result<StatusLine, sqlx::Erro
     // Counted again after the run's progress: a segment finishing between
     // the reads then shows in the counts too, never in the progress alone.
     let counts = store.counts(row.id).await?;
+    let last_working_run = match store.last_working_run(row.id).await? {
+        Some(run) => Some(run_summary(store, row.id, run, &counts).await?),
+        None => None,
+    };
+    let running = last_run
+        .as_ref()
+        .is_some_and(|r| r.outcome == RunOutcome::Running);
     Ok(StatusLine {
         job: row.name,
         path: row.path,
         title: row.title,
+        state: last_run
+            .as_ref()
+            .map_or_else(|| "not_started".to_string(), |r| r.outcome.to_string()),
         chapters: chapters.len(),
         chapters_done,
         counts,
-        running: last_run
-            .as_ref()
-            .is_some_and(|r| r.outcome == RunOutcome::Running),
+        running,
         last_run,
+        last_working_run,
     })
 }
 
@@ -162,9 +291,10 @@ async fn run_summary(
         None
     };
     Ok(RunSummary {
+        id: run.id,
         pid: run.pid,
-        started_at: run.started_at,
-        finished_at: run.finished_at,
+        started_at: local_rfc3339(&run.started_at),
+        finished_at: run.finished_at.as_deref().map(local_rfc3339),
         outcome,
         alive,
         synthesized: run.synthesized,
@@ -179,6 +309,14 @@ async fn run_summary(
 
 fn print_status(out: &mut impl Write, s: &StatusLine) {
     let c = &s.counts;
+    if s.state == "not_started" && s.last_run.is_none() {
+        let _ = writeln!(
+            out,
+            "{}: not started: {} chapters, {} segments, {} characters to render ({})",
+            s.job, s.chapters, c.pending, c.chars_total, s.path
+        );
+        return;
+    }
     let _ = writeln!(
         out,
         "{}: chapters {}/{} done; segments {} done, {} pending, {} failed, {} paused; {} of {} characters rendered",
@@ -192,9 +330,18 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
         c.chars_done,
         c.chars_total
     );
-    let Some(r) = &s.last_run else {
-        return;
-    };
+    if let Some(r) = &s.last_run {
+        print_run(out, "last run", r);
+    }
+    if let (Some(latest), Some(worked)) = (&s.last_run, &s.last_working_run)
+        && latest.id != worked.id
+    {
+        print_run(out, "last run that did work", worked);
+    }
+}
+
+fn print_run(out: &mut impl Write, label: &str, r: &RunSummary) {
+    let shown = |t: &str| local_time(t);
     match &r.progress {
         Some(p) => {
             let eta = p.eta_secs.map_or_else(
@@ -207,8 +354,8 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "  running since {} (pid {}): {} segments in {} ({:.1}/s), {eta}{window}",
-                r.started_at,
+                "  running since {} (pid {}): {} segments in {} ({:.1} segments/s), {eta}{window}",
+                shown(&r.started_at),
                 r.pid,
                 p.segments_done,
                 format_duration(p.elapsed_secs),
@@ -218,17 +365,20 @@ fn print_status(out: &mut impl Write, s: &StatusLine) {
         None if r.outcome == RunOutcome::Killed => {
             let _ = writeln!(
                 out,
-                "  last run: killed (pid {} is gone) started {}, did not finish; run `audiobook render` again to resume",
-                r.pid, r.started_at
+                "  {label}: killed (pid {} is gone) started {}, did not finish; run `audiobook render` again to resume",
+                r.pid,
+                shown(&r.started_at)
             );
         }
         None => {
             let _ = writeln!(
                 out,
-                "  last run: {} started {}, finished {}, {} synthesized, {} failed, {} requests ({} rate-limited), final concurrency window {}",
+                "  {label}: {} started {}, finished {}, {} synthesized, {} failed, {} requests ({} rate-limited), final concurrency window {}",
                 r.outcome,
-                r.started_at,
-                r.finished_at.as_deref().unwrap_or("-"),
+                shown(&r.started_at),
+                r.finished_at
+                    .as_deref()
+                    .map_or_else(|| "-".to_string(), shown),
                 r.synthesized,
                 r.failed,
                 r.requests,

@@ -1,13 +1,12 @@
 //! `audiobook validate`: checks job files, manuscripts and tokens without
 //! rendering, and for cloud voices what the provider can tell about the voice.
 
-use std::path::PathBuf;
-
+use super::args::{OverrideArgs, ValidateArgs};
 use super::common::{check_tokens, load_jobs};
 use super::{CliError, Exit};
 
-pub(super) async fn run(paths: &[PathBuf]) -> Result<Exit, CliError> {
-    let jobs = load_jobs(paths)?;
+pub(super) async fn run(args: &ValidateArgs) -> Result<Exit, CliError> {
+    let jobs = load_jobs(&args.jobs, &OverrideArgs::default())?;
     check_tokens(&jobs)?;
     let mut worst = Exit::Ok;
     for (job, manuscript) in &jobs {
@@ -18,9 +17,13 @@ pub(super) async fn run(paths: &[PathBuf]) -> Result<Exit, CliError> {
         match crate::provider::voices::validate_voice(job).await {
             Ok(note) => {
                 println!(
-                    "{}: ok: {} chapters, {segments} segments; {note}",
+                    "{}: ok: {} chapters, {segments} segments; {note}{}",
                     job.name,
-                    manuscript.chapters.len()
+                    manuscript.chapters.len(),
+                    job.defaults
+                        .as_ref()
+                        .map(|d| format!("; defaults from {}", d.display()))
+                        .unwrap_or_default()
                 );
                 for w in &manuscript.warnings {
                     println!("{}: warning: {w}", job.name);

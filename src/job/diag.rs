@@ -12,19 +12,51 @@ use toml::de::{DeTable, DeValue};
 use super::JobError;
 use super::raw;
 
-/// The job file as the user named it, and its text.
+/// The job file as the user named it, and its text; with a defaults file
+/// merged under it, that file too. Offsets at or past `defaults.base` are in
+/// the defaults file (its text was parsed after `base` bytes of padding), so
+/// every message names the file the value came from.
 #[derive(Clone, Copy)]
 pub(super) struct Source<'a> {
     pub shown: &'a Path,
     pub text: &'a str,
+    pub defaults: Option<DefaultsSource<'a>>,
+}
+
+/// A defaults file merged under a job file.
+#[derive(Clone, Copy)]
+pub(super) struct DefaultsSource<'a> {
+    pub shown: &'a Path,
+    pub text: &'a str,
+    /// Where its offsets start in the merged document.
+    pub base: usize,
 }
 
 impl Source<'_> {
-    /// `path:line:col: message` for a byte offset into the text.
+    /// `path:line:col: message` for a byte offset into the merged document.
     pub fn at(&self, offset: usize, message: impl Display) -> String {
-        let (line, col) = line_col(self.text, offset);
-        format!("{}:{line}:{col}: {message}", self.shown.display())
+        let (shown, text, offset) = match self.defaults {
+            Some(d) if offset >= d.base => (d.shown, d.text, offset - d.base),
+            _ => (self.shown, self.text, offset),
+        };
+        let (line, col) = line_col(text, offset);
+        format!("{}:{line}:{col}: {message}", shown.display())
     }
+}
+
+/// The candidate closest to `word`, when it is close enough to be what was
+/// meant (a typo, a missing letter, a swapped pair).
+pub(super) fn did_you_mean<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&word, &c.to_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.82)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
 }
 
 /// 1-based line and column (in characters) of a byte offset. Offsets past the
@@ -41,10 +73,10 @@ pub(super) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
-/// Every problem found in one job file, in the order found.
+/// Every problem found in one job file, reported in file order.
 pub(super) struct Problems<'a> {
     pub src: Source<'a>,
-    messages: Vec<String>,
+    messages: Vec<(usize, String)>,
 }
 
 impl<'a> Problems<'a> {
@@ -58,39 +90,75 @@ impl<'a> Problems<'a> {
     /// A problem with the value (or key, or header) at `span`.
     pub fn at(&mut self, span: Range<usize>, message: impl Display) {
         let line = self.src.at(span.start, message);
-        self.messages.push(line);
+        self.messages.push((span.start, line));
     }
 
-    /// A problem that carries its own position (a file the job names).
+    /// A message already in the house format, found at `offset`.
+    pub fn push(&mut self, offset: usize, message: String) {
+        self.messages.push((offset, message));
+    }
+
+    /// A problem that carries its own position (a file the job names):
+    /// after those in the job file.
     pub fn plain(&mut self, message: String) {
-        self.messages.push(message);
+        self.messages.push((usize::MAX, message));
     }
 
-    /// One message per line, each complete on its own.
-    pub fn finish(self) -> Result<(), JobError> {
+    /// One message per line, each complete on its own, in the order of the
+    /// file (the job file's, then the defaults file's, then other files').
+    pub fn finish(mut self) -> Result<(), JobError> {
         if self.messages.is_empty() {
-            Ok(())
-        } else {
-            Err(JobError(self.messages.join("\n")))
+            return Ok(());
         }
+        self.messages.sort_by_key(|(offset, _)| *offset);
+        let lines: Vec<String> = self.messages.into_iter().map(|(_, m)| m).collect();
+        Err(JobError(lines.join("\n")))
     }
 }
 
-/// A toml syntax or type error in the house format. toml knows the position
-/// but does not expose which key it was reading, so the key is found again
-/// by walking the parsed document for the one whose key or value covers the
-/// error's position.
-pub(super) fn toml_error(src: Source, err: &toml::de::Error) -> String {
+/// A toml syntax error in the house format; there is no document to
+/// recover a key from, so it is the only message.
+pub(super) fn syntax_error(src: Source, err: &toml::de::Error) -> String {
+    let offset = err.span().map_or(0, |span| span.start);
+    src.at(offset, syntax(err.message().trim()))
+}
+
+/// A type or unknown-key error found while reading the parsed document
+/// into the job's structs, in the house format. toml knows the position but
+/// not the key, so the key is found again by walking the document for the
+/// one whose key or value covers it.
+pub(super) struct Structural {
+    pub offset: usize,
+    /// The key it is about; `None` when no key covers the position.
+    pub path: Option<Vec<String>>,
+    /// Dotted keys this message already speaks for: the key itself, and the
+    /// key a "did you mean" named (so "missing key" is not said as well).
+    pub covers: Vec<String>,
+    pub message: String,
+}
+
+pub(super) fn structure_error(src: Source, doc: &DeTable, err: &toml::de::Error) -> Structural {
     let offset = err.span().map_or(0, |span| span.start);
     let message = err.message().trim();
-    let key = DeTable::parse(src.text)
-        .ok()
-        .and_then(|doc| key_at(doc.get_ref(), offset));
-    let text = match key {
-        Some(key) => reword(message, &key),
-        None => syntax(message),
-    };
-    src.at(offset, text)
+    match key_at(doc, offset) {
+        Some(key) => {
+            let (text, meant) = reword(message, &key);
+            let mut covers = vec![key.path.join(".")];
+            covers.extend(meant);
+            Structural {
+                offset,
+                message: src.at(offset, text),
+                path: Some(key.path),
+                covers,
+            }
+        }
+        None => Structural {
+            offset,
+            path: None,
+            covers: Vec::new(),
+            message: src.at(offset, syntax(message)),
+        },
+    }
 }
 
 fn syntax(message: &str) -> String {
@@ -146,30 +214,42 @@ fn key_in_value(value: &DeValue, offset: usize) -> Option<KeyAt> {
     }
 }
 
-fn reword(message: &str, key: &KeyAt) -> String {
+/// The message, and the dotted key a suggestion named (if any).
+fn reword(message: &str, key: &KeyAt) -> (String, Option<String>) {
     if message.starts_with("unknown field") {
         unknown_key(message, key)
     } else if let Some(rest) = message.strip_prefix("invalid type: ") {
-        wrong_type(rest, key)
+        (wrong_type(rest, key), None)
     } else {
         let (table, name) = (key.table(), key.name());
         let place = place(&table);
-        format!("`{name}` {place}: {message}; check the value of {name}")
+        (
+            format!("`{name}` {place}: {message}; check the value of {name}"),
+            None,
+        )
     }
 }
 
 /// Names the key only, never its value: a stray `api_key = "..."` must not
-/// end up in a cron mail.
-fn unknown_key(message: &str, key: &KeyAt) -> String {
+/// end up in a cron mail. The suggestion comes from serde's list of the
+/// struct's fields, so it covers every key the raw structs know. Also
+/// returns the key suggested, whose "missing" message would say the same.
+fn unknown_key(message: &str, key: &KeyAt) -> (String, Option<String>) {
     // serde: "unknown field `x`, expected one of `a`, `b`" / "expected `a` or `b`".
     let expected: Vec<&str> = message.split('`').skip(3).step_by(2).collect();
     let (table, name) = (key.table(), key.name());
+    let meant = did_you_mean(name, expected.iter().copied()).map(str::to_owned);
     if table.is_empty() && key.is_table {
         let tables: Vec<String> = expected.iter().map(|t| format!("[{t}]")).collect();
-        return format!(
-            "unknown table [{name}]; expected one of: {}",
+        let hint = meant
+            .as_ref()
+            .map(|t| format!(" (did you mean [{t}]?)"))
+            .unwrap_or_default();
+        let text = format!(
+            "unknown table [{name}]; expected one of: {}{hint}",
             tables.join(", ")
         );
+        return (text, meant);
     }
     let what = if key.is_table { "table" } else { "key" };
     let shown = if key.is_table {
@@ -186,8 +266,16 @@ fn unknown_key(message: &str, key: &KeyAt) -> String {
     let mut text = format!("unknown {what} {shown} {}; {expected}", place(&table));
     if let Some(home) = raw::home_of(name).filter(|home| *home != table) {
         text.push_str(&format!(" (`{name}` belongs in [{home}])"));
+        return (text, None);
     }
-    text
+    if let Some(meant) = &meant {
+        text.push_str(&format!(" (did you mean `{meant}`?)"));
+    }
+    let meant = meant.map(|m| match table.is_empty() {
+        true => m,
+        false => format!("{table}.{m}"),
+    });
+    (text, meant)
 }
 
 fn wrong_type(rest: &str, key: &KeyAt) -> String {

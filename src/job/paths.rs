@@ -179,11 +179,31 @@ impl Base<'_> {
     }
 }
 
-fn has_glob_chars(entry: &str) -> bool {
+/// A path made comparable: canonical where it exists, else its nearest
+/// existing ancestor's canonical form with the rest appended, so `out` and
+/// `./jobs/../out` compare equal before either is created.
+pub(super) fn canonical_or_lexical(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut at = path;
+    loop {
+        if let Ok(found) = fs::canonicalize(at) {
+            return rest.iter().rev().fold(found, |p, part| p.join(part));
+        }
+        match (at.parent(), at.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                at = parent;
+            }
+            _ => return normalize(path),
+        }
+    }
+}
+
+pub(super) fn has_glob_chars(entry: &str) -> bool {
     entry.contains(['*', '?', '['])
 }
 
-fn normalize(path: &Path) -> PathBuf {
+pub(super) fn normalize(path: &Path) -> PathBuf {
     path.components()
         .filter(|c| !matches!(c, Component::CurDir))
         .collect()

@@ -19,6 +19,7 @@ pub(super) struct RawJob {
     pub audio: Option<RawAudio>,
     pub render: Option<RawRender>,
     pub output: Option<Spanned<RawOutput>>,
+    pub notify: Option<RawNotify>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,6 +122,13 @@ pub(super) struct RawRender {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawOutput {
     pub dir: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawNotify {
+    pub command: Option<Spanned<String>>,
+    pub timeout_secs: Option<Spanned<i64>>,
 }
 
 /// `files = "book.md"` or `files = ["a.md", "b.md"]`. A hand-written visitor
@@ -239,6 +247,8 @@ pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
     ("render", "concurrency", "4"),
     ("render", "max_attempts", "4"),
     ("output", "dir", "\"out/book\""),
+    ("notify", "command", "\"mail -s audiobook me@example.com\""),
+    ("notify", "timeout_secs", "60"),
 ];
 
 /// An example `key = value` line for a known key.

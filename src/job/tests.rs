@@ -253,10 +253,133 @@ fn unknown_key() {
     let (_dir, path, message) = error_of(&body);
     assert_at(&message, &path, 2, Some(1));
     assert!(
-        message
-            .ends_with("unknown key `titel` in [book]; expected one of: title, author, language"),
+        message.ends_with(
+            "unknown key `titel` in [book]; expected one of: title, author, language \
+             (did you mean `title`?)"
+        ),
         "{message}"
     );
+}
+
+/// Regression: an unknown key, a misspelt key, a wrong type and a range
+/// error took four runs to clear; one run reports them all, in file order,
+/// with suggestions, and a misspelt required key is not also "missing".
+#[test]
+fn every_problem_of_a_file_in_one_run() {
+    let body = MINIMAL
+        .replace("[manuscript]", "[manuscript]\nchapter_patern = '^第'")
+        .replace("title =", "titel =")
+        .replace(
+            "[output]",
+            "[render]\nconcurrency = \"eight\"\nmax_attempts = 99\ncolour = 1\n\n[output]",
+        );
+    let (_dir, path, message) = {
+        let dir = workspace();
+        let path = write_job(dir.path(), "demo.toml", &body);
+        let message = load(&path).expect_err("four problems").to_string();
+        (dir, path, message)
+    };
+    let lines: Vec<&str> = message.lines().collect();
+    assert_eq!(lines.len(), 5, "{message}");
+    let at = |needle: &str| format!("{}:{}:", path.display(), line_of(&body, needle));
+    assert!(lines[0].starts_with(&at("titel")), "{message}");
+    assert!(lines[0].contains("did you mean `title`?"), "{message}");
+    assert!(lines[1].starts_with(&at("chapter_patern")), "{message}");
+    assert!(
+        lines[1].contains("did you mean `chapter_pattern`?"),
+        "{message}"
+    );
+    assert!(
+        lines[2].contains("wrong type for `concurrency`"),
+        "{message}"
+    );
+    assert!(
+        lines[3].contains("max_attempts must be between 1 and 20"),
+        "{message}"
+    );
+    assert!(lines[4].contains("unknown key `colour`"), "{message}");
+    assert!(!message.contains("missing key `title`"), "{message}");
+}
+
+#[test]
+fn a_misspelt_value_gets_a_suggestion() {
+    let body = MINIMAL.replace("[output]", "[voice]\nprovider = \"volcengin\"\n\n[output]");
+    let (_dir, _path, message) = error_of(&body);
+    assert!(
+        message.contains("did you mean \"volcengine\"?"),
+        "{message}"
+    );
+}
+
+#[test]
+fn defaults_file_is_merged_under_the_job_and_named_in_errors() {
+    let dir = workspace();
+    write_job(
+        dir.path(),
+        DEFAULTS_FILE,
+        "[render]\nconcurrency = 7\nmax_attempts = 3\n\n[notify]\ncommand = \"true\"\n",
+    );
+    let body = MINIMAL.replace("[output]", "[render]\nmax_attempts = 5\n\n[output]");
+    let path = write_job(dir.path(), "demo.toml", &body);
+    let job = load(&path).expect("valid with defaults");
+    assert_eq!(job.render.concurrency, 7, "from defaults.toml");
+    assert_eq!(job.render.max_attempts, 5, "the job file wins");
+    assert_eq!(job.notify.command.as_deref(), Some("true"));
+    assert_eq!(job.defaults, Some(dir.path().join(DEFAULTS_FILE)));
+
+    write_job(
+        dir.path(),
+        DEFAULTS_FILE,
+        "[render]\nconcurency = 7\nmax_attempts = 0\n",
+    );
+    let message = load(&path).expect_err("bad defaults").to_string();
+    let defaults = dir.path().join(DEFAULTS_FILE);
+    assert!(
+        message.contains(&format!(
+            "{}:2:1: unknown key `concurency`",
+            defaults.display()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("did you mean `concurrency`?"), "{message}");
+    // max_attempts = 0 is overridden by the job's 5: no error for it.
+    assert!(!message.contains("max_attempts must"), "{message}");
+    assert_eq!(message.lines().count(), 1, "{message}");
+}
+
+#[test]
+fn a_job_naming_another_provider_keeps_its_own_voice() {
+    let dir = workspace();
+    write_job(
+        dir.path(),
+        DEFAULTS_FILE,
+        "[voice]\nprovider = \"coze\"\nvoice = \"7426720361733046281\"\n\n[voice.coze]\ntoken_env = \"X\"\n",
+    );
+    let local = MINIMAL.replace("[output]", "[voice]\nprovider = \"local\"\n\n[output]");
+    let path = write_job(dir.path(), "local.toml", &local);
+    let job = load(&path).expect("local job beside coze defaults");
+    assert_eq!(job.voice.provider, ProviderKind::Local);
+    let path = write_job(dir.path(), "cloud.toml", MINIMAL);
+    let job = load(&path).expect("coze from the defaults");
+    assert_eq!(job.voice.provider, ProviderKind::Coze);
+}
+
+#[test]
+fn a_glob_that_would_read_the_output_is_refused() {
+    let dir = workspace();
+    let body = MINIMAL
+        .replace("files = \"book.md\"", "files = [\"*\"]")
+        .replace("dir = \"out/book\"", "dir = \".\"");
+    let path = write_job(dir.path(), "demo.toml", &body);
+    let message = load(&path).expect_err("reads its own output").to_string();
+    assert!(
+        message.contains("would read this job's own output"),
+        "{message}"
+    );
+    let body = MINIMAL.replace("files = \"book.md\"", "files = \"*\"");
+    let path = write_job(dir.path(), "demo.toml", &body);
+    let message = load(&path).expect_err("reads itself").to_string();
+    assert!(message.contains("matches the job file"), "{message}");
 }
 
 #[test]
@@ -1065,10 +1188,10 @@ fn load_many_folder_is_sorted() {
     let jobs = dir.path().join("jobs");
     fs::create_dir(&jobs).expect("mkdir");
     let body = MINIMAL.replace("book.md", "../book.md");
-    write_job(&jobs, "b.toml", &body);
-    write_job(&jobs, "a.toml", &body);
+    write_job(&jobs, "b.toml", &body.replace("out/book", "out/b"));
+    write_job(&jobs, "a.toml", &body.replace("out/book", "out/a"));
     write_job(&jobs, "notes.txt", "not a job");
-    let loaded = load_many(&[jobs]).expect("valid");
+    let loaded = load_many(&[jobs], None).expect("valid");
     let names: Vec<&str> = loaded.iter().map(|job| job.name.as_str()).collect();
     assert_eq!(names, ["a", "b"]);
 }
@@ -1088,7 +1211,7 @@ fn load_many_reports_the_bad_job() {
         "bad.toml",
         &MINIMAL.replace("book.md", "../missing.md"),
     );
-    let errors = load_many(&[jobs]).expect_err("one bad job");
+    let errors = load_many(&[jobs], None).expect_err("one bad job");
     assert_eq!(errors.len(), 1);
     let message = errors[0].to_string();
     assert_at(&message, &bad, 5, Some(9));
@@ -1099,11 +1222,11 @@ fn load_many_empty_folder_and_duplicate_names() {
     let dir = workspace();
     let empty = dir.path().join("empty");
     fs::create_dir(&empty).expect("mkdir");
-    let errors = load_many(std::slice::from_ref(&empty)).expect_err("empty");
+    let errors = load_many(std::slice::from_ref(&empty), None).expect_err("empty");
     assert!(errors[0].to_string().contains("no job files (*.toml)"));
 
     let job = write_job(dir.path(), "pride.toml", MINIMAL);
-    let errors = load_many(&[job.clone(), job]).expect_err("twice");
+    let errors = load_many(&[job.clone(), job], None).expect_err("twice");
     assert_eq!(errors.len(), 1);
     assert!(errors[0].to_string().contains("given twice"));
 }

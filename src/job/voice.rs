@@ -170,10 +170,12 @@ impl Check<'_> {
             _ => "a Volcengine voice_type, e.g. zh_female_cancan_mars_bigtts",
         };
         let Some(voice) = voice else {
-            self.problems.at(
-                provider_span,
-                format!("missing key `voice` in [voice]; a cloud provider needs {what}"),
-            );
+            if !self.covers("voice.voice") {
+                self.problems.at(
+                    provider_span,
+                    format!("missing key `voice` in [voice]; a cloud provider needs {what}"),
+                );
+            }
             return String::new();
         };
         let name = voice.get_ref().trim();

@@ -47,11 +47,13 @@ impl Check<'_> {
         let appid = match raw.appid {
             Some(appid) => self.non_empty(appid, T, "appid", "your Volcengine app id"),
             None => {
-                self.problems.at(
-                    table_span,
-                    "missing key `appid` in [voice.volcengine]; add appid = \"1234567\" (your \
-                     Volcengine app id) under [voice.volcengine]",
-                );
+                if !self.covers("voice.volcengine.appid") {
+                    self.problems.at(
+                        table_span,
+                        "missing key `appid` in [voice.volcengine]; add appid = \"1234567\" \
+                         (your Volcengine app id) under [voice.volcengine]",
+                    );
+                }
                 String::new()
             }
         };

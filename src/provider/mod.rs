@@ -288,13 +288,13 @@ fn missing_token(var: &str, what: &str) -> ProviderError {
     )
 }
 
-/// Installs aws-lc-rs as the process-wide rustls crypto provider. rustls
+/// Installs ring as the process-wide rustls crypto provider. rustls
 /// panics on `wss://` when two providers are compiled in and none is
 /// installed, so every client constructor calls this; a provider that is
 /// already installed (by us or by the binary) is fine.
 pub fn install_crypto_provider() {
     // Err only means "already installed", which is what we want.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
 /// The contract the scheduler renders through. Implementations are cheap to

@@ -22,7 +22,7 @@ pub(crate) const SNIPPET_CHARS: usize = 200;
 pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-/// The HTTP client for one provider: rustls (aws-lc-rs), a whole-request
+/// The HTTP client for one provider: rustls (ring), a whole-request
 /// timeout and a short connect timeout.
 pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, ProviderError> {
     install_crypto_provider();

@@ -37,26 +37,54 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::pacing::Window;
-use crate::plan::PlannedChapter;
+use crate::plan::{ChapterSet, PlannedChapter};
 use crate::provider::{ProviderError, Synthesizer};
 use crate::report::{self, Failure};
 pub use crate::report::{JobReport, Outcome};
-use crate::stitch::{self, Stitched};
-use crate::store::{RunOutcome, RunStats, StateWriter, Store};
+use crate::stitch;
+use crate::store::{Counts, RunOutcome, RunStats, SegmentState, StateWriter, Store};
 
 /// Receives progress; the command line draws a bar or writes log lines.
+/// Everything counts segments, the unit of `plan`, `status` and the
+/// summary: a sentence repeated in the book is synthesized once and
+/// advances the count by each of its segments.
 pub trait Progress: Send + Sync {
-    fn start(&self, job: &str, total: u64, done: u64);
-    fn advance(&self, n: u64);
+    fn start(&self, start: &ProgressStart);
+    fn advance(&self, tick: Tick);
     fn finish(&self);
+}
+
+/// Where a round of synthesis starts.
+#[derive(Debug, Clone)]
+pub struct ProgressStart {
+    pub job: String,
+    /// Chapters in the book.
+    pub chapters: usize,
+    /// Segments this run covers (the book, or the chapters asked for).
+    pub segments: u64,
+    /// Of those, already done, failed or paused.
+    pub done: u64,
+    /// Audio already rendered, in seconds.
+    pub audio_secs: f64,
+}
+
+/// One piece of work finished (synthesized, found in the cache, or failed).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tick {
+    /// Segments it settles (more than one for a repeated sentence).
+    pub segments: u64,
+    /// The chapter it is in, from 1.
+    pub chapter: usize,
+    /// Audio it adds, in seconds (0 for a failure).
+    pub audio_secs: f64,
 }
 
 /// Progress that goes nowhere (library use, tests).
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn start(&self, _: &str, _: u64, _: u64) {}
-    fn advance(&self, _: u64) {}
+    fn start(&self, _: &ProgressStart) {}
+    fn advance(&self, _: Tick) {}
     fn finish(&self) {}
 }
 
@@ -72,6 +100,8 @@ pub struct Renderer<S: Synthesizer> {
     deadline: Option<tokio::time::Instant>,
     /// Overrides `[render] max_characters_per_run` (`--max-characters`).
     max_characters: Option<u64>,
+    /// Only these chapters (`--chapters`); the whole book otherwise.
+    chapters: Option<ChapterSet>,
     progress: Arc<dyn Progress>,
 }
 
@@ -92,8 +122,15 @@ impl<S: Synthesizer> Renderer<S> {
             window,
             deadline: None,
             max_characters: None,
+            chapters: None,
             progress: Arc::new(NoProgress),
         }
+    }
+
+    /// Renders only these chapters; the rest of the book keeps its state.
+    pub fn with_chapters(mut self, chapters: Option<ChapterSet>) -> Self {
+        self.chapters = chapters;
+        self
     }
 
     /// No new segment starts after `deadline`.
@@ -154,6 +191,7 @@ impl<S: Synthesizer> Renderer<S> {
                 deadline: self.deadline,
                 window: self.window.limit() as u64,
                 started,
+                chapters: self.chapters.clone(),
             }),
             Err(e) => {
                 self.store
@@ -199,13 +237,18 @@ impl<S: Synthesizer> Renderer<S> {
         clips::check(&self.store, writer, &self.cache, job_id).await?;
         // The checks' stamps and forgotten clips are in before counting.
         writer.flush().await;
-        let counts = self.store.counts(job_id).await?;
-        stats.cached = counts.done;
+        let tally = Tally::of(&self.store, job_id, self.chapters.as_ref(), job).await?;
+        let counts = tally.counts;
         if counts.pending == 0 {
             return Ok((stats, None, false));
         }
-        self.progress
-            .start(&job.name, counts.total(), counts.total() - counts.pending);
+        self.progress.start(&ProgressStart {
+            job: job.name.clone(),
+            chapters: tally.chapters,
+            segments: counts.total(),
+            done: counts.total() - counts.pending - counts.in_flight,
+            audio_secs: tally.audio_secs,
+        });
         let round = self
             .synthesize_all(job, job_id, run_id, writer, &mut budget_left)
             .await?;
@@ -235,6 +278,8 @@ pub struct Finishing {
     deadline: Option<tokio::time::Instant>,
     window: u64,
     started: Instant,
+    /// Only these chapters (`--chapters`); the whole book otherwise.
+    chapters: Option<ChapterSet>,
 }
 
 impl Finishing {
@@ -257,13 +302,22 @@ impl Finishing {
     async fn stitch_and_report(&self) -> Result<JobReport> {
         let job = &self.job;
         let stitched = if self.interrupted {
-            Stitched::default()
+            // An interrupted run writes nothing more, but still says which
+            // chapter files are complete and how much audio they hold.
+            stitch::survey(&self.store, job, self.job_id).await?
         } else {
             stitch::stitch(&self.store, &self.cache, job, self.job_id).await?
         };
         let mut stats = self.stats;
         stats.window = self.window;
-        let counts = self.store.counts(self.job_id).await?;
+        let counts = Tally::of(&self.store, self.job_id, self.chapters.as_ref(), job)
+            .await?
+            .counts;
+        // Segments, each counted once: those synthesized now, the rest of
+        // the done ones already rendered (a clip re-rendered after damage
+        // is not counted twice).
+        stats.synthesized = stats.synthesized.min(counts.done);
+        stats.cached = counts.done - stats.synthesized;
         let failures = self.failures().await?;
         let pauses = pauses_by_reason(&failures);
         let past_deadline = self
@@ -286,6 +340,7 @@ impl Finishing {
             outcome,
             stats,
             counts,
+            chapters_selected: self.chapters.as_ref().map(ToString::to_string),
             failures,
             output_dir: job.output.dir.clone(),
             chapters_written: stitched.chapters,
@@ -327,6 +382,44 @@ impl Finishing {
                 failure
             })
             .collect())
+    }
+}
+
+/// Counts of the chapters asked for (the whole book by default), read
+/// per chapter from the database.
+struct Tally {
+    counts: Counts,
+    /// Chapters in the book.
+    chapters: usize,
+    /// Audio of the done segments, in seconds.
+    audio_secs: f64,
+}
+
+impl Tally {
+    async fn of(
+        store: &Store,
+        job_id: i64,
+        selected: Option<&ChapterSet>,
+        job: &Job,
+    ) -> Result<Tally> {
+        let mut tally = Tally {
+            counts: Counts::default(),
+            chapters: 0,
+            audio_secs: 0.0,
+        };
+        let mut samples = 0u64;
+        for t in store.chapter_tallies(job_id).await? {
+            tally.chapters = tally.chapters.max(t.chapter_idx as usize + 1);
+            if selected.is_some_and(|set| !set.contains_index(t.chapter_idx as usize)) {
+                continue;
+            }
+            tally.counts.add(t.state, t.segments, t.chars);
+            if t.state == SegmentState::Done {
+                samples += t.samples;
+            }
+        }
+        tally.audio_secs = samples as f64 / f64::from(job.audio.sample_rate);
+        Ok(tally)
     }
 }
 

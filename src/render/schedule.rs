@@ -40,7 +40,10 @@ pub(super) struct RoundStats {
     pub requests: u64,
     pub rate_limited: u64,
     pub rate_limit_wait_ms: u64,
+    /// Segments (a repeated sentence counts for each of its segments).
     pub synthesized: u64,
+    /// Distinct texts synthesized: one clip each.
+    pub clips: u64,
     pub adopted: u64,
     pub failed: u64,
     pub retries: u64,
@@ -50,7 +53,7 @@ pub(super) struct RoundStats {
 impl RoundStats {
     pub fn add_to(&self, stats: &mut RunStats) {
         stats.synthesized += self.synthesized;
-        stats.cached += self.adopted;
+        stats.clips += self.clips;
         stats.failed += self.failed;
         stats.retries += self.retries;
         stats.requests += self.requests;
@@ -106,7 +109,7 @@ impl<S: Synthesizer> Renderer<S> {
         // Requests in flight are bounded by the window; this bounds the
         // tasks still writing their clip after their answer came.
         let max_tasks = 2 * job.render.concurrency + 4;
-        let mut fresh = Fresh::new(self.store.clone(), job_id);
+        let mut fresh = Fresh::new(self.store.clone(), job_id, self.chapters.clone());
         let mut delayed: Vec<Delayed> = Vec::new();
         let mut tasks: JoinSet<Result<Unit>> = JoinSet::new();
         let mut totals = RoundStats::default();
@@ -296,13 +299,14 @@ impl<S: Synthesizer> Renderer<S> {
         shared: &Task<S>,
     ) -> Result<()> {
         match result? {
-            Unit::Done => {
-                totals.synthesized += 1;
-                self.progress.advance(1);
+            Unit::Done(tick) => {
+                totals.synthesized += tick.segments;
+                totals.clips += 1;
+                self.progress.advance(tick);
             }
-            Unit::Failed => {
-                totals.failed += 1;
-                self.progress.advance(1);
+            Unit::Failed(tick) => {
+                totals.failed += tick.segments;
+                self.progress.advance(tick);
             }
             Unit::Stopped(err) => {
                 job_cancel.cancel();
@@ -311,9 +315,9 @@ impl<S: Synthesizer> Renderer<S> {
                     totals.fatal = Some(err);
                 }
             }
-            Unit::Adopted => {
-                totals.adopted += 1;
-                self.progress.advance(1);
+            Unit::Adopted(tick) => {
+                totals.adopted += tick.segments;
+                self.progress.advance(tick);
             }
             Unit::Abandoned => {}
             Unit::Retry(item, err) => {

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use anyhow::{Context, Result};
 
 use super::retry::Requests;
-use super::{clips, preview};
+use super::{Tick, clips, preview};
 use crate::cache::Cache;
 use crate::pacing::Permit;
 use crate::provider::{ErrorClass, ProviderError, Synthesizer};
@@ -26,10 +26,10 @@ pub(super) struct Item {
 
 /// How one task ended.
 pub(super) enum Unit {
-    Done,
+    Done(Tick),
     /// Its clip was already in the cache.
-    Adopted,
-    Failed,
+    Adopted(Tick),
+    Failed(Tick),
     /// The provider refused the account (bad token, no balance): the job
     /// stops; the segment is pending again.
     Stopped(ProviderError),
@@ -90,12 +90,13 @@ impl<S: Synthesizer> Task<S> {
                             self.cache.root().display()
                         )
                     })?;
+                let tick = tick(&item, stored.samples, stored.sample_rate);
                 self.writer.send(Change::Done {
                     key,
                     clip: stored,
                     attempts: item.attempts,
                 });
-                Ok(Unit::Done)
+                Ok(Unit::Done(tick))
             }
             // An account-wide refusal says nothing about this segment: it
             // goes back to pending, and the job stops (the attempt cancelled
@@ -123,13 +124,14 @@ impl<S: Synthesizer> Task<S> {
             }
             Err(err) => {
                 tracing::warn!(text = %preview(&item.work.text), error = %err, "segment failed");
+                let tick = tick(&item, 0, 1);
                 self.writer.send(Change::Failed {
                     job_id: self.job_id,
                     key,
                     error: err,
                     attempts: item.attempts,
                 });
-                Ok(Unit::Failed)
+                Ok(Unit::Failed(tick))
             }
         }
     }
@@ -138,14 +140,25 @@ impl<S: Synthesizer> Task<S> {
     pub async fn adopt(&self, item: Item) -> Result<Unit> {
         match clips::adopt(&self.cache, &item.work.content_key).await? {
             Some(stored) => {
+                let tick = tick(&item, stored.samples, stored.sample_rate);
                 self.writer.send(Change::Done {
                     key: item.work.content_key.to_string(),
                     clip: stored,
                     attempts: 0,
                 });
-                Ok(Unit::Adopted)
+                Ok(Unit::Adopted(tick))
             }
             None => Ok(Unit::Request(item)),
         }
+    }
+}
+
+/// What settling `item` adds to the progress: each of its segments (a
+/// repeated sentence settles them all), and its audio.
+fn tick(item: &Item, samples: u64, rate: u32) -> Tick {
+    Tick {
+        segments: item.work.segments.max(1) as u64,
+        chapter: item.work.chapter as usize + 1,
+        audio_secs: samples as f64 / f64::from(rate.max(1)),
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{HashSet, VecDeque};
 
 use anyhow::Result;
 
+use crate::plan::ChapterSet;
 use crate::store::{Store, Work, WorkCursor};
 
 /// Pending segments read from the database at a time.
@@ -20,10 +21,13 @@ pub(super) struct Fresh {
     exhausted: bool,
     /// Keys already taken this round (first 128 bits of the hex key).
     seen: HashSet<u128>,
+    /// Only segments of these chapters (`--chapters`); a text shared with
+    /// another chapter is still rendered once, for all of them.
+    chapters: Option<ChapterSet>,
 }
 
 impl Fresh {
-    pub fn new(store: Store, job_id: i64) -> Fresh {
+    pub fn new(store: Store, job_id: i64, chapters: Option<ChapterSet>) -> Fresh {
         Fresh {
             store,
             job_id,
@@ -31,6 +35,7 @@ impl Fresh {
             cursor: None,
             exhausted: false,
             seen: HashSet::new(),
+            chapters,
         }
     }
 
@@ -44,7 +49,11 @@ impl Fresh {
             self.exhausted = rows.len() < PAGE;
             for (cursor, work) in rows {
                 self.cursor = Some(cursor);
-                if self.seen.insert(key_bits(&work.content_key)) {
+                let wanted = self
+                    .chapters
+                    .as_ref()
+                    .is_none_or(|set| set.contains_index(work.chapter as usize));
+                if wanted && self.seen.insert(key_bits(&work.content_key)) {
                     self.page.push_back(work);
                 }
             }

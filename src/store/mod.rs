@@ -24,13 +24,26 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use types::{
-    ChapterRow, ClipRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow, SegmentState,
-    Work, WorkCursor,
+    ChapterRow, ChapterTally, ClipRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow,
+    SegmentState, Work, WorkCursor,
 };
 pub use writer::{Change, StateWriter, WriterTask};
 
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// Timestamps are written by SQLite itself, in UTC, ISO 8601.
 const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ','now')";
+
+/// A state database opened for reading.
+#[derive(Debug)]
+pub enum Reader {
+    Ready(Store),
+    /// The file holds no schema yet: a render has only just created it.
+    NoSchema,
+    /// Its schema is older than this version's: a render upgrades it (and
+    /// may be doing so right now).
+    Older,
+}
 
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -48,7 +61,7 @@ async fn migrate(path: &Path, pool: &SqlitePool) -> Result<(), sqlx::Error> {
     let file = tokio::task::spawn_blocking(move || file.lock().map(|()| file))
         .await
         .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))??;
-    let migrated = sqlx::migrate!("./migrations").run(pool).await;
+    let migrated = MIGRATOR.run(pool).await;
     // Closing the file releases the lock.
     drop(file);
     Ok(migrated?)
@@ -66,7 +79,47 @@ impl Store {
         Self::connect(path, false).await
     }
 
+    /// Opens an existing database to read it beside a render (`status`,
+    /// `plan`). A reader never migrates: a render may be creating or
+    /// upgrading the schema at this very moment, and two processes
+    /// migrating at once make one of them fail.
+    pub async fn open_reader(path: &Path) -> Result<Reader, sqlx::Error> {
+        let pool = Self::pool(path, false).await?;
+        let store = Store { pool };
+        let latest = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+        let reader = match store.schema_version().await? {
+            None => Reader::NoSchema,
+            Some(version) if version >= latest => return Ok(Reader::Ready(store)),
+            Some(_) => Reader::Older,
+        };
+        store.close().await;
+        Ok(reader)
+    }
+
+    /// The newest migration applied; `None` when there is no schema at all.
+    async fn schema_version(&self) -> Result<Option<i64>, sqlx::Error> {
+        let has_table: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if has_table == 0 {
+            return Ok(None);
+        }
+        let version: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(Some(version.unwrap_or(0)))
+    }
+
     async fn connect(path: &Path, create: bool) -> Result<Store, sqlx::Error> {
+        let pool = Self::pool(path, create).await?;
+        migrate(path, &pool).await?;
+        Ok(Store { pool })
+    }
+
+    async fn pool(path: &Path, create: bool) -> Result<SqlitePool, sqlx::Error> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(create)
@@ -76,12 +129,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(30));
-        let pool = SqlitePoolOptions::new()
+        SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
-            .await?;
-        migrate(path, &pool).await?;
-        Ok(Store { pool })
+            .await
     }
 
     pub async fn close(&self) {

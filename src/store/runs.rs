@@ -3,6 +3,14 @@
 
 use super::{RunOutcome, RunRow, RunStats, Store};
 
+/// The columns a [`RunRow`] is read from.
+macro_rules! run_columns {
+    () => {
+        "id, pid, started_at, finished_at, outcome, synthesized, cached, failed, retries,
+         requests, rate_limited, window, stopped_by"
+    };
+}
+
 impl Store {
     pub async fn start_run(&self, job_id: i64) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar(
@@ -57,11 +65,26 @@ impl Store {
     }
 
     pub async fn last_run(&self, job_id: i64) -> Result<Option<RunRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT id, pid, started_at, finished_at, outcome, synthesized, cached, failed, retries,
-                    requests, rate_limited, window, stopped_by
-             FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1",
-        )
+        sqlx::query_as(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM runs WHERE job_id = ? ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(job_id)
+        .fetch_optional(&self.pool)
+        .await
+    }
+
+    /// The latest run that did work: sent requests or met failures, or did
+    /// not end complete (a rerun that found everything done did none).
+    pub async fn last_working_run(&self, job_id: i64) -> Result<Option<RunRow>, sqlx::Error> {
+        sqlx::query_as(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM runs WHERE job_id = ?
+               AND (synthesized > 0 OR failed > 0 OR requests > 0 OR outcome != 'complete')
+             ORDER BY id DESC LIMIT 1"
+        ))
         .bind(job_id)
         .fetch_optional(&self.pool)
         .await

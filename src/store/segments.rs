@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::types::WorkCursor;
 use super::types::parse_column;
 use super::writer::Change;
-use super::{ChapterRow, ClipRow, Counts, SegmentRow, SegmentState, Store, Work};
+use super::{ChapterRow, ChapterTally, ClipRow, Counts, SegmentRow, SegmentState, Store, Work};
 use crate::cache::StoredClip;
 use crate::plan::ContentKey;
 use crate::provider::ProviderError;
@@ -48,8 +48,9 @@ impl Store {
     /// Distinct content keys of the job still to synthesize, in book order.
     pub async fn pending_work(&self, job_id: i64) -> Result<Vec<Work>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT content_key, COALESCE(spoken, text) AS text FROM segments
-             WHERE job_id = ? AND state = 'pending'
+            "SELECT content_key, COALESCE(spoken, text) AS text, COUNT(*) AS segments,
+                    MIN(chapter_idx) AS chapter
+             FROM segments WHERE job_id = ? AND state = 'pending'
              GROUP BY content_key ORDER BY MIN(chapter_idx * 1000000 + idx)",
         )
         .bind(job_id)
@@ -67,10 +68,15 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<(WorkCursor, Work)>, sqlx::Error> {
         let (chapter, idx) = after.unwrap_or((-1, -1));
-        let rows: Vec<(i64, i64, ContentKey, String)> = sqlx::query_as(
-            "SELECT chapter_idx, idx, content_key, COALESCE(spoken, text) FROM segments
-             WHERE job_id = ? AND state = 'pending' AND (chapter_idx, idx) > (?, ?)
-             ORDER BY chapter_idx, idx LIMIT ?",
+        // Each row says how many pending segments share its text, so the
+        // progress advances by all of them when the one clip is done.
+        let rows: Vec<(i64, i64, ContentKey, String, i64)> = sqlx::query_as(
+            "SELECT s.chapter_idx, s.idx, s.content_key, COALESCE(s.spoken, s.text),
+                    (SELECT COUNT(*) FROM segments o WHERE o.content_key = s.content_key
+                       AND o.job_id = s.job_id AND o.state = 'pending')
+             FROM segments s
+             WHERE s.job_id = ? AND s.state = 'pending' AND (s.chapter_idx, s.idx) > (?, ?)
+             ORDER BY s.chapter_idx, s.idx LIMIT ?",
         )
         .bind(job_id)
         .bind(chapter)
@@ -80,7 +86,15 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(c, i, content_key, text)| ((c, i), Work { content_key, text }))
+            .map(|(c, i, content_key, text, segments)| {
+                let work = Work {
+                    content_key,
+                    text,
+                    segments,
+                    chapter: c,
+                };
+                ((c, i), work)
+            })
             .collect())
     }
 
@@ -276,6 +290,33 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Per chapter and state: segments, characters, and the samples of
+    /// their clips (done segments), so counts can be taken of any chapters
+    /// without reading every segment.
+    pub async fn chapter_tallies(&self, job_id: i64) -> Result<Vec<ChapterTally>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT s.chapter_idx, s.state, COUNT(*) AS n, SUM(s.chars) AS chars,
+                    SUM(c.samples) AS samples
+             FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key
+             WHERE s.job_id = ? GROUP BY s.chapter_idx, s.state",
+        )
+        .bind(job_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|row| {
+                let state: String = row.try_get("state")?;
+                Ok(ChapterTally {
+                    chapter_idx: row.try_get("chapter_idx")?,
+                    state: parse_column(&state, format_args!("a segment of job {job_id}"))?,
+                    segments: row.try_get::<i64, _>("n")? as u64,
+                    chars: row.try_get::<Option<i64>, _>("chars")?.unwrap_or(0) as u64,
+                    samples: row.try_get::<Option<i64>, _>("samples")?.unwrap_or(0) as u64,
+                })
+            })
+            .collect()
     }
 
     pub async fn counts(&self, job_id: i64) -> Result<Counts, sqlx::Error> {

@@ -108,6 +108,11 @@ pub struct Work {
     pub content_key: ContentKey,
     /// The text sent to the voice (the lexicon applied).
     pub text: String,
+    /// How many segments of the book share this text (a repeated sentence
+    /// is synthesized once and counts for each of its segments).
+    pub segments: i64,
+    /// The first chapter (0-based) it occurs in.
+    pub chapter: i64,
 }
 
 /// Where a page of pending work ended: (chapter, segment) in book order.
@@ -280,12 +285,44 @@ impl Counts {
     pub fn total(&self) -> u64 {
         self.pending + self.in_flight + self.done + self.failed + self.pause
     }
+
+    /// Adds `n` segments of `chars` characters in `state`.
+    pub fn add(&mut self, state: SegmentState, n: u64, chars: u64) {
+        self.chars_total += chars;
+        match state {
+            SegmentState::Pending => self.pending += n,
+            SegmentState::InFlight => self.in_flight += n,
+            SegmentState::Done => {
+                self.done += n;
+                self.chars_done += chars;
+            }
+            SegmentState::Failed => self.failed += n,
+            SegmentState::Pause => self.pause += n,
+        }
+    }
+}
+
+/// One chapter's segments in one state.
+#[derive(Debug, Clone, Copy)]
+pub struct ChapterTally {
+    pub chapter_idx: i64,
+    pub state: SegmentState,
+    pub segments: u64,
+    pub chars: u64,
+    /// Samples of their clips (done segments only have clips).
+    pub samples: u64,
 }
 
 /// What one run did, recorded when it ends.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct RunStats {
+    /// Segments synthesized in this run; a sentence repeated in the book is
+    /// one clip and counts for each of its segments.
     pub synthesized: u64,
+    /// Distinct texts synthesized in this run (one clip, one request
+    /// without retries, each).
+    pub clips: u64,
+    /// Segments that were already rendered (their clips were in the cache).
     pub cached: u64,
     pub failed: u64,
     pub retries: u64,

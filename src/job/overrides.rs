@@ -1,0 +1,55 @@
+//! Changes to a loaded job for one run, never written back to its file:
+//! `--draft` (the embedded engine, its own output folder and its own state,
+//! so a cloud job is proof-listened for free) and `--output DIR`.
+
+use std::path::{Path, PathBuf};
+
+use super::{Job, JobError, Voice, paths};
+
+/// What a draft speaks with: the embedded engine at the job's pace (within
+/// the engine's range), the voice chosen by script.
+const DRAFT_SPEED: std::ops::RangeInclusive<f32> = 0.5..=2.0;
+
+impl Job {
+    /// This job as a draft: rendered by the embedded offline engine (no
+    /// token, no network), into `<output dir>-draft`, as a job of its own in
+    /// the state database (`<name>-draft`), so the real job's state and
+    /// files are untouched. Clips are keyed by provider and voice, so draft
+    /// clips never stand in for cloud ones.
+    pub fn into_draft(mut self) -> Job {
+        if self.draft {
+            return self;
+        }
+        let speed = self
+            .voice
+            .speed
+            .clamp(*DRAFT_SPEED.start(), *DRAFT_SPEED.end());
+        self.voice = Voice::local("auto", speed, 50);
+        self.name = format!("{}-draft", self.name);
+        self.path = suffixed(&self.path, "#draft");
+        self.output.dir = suffixed(&self.output.dir, "-draft");
+        self.draft = true;
+        self
+    }
+
+    /// The job writing into `dir` (relative to the working directory)
+    /// instead of its `[output] dir`; checked like the job file's.
+    pub fn with_output(mut self, dir: &Path) -> Result<Job, JobError> {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        let dir: PathBuf = paths::normalize(&cwd.join(dir));
+        let base = paths::Base {
+            dir: &cwd,
+            shown: Path::new(""),
+        };
+        base.check_output_dir(&dir)
+            .map_err(|message| JobError(format!("--output: {message}")))?;
+        self.output.dir = dir;
+        Ok(self)
+    }
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut text = path.as_os_str().to_os_string();
+    text.push(suffix);
+    PathBuf::from(text)
+}
