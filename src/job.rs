@@ -9,6 +9,7 @@
 //! the file system (manuscripts exist, output dir creatable), writing nothing.
 
 mod diag;
+mod master;
 mod paths;
 mod raw;
 #[cfg(test)]
@@ -26,6 +27,7 @@ use toml::Spanned;
 use crate::segment::Limits;
 use diag::{Problems, Source};
 use paths::Base;
+pub use master::{Master, Profile, Target};
 use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
 
 /// A validated job: one book.
@@ -39,6 +41,8 @@ pub struct Job {
     pub manuscript: Manuscript,
     pub voice: Voice,
     pub audio: Audio,
+    /// `[master]`: loudness, peaks and room tone of the delivered files.
+    pub master: Master,
     pub render: Render,
     pub output: Output,
 }
@@ -238,6 +242,28 @@ pub struct Audio {
     pub paragraph_gap_ms: u32,
     pub chapter_head_ms: u32,
     pub chapter_trailing_ms: u32,
+    /// How each clip's own leading and trailing silence is cut at stitch time.
+    pub trim: Trim,
+}
+
+/// `[audio] trim`, `trim_threshold_db`, `trim_hold_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trim {
+    pub enabled: bool,
+    /// Speech is above this level (dBFS, RMS over 10 ms, then per sample).
+    pub threshold_db: i32,
+    /// Sound below the threshold kept around the speech, inside the pauses.
+    pub hold_ms: u32,
+}
+
+impl Default for Trim {
+    fn default() -> Self {
+        Trim {
+            enabled: true,
+            threshold_db: -50,
+            hold_ms: 40,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -289,13 +315,19 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
             shown: path.parent().unwrap_or(Path::new("")),
         },
     };
+    let book = check.book(raw.book);
+    let manuscript = check.manuscript(raw.manuscript);
+    let voice = check.voice(raw.voice);
+    let master = check.master(raw.master);
+    let audio = check.audio(raw.audio, &master);
     let job = Job {
         path: abs.clone(),
         name,
-        book: check.book(raw.book),
-        manuscript: check.manuscript(raw.manuscript),
-        voice: check.voice(raw.voice),
-        audio: check.audio(raw.audio),
+        book,
+        manuscript,
+        voice,
+        audio,
+        master,
         render: check.render(raw.render),
         output: check.output(raw.output),
     };
@@ -627,9 +659,12 @@ impl Check<'_> {
         }
     }
 
-    fn audio(&mut self, raw: Option<RawAudio>) -> Audio {
+    fn audio(&mut self, raw: Option<RawAudio>, master: &Master) -> Audio {
         let raw = raw.unwrap_or_default();
-        Audio {
+        let head = raw.chapter_head_ms.clone();
+        let trailing = raw.chapter_trailing_ms.clone();
+        let trim = self.trim(&raw);
+        let audio = Audio {
             sample_rate: self.sample_rate(raw.sample_rate),
             sentence_gap_ms: self.int(raw.sentence_gap_ms, "audio", "sentence_gap_ms", GAP_MS, 250),
             paragraph_gap_ms: self.int(
@@ -653,7 +688,16 @@ impl Check<'_> {
                 CHAPTER_SILENCE_MS,
                 2000,
             ),
-        }
+            trim,
+        };
+        self.room_for_profile(master, head, audio.chapter_head_ms, "chapter_head_ms");
+        self.room_for_profile(
+            master,
+            trailing,
+            audio.chapter_trailing_ms,
+            "chapter_trailing_ms",
+        );
+        audio
     }
 
     fn sample_rate(&mut self, raw: Option<Spanned<i64>>) -> u32 {

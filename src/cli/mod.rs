@@ -1,10 +1,11 @@
 //! The command line: one file per command (`render`, `plan`, `status`,
-//! `retry-failed`, `validate`, `voices`, `segment`, `sim`), their arguments
+//! `retry-failed`, `validate`, `voices`, `segment`, `sim`, `check`), their arguments
 //! in [`args`], what several commands share in [`common`], progress display
 //! in [`progress`]. Every outcome becomes an exit code here, in one place
 //! ([`Exit`]).
 
 mod args;
+mod check;
 mod common;
 mod plan;
 mod progress;
@@ -20,7 +21,7 @@ use std::io::IsTerminal;
 
 pub use args::{Cli, Command, LangArg, LogFormat};
 
-use crate::report::Outcome;
+use crate::report::{JobReport, Outcome};
 
 /// Exit codes, documented in the README. Cron alerts on anything but 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -76,6 +77,19 @@ impl From<Outcome> for Exit {
     }
 }
 
+impl Exit {
+    /// A rendered job: its outcome, and 1 when a delivered file fails its
+    /// profile (the files are written all the same).
+    pub(crate) fn of_report(report: &JobReport) -> Exit {
+        let qa = if report.qa_failures.is_empty() {
+            Exit::Ok
+        } else {
+            Exit::Failed
+        };
+        Exit::from(report.outcome).max(qa)
+    }
+}
+
 /// Runs a parsed command line and returns the exit code.
 pub async fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
@@ -87,6 +101,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Validate(args) => validate::run(&args.jobs).await,
         Command::Sim(args) => sim::run(&cli, args).await,
         Command::Segment(args) => segment::run(args),
+        Command::Check(args) => check::run(args),
     };
     match result {
         Ok(exit) => exit,

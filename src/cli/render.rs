@@ -68,7 +68,7 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
                         report.job, report.stats.cached, report.stats.synthesized
                     );
                 }
-                worst = worst.max(Exit::from(report.outcome));
+                worst = worst.max(Exit::of_report(&report));
             }
             Err(e) => {
                 eprintln!("error: {}: {e:#}{}", job.name, advice(&e));
@@ -244,6 +244,21 @@ fn print_summary(report: &JobReport) {
     }
     for (error, class, n) in crate::report::group_failures(&report.failures) {
         let _ = writeln!(out, "{}:   {n} segment(s) {class}: {error}", report.job);
+    }
+    for f in &report.qa_failures {
+        let _ = writeln!(
+            out,
+            "{}:   {} fails {} ({}): {:.2}, allowed {}; {}",
+            report.job, f.file, report.qa_profile, f.rule, f.value, f.limit, f.fix
+        );
+    }
+    if !report.qa_failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: the files are written; see qa.json and qa.csv in {}",
+            report.job,
+            display_path(&report.output_dir)
+        );
     }
     if matches!(report.outcome, Outcome::Interrupted | Outcome::Incomplete) {
         let _ = writeln!(

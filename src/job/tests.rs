@@ -104,8 +104,16 @@ fn minimal_job_gets_every_default_and_paths_from_the_job_folder() {
         paragraph_gap_ms: 700,
         chapter_head_ms: 500,
         chapter_trailing_ms: 2000,
+        trim: Trim {
+            enabled: true,
+            threshold_db: -50,
+            hold_ms: 40,
+        },
     };
     assert_eq!(job.audio, audio);
+    assert_eq!(job.master, Master::of(Profile::Acx));
+    assert_eq!(job.master.target, Some(Target::RmsDb(-20.0)));
+    assert_eq!(job.master.ceiling_db, Some(-3.0));
     assert_eq!(
         job.render,
         Render {

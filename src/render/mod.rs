@@ -171,12 +171,26 @@ impl<S: Synthesizer> Renderer<S> {
         };
         stats.window = self.window.limit() as u64;
         let counts = self.store.counts(job_id).await?;
-        let failures = self.failures(job_id).await?;
+        let mut failures = self.failures(job_id).await?;
+        failures.extend(stitched.silent.iter().map(|r| Failure {
+            chapter: r.chapter_idx as usize + 1,
+            segment: r.idx as usize,
+            text: r.text.clone(),
+            class: "silent".into(),
+            error: "the provider's clip is silence from end to end; it is left out of the \
+                    chapter. Reword the segment or change the voice"
+                .into(),
+            attempts: r.attempts as u32,
+        }));
         let outcome = if interrupted {
             Outcome::Interrupted
         } else if counts.pending > 0 && (self.past_deadline() || budget_hit) {
             Outcome::Incomplete
-        } else if counts.failed > 0 || counts.pending > 0 || fatal.is_some() {
+        } else if counts.failed > 0
+            || counts.pending > 0
+            || fatal.is_some()
+            || !stitched.silent.is_empty()
+        {
             Outcome::Failed
         } else {
             Outcome::Complete
@@ -193,6 +207,8 @@ impl<S: Synthesizer> Renderer<S> {
             book_file: stitched.book,
             audio_secs: stitched.samples as f64 / f64::from(job.audio.sample_rate),
             elapsed_secs: started.elapsed().as_secs_f64(),
+            qa_profile: job.master.profile.name(),
+            qa_failures: qa_failures(&stitched.qa),
         };
         // Every run leaves its report, an interrupted one too: cron's morning
         // reader learns from it what was done before the stop.
@@ -223,6 +239,22 @@ impl<S: Synthesizer> Renderer<S> {
             })
             .collect())
     }
+}
+
+/// Every rule a delivered file fails, for the report and the summary.
+fn qa_failures(files: &[crate::master::qa::FileQa]) -> Vec<report::QaFailure> {
+    files
+        .iter()
+        .flat_map(|f| {
+            f.failed().map(|r| report::QaFailure {
+                file: f.file.clone(),
+                rule: r.rule.to_string(),
+                value: r.value,
+                limit: r.limit.clone(),
+                fix: r.fix.unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
 }
 
 /// The start of a segment's text, for logs.
