@@ -247,8 +247,10 @@ fn write_chapters(
             }
             let edges = audio::measure_edges(cache, &job.audio, &c.items)?;
             let layout = audio::lay_out(&job.audio, &c.items, &edges);
-            let mut stream = ChapterStream::new(cache, &c.items, &layout, rate);
-            let gain_db = mastering.gain_db(|out| stream.read(out))?;
+            let gain_db = mastering.gain_db(|| {
+                let mut stream = ChapterStream::new(cache, &c.items, &layout, rate);
+                move |out: &mut [i16]| stream.read(out)
+            })?;
             Ok(Some(Planned { layout, gain_db }))
         })
         .collect::<Result<_, audio::AudioError>>()

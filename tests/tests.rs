@@ -6,5 +6,6 @@ mod cli;
 mod cloud;
 mod faults;
 mod pinned;
+mod master;
 mod render;
 mod util;

@@ -141,10 +141,10 @@ mod tests {
 
     #[test]
     fn clicks_and_a_noise_floor_are_not_speech() {
-        // -60 dB of alternating noise with one click per 50 ms.
+        // -60 dB of alternating noise with a -30 dBFS click every 50 ms.
         let mut s: Vec<i16> = (0..24_000).map(|i| if i % 2 == 0 { 33 } else { -33 }).collect();
         for i in (0..24_000).step_by(1_200) {
-            s[i] = 2_000;
+            s[i] = 1_000;
         }
         let speech = speech_in(&s, 24_000, -50.0);
         assert_eq!(speech.edges, None);
@@ -154,11 +154,11 @@ mod tests {
     #[test]
     fn a_soft_onset_starts_at_its_first_sample_above_the_threshold() {
         // A ramp from silence: the edge is the first sample over -50 dBFS
-        // (104 of 32768) in the first window whose RMS is over it.
+        // (103.6 of 32768) in the first window whose RMS is over it.
         let mut s = vec![0i16; 480];
         s.extend((0..960).map(|i| (i * 8) as i16));
         let speech = speech_in(&s, 24_000, -50.0);
-        let first_loud = 480 + (0..960).find(|i| i * 8 > 104).unwrap() as u64;
+        let first_loud = 480 + (0..960).find(|i| i * 8 >= 104).unwrap() as u64;
         let edges = speech.edges.unwrap();
         assert!(edges.start >= first_loud, "{edges:?}");
         assert!(edges.start < first_loud + 240, "{edges:?}");

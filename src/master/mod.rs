@@ -41,32 +41,36 @@ impl Mastering {
     }
 
     /// The first pass: the chapter's gain in dB, from reading the stream
-    /// once. No target (profile `none`): 0 dB without reading anything.
-    pub fn gain_db(
-        &self,
-        mut read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
-    ) -> Result<f64, AudioError> {
+    /// that `open` starts (once, or twice when the limiter will take some
+    /// of the loudness: then the gain is measured again through it and
+    /// corrected, so the delivered file lands on the target). No target
+    /// (profile `none`): 0 dB without reading anything.
+    pub fn gain_db<R>(&self, mut open: impl FnMut() -> R) -> Result<f64, AudioError>
+    where
+        R: FnMut(&mut [i16]) -> Result<usize, AudioError>,
+    {
         let Some(target) = self.master.target else {
             return Ok(0.0);
         };
-        let mut meter = Meter::new(self.sample_rate, 1, false);
-        let mut block = vec![0i16; BLOCK];
-        loop {
-            let n = read(&mut block)?;
-            if n == 0 {
-                break;
-            }
-            meter.add_i16(&block[..n]);
-        }
-        let measured = meter.finish();
-        let (want, have) = match target {
-            Target::Lufs(lufs) => (lufs, measured.lufs),
-            Target::RmsDb(rms) => (rms, measured.rms_db),
+        let off_target = |m: &Measurement| match target {
+            Target::Lufs(lufs) => (m.lufs > meter::SILENCE_DB).then(|| lufs - m.lufs),
+            Target::RmsDb(rms) => (m.rms_db > meter::SILENCE_DB).then(|| rms - m.rms_db),
         };
-        if have <= meter::SILENCE_DB {
+        let plain = self.run(0.0, false, false, open(), &mut [])?;
+        let Some(first) = off_target(&plain) else {
             return Ok(0.0);
+        };
+        let first = first.clamp(-MAX_GAIN_DB, MAX_GAIN_DB);
+        let limits = self
+            .master
+            .ceiling_db
+            .is_some_and(|ceiling| plain.peak_db + first > ceiling - limiter::MARGIN_DB);
+        if !limits {
+            return Ok(first);
         }
-        Ok((want - have).clamp(-MAX_GAIN_DB, MAX_GAIN_DB))
+        let limited = self.run(first, true, false, open(), &mut [])?;
+        let correction = off_target(&limited).unwrap_or(0.0);
+        Ok((first + correction).clamp(-MAX_GAIN_DB, MAX_GAIN_DB))
     }
 
     /// The second pass: applies `gain_db`, room tone and the limiter to
@@ -75,6 +79,20 @@ impl Mastering {
     pub fn apply(
         &self,
         gain_db: f64,
+        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
+        sinks: &mut [&mut dyn PcmSink],
+    ) -> Result<Measurement, AudioError> {
+        self.run(gain_db, true, true, read, sinks)
+    }
+
+    /// Gain, room tone, the limiter (when `limit` and the profile has a
+    /// ceiling), 16 bits; into the sinks and a meter (`full`: every
+    /// measure, else loudness, RMS and sample peak).
+    fn run(
+        &self,
+        gain_db: f64,
+        limit: bool,
+        full: bool,
         mut read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
         sinks: &mut [&mut dyn PcmSink],
     ) -> Result<Measurement, AudioError> {
@@ -82,9 +100,10 @@ impl Mastering {
         let mut limiter = self
             .master
             .ceiling_db
+            .filter(|_| limit)
             .map(|db| limiter::Limiter::new(self.sample_rate, db));
         let mut room = self.master.room_tone_db.map(RoomTone::new);
-        let mut meter = Meter::new(self.sample_rate, 1, true);
+        let mut meter = Meter::new(self.sample_rate, 1, full);
         let mut input = vec![0i16; BLOCK];
         let mut scaled = Vec::with_capacity(BLOCK);
         let mut limited = Vec::with_capacity(BLOCK + 1024);
