@@ -26,8 +26,8 @@ use toml::Spanned;
 
 use crate::segment::Limits;
 use diag::{Problems, Source};
-use paths::Base;
 pub use master::{Master, Profile, Target};
+use paths::Base;
 use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
 
 /// A validated job: one book.

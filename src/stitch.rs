@@ -85,7 +85,10 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
     let book_current = want_book
         && chapters.iter().all(|c| c.done.is_some())
         && std::fs::read_to_string(&marker).unwrap_or_default() == book_key
-        && file_has_samples(&book, Some(chapters.iter().map(samples_of).sum::<u64>() as i64));
+        && file_has_samples(
+            &book,
+            Some(chapters.iter().map(samples_of).sum::<u64>() as i64),
+        );
     if !want_book && book.exists() {
         // A book file from an earlier, different plan would be stale.
         std::fs::remove_file(&book)
@@ -94,10 +97,25 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
 
     let (cache, job_copy) = (cache.clone(), job.clone());
     let book_out = (want_book && !book_current).then(|| book.clone());
+    let to_master = chapters.iter().filter(|c| c.done.is_none()).count();
+    let started = std::time::Instant::now();
     chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
         write_chapters(&cache, &job_copy, chapters, book_out.as_deref())
     })
     .await??;
+    if to_master > 0 || (want_book && !book_current) {
+        tracing::info!(
+            mastered = to_master,
+            copied_into_book = if want_book && !book_current {
+                chapters.len() - to_master
+            } else {
+                0
+            },
+            book = want_book && !book_current,
+            secs = format!("{:.3}", started.elapsed().as_secs_f64()),
+            "chapter files written"
+        );
+    }
     if want_book && !book_current {
         crate::atomic::write_atomic(&marker, book_key.as_bytes())?;
     }
@@ -147,15 +165,19 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
     }
     stitched.samples = book_offset;
     if want_book && let Some(measurement) = meter::combine(&parts) {
-        stitched
-            .qa
-            .push(FileQa::new("book.wav".into(), Role::Book, measurement, &job.master));
+        stitched.qa.push(FileQa::new(
+            "book.wav".into(),
+            Role::Book,
+            measurement,
+            &job.master,
+        ));
         manifest.book_file = Some("book.wav".into());
         manifest.samples = book_offset;
         stitched.book = Some(book);
     }
     report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
-    qa::write_files(&dir, job.master.profile, &stitched.qa).context("writing qa.json and qa.csv")?;
+    qa::write_files(&dir, job.master.profile, &stitched.qa)
+        .context("writing qa.json and qa.csv")?;
     Ok(stitched)
 }
 
@@ -259,7 +281,10 @@ fn write_chapters(
     let lengths: Vec<u64> = chapters
         .iter()
         .zip(&planned)
-        .map(|(c, p)| p.as_ref().map_or_else(|| samples_of(c), |p| p.layout.audio.samples))
+        .map(|(c, p)| {
+            p.as_ref()
+                .map_or_else(|| samples_of(c), |p| p.layout.audio.samples)
+        })
         .collect();
     let offsets: Vec<u64> = lengths
         .iter()
@@ -292,7 +317,11 @@ fn write_chapters(
             let measurement = match &book {
                 Some(book) => {
                     let mut part = book.part(offset);
-                    mastering.apply(p.gain_db, |out| stream.read(out), &mut [&mut wav, &mut part])?
+                    mastering.apply(
+                        p.gain_db,
+                        |out| stream.read(out),
+                        &mut [&mut wav, &mut part],
+                    )?
                 }
                 None => mastering.apply(p.gain_db, |out| stream.read(out), &mut [&mut wav])?,
             };

@@ -79,12 +79,19 @@ fn db(amplitude: f64) -> f64 {
 }
 
 fn rms_db(samples: &[i16]) -> f64 {
-    let sum: f64 = samples.iter().map(|&s| (f64::from(s) / 32_768.0).powi(2)).sum();
+    let sum: f64 = samples
+        .iter()
+        .map(|&s| (f64::from(s) / 32_768.0).powi(2))
+        .sum();
     db((sum / samples.len() as f64).sqrt())
 }
 
 fn peak_db(samples: &[i16]) -> f64 {
-    db(samples.iter().map(|&s| f64::from(s).abs()).fold(0.0, f64::max) / 32_768.0)
+    db(samples
+        .iter()
+        .map(|&s| f64::from(s).abs())
+        .fold(0.0, f64::max)
+        / 32_768.0)
 }
 
 /// The largest value of the signal 4x oversampled: ideal band-limited
@@ -156,19 +163,29 @@ async fn acx_masters_to_its_rms_under_its_peak_with_the_configured_pauses() {
     for (file, pauses) in [
         // head; after the heading a paragraph gap; sentence, paragraph,
         // sentence; tail
-        ("chapter-001.wav", vec![500.0, 300.0, 100.0, 300.0, 100.0, 1_000.0]),
+        (
+            "chapter-001.wav",
+            vec![500.0, 300.0, 100.0, 300.0, 100.0, 1_000.0],
+        ),
         ("chapter-002.wav", vec![500.0, 300.0, 100.0, 1_000.0]),
     ] {
         let (_, samples) = wav_samples(&ws.out().join(file));
         let rms = rms_db(&samples);
         assert!((rms - -20.0).abs() <= 0.5, "{file}: rms {rms}");
-        assert!(peak_db(&samples) <= -3.0, "{file}: peak {}", peak_db(&samples));
+        assert!(
+            peak_db(&samples) <= -3.0,
+            "{file}: peak {}",
+            peak_db(&samples)
+        );
         let tp = oversampled_peak_db(&samples);
         assert!(tp <= -3.0, "{file}: 4x peak {tp}");
         let got = silences_ms(&samples);
         assert_eq!(got.len(), pauses.len(), "{file}: {got:?}");
         for (g, want) in got.iter().zip(&pauses) {
-            assert!((g - want).abs() <= 10.0, "{file}: pauses {got:?}, want {pauses:?}");
+            assert!(
+                (g - want).abs() <= 10.0,
+                "{file}: pauses {got:?}, want {pauses:?}"
+            );
         }
     }
     // The manifest's segments mark the speech: each starts where the tone
@@ -180,7 +197,10 @@ async fn acx_masters_to_its_rms_under_its_peak_with_the_configured_pauses() {
     assert_eq!(qa["profile"], "acx");
     assert_eq!(qa["files"].as_array().unwrap().len(), 3);
     let csv = std::fs::read_to_string(ws.out().join("qa.csv")).unwrap();
-    assert!(csv.lines().nth(3).unwrap().starts_with("book.wav,pass,"), "{csv}");
+    assert!(
+        csv.lines().nth(3).unwrap().starts_with("book.wav,pass,"),
+        "{csv}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -200,7 +220,10 @@ async fn ebu_r128_reaches_its_loudness_and_a_rerun_writes_the_same_bytes() {
         let head = &samples[..ms(400)];
         assert!(head.iter().any(|&s| s != 0));
         let floor = rms_db(head);
-        assert!((floor - -70.0).abs() < 1.0, "{file}: room tone at {floor} dB");
+        assert!(
+            (floor - -70.0).abs() < 1.0,
+            "{file}: room tone at {floor} dB"
+        );
     }
     // A second render from a new database rewrites every file from the
     // cached clips: byte for byte the same.
@@ -234,7 +257,11 @@ async fn a_silent_clip_is_reported_and_not_stitched_as_a_pause() {
     assert_eq!(got.len(), 4, "{got:?}");
     assert!((got[2] - 100.0).abs() <= 10.0, "{got:?}");
     let written = crate::util::read_json(&ws.out().join("report.json"));
-    assert!(written["failures"].to_string().contains("silence from end to end"));
+    assert!(
+        written["failures"]
+            .to_string()
+            .contains("silence from end to end")
+    );
 }
 
 /// Integrated loudness as BS.1770-4 defines it, written out: K-weighting
@@ -243,13 +270,21 @@ async fn a_silent_clip_is_reported_and_not_stitched_as_a_pause() {
 fn bs1770_lufs(samples: &[i16], rate: u32) -> f64 {
     let fs = f64::from(rate);
     // Stage 1: high shelf (f0 1681.97 Hz, gain 3.99984 dB, Q 0.7071752).
-    let (f0, g, q) = (1_681.974_450_955_533, 3.999_843_853_973_347, 0.707_175_236_955_419_6);
+    let (f0, g, q) = (
+        1_681.974_450_955_533,
+        3.999_843_853_973_347,
+        0.707_175_236_955_419_6,
+    );
     let k = (std::f64::consts::PI * f0 / fs).tan();
     let vh = 10f64.powf(g / 20.0);
     let vb = vh.powf(0.499_666_774_154_541_6);
     let a0 = 1.0 + k / q + k * k;
     let shelf = (
-        [(vh + vb * k / q + k * k) / a0, 2.0 * (k * k - vh) / a0, (vh - vb * k / q + k * k) / a0],
+        [
+            (vh + vb * k / q + k * k) / a0,
+            2.0 * (k * k - vh) / a0,
+            (vh - vb * k / q + k * k) / a0,
+        ],
         [2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0],
     );
     // Stage 2: high-pass (f0 38.1355 Hz, Q 0.5003270).
@@ -334,15 +369,32 @@ fn check_fails_a_hot_peak_naming_the_rule_and_passes_a_compliant_file() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let file = &json["files"][0];
     assert_eq!(file["pass"], true, "{file}");
-    assert!((file["rms_db"].as_f64().unwrap() - -20.0).abs() < 0.1, "{file}");
-    assert!((file["head_secs"].as_f64().unwrap() - 0.7).abs() < 0.01, "{file}");
-    assert!((file["tail_secs"].as_f64().unwrap() - 2.0).abs() < 0.01, "{file}");
+    assert!(
+        (file["rms_db"].as_f64().unwrap() - -20.0).abs() < 0.1,
+        "{file}"
+    );
+    assert!(
+        (file["head_secs"].as_f64().unwrap() - 0.7).abs() < 0.01,
+        "{file}"
+    );
+    assert!(
+        (file["tail_secs"].as_f64().unwrap() - 2.0).abs() < 0.01,
+        "{file}"
+    );
 
-    let out = ws.run(&["check", "--csv", good.to_str().unwrap(), hot.to_str().unwrap()]);
+    let out = ws.run(&[
+        "check",
+        "--csv",
+        good.to_str().unwrap(),
+        hot.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let csv = stdout(&out);
     let hot_line = csv.lines().nth(2).unwrap();
-    assert!(hot_line.contains(",fail,") && hot_line.contains("peak"), "{csv}");
+    assert!(
+        hot_line.contains(",fail,") && hot_line.contains("peak"),
+        "{csv}"
+    );
 
     let garbage = ws.write("garbage.wav", "not a wav");
     let out = ws.run(&["check", garbage.to_str().unwrap()]);

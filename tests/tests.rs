@@ -5,7 +5,7 @@
 mod cli;
 mod cloud;
 mod faults;
-mod pinned;
 mod master;
+mod pinned;
 mod render;
 mod util;

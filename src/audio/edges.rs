@@ -142,7 +142,9 @@ mod tests {
     #[test]
     fn clicks_and_a_noise_floor_are_not_speech() {
         // -60 dB of alternating noise with a -30 dBFS click every 50 ms.
-        let mut s: Vec<i16> = (0..24_000).map(|i| if i % 2 == 0 { 33 } else { -33 }).collect();
+        let mut s: Vec<i16> = (0..24_000)
+            .map(|i| if i % 2 == 0 { 33 } else { -33 })
+            .collect();
         for i in (0..24_000).step_by(1_200) {
             s[i] = 1_000;
         }

@@ -69,7 +69,10 @@ pub struct ChapterAudio {
 pub enum Span {
     Silence(u64),
     /// Samples `range` of item `item`'s clip.
-    Clip { item: usize, range: Range<u64> },
+    Clip {
+        item: usize,
+        range: Range<u64>,
+    },
 }
 
 /// The chapter's layout and the runs that make its samples.

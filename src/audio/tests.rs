@@ -152,7 +152,9 @@ fn missing_or_garbage_clip_names_the_file() {
 fn over_four_gib_is_refused_before_writing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("huge.wav");
-    let err = WavWriter::create(&out, RATE, 25 * 3_600 * u64::from(RATE)).err().unwrap();
+    let err = WavWriter::create(&out, RATE, 25 * 3_600 * u64::from(RATE))
+        .err()
+        .unwrap();
     assert!(matches!(err, AudioError::TooLarge { .. }), "{err}");
     assert!(err.to_string().contains("lower sample rate"), "{err}");
     assert!(!out.exists());

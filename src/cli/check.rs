@@ -65,7 +65,11 @@ fn print_text(out: &mut impl Write, profile: Profile, results: &[FileQa]) -> std
         writeln!(out, "  {}", qa::describe(&f.measurement))?;
         for r in &f.rules {
             let mark = if r.pass { "ok  " } else { "FAIL" };
-            writeln!(out, "  {mark} {:<12} {:>8.2}  allowed {}", r.rule, r.value, r.limit)?;
+            writeln!(
+                out,
+                "  {mark} {:<12} {:>8.2}  allowed {}",
+                r.rule, r.value, r.limit
+            )?;
         }
     }
     Ok(())

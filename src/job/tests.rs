@@ -1164,8 +1164,16 @@ fn master_overrides_are_checked() {
             "-1",
             "profile = \"none\" does no mastering",
         ),
-        ("room_tone_db = -40", "-40", "room_tone_db must be between -96 and -60"),
-        ("ceiling_db = 3", "3", "ceiling_db must be between -12 and 0"),
+        (
+            "room_tone_db = -40",
+            "-40",
+            "room_tone_db must be between -96 and -60",
+        ),
+        (
+            "ceiling_db = 3",
+            "3",
+            "ceiling_db must be between -12 and 0",
+        ),
     ] {
         let body = format!("{MINIMAL}\n[master]\n{master}\n");
         let (_dir, path, message) = error_of(&body);

@@ -182,7 +182,8 @@ impl NoiseFloor {
                 self.recent.pop_front();
             }
             if self.recent.len() == self.per_window {
-                let window = self.recent.iter().sum::<f64>() / (self.step * self.per_window as u64) as f64;
+                let window =
+                    self.recent.iter().sum::<f64>() / (self.step * self.per_window as u64) as f64;
                 self.quietest = Some(self.quietest.map_or(window, |q| q.min(window)));
             }
             self.in_step = 0;

@@ -247,7 +247,8 @@ pub fn to_csv(files: &[FileQa]) -> Result<Vec<u8>, csv::Error> {
             tail_secs: format!("{:.3}", m.tail_secs),
         })?;
     }
-    out.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    out.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
 }
 
 /// Writes `qa.json` and `qa.csv` into `dir`, atomically.

@@ -103,7 +103,13 @@ fn the_limiter_glides_instead_of_clipping() {
             (0.999 * 32_767.0 * (2.0 * std::f64::consts::PI * 200.0 * t).sin()) as i16
         })
         .collect();
-    let m = Mastering::new(RATE, Master { target: None, ..Master::of(Profile::EbuR128) });
+    let m = Mastering::new(
+        RATE,
+        Master {
+            target: None,
+            ..Master::of(Profile::EbuR128)
+        },
+    );
     let mut out = Collect(Vec::new());
     m.apply(0.0, reader(&input), &mut [&mut out]).unwrap();
     let out = out.0;

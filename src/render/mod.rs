@@ -172,15 +172,17 @@ impl<S: Synthesizer> Renderer<S> {
         stats.window = self.window.limit() as u64;
         let counts = self.store.counts(job_id).await?;
         let mut failures = self.failures(job_id).await?;
-        failures.extend(stitched.silent.iter().map(|r| Failure {
-            chapter: r.chapter_idx as usize + 1,
-            segment: r.idx as usize,
-            text: r.text.clone(),
-            class: "silent".into(),
-            error: "the provider's clip is silence from end to end; it is left out of the \
+        failures.extend(stitched.silent.iter().map(|r| {
+            Failure {
+                chapter: r.chapter_idx as usize + 1,
+                segment: r.idx as usize,
+                text: r.text.clone(),
+                class: "silent".into(),
+                error: "the provider's clip is silence from end to end; it is left out of the \
                     chapter. Reword the segment or change the voice"
-                .into(),
-            attempts: r.attempts as u32,
+                    .into(),
+                attempts: r.attempts as u32,
+            }
         }));
         let outcome = if interrupted {
             Outcome::Interrupted

@@ -49,11 +49,12 @@ impl Store {
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-        let old_chapters: Vec<ChapterRow> =
-            sqlx::query_as("SELECT idx, title, stitch_key, samples, mastered FROM chapters WHERE job_id = ?")
-                .bind(job_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let old_chapters: Vec<ChapterRow> = sqlx::query_as(
+            "SELECT idx, title, stitch_key, samples, mastered FROM chapters WHERE job_id = ?",
+        )
+        .bind(job_id)
+        .fetch_all(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM chapters WHERE job_id = ?")
             .bind(job_id)
             .execute(&mut *tx)
