@@ -59,23 +59,23 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "chapter-001.wav",
-                "9360829107400e23a7a7bede04bc0f459d06f9ce05029936b006c2803f139063"
+                "2e021387002a664ba3384d9e4dbbcc15581192390c3392a425ccf9a7f52d356e"
             ),
             (
                 "chapter-002.wav",
-                "776e105ab309b788fcf12538868d40bb9c41afcc57a803f755e9ed5a3ca85256"
+                "2a2875912c719a2bb9e08ac916f1db1cefc7d2c5ec0e67d7bf7938d261d897e5"
             ),
             (
                 "chapter-003.wav",
-                "0a93919304c9efa03e58265147ea57a80e5f4692df74486e091a7618f10fd776"
+                "d4478863e9a8404c85153fbdb8a81f5cf3da217f7d34359c06c3e8a8ed89f846"
             ),
             (
                 "book.wav",
-                "7fd3bee1cecef5b11cf93df254bb4ae853b17a44c985fc82fa507a9de9b88fd2"
+                "cbf8b76860b60099b3df361349fbbd8d2c534fd760a6eb09feb11fe4a03f1f06"
             ),
             (
                 "manifest.json",
-                "753fb39c9d1bb162fc831c2fa1a8b0291ea7c4e47a8566c54053bc80be3cf7ee"
+                "ca2468e1c22c5c785936576fbea880d01c43385cf76e3374d89d601a1dc1318e"
             ),
         ])
     );
@@ -112,19 +112,19 @@ fn a_cloud_job_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "chapter-001.wav",
-                "b3061b864514ef6256cf7903ff26c6d6bccd4749aa495ec296509b872fc30976"
+                "65988ac4d8c01a7974dab599e959c165b1d4d79bafc50a062acd19515e7d5fc7"
             ),
             (
                 "chapter-002.wav",
-                "debd714e0961b1c105c00a08b928a414ec825ebeca9aae2fe930b14dccf89ead"
+                "e895aaea20e80965d23457680e8ca71727d0c9a79b25b003c11aacd6b8f18c7d"
             ),
             (
                 "book.wav",
-                "6f498cca3b43ad6779479cb08baab98f914e5370a44d0225eea65ffe531f5de6"
+                "a1fc69750bd996ae308e9dc2591b0e18933b639f9718ca808c778a639b783a8d"
             ),
             (
                 "manifest.json",
-                "e0206fb94590d25784c090f1f91e44a36937bccd1e59e8663bc4fc55a73e017e"
+                "0073932780e11e161ee0c687048d6ba20bac8e9307ca3ea99b948ec5b2e59c19"
             ),
         ])
     );
