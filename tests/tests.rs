@@ -5,6 +5,7 @@
 mod cli;
 mod cloud;
 mod faults;
+mod manuscripts;
 mod master;
 mod pinned;
 mod render;

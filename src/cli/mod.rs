@@ -5,6 +5,7 @@
 //! ([`Exit`]).
 
 mod args;
+mod book;
 mod check;
 mod common;
 mod plan;
