@@ -226,7 +226,7 @@ async fn complete_chapters(
         let file = job.output.dir.join(chapter_file_name(row.idx));
         let done = (row.stitch_key.as_deref() == Some(key.as_str())
             && file_has_samples(&file, row.samples))
-        .then(|| row.mastered.as_deref())
+        .then_some(row.mastered.as_deref())
         .flatten()
         .and_then(|json| serde_json::from_str::<Mastered>(json).ok())
         .filter(|m| m.audio.placed.len() == segments.len());

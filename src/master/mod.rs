@@ -53,8 +53,8 @@ impl Mastering {
             return Ok(0.0);
         };
         let off_target = |m: &Measurement| match target {
-            Target::Lufs(lufs) => (m.lufs > meter::SILENCE_DB).then(|| lufs - m.lufs),
-            Target::RmsDb(rms) => (m.rms_db > meter::SILENCE_DB).then(|| rms - m.rms_db),
+            Target::Lufs(lufs) => (m.lufs > meter::SILENCE_DB).then_some(lufs - m.lufs),
+            Target::RmsDb(rms) => (m.rms_db > meter::SILENCE_DB).then_some(rms - m.rms_db),
         };
         let plain = self.run(0.0, false, false, open(), &mut [])?;
         let Some(first) = off_target(&plain) else {
