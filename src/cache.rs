@@ -292,22 +292,11 @@ fn encode_wav(clip: &Clip) -> io::Result<Vec<u8>> {
 }
 
 fn read_clip(path: &Path) -> io::Result<Clip> {
-    let mut reader = hound::WavReader::open(path).map_err(wav_error)?;
-    let spec = reader.spec();
-    if PcmFormat::of_wav(spec).is_none() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!(
-                "expected mono 16-bit pcm, found {}",
-                PcmFormat::describe(spec)
-            ),
-        ));
-    }
-    let samples = reader
-        .samples::<i16>()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(wav_error)?;
-    Ok(Clip::new(spec.sample_rate, samples))
+    let mut reader = ClipReader::open(path)?;
+    let mut samples = vec![0i16; reader.len() as usize];
+    let n = reader.read(&mut samples)?;
+    samples.truncate(n);
+    Ok(Clip::new(reader.sample_rate(), samples))
 }
 
 fn wav_error(e: hound::Error) -> io::Error {
