@@ -1,7 +1,9 @@
 //! Measures the embedded engine and the stitcher on this machine:
 //! synthesis throughput (segments/s, realtime factor) over 50 English
 //! sentences, one at a time and two at a time, with and without resampling;
-//! then stitching throughput (MB/s) for a chapter and a book of those clips.
+//! then stitching throughput (MB/s) for a chapter of those clips (trimmed,
+//! not mastered: `scripts/bench-master` measures mastering) and for a book
+//! copied from such chapters.
 //!
 //! Run: `cargo run --release --example engine_speed`
 
@@ -9,7 +11,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use audiobook::audio::{StitchItem, StitchSource, write_book, write_chapter};
+use audiobook::audio::{
+    BookWriter, ChapterStream, PcmSink, StitchItem, StitchSource, WavWriter, lay_out, measure_edges,
+};
 use audiobook::cache::Cache;
 use audiobook::job::{Audio, Voice};
 use audiobook::provider::local::LocalEngine;
@@ -121,11 +125,11 @@ async fn synth_all(engine: &LocalEngine, texts: &[String]) -> anyhow::Result<Vec
 fn stitch_run(root: PathBuf, clips: &[Clip]) -> anyhow::Result<()> {
     let cache = Cache::open(&root.join("cache"))?;
     let started = Instant::now();
-    let mut paths = Vec::new();
+    let mut keys = Vec::new();
     for (i, clip) in clips.iter().enumerate() {
         let key = format!("{i:064x}");
         cache.put(&key, clip)?;
-        paths.push(cache.clip_path(&key));
+        keys.push(key);
     }
     println!("cache put: {:.2} ms/clip", ms(started) / clips.len() as f64);
 
@@ -135,22 +139,39 @@ fn stitch_run(root: PathBuf, clips: &[Clip]) -> anyhow::Result<()> {
         paragraph_gap_ms: 700,
         chapter_head_ms: 500,
         chapter_trailing_ms: 1_000,
+        trim: Default::default(),
     };
     let items: Vec<StitchItem> = (0..2_000)
         .map(|i| StitchItem {
-            source: StitchSource::Clip(paths[i % paths.len()].clone()),
+            source: StitchSource::Clip(keys[i % keys.len()].clone()),
             ends_paragraph: i % 5 == 4,
         })
         .collect();
     let chapter = root.join("chapter.wav");
     let started = Instant::now();
-    let written = write_chapter(&chapter, &audio, &items)?;
-    report("chapter", written.samples, started);
+    let edges = measure_edges(&cache, &audio, &items)?;
+    let layout = lay_out(&audio, &items, &edges);
+    let samples = layout.audio.samples;
+    let mut stream = ChapterStream::new(&cache, &items, &layout, 24_000);
+    let mut wav = WavWriter::create(&chapter, 24_000, samples)?;
+    let mut block = vec![0i16; 64 * 1024];
+    loop {
+        let n = stream.read(&mut block)?;
+        if n == 0 {
+            break;
+        }
+        wav.put(&block[..n])?;
+    }
+    wav.finish()?;
+    report("chapter", samples, started);
 
-    let chapters = vec![chapter; 4];
     let started = Instant::now();
-    let total = write_book(&root.join("book.wav"), 24_000, &chapters)?;
-    report("book", total, started);
+    let book = BookWriter::create(&root.join("book.wav"), 24_000, 4 * samples)?;
+    for part in 0..4 {
+        book.copy_chapter(&chapter, 24_000, part * samples, samples)?;
+    }
+    book.finish()?;
+    report("book", 4 * samples, started);
     Ok(())
 }
 

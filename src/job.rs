@@ -14,6 +14,7 @@
 mod cloud;
 mod diag;
 mod many;
+mod master;
 mod overrides;
 mod parse;
 mod paths;
@@ -35,6 +36,7 @@ use toml::Spanned;
 use crate::segment::Limits;
 use diag::{DefaultsSource, Problems, Source};
 pub use many::{load_many, shared_outputs};
+pub use master::{Master, Profile, Target};
 use paths::Base;
 use raw::{FileList, RawAudio, RawBook, RawManuscript, RawNotify, RawOutput, RawRender};
 
@@ -53,6 +55,8 @@ pub struct Job {
     pub manuscript: Manuscript,
     pub voice: Voice,
     pub audio: Audio,
+    /// `[master]`: loudness, peaks and room tone of the delivered files.
+    pub master: Master,
     pub render: Render,
     pub output: Output,
     pub notify: Notify,
@@ -293,6 +297,28 @@ pub struct Audio {
     pub paragraph_gap_ms: u32,
     pub chapter_head_ms: u32,
     pub chapter_trailing_ms: u32,
+    /// How each clip's own leading and trailing silence is cut at stitch time.
+    pub trim: Trim,
+}
+
+/// `[audio] trim`, `trim_threshold_db`, `trim_hold_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trim {
+    pub enabled: bool,
+    /// Speech is above this level (dBFS, RMS over 10 ms, then per sample).
+    pub threshold_db: i32,
+    /// Sound below the threshold kept around the speech, inside the pauses.
+    pub hold_ms: u32,
+}
+
+impl Default for Trim {
+    fn default() -> Self {
+        Trim {
+            enabled: true,
+            threshold_db: -50,
+            hold_ms: 40,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -384,14 +410,21 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
         },
         entries: Vec::new(),
         covered,
+        profile_given: false,
     };
+    let book = check.book(raw.book);
+    let manuscript = check.manuscript(raw.manuscript);
+    let voice = check.voice(raw.voice);
+    let master = check.master(raw.master);
+    let audio = check.audio(raw.audio, &master);
     let job = Job {
         path: abs.clone(),
         name,
-        book: check.book(raw.book),
-        manuscript: check.manuscript(raw.manuscript),
-        voice: check.voice(raw.voice),
-        audio: check.audio(raw.audio),
+        book,
+        manuscript,
+        voice,
+        audio,
+        master,
         render: check.render(raw.render),
         output: check.output(raw.output),
         notify: check.notify(raw.notify),
@@ -483,6 +516,8 @@ struct Check<'a> {
     /// Dotted keys a structural problem already speaks for (a wrong type, or
     /// a misspelling whose suggestion names the key): not "missing" too.
     covered: Vec<String>,
+    /// `[master] profile` was written in the job (not the default).
+    profile_given: bool,
 }
 
 impl Check<'_> {
@@ -702,9 +737,12 @@ impl Check<'_> {
         }
     }
 
-    fn audio(&mut self, raw: Option<RawAudio>) -> Audio {
+    fn audio(&mut self, raw: Option<RawAudio>, master: &Master) -> Audio {
         let raw = raw.unwrap_or_default();
-        Audio {
+        let head = raw.chapter_head_ms.clone();
+        let trailing = raw.chapter_trailing_ms.clone();
+        let trim = self.trim(&raw);
+        let audio = Audio {
             sample_rate: self.sample_rate(raw.sample_rate),
             sentence_gap_ms: self.int(raw.sentence_gap_ms, "audio", "sentence_gap_ms", GAP_MS, 250),
             paragraph_gap_ms: self.int(
@@ -728,7 +766,16 @@ impl Check<'_> {
                 CHAPTER_SILENCE_MS,
                 2000,
             ),
-        }
+            trim,
+        };
+        self.room_for_profile(master, head, audio.chapter_head_ms, "chapter_head_ms");
+        self.room_for_profile(
+            master,
+            trailing,
+            audio.chapter_trailing_ms,
+            "chapter_trailing_ms",
+        );
+        audio
     }
 
     fn sample_rate(&mut self, raw: Option<Spanned<i64>>) -> u32 {

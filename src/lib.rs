@@ -7,12 +7,12 @@
 //! and [`report`]), so a caller renders a job with one call.
 //!
 //! ```text
-//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► report
-//!  │        │             │         │       │        │         │         │
-//!  TOML,    files,        sentences content SQLite  scheduler chapter   manifest,
-//!  checked  encodings,    within    keys,   plan,   retries,  and book  run
-//!  into a   chapters,     the       finger- states, the       WAVs      report
-//!  Job      paragraphs    limits    prints  runs    window    (audio)
+//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► master ─► report
+//!  │        │             │         │       │        │         │          │         │
+//!  TOML,    files,        sentences content SQLite  scheduler trimmed    loudness, manifest,
+//!  checked  encodings,    within    keys,   plan,   retries,  clips laid peaks,    run report,
+//!  into a   chapters,     the       finger- states, the       out with   room tone, QA files
+//!  Job      paragraphs    limits    prints  runs    window    pauses     QA
 //! ```
 //!
 //! The stages:
@@ -29,9 +29,16 @@
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
 //!   delay queue, states committed in groups by the store's writer task.
-//! - [`stitch`]: which chapter and book files to write, and the manifest.
-//! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`])
-//!   and the sample-exact chapter and book writers.
+//! - [`stitch`]: which chapter and book files to write (in parallel across
+//!   cores), the manifest and the QA files.
+//! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`]);
+//!   clip edges ([`audio::edges`]), the trimmed chapter layout
+//!   ([`audio::layout`]), the chapter stream and the block writers of
+//!   chapter and book files.
+//! - [`master`]: measuring and mastering a chapter stream to a profile
+//!   (gain, true-peak limiter, room tone; [`master::meter`],
+//!   [`master::limiter`]) and the QA verdict per file ([`master::qa`]),
+//!   which `audiobook check` shares.
 //! - [`report`]: `manifest.json` and `report.json`, and run outcomes.
 //!
 //! Beside the pipeline (any stage may use them; of the stages they use
@@ -67,6 +74,7 @@ pub mod job;
 pub mod lexicon;
 pub mod lock;
 pub mod manuscript;
+pub mod master;
 pub mod pacing;
 pub mod plan;
 pub mod provider;

@@ -17,7 +17,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-use crate::job::{Audio, Job, Language};
+use crate::job::{Audio, Job, Language, Master};
 use crate::lexicon::Lexicon;
 use crate::manuscript::{Chapter, Manuscript};
 use crate::segment::{Lang, Limits};
@@ -275,10 +275,18 @@ pub enum Slot<'a> {
     Pause,
 }
 
+/// The version of the trimming and mastering code: bumped when a change
+/// to it changes the bytes of a chapter file, so every chapter is written
+/// again with it.
+const MASTERING_VERSION: u32 = 1;
+
 /// Everything a chapter file is made of: equal keys mean equal files, so a
-/// chapter whose key is unchanged is not stitched again.
+/// chapter whose key is unchanged is not stitched again. The trim and
+/// `[master]` settings are part of it (the cache keeps the provider's
+/// clips untouched, so changing them re-stitches without re-rendering).
 pub fn chapter_stitch_key<'a>(
     audio: &Audio,
+    master: &Master,
     pause_ms: u32,
     title: &str,
     slots: impl IntoIterator<Item = (&'a ContentKey, Option<Slot<'a>>, bool)>,
@@ -294,6 +302,14 @@ pub fn chapter_stitch_key<'a>(
             audio.chapter_trailing_ms,
             pause_ms,
             title.len()
+        )
+        .as_bytes(),
+    );
+    // Debug formatting prints every field, so a new setting joins the key.
+    hash.update(
+        format!(
+            "v{MASTERING_VERSION}|trim {:?}|master {:?}\n",
+            audio.trim, master
         )
         .as_bytes(),
     );

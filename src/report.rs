@@ -73,6 +73,10 @@ pub struct SegmentEntry {
     /// Rendered as a pause because the provider could not speak it.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub pause: bool,
+    /// The provider's clip was silence from end to end: it is not in the
+    /// file (start equals end), and the report lists it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub silent: bool,
     /// Each spoken word's place in the chapter file, for subtitles and
     /// read-along; only when the provider gave timings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -87,15 +91,17 @@ pub struct WordEntry {
     pub end_secs: f64,
 }
 
-/// Word offsets in a clip moved to the chapter file. A provider's timing
-/// past the clip's end (rounding, or a longer text normalisation) is
-/// clamped to the segment's end so a player never highlights a word in the
-/// next segment's audio.
+/// Word offsets in a clip moved to the chapter file (from where the clip's
+/// first sample would be, before trimming). A timing outside the speech
+/// (the trimmed silence, rounding, a longer text normalisation) is clamped
+/// to the segment, so a player never highlights a word in the next
+/// segment's audio.
 fn place_words(words: &[WordTiming], placed: &Placed, rate: u32) -> Vec<WordEntry> {
     let rate = f64::from(rate);
+    let origin = placed.origin as f64 / rate;
     let start = placed.start as f64 / rate;
     let end = placed.end as f64 / rate;
-    let at = |ms: u32| (start + f64::from(ms) / 1000.0).min(end);
+    let at = |ms: u32| (origin + f64::from(ms) / 1000.0).clamp(start, end);
     words
         .iter()
         .map(|w| WordEntry {
@@ -140,9 +146,11 @@ impl ChapterEntry {
                     start_secs: secs(placed.start),
                     end_secs: secs(placed.end),
                     pause: s.state == SegmentState::Pause,
+                    silent: placed.silent && s.state != SegmentState::Pause,
                     words: match s.state {
                         // A pause is silence: nothing is spoken in it.
                         SegmentState::Pause => Vec::new(),
+                        _ if placed.silent => Vec::new(),
                         _ => place_words(&s.words(), placed, rate),
                     },
                 })
@@ -333,4 +341,20 @@ pub struct JobReport {
     /// Segments rendered as silence instead of speech, by reason. A job with
     /// any is never `complete`.
     pub pauses: BTreeMap<String, u64>,
+    /// The `[master]` profile the delivered files were checked against.
+    pub qa_profile: &'static str,
+    /// Every rule a delivered file fails (the files are written all the
+    /// same; `qa.json` has every measurement).
+    pub qa_failures: Vec<QaFailure>,
+}
+
+/// A delivered file that fails a rule of its profile.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QaFailure {
+    pub file: String,
+    pub rule: String,
+    pub value: f64,
+    pub limit: String,
+    /// What to change in the job file.
+    pub fix: String,
 }

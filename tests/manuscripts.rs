@@ -12,7 +12,7 @@ fn job(ws: &Workspace, files: &str, extra: &str, language: &str) {
             "[book]\ntitle = \"Test Book\"\nlanguage = \"{language}\"\n\n\
              [manuscript]\nfiles = [\"{files}\"]\n{extra}\n\n\
              [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
-             chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+             chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
              [output]\ndir = \"out\"\n"
         ),
     );

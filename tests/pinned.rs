@@ -59,23 +59,23 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "chapter-001.wav",
-                "6412ebc90c6a36bb90c0628c6811d2f486b63ea50a924df19fad4fba3b32ecc8"
+                "6a54241fcbd4ac6b4754a4888bd6d539e5d259ff448813db88dc2585b196e996"
             ),
             (
                 "chapter-002.wav",
-                "74089054bf2751b652ec7a0487a5389a4f726122e69848545c9a2494db32097e"
+                "46793c543b5037008cea2579cb80e7b67c75cf54a502abed10a7aa70445f257b"
             ),
             (
                 "chapter-003.wav",
-                "e96b16bf0e65de441019ffb196b79e4d5d63b5bc2c973a59ef535807d5cac71e"
+                "c45d38982f6687eae5c6e9fd68bb8c402fdeaaa5940fdd8ede3f0e16b54b112a"
             ),
             (
                 "book.wav",
-                "b63bdda69f8a5cf3271c3e40e01788bbca4762ea32a5eb43bdaa9ce09b49704f"
+                "294deabceca8a35ec045db9d0b0be2b6b0b0f6e37d1f7aff1c4aafb899c5c8a9"
             ),
             (
                 "manifest.json",
-                "63cbe334978da494dfc91f0ccf527259dfa81a0c8deae8ef33e3d3b152a01ce8"
+                "9b53992e50d572d33c734ab154ce1799f2d088f2ad819f6f8cfefad09a38a67e"
             ),
         ])
     );
@@ -112,19 +112,19 @@ fn a_cloud_job_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "chapter-001.wav",
-                "b3061b864514ef6256cf7903ff26c6d6bccd4749aa495ec296509b872fc30976"
+                "65988ac4d8c01a7974dab599e959c165b1d4d79bafc50a062acd19515e7d5fc7"
             ),
             (
                 "chapter-002.wav",
-                "debd714e0961b1c105c00a08b928a414ec825ebeca9aae2fe930b14dccf89ead"
+                "e895aaea20e80965d23457680e8ca71727d0c9a79b25b003c11aacd6b8f18c7d"
             ),
             (
                 "book.wav",
-                "6f498cca3b43ad6779479cb08baab98f914e5370a44d0225eea65ffe531f5de6"
+                "a1fc69750bd996ae308e9dc2591b0e18933b639f9718ca808c778a639b783a8d"
             ),
             (
                 "manifest.json",
-                "e0206fb94590d25784c090f1f91e44a36937bccd1e59e8663bc4fc55a73e017e"
+                "0073932780e11e161ee0c687048d6ba20bac8e9307ca3ea99b948ec5b2e59c19"
             ),
         ])
     );

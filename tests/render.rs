@@ -312,7 +312,15 @@ fn stitched_files_match_the_manifest_and_silences_are_exact() {
         let end = |i: usize| segments[i]["end_sample"].as_u64().unwrap();
         let silent =
             |from: u64, to: u64| samples[from as usize..to as usize].iter().all(|&s| s == 0);
-        assert_eq!(start(0), ms(200), "head silence");
+        // Between sentences only the quiet edges of the speech that the
+        // trim's hold keeps: nothing within 30 dB of the chapter's peak.
+        let peak = samples.iter().map(|&s| i32::from(s).abs()).max().unwrap();
+        let quiet = |from: u64, to: u64| {
+            samples[from as usize..to as usize]
+                .iter()
+                .all(|&s| i32::from(s).abs() * 30 < peak)
+        };
+        assert_eq!(start(0), ms(500), "head silence");
         assert!(silent(0, start(0)));
         for i in 1..segments.len() {
             let gap = if segments[i - 1]["paragraph"] != segments[i]["paragraph"] {
@@ -321,12 +329,12 @@ fn stitched_files_match_the_manifest_and_silences_are_exact() {
                 100
             };
             assert_eq!(start(i) - end(i - 1), ms(gap), "gap before segment {i}");
-            assert!(silent(end(i - 1), start(i)));
+            assert!(quiet(end(i - 1), start(i)), "speech in the gap before {i}");
         }
         let last = segments.len() - 1;
         assert_eq!(
             samples.len() as u64 - end(last),
-            ms(500),
+            ms(1000),
             "trailing silence"
         );
         assert!(silent(end(last), samples.len() as u64));

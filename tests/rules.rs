@@ -67,7 +67,7 @@ fn job(ws: &Workspace, sim: &Sim, spec: Spec) {
              [voice]\nprovider = \"{provider}\"\ntransport = \"{}\"\nvoice = \"{voice}\"\n{}\n\n\
              [voice.{table}]\nbase_url = \"{base}\"\n{table_base}token_env = \"TEST_TTS_TOKEN\"\n{}\n\n\
              [audio]\nsample_rate = {}\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
-             chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+             chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
              [render]\n{}\n\n[output]\ndir = \"out\"\n",
             spec.transport, spec.voice_lines, spec.table_lines, spec.rate, spec.render
         ),

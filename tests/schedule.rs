@@ -66,7 +66,12 @@ impl Synthesizer for Service {
         }
         tokio::time::sleep(self.latency).await;
         self.state.lock().unwrap().in_flight -= 1;
-        Ok(Clip::new(16_000, vec![100; 1_600]))
+        // A 400 Hz square wave at -21 dBFS: speech to the trimmer, which
+        // would flag a near-silent clip.
+        let samples = (0..1_600)
+            .map(|i| if i % 40 < 20 { 3_000 } else { -3_000 })
+            .collect();
+        Ok(Clip::new(16_000, samples))
     }
 }
 

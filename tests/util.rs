@@ -42,7 +42,7 @@ impl Workspace {
                 "[book]\ntitle = \"Test Book\"\nlanguage = \"mixed\"\n\n\
                  [manuscript]\nfiles = [\"book.md\"]\n\n\
                  [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
-                 chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+                 chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
                  [render]\n{extra_render}\n\n\
                  [output]\ndir = \"out\"\n"
             ),
@@ -280,7 +280,7 @@ pub fn cloud_job(
             "[book]\ntitle = \"Cloud Book\"\nlanguage = \"en\"\n\n\
              [manuscript]\nfiles = [\"book.md\"]\n\n{voice_section}\n\
              [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
-             chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
+             chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
              [render]\n{render}\n\n[output]\ndir = \"out\"\n"
         ),
     );

@@ -67,6 +67,36 @@ impl PcmFormat {
         Self::WAV_HEADER_BYTES + 2 * samples
     }
 
+    /// The canonical 44-byte header of a WAV file in this format holding
+    /// `samples` samples (the caller keeps `samples` within
+    /// [`PcmFormat::MAX_WAV_SAMPLES`]).
+    pub fn wav_header(self, samples: u64) -> [u8; 44] {
+        let data = (2 * samples) as u32;
+        let mut h = [0u8; 44];
+        let mut put = |at: usize, bytes: &[u8]| h[at..at + bytes.len()].copy_from_slice(bytes);
+        put(0, b"RIFF");
+        put(4, &(36 + data).to_le_bytes());
+        put(8, b"WAVEfmt ");
+        put(16, &16u32.to_le_bytes());
+        put(20, &1u16.to_le_bytes()); // integer PCM
+        put(22, &1u16.to_le_bytes()); // mono
+        put(24, &self.sample_rate.to_le_bytes());
+        put(28, &(self.sample_rate * 2).to_le_bytes()); // bytes per second
+        put(32, &2u16.to_le_bytes()); // bytes per frame
+        put(34, &16u16.to_le_bytes());
+        put(36, b"data");
+        put(40, &data.to_le_bytes());
+        h
+    }
+
+    /// Samples as little-endian bytes, appended to `out`.
+    pub fn samples_to_le(samples: &[i16], out: &mut Vec<u8>) {
+        out.reserve(samples.len() * 2);
+        for s in samples {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+    }
+
     /// Little-endian sample bytes as samples; an odd last byte is ignored
     /// (callers that must refuse it check the length first).
     pub fn samples_from_le(bytes: &[u8]) -> impl Iterator<Item = i16> + '_ {
@@ -117,10 +147,9 @@ mod tests {
             w.write_sample(s).unwrap();
         }
         w.finalize().unwrap();
-        assert_eq!(
-            bytes.into_inner().len() as u64,
-            PcmFormat::wav_file_bytes(123)
-        );
+        let bytes = bytes.into_inner();
+        assert_eq!(bytes.len() as u64, PcmFormat::wav_file_bytes(123));
+        assert_eq!(bytes[..44], PcmFormat::new(8_000).wav_header(123));
         let samples: Vec<i16> = PcmFormat::samples_from_le(&[1, 0, 0xff, 0xff, 7]).collect();
         assert_eq!(samples, [1, -1]);
     }

@@ -1,55 +1,32 @@
-//! Stitching: cached clips and pauses into one WAV per chapter, and chapters
-//! into the book file. Everything streams (one buffer of samples in memory at
-//! a time), every length is exact to the sample, and every file is written
-//! beside its target and renamed into place, so an interrupted run never
-//! leaves a truncated chapter or book behind.
+//! The PCM between the clip cache and the files: a chapter's clips measured
+//! for their speech ([`edges`]), laid out with the configured pauses
+//! ([`layout`]), played as one stream of samples ([`ChapterStream`]), and
+//! written in blocks to chapter files ([`WavWriter`]) and at their place in
+//! the whole-book file ([`BookWriter`]). Every length is exact to the
+//! sample, every file is written beside its target and renamed into place
+//! (an interrupted run never leaves a truncated file), and nothing holds
+//! more than a block of audio, whatever the length of the book.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter};
+use std::io::{self, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::atomic::AtomicFile;
-use crate::cache::ClipReader;
+use crate::cache::{Cache, ClipReader};
 use crate::job::Audio;
 
+pub mod edges;
 mod format;
+pub mod layout;
+mod write;
 pub use format::PcmFormat;
+pub use layout::{
+    ChapterAudio, ClipEdges, Layout, Placed, Span, StitchItem, StitchSource, lay_out,
+};
+pub use write::{BookPart, BookWriter, WavWriter};
 
-/// Samples moved per read/write: 256 KiB of audio, large enough for
-/// hundreds of MB/s, small enough to never matter for memory.
-const CHUNK_SAMPLES: usize = 128 * 1024;
-
-/// What goes into one slot of a chapter.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StitchSource {
-    /// A cached clip file (mono 16-bit at the job's rate).
-    Clip(PathBuf),
-    /// A segment rendered as a pause (the provider found it unspeakable).
-    Silence { ms: u32 },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StitchItem {
-    pub source: StitchSource,
-    /// Followed by the paragraph gap instead of the sentence gap.
-    pub ends_paragraph: bool,
-}
-
-/// Where an item landed in the chapter file: samples `start..end` (end
-/// exclusive), counted from the first sample of the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Placed {
-    pub start: u64,
-    pub end: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChapterAudio {
-    /// Total samples in the chapter file, silences included.
-    pub samples: u64,
-    /// One entry per item, in order.
-    pub placed: Vec<Placed>,
-}
+/// Samples moved per read or write: 256 KiB of audio, large enough for
+/// disk speed, small enough never to matter for memory.
+pub const BLOCK_SAMPLES: usize = 128 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
@@ -87,124 +64,197 @@ pub enum AudioError {
         samples: u64,
         sample_rate: u32,
     },
+    /// A sink could not take a block; the message names its file.
+    #[error("{0}")]
+    Sink(io::Error),
 }
 
-/// Writes one chapter WAV: the head pause, the items with sentence or
-/// paragraph gaps between them, then the trailing pause. Every clip is
-/// checked (format, rate, size) before anything is written.
-pub fn write_chapter(
-    out: &Path,
+/// Where mastered samples go: a chapter file, its place in the book file,
+/// a meter, or (later) an encoder. Blocks arrive in order.
+pub trait PcmSink {
+    fn put(&mut self, block: &[i16]) -> io::Result<()>;
+}
+
+// ── reading clips ────────────────────────────────────────────────────────
+
+/// Opens an item's clip through the cache (which knows its format: FLAC,
+/// or WAV from earlier versions) and checks its rate.
+fn open_clip(cache: &Cache, key: &str, rate: u32) -> Result<ClipReader, AudioError> {
+    let reader = cache.open_clip(key)?;
+    if reader.sample_rate() != rate {
+        return Err(AudioError::WrongFormat {
+            path: reader.path().to_path_buf(),
+            found: format!("mono 16-bit pcm at {} Hz", reader.sample_rate()),
+            expected_rate: rate,
+        });
+    }
+    Ok(reader)
+}
+
+/// Reads the next block of a clip; a clip that ends early is an error
+/// naming its file.
+fn clip_read(reader: &mut ClipReader, out: &mut [i16]) -> Result<usize, AudioError> {
+    Ok(reader.read(out)?)
+}
+
+/// Each item's length and speech: clips are read once through the
+/// detector; a pause is its length, all of it "speech" (it is never trimmed).
+pub fn measure_edges(
+    cache: &Cache,
     audio: &Audio,
     items: &[StitchItem],
-) -> Result<ChapterAudio, AudioError> {
+) -> Result<Vec<ClipEdges>, AudioError> {
     let rate = audio.sample_rate;
-    let lengths = item_lengths(items, rate)?;
-    let layout = layout(audio, items, &lengths);
-    check_size(out, layout.samples, rate)?;
-
-    let (atomic, file) = AtomicFile::create(out).map_err(|e| write_error(out, e))?;
-    let mut pcm = PcmWriter::new(out, &file, rate)?;
-    pcm.silence(layout.placed.first().map_or(0, |p| p.start))?;
-    for (i, (item, place)) in items.iter().zip(&layout.placed).enumerate() {
-        match &item.source {
-            StitchSource::Clip(path) => pcm.copy_clip(path, rate, place.end - place.start)?,
-            StitchSource::Silence { .. } => pcm.silence(place.end - place.start)?,
-        }
-        let next_start = layout.placed.get(i + 1).map_or(layout.samples, |p| p.start);
-        pcm.silence(next_start - place.end)?;
-    }
-    if items.is_empty() {
-        pcm.silence(layout.samples)?;
-    }
-    pcm.finish(layout.samples)?;
-    atomic.commit(&file).map_err(|e| write_error(out, e))?;
-    Ok(layout)
-}
-
-/// Concatenates chapter WAVs into the book file, sample-exact. All chapters
-/// are checked before anything is written. Returns the book's total samples.
-pub fn write_book(out: &Path, sample_rate: u32, chapters: &[PathBuf]) -> Result<u64, AudioError> {
-    let lengths = chapters
-        .iter()
-        .map(|path| read_header(path, sample_rate).map(|(_, n)| n))
-        .collect::<Result<Vec<u64>, _>>()?;
-    let total: u64 = lengths.iter().sum();
-    check_size(out, total, sample_rate)?;
-
-    let (atomic, file) = AtomicFile::create(out).map_err(|e| write_error(out, e))?;
-    let mut pcm = PcmWriter::new(out, &file, sample_rate)?;
-    for (path, &n) in chapters.iter().zip(&lengths) {
-        pcm.copy_clip(path, sample_rate, n)?;
-    }
-    pcm.finish(total)?;
-    atomic.commit(&file).map_err(|e| write_error(out, e))?;
-    Ok(total)
-}
-
-// ── planning ─────────────────────────────────────────────────────────────
-
-/// The length of each item in samples, reading only clip headers.
-fn item_lengths(items: &[StitchItem], rate: u32) -> Result<Vec<u64>, AudioError> {
+    let mut block = vec![0i16; BLOCK_SAMPLES];
     items
         .iter()
         .map(|item| match &item.source {
-            StitchSource::Clip(path) => open_clip(path, rate).map(|clip| clip.samples()),
-            StitchSource::Silence { ms } => Ok(PcmFormat::new(rate).samples_in_ms(*ms)),
+            StitchSource::Silence { ms } => {
+                let samples = PcmFormat::new(rate).samples_in_ms(*ms);
+                Ok(ClipEdges {
+                    samples,
+                    speech: Some(0..samples),
+                })
+            }
+            StitchSource::Clip(key) => {
+                let mut reader = open_clip(cache, key, rate)?;
+                let mut detector =
+                    edges::SpeechDetector::new(rate, f64::from(audio.trim.threshold_db));
+                loop {
+                    let n = clip_read(&mut reader, &mut block)?;
+                    if n == 0 {
+                        break;
+                    }
+                    detector.push_i16(&block[..n]);
+                }
+                let speech = detector.finish();
+                Ok(ClipEdges {
+                    samples: speech.samples,
+                    speech: speech.edges,
+                })
+            }
         })
         .collect()
 }
 
-/// Positions every item: head, items with their gaps, trailing pause. Pure
-/// arithmetic, so a chapter file that is already up to date need not be read.
-pub fn layout(audio: &Audio, items: &[StitchItem], lengths: &[u64]) -> ChapterAudio {
-    let rate = audio.sample_rate;
-    let format = PcmFormat::new(rate);
-    let mut cursor = format.samples_in_ms(audio.chapter_head_ms);
-    let mut placed = Vec::with_capacity(items.len());
-    for (i, (item, &len)) in items.iter().zip(lengths).enumerate() {
-        placed.push(Placed {
-            start: cursor,
-            end: cursor + len,
-        });
-        cursor += len;
-        if i + 1 < items.len() {
-            cursor += gap_after(audio, item);
+/// A chapter's samples in order, stitched from its clips and silences as
+/// the layout says. Read it twice for two passes (measure, then master).
+pub struct ChapterStream<'a> {
+    cache: &'a Cache,
+    items: &'a [StitchItem],
+    spans: &'a [Span],
+    rate: u32,
+    next: usize,
+    current: Current,
+}
+
+enum Current {
+    Idle,
+    Silence(u64),
+    Clip {
+        /// Boxed: a reader is large beside the other states.
+        reader: Box<ClipReader>,
+        path: PathBuf,
+        left: u64,
+        expected: u64,
+    },
+}
+
+impl<'a> ChapterStream<'a> {
+    pub fn new(cache: &'a Cache, items: &'a [StitchItem], layout: &'a Layout, rate: u32) -> Self {
+        ChapterStream {
+            cache,
+            items,
+            spans: &layout.spans,
+            rate,
+            next: 0,
+            current: Current::Idle,
         }
     }
-    ChapterAudio {
-        samples: cursor + format.samples_in_ms(audio.chapter_trailing_ms),
-        placed,
+
+    fn key(&self, item: usize) -> &str {
+        match &self.items[item].source {
+            StitchSource::Clip(key) => key,
+            StitchSource::Silence { .. } => "",
+        }
+    }
+
+    /// Fills `out` with the next samples; fewer only at the end (0 then).
+    pub fn read(&mut self, out: &mut [i16]) -> Result<usize, AudioError> {
+        let mut filled = 0;
+        while filled < out.len() {
+            match &mut self.current {
+                Current::Idle => {
+                    let Some(span) = self.spans.get(self.next) else {
+                        break;
+                    };
+                    self.next += 1;
+                    self.current = match span {
+                        Span::Silence(n) => Current::Silence(*n),
+                        Span::Clip { item, range } => {
+                            let key = self.key(*item);
+                            let path = self.cache.clip_path(key);
+                            let mut reader = open_clip(self.cache, key, self.rate)?;
+                            if reader.samples() < range.end {
+                                return Err(AudioError::Truncated {
+                                    path,
+                                    got: reader.samples(),
+                                    expected: range.end,
+                                });
+                            }
+                            reader.skip(range.start)?;
+                            Current::Clip {
+                                reader: Box::new(reader),
+                                path,
+                                left: range.end - range.start,
+                                expected: range.end,
+                            }
+                        }
+                    };
+                }
+                Current::Silence(left) => {
+                    let n = (*left).min((out.len() - filled) as u64) as usize;
+                    out[filled..filled + n].fill(0);
+                    filled += n;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        self.current = Current::Idle;
+                    }
+                }
+                Current::Clip {
+                    reader,
+                    path,
+                    left,
+                    expected,
+                } => {
+                    let want = (*left).min((out.len() - filled) as u64) as usize;
+                    let got = *expected - *left;
+                    let n = clip_read(reader, &mut out[filled..filled + want])?;
+                    if n < want {
+                        return Err(AudioError::Truncated {
+                            path: path.clone(),
+                            got: got + n as u64,
+                            expected: *expected,
+                        });
+                    }
+                    filled += n;
+                    *left -= n as u64;
+                    if *left == 0 {
+                        self.current = Current::Idle;
+                    }
+                }
+            }
+        }
+        Ok(filled)
     }
 }
-
-fn gap_after(audio: &Audio, item: &StitchItem) -> u64 {
-    let ms = if item.ends_paragraph {
-        audio.paragraph_gap_ms
-    } else {
-        audio.sentence_gap_ms
-    };
-    PcmFormat::new(audio.sample_rate).samples_in_ms(ms)
-}
-
-fn check_size(out: &Path, samples: u64, sample_rate: u32) -> Result<(), AudioError> {
-    if samples > PcmFormat::MAX_WAV_SAMPLES {
-        return Err(AudioError::TooLarge {
-            path: out.to_path_buf(),
-            samples,
-            sample_rate,
-        });
-    }
-    Ok(())
-}
-
-// ── reading ──────────────────────────────────────────────────────────────
 
 /// Opens a WAV, checks it is mono 16-bit PCM at `rate`, and returns the
 /// reader positioned at the first sample together with the sample count.
-fn read_header(path: &Path, rate: u32) -> Result<(BufReader<File>, u64), AudioError> {
+pub(crate) fn read_header(path: &Path, rate: u32) -> Result<(BufReader<File>, u64), AudioError> {
     let file = File::open(path).map_err(|e| read_error(path, e))?;
     let reader =
-        hound::WavReader::new(BufReader::with_capacity(CHUNK_SAMPLES * 2, file)).map_err(|e| {
+        hound::WavReader::new(BufReader::with_capacity(BLOCK_SAMPLES * 2, file)).map_err(|e| {
             match e {
                 hound::Error::IoError(e) => read_error(path, e),
                 other => AudioError::NotWav {
@@ -225,310 +275,19 @@ fn read_header(path: &Path, rate: u32) -> Result<(BufReader<File>, u64), AudioEr
     Ok((reader.into_inner(), samples))
 }
 
-/// Opens a cached clip through the cache module (which knows its format)
-/// and checks its rate.
-fn open_clip(path: &Path, rate: u32) -> Result<ClipReader, AudioError> {
-    let clip = ClipReader::open(path)?;
-    if clip.sample_rate() != rate {
-        return Err(AudioError::WrongFormat {
-            path: path.to_path_buf(),
-            found: format!("mono 16-bit pcm at {} Hz", clip.sample_rate()),
-            expected_rate: rate,
-        });
-    }
-    Ok(clip)
-}
-
-fn read_error(path: &Path, source: io::Error) -> AudioError {
+pub(crate) fn read_error(path: &Path, source: io::Error) -> AudioError {
     AudioError::Read {
         path: path.to_path_buf(),
         source,
     }
 }
 
-fn write_error(path: &Path, source: io::Error) -> AudioError {
+pub(crate) fn write_error(path: &Path, source: io::Error) -> AudioError {
     AudioError::Write {
         path: path.to_path_buf(),
         source,
     }
 }
 
-// ── writing ──────────────────────────────────────────────────────────────
-
-/// A mono 16-bit WAV being written, with reusable chunk buffers.
-struct PcmWriter<'f> {
-    out: &'f Path,
-    wav: hound::WavWriter<BufWriter<&'f File>>,
-    samples: Vec<i16>,
-    written: u64,
-}
-
-impl<'f> PcmWriter<'f> {
-    fn new(out: &'f Path, file: &'f File, rate: u32) -> Result<Self, AudioError> {
-        let spec = PcmFormat::new(rate).wav_spec();
-        let sink = BufWriter::with_capacity(CHUNK_SAMPLES * 2, file);
-        let wav = hound::WavWriter::new(sink, spec).map_err(|e| hound_write_error(out, e))?;
-        Ok(PcmWriter {
-            out,
-            wav,
-            samples: Vec::with_capacity(CHUNK_SAMPLES),
-            written: 0,
-        })
-    }
-
-    fn silence(&mut self, mut n: u64) -> Result<(), AudioError> {
-        static ZEROS: [i16; 8192] = [0; 8192];
-        while n > 0 {
-            let take = n.min(ZEROS.len() as u64) as usize;
-            self.put(&ZEROS[..take])?;
-            n -= take as u64;
-        }
-        Ok(())
-    }
-
-    /// Copies exactly `expected` samples of the clip at `path`.
-    fn copy_clip(&mut self, path: &Path, rate: u32, expected: u64) -> Result<(), AudioError> {
-        let mut clip = open_clip(path, rate)?;
-        if clip.samples() < expected {
-            return Err(AudioError::Truncated {
-                path: path.to_path_buf(),
-                got: clip.samples(),
-                expected,
-            });
-        }
-        let mut left = expected;
-        while left > 0 {
-            let take = left.min(CHUNK_SAMPLES as u64) as usize;
-            self.samples.resize(take, 0);
-            let got = clip.read(&mut self.samples)?;
-            if got == 0 {
-                return Err(AudioError::Truncated {
-                    path: path.to_path_buf(),
-                    got: expected - left,
-                    expected,
-                });
-            }
-            put_samples(&mut self.wav, self.out, &self.samples[..got])?;
-            self.written += got as u64;
-            left -= got as u64;
-        }
-        Ok(())
-    }
-
-    fn put(&mut self, samples: &[i16]) -> Result<(), AudioError> {
-        put_samples(&mut self.wav, self.out, samples)?;
-        self.written += samples.len() as u64;
-        Ok(())
-    }
-
-    /// Completes the header; `expected` guards the layout arithmetic.
-    fn finish(self, expected: u64) -> Result<(), AudioError> {
-        if self.written != expected {
-            return Err(write_error(
-                self.out,
-                io::Error::other(format!(
-                    "wrote {} samples, planned {expected}",
-                    self.written
-                )),
-            ));
-        }
-        self.wav
-            .finalize()
-            .map_err(|e| hound_write_error(self.out, e))
-    }
-}
-
-fn put_samples(
-    wav: &mut hound::WavWriter<BufWriter<&File>>,
-    out: &Path,
-    samples: &[i16],
-) -> Result<(), AudioError> {
-    // The sizes were checked against the wav limit before writing began, so
-    // a chunk always fits in u32.
-    let mut writer = wav.get_i16_writer(samples.len() as u32);
-    for &s in samples {
-        writer.write_sample(s);
-    }
-    writer.flush().map_err(|e| hound_write_error(out, e))
-}
-
-fn hound_write_error(path: &Path, e: hound::Error) -> AudioError {
-    let source = match e {
-        hound::Error::IoError(e) => e,
-        other => io::Error::other(other.to_string()),
-    };
-    write_error(path, source)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::cache::Cache;
-    use crate::provider::Clip;
-
-    const RATE: u32 = 24_000;
-
-    fn audio() -> Audio {
-        Audio {
-            sample_rate: RATE,
-            sentence_gap_ms: 250,
-            paragraph_gap_ms: 700,
-            chapter_head_ms: 500,
-            chapter_trailing_ms: 1_000,
-        }
-    }
-
-    /// Writes a clip of `len` samples all equal to `value` through the real cache.
-    fn clip_file(cache: &Cache, key: &str, value: i16, len: usize, rate: u32) -> PathBuf {
-        let clip = Clip::new(rate, vec![value; len]);
-        cache.put(key, &clip).unwrap();
-        cache.clip_path(key)
-    }
-
-    fn read_all(path: &Path) -> Vec<i16> {
-        let mut reader = hound::WavReader::open(path).unwrap();
-        assert_eq!(reader.spec().sample_rate, RATE);
-        reader.samples::<i16>().map(|s| s.unwrap()).collect()
-    }
-
-    fn item(source: StitchSource, ends_paragraph: bool) -> StitchItem {
-        StitchItem {
-            source,
-            ends_paragraph,
-        }
-    }
-
-    #[test]
-    fn chapter_layout_is_sample_exact() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let a = clip_file(&cache, "aa01", 1_000, 1_234, RATE);
-        let b = clip_file(&cache, "bb02", -2_000, 777, RATE);
-        let c = clip_file(&cache, "cc03", 3_000, 4_321, RATE);
-        let items = [
-            item(StitchSource::Clip(a), false),
-            item(StitchSource::Clip(b), true),
-            item(StitchSource::Silence { ms: 300 }, false),
-            item(StitchSource::Clip(c), true),
-        ];
-        let out = dir.path().join("ch1.wav");
-        let chapter = write_chapter(&out, &audio(), &items).unwrap();
-
-        let (head, sentence, paragraph, trailing) = (12_000, 6_000, 16_800, 24_000);
-        let expected =
-            head + 1_234 + sentence + 777 + paragraph + 7_200 + sentence + 4_321 + trailing;
-        assert_eq!(chapter.samples, expected);
-        let samples = read_all(&out);
-        assert_eq!(samples.len() as u64, expected);
-
-        let want = [
-            (head, 1_234, 1_000),
-            (head + 1_234 + sentence, 777, -2_000),
-            (head + 1_234 + sentence + 777 + paragraph, 7_200, 0),
-            (
-                head + 1_234 + sentence + 777 + paragraph + 7_200 + sentence,
-                4_321,
-                3_000,
-            ),
-        ];
-        for (placed, &(start, len, value)) in chapter.placed.iter().zip(&want) {
-            assert_eq!((placed.start, placed.end), (start, start + len));
-            let region = &samples[start as usize..(start + len) as usize];
-            assert!(region.iter().all(|&s| s == value), "item at {start}");
-        }
-        // Everything outside the clips is silence, so the count of non-zero
-        // samples is exactly the clip lengths.
-        let nonzero = samples.iter().filter(|&&s| s != 0).count();
-        assert_eq!(nonzero, 1_234 + 777 + 4_321);
-        assert!(samples[..head as usize].iter().all(|&s| s == 0));
-        assert!(
-            samples[samples.len() - trailing as usize..]
-                .iter()
-                .all(|&s| s == 0)
-        );
-    }
-
-    #[test]
-    fn rerun_writes_identical_bytes_and_book_concatenates() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let a = clip_file(&cache, "aa01", 11, 500, RATE);
-        let b = clip_file(&cache, "bb02", 22, 300_000, RATE);
-        let ch1 = dir.path().join("ch1.wav");
-        let ch2 = dir.path().join("ch2.wav");
-        write_chapter(&ch1, &audio(), &[item(StitchSource::Clip(a.clone()), true)]).unwrap();
-        let first = std::fs::read(&ch1).unwrap();
-        write_chapter(&ch1, &audio(), &[item(StitchSource::Clip(a), true)]).unwrap();
-        assert_eq!(first, std::fs::read(&ch1).unwrap());
-        write_chapter(&ch2, &audio(), &[item(StitchSource::Clip(b), false)]).unwrap();
-
-        let book = dir.path().join("book.wav");
-        let total = write_book(&book, RATE, &[ch1.clone(), ch2.clone(), ch1.clone()]).unwrap();
-        let mut want = read_all(&ch1);
-        want.extend(read_all(&ch2));
-        want.extend(read_all(&ch1));
-        assert_eq!(total, want.len() as u64);
-        assert_eq!(read_all(&book), want);
-        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
-        assert_eq!(
-            leftovers, 4,
-            "temp files left: clips/, ch1, ch2, book expected"
-        );
-    }
-
-    #[test]
-    fn empty_chapter_is_head_and_trailing_silence() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("empty.wav");
-        let chapter = write_chapter(&out, &audio(), &[]).unwrap();
-        assert_eq!(chapter.samples, 36_000);
-        assert_eq!(read_all(&out), vec![0; 36_000]);
-    }
-
-    #[test]
-    fn clip_at_another_rate_is_an_error_naming_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let cache = Cache::open(dir.path()).unwrap();
-        let good = clip_file(&cache, "aa01", 5, 100, RATE);
-        let bad = clip_file(&cache, "bb02", 5, 100, 22_050);
-        let out = dir.path().join("ch.wav");
-        let items = [
-            item(StitchSource::Clip(good), false),
-            item(StitchSource::Clip(bad.clone()), false),
-        ];
-        let err = write_chapter(&out, &audio(), &items).unwrap_err();
-        assert!(matches!(err, AudioError::WrongFormat { .. }), "{err}");
-        assert!(
-            err.to_string().contains(&bad.display().to_string()),
-            "{err}"
-        );
-        assert!(!out.exists());
-    }
-
-    #[test]
-    fn missing_or_garbage_clip_names_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let missing = dir.path().join("missing.wav");
-        let garbage = dir.path().join("garbage.wav");
-        std::fs::write(&garbage, b"not a wav file at all").unwrap();
-        for path in [missing, garbage] {
-            let items = [item(StitchSource::Clip(path.clone()), false)];
-            let err = write_chapter(&dir.path().join("ch.wav"), &audio(), &items).unwrap_err();
-            assert!(
-                err.to_string().contains(&path.display().to_string()),
-                "{err}"
-            );
-        }
-    }
-
-    #[test]
-    fn over_four_gib_is_refused_before_writing() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = dir.path().join("huge.wav");
-        let items = [item(StitchSource::Silence { ms: 25 * 3_600_000 }, false)];
-        let err = write_chapter(&out, &audio(), &items).unwrap_err();
-        assert!(matches!(err, AudioError::TooLarge { .. }), "{err}");
-        assert!(err.to_string().contains("lower sample rate"), "{err}");
-        assert!(!out.exists());
-    }
-}
+mod tests;

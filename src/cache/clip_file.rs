@@ -132,6 +132,33 @@ impl ClipReader {
         &self.path
     }
 
+    /// Skips `n` samples (at most what is left).
+    pub fn skip(&mut self, n: u64) -> Result<(), ClipError> {
+        let n = n.min(self.samples - self.read);
+        match &mut self.source {
+            Source::Wav(reader) => {
+                reader
+                    .seek_relative(n as i64 * 2)
+                    .map_err(|e| ClipError::Io {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+            }
+            Source::Flac { reader, decoded } => {
+                if let Some(mut flac) = reader.take() {
+                    *decoded = decode_flac(&mut flac, self.samples).map_err(|detail| {
+                        ClipError::Unreadable {
+                            path: self.path.clone(),
+                            detail,
+                        }
+                    })?;
+                }
+            }
+        }
+        self.read += n;
+        Ok(())
+    }
+
     /// Fills `buf` with the next samples; returns how many (0 at the end).
     /// A file that ends before its declared length is [`ClipError::Truncated`].
     pub fn read(&mut self, buf: &mut [i16]) -> Result<usize, ClipError> {

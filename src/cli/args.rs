@@ -114,6 +114,47 @@ pub enum Command {
     /// Print the manual page (roff), or write one page per command.
     #[command(after_help = MAN_EXAMPLES)]
     Man(ManArgs),
+    /// Measure WAV files against a mastering profile: loudness, RMS, peaks,
+    /// noise floor, head and tail room, and a verdict per rule (exit 1 when
+    /// a file fails).
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// WAV files to measure.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The profile whose rules apply.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Acx)]
+    pub profile: ProfileArg,
+    /// One JSON document (like qa.json) instead of text.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV, one line per file (like qa.csv).
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProfileArg {
+    Acx,
+    #[value(name = "ebu-r128")]
+    EbuR128,
+    Podcast,
+    None,
+}
+
+impl From<ProfileArg> for crate::job::Profile {
+    fn from(p: ProfileArg) -> Self {
+        use crate::job::Profile;
+        match p {
+            ProfileArg::Acx => Profile::Acx,
+            ProfileArg::EbuR128 => Profile::EbuR128,
+            ProfileArg::Podcast => Profile::Podcast,
+            ProfileArg::None => Profile::None,
+        }
+    }
 }
 
 const INIT_EXAMPLES: &str = "\

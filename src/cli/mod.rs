@@ -1,12 +1,13 @@
 //! The command line: one file per command (`init`, `render`, `plan`,
-//! `status`, `retry-failed`, `validate`, `voices`, `segment`, `sim`, and
-//! `completions`/`man` in [`docs`]), their arguments and help in [`args`],
+//! `status`, `retry-failed`, `validate`, `voices`, `segment`, `sim`,
+//! `check`, and `completions`/`man` in [`docs`]), their arguments and help in [`args`],
 //! what several commands share in [`common`], progress display in
 //! [`progress`], the end-of-run notification in [`notify`]. Every outcome
 //! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
 mod book;
+mod check;
 mod common;
 mod docs;
 mod init;
@@ -25,7 +26,7 @@ use std::io::IsTerminal;
 
 pub use args::{Cli, Command, GlobalArgs, LangArg, LogFormat};
 
-use crate::report::Outcome;
+use crate::report::{JobReport, Outcome};
 
 /// Exit codes, documented in the README. Cron alerts on anything but 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,6 +82,19 @@ impl From<Outcome> for Exit {
     }
 }
 
+impl Exit {
+    /// A rendered job: its outcome, and 1 when a delivered file fails its
+    /// profile (the files are written all the same).
+    pub(crate) fn of_report(report: &JobReport) -> Exit {
+        let qa = if report.qa_failures.is_empty() {
+            Exit::Ok
+        } else {
+            Exit::Failed
+        };
+        Exit::from(report.outcome).max(qa)
+    }
+}
+
 /// Runs a parsed command line and returns the exit code.
 pub async fn run(cli: Cli) -> Exit {
     let result = match &cli.command {
@@ -95,6 +109,7 @@ pub async fn run(cli: Cli) -> Exit {
         Command::Segment(args) => segment::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
+        Command::Check(args) => check::run(args),
     };
     match result {
         Ok(exit) => exit,

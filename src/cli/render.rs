@@ -189,7 +189,7 @@ fn conclude(
             record
                 .jobs
                 .push(serde_json::to_value(&report).unwrap_or_default());
-            Exit::from(report.outcome)
+            Exit::of_report(&report)
         }
         Err(e) => {
             let message = format!("{e:#}{}", advice(&e));
@@ -413,6 +413,21 @@ fn summary(report: &JobReport) -> String {
             out,
             "{}:   {} segment(s) {}: {}{ids}",
             report.job, group.segments, group.class, group.error
+        );
+    }
+    for f in &report.qa_failures {
+        let _ = writeln!(
+            out,
+            "{}:   {} fails {} ({}): {:.2}, allowed {}; {}",
+            report.job, f.file, report.qa_profile, f.rule, f.value, f.limit, f.fix
+        );
+    }
+    if !report.qa_failures.is_empty() {
+        let _ = writeln!(
+            out,
+            "{}: the files are written; see qa.json and qa.csv in {}",
+            report.job,
+            display_path(&report.output_dir)
         );
     }
     if matches!(report.outcome, Outcome::Interrupted | Outcome::Incomplete) {

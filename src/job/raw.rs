@@ -17,6 +17,7 @@ pub(super) struct RawJob {
     pub manuscript: Option<Spanned<RawManuscript>>,
     pub voice: Option<RawVoice>,
     pub audio: Option<RawAudio>,
+    pub master: Option<RawMaster>,
     pub render: Option<RawRender>,
     pub output: Option<Spanned<RawOutput>>,
     pub notify: Option<RawNotify>,
@@ -106,6 +107,20 @@ pub(super) struct RawAudio {
     pub paragraph_gap_ms: Option<Spanned<i64>>,
     pub chapter_head_ms: Option<Spanned<i64>>,
     pub chapter_trailing_ms: Option<Spanned<i64>>,
+    pub trim: Option<bool>,
+    pub trim_threshold_db: Option<Spanned<i64>>,
+    pub trim_hold_ms: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawMaster {
+    pub profile: Option<Spanned<String>>,
+    /// `f64` accepts an integer too, so `target_lufs = -23` works.
+    pub target_lufs: Option<Spanned<f64>>,
+    pub target_rms_db: Option<Spanned<f64>>,
+    pub ceiling_db: Option<Spanned<f64>>,
+    pub room_tone_db: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -244,6 +259,14 @@ pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
     ("audio", "paragraph_gap_ms", "700"),
     ("audio", "chapter_head_ms", "500"),
     ("audio", "chapter_trailing_ms", "2000"),
+    ("audio", "trim", "true"),
+    ("audio", "trim_threshold_db", "-50"),
+    ("audio", "trim_hold_ms", "40"),
+    ("master", "profile", "\"acx\""),
+    ("master", "target_lufs", "-23"),
+    ("master", "target_rms_db", "-20"),
+    ("master", "ceiling_db", "-3"),
+    ("master", "room_tone_db", "-70"),
     ("render", "concurrency", "4"),
     ("render", "max_attempts", "4"),
     ("output", "dir", "\"out/book\""),

@@ -105,8 +105,16 @@ fn minimal_job_gets_every_default_and_paths_from_the_job_folder() {
         paragraph_gap_ms: 700,
         chapter_head_ms: 500,
         chapter_trailing_ms: 2000,
+        trim: Trim {
+            enabled: true,
+            threshold_db: -50,
+            hold_ms: 40,
+        },
     };
     assert_eq!(job.audio, audio);
+    assert_eq!(job.master, Master::of(Profile::Acx));
+    assert_eq!(job.master.target, Some(Target::RmsDb(-20.0)));
+    assert_eq!(job.master.ceiling_db, Some(-3.0));
     assert_eq!(
         job.render,
         Render {
@@ -155,6 +163,15 @@ sentence_gap_ms = 0
 paragraph_gap_ms = 10000
 chapter_head_ms = 30000
 chapter_trailing_ms = 0
+trim = false
+trim_threshold_db = -60
+trim_hold_ms = 500
+
+[master]
+profile = "ebu-r128"
+target_lufs = -20.5
+ceiling_db = -2
+room_tone_db = -80
 
 [render]
 concurrency = 64
@@ -201,6 +218,23 @@ dir = "./out/../out/xiyouji"
     assert_eq!(job.audio.paragraph_gap_ms, 10_000);
     assert_eq!(job.audio.chapter_head_ms, 30_000);
     assert_eq!(job.audio.chapter_trailing_ms, 0);
+    assert_eq!(
+        job.audio.trim,
+        Trim {
+            enabled: false,
+            threshold_db: -60,
+            hold_ms: 500
+        }
+    );
+    assert_eq!(
+        job.master,
+        Master {
+            profile: Profile::EbuR128,
+            target: Some(Target::Lufs(-20.5)),
+            ceiling_db: Some(-2.0),
+            room_tone_db: Some(-80.0),
+        }
+    );
     assert_eq!(job.render.concurrency, 64);
     assert_eq!(job.render.max_attempts, 20);
     assert_eq!(job.output.dir, root.join("out/../out/xiyouji"));
@@ -410,7 +444,7 @@ fn unknown_table() {
     let body = format!("{MINIMAL}\n[rendr]\nconcurrency = 2\n");
     let (_dir, path, message) = error_of(&body);
     assert_at(&message, &path, line_of(&body, "[rendr]"), Some(2));
-    assert!(message.contains("unknown table [rendr]; expected one of: [book], [manuscript], [voice], [audio], [render], [output]"), "{message}");
+    assert!(message.contains("unknown table [rendr]; expected one of: [book], [manuscript], [voice], [audio], [master], [render], [output]"), "{message}");
 }
 
 #[test]
@@ -1343,4 +1377,70 @@ fn cloud_audio_formats_must_be_lossless() {
         err.contains("job.toml:11:12:") && err.contains("cannot stream"),
         "{err}"
     );
+}
+
+#[test]
+fn master_overrides_are_checked() {
+    for (master, wrong, says) in [
+        (
+            "profile = \"loud\"",
+            "\"loud\"",
+            "profile must be one of \"acx\", \"ebu-r128\", \"podcast\", \"none\"",
+        ),
+        (
+            "target_lufs = -23\ntarget_rms_db = -20",
+            "-23",
+            "target_lufs and target_rms_db are both set",
+        ),
+        (
+            "profile = \"none\"\nceiling_db = -1",
+            "-1",
+            "profile = \"none\" does no mastering",
+        ),
+        (
+            "room_tone_db = -40",
+            "-40",
+            "room_tone_db must be between -96 and -60",
+        ),
+        (
+            "ceiling_db = 3",
+            "3",
+            "ceiling_db must be between -12 and 0",
+        ),
+    ] {
+        let body = format!("{MINIMAL}\n[master]\n{master}\n");
+        let (_dir, path, message) = error_of(&body);
+        let line = body
+            .lines()
+            .position(|l| l.contains(wrong) && !l.starts_with('['))
+            .unwrap()
+            + 1;
+        assert_at(&message, &path, line, None);
+        assert!(message.contains(says), "{message}");
+    }
+}
+
+#[test]
+fn acx_refuses_head_and_tail_room_it_would_fail() {
+    // By default (no [master]): an older job file, still loaded; the QA
+    // reports the room after the render.
+    let room = format!("{MINIMAL}\n[audio]\nchapter_head_ms = 200\nchapter_trailing_ms = 6000\n");
+    let dir = workspace();
+    let path = write_job(dir.path(), "old.toml", &room);
+    let job = load(&path).expect("the default profile does not refuse room");
+    assert_eq!(job.master.profile, Profile::Acx);
+    // Chosen in the job file: refused before anything renders.
+    let body = format!("{room}\n[master]\nprofile = \"acx\"\n");
+    let (_dir, path, message) = error_of(&body);
+    let at = format!("{}:{}:", path.display(), line_of(&body, "chapter_head_ms"));
+    assert!(message.starts_with(&at), "{message}");
+    assert!(message.contains("(500..=1000 ms)"), "{message}");
+    assert!(message.contains("chapter_trailing_ms = 6000"), "{message}");
+    // Another profile takes them.
+    let body = format!("{room}\n[master]\nprofile = \"podcast\"\n");
+    let dir = workspace();
+    let path = write_job(dir.path(), "ok.toml", &body);
+    let job = load(&path).expect("valid under podcast");
+    assert_eq!(job.audio.chapter_head_ms, 200);
+    assert_eq!(job.master.target, Some(Target::Lufs(-16.0)));
 }

@@ -107,11 +107,13 @@ fn stitch_keys_change_with_what_the_file_is_made_of() {
         paragraph_gap_ms: 700,
         chapter_head_ms: 500,
         chapter_trailing_ms: 2_000,
+        trim: crate::job::Trim::default(),
     };
     let fp = Fingerprint("f".into());
     let (a, b) = (ContentKey::new(&fp, "a"), ContentKey::new(&fp, "b"));
+    let master = crate::job::Master::default();
     let key = |audio: &Audio, title: &str, slots: &[(&ContentKey, Option<Slot>, bool)]| {
-        chapter_stitch_key(audio, 500, title, slots.iter().copied())
+        chapter_stitch_key(audio, &master, 500, title, slots.iter().copied())
     };
     let base = key(
         &audio,
@@ -180,6 +182,25 @@ fn stitch_keys_change_with_what_the_file_is_made_of() {
     ] {
         assert_ne!(base, other);
     }
+    // Trimming and mastering change the file, not the clips.
+    let slots = [
+        (&a, Some(Slot::Clip("s1")), false),
+        (&b, Some(Slot::Pause), true),
+    ];
+    let trimmed = |trim: crate::job::Trim| {
+        let audio = Audio { trim, ..audio };
+        chapter_stitch_key(&audio, &master, 500, "T", slots.iter().copied())
+    };
+    let hold = crate::job::Trim {
+        hold_ms: 10,
+        ..audio.trim
+    };
+    assert_ne!(base, trimmed(hold));
+    let podcast = crate::job::Master::of(crate::job::Profile::Podcast);
+    assert_ne!(
+        base,
+        chapter_stitch_key(&audio, &podcast, 500, "T", slots.iter().copied())
+    );
     assert_ne!(
         book_stitch_key(std::slice::from_ref(&base)),
         book_stitch_key(&[base.clone(), base])

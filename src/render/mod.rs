@@ -318,8 +318,21 @@ impl Finishing {
         // is not counted twice).
         stats.synthesized = stats.synthesized.min(counts.done);
         stats.cached = counts.done - stats.synthesized;
-        let failures = self.failures().await?;
+        let mut failures = self.failures().await?;
         let pauses = pauses_by_reason(&failures);
+        let silent = "the provider's clip is silence from end to end; it is left out of the \
+                      chapter. Reword the segment or change the voice";
+        failures.extend(stitched.silent.iter().map(|r| Failure {
+            chapter: r.chapter_idx as usize + 1,
+            segment: r.idx as usize,
+            text: r.text.clone(),
+            class: "silent".into(),
+            error: silent.into(),
+            cause: silent.into(),
+            log_id: None,
+            request_id: None,
+            attempts: r.attempts as u32,
+        }));
         let past_deadline = self
             .deadline
             .is_some_and(|d| tokio::time::Instant::now() >= d);
@@ -330,7 +343,11 @@ impl Finishing {
             Outcome::Failed
         } else if counts.pending > 0 && (past_deadline || self.budget_hit) {
             Outcome::Incomplete
-        } else if counts.failed > 0 || counts.pending > 0 || counts.pause > 0 {
+        } else if counts.failed > 0
+            || counts.pending > 0
+            || counts.pause > 0
+            || !stitched.silent.is_empty()
+        {
             Outcome::Failed
         } else {
             Outcome::Complete
@@ -350,6 +367,8 @@ impl Finishing {
             elapsed_secs: self.started.elapsed().as_secs_f64(),
             stopped_by: self.fatal.as_ref().map(|e| e.to_string()),
             pauses,
+            qa_profile: job.master.profile.name(),
+            qa_failures: qa_failures(&stitched.qa),
         };
         // Every run leaves its report, a stopped or interrupted one too:
         // cron's morning reader learns from it what was done before the stop.
@@ -444,6 +463,22 @@ fn remove_orphaned_outputs(dir: &std::path::Path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => tracing::warn!("cleaning the output folder: {e}"),
     }
+}
+
+/// Every rule a delivered file fails, for the report and the summary.
+fn qa_failures(files: &[crate::master::qa::FileQa]) -> Vec<report::QaFailure> {
+    files
+        .iter()
+        .flat_map(|f| {
+            f.failed().map(|r| report::QaFailure {
+                file: f.file.clone(),
+                rule: r.rule.to_string(),
+                value: r.value,
+                limit: r.limit.clone(),
+                fix: r.fix.unwrap_or_default().to_string(),
+            })
+        })
+        .collect()
 }
 
 /// The start of a segment's text, for logs.

@@ -64,11 +64,12 @@ impl Store {
             .bind(job_id)
             .execute(&mut *tx)
             .await?;
-        let old_chapters: Vec<ChapterRow> =
-            sqlx::query_as("SELECT idx, title, stitch_key, samples FROM chapters WHERE job_id = ?")
-                .bind(job_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        let old_chapters: Vec<ChapterRow> = sqlx::query_as(
+            "SELECT idx, title, stitch_key, samples, mastered FROM chapters WHERE job_id = ?",
+        )
+        .bind(job_id)
+        .fetch_all(&mut *tx)
+        .await?;
         sqlx::query("DELETE FROM chapters WHERE job_id = ?")
             .bind(job_id)
             .execute(&mut *tx)
@@ -76,12 +77,13 @@ impl Store {
 
         for (c, chapter) in chapters.iter().enumerate() {
             let old = old_chapters.iter().find(|o| o.idx == c as i64);
-            sqlx::query("INSERT INTO chapters (job_id, idx, title, stitch_key, samples) VALUES (?, ?, ?, ?, ?)")
+            sqlx::query("INSERT INTO chapters (job_id, idx, title, stitch_key, samples, mastered) VALUES (?, ?, ?, ?, ?, ?)")
                 .bind(job_id)
                 .bind(c as i64)
                 .bind(&chapter.title)
                 .bind(old.and_then(|o| o.stitch_key.clone()))
                 .bind(old.and_then(|o| o.samples))
+                .bind(old.and_then(|o| o.mastered.clone()))
                 .execute(&mut *tx)
                 .await?;
             insert_segments(&mut tx, job_id, c as i64, &chapter.segments).await?;

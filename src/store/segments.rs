@@ -239,7 +239,7 @@ impl Store {
 
     pub async fn chapters(&self, job_id: i64) -> Result<Vec<ChapterRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT idx, title, stitch_key, samples FROM chapters WHERE job_id = ? ORDER BY idx",
+            "SELECT idx, title, stitch_key, samples, mastered FROM chapters WHERE job_id = ? ORDER BY idx",
         )
         .bind(job_id)
         .fetch_all(&self.pool)
@@ -281,10 +281,14 @@ impl Store {
         chapter: i64,
         stitch_key: &str,
         samples: u64,
+        mastered: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE chapters SET stitch_key = ?, samples = ? WHERE job_id = ? AND idx = ?")
+        sqlx::query(
+            "UPDATE chapters SET stitch_key = ?, samples = ?, mastered = ? WHERE job_id = ? AND idx = ?",
+        )
             .bind(stitch_key)
             .bind(samples as i64)
+            .bind(mastered)
             .bind(job_id)
             .bind(chapter)
             .execute(&self.pool)

@@ -1,0 +1,244 @@
+//! Validation of `[master]` (the profile the delivered files are mastered
+//! to, and its overrides) and of the trim keys of `[audio]`.
+//!
+//! A job file without `[master]` gets the `acx` profile: every file a
+//! render delivers is then measured and mastered to what audiobook
+//! retailers ask. Under `acx` chosen in the job file, head and tail room
+//! outside the profile's range is refused here, before anything renders,
+//! rather than found by the QA after a night of rendering; under the
+//! default `acx` it is a warning (older job files keep rendering, and the
+//! QA reports the room).
+
+use std::ops::RangeInclusive;
+
+use toml::Spanned;
+
+use super::raw::{RawAudio, RawMaster};
+use super::{Check, Trim};
+
+/// What the delivered files are mastered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// Audiobook retail (ACX, Findaway/Spotify, most Chinese platforms).
+    Acx,
+    /// EBU R128 broadcast loudness.
+    EbuR128,
+    /// Podcast loudness (Apple, Spotify).
+    Podcast,
+    /// No mastering: the stitched clips as they are.
+    None,
+}
+
+impl Profile {
+    pub const ALL: &[(&str, Profile)] = &[
+        ("acx", Profile::Acx),
+        ("ebu-r128", Profile::EbuR128),
+        ("podcast", Profile::Podcast),
+        ("none", Profile::None),
+    ];
+
+    pub fn name(self) -> &'static str {
+        Profile::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map_or("none", |(name, _)| name)
+    }
+
+    /// The loudness the profile aims at.
+    pub fn target(self) -> Option<Target> {
+        match self {
+            Profile::Acx => Some(Target::RmsDb(-20.0)),
+            Profile::EbuR128 => Some(Target::Lufs(-23.0)),
+            Profile::Podcast => Some(Target::Lufs(-16.0)),
+            Profile::None => None,
+        }
+    }
+
+    /// The highest peak (sample and true peak) the profile allows, dBFS.
+    pub fn ceiling_db(self) -> Option<f64> {
+        match self {
+            Profile::Acx => Some(-3.0),
+            Profile::EbuR128 | Profile::Podcast => Some(-1.0),
+            Profile::None => None,
+        }
+    }
+
+    /// Room at the head and tail of each file the profile asks for, ms.
+    pub fn room_ms(self) -> Option<(RangeInclusive<u32>, RangeInclusive<u32>)> {
+        match self {
+            Profile::Acx => Some((500..=1_000, 1_000..=5_000)),
+            _ => None,
+        }
+    }
+}
+
+/// One gain per chapter brings it to this.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target {
+    /// Integrated loudness (EBU R128), LUFS.
+    Lufs(f64),
+    /// RMS of the whole file, dBFS (a full-scale sine is -3 dB).
+    RmsDb(f64),
+}
+
+/// `[master]`, resolved: the profile's values with the job's overrides.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Master {
+    pub profile: Profile,
+    /// `None` with profile `none`: no gain.
+    pub target: Option<Target>,
+    /// `None` with profile `none`: no limiter.
+    pub ceiling_db: Option<f64>,
+    /// Low-level noise from a fixed seed in place of digital silence.
+    pub room_tone_db: Option<f64>,
+}
+
+impl Master {
+    pub fn of(profile: Profile) -> Master {
+        Master {
+            profile,
+            target: profile.target(),
+            ceiling_db: profile.ceiling_db(),
+            room_tone_db: None,
+        }
+    }
+}
+
+impl Default for Master {
+    fn default() -> Self {
+        Master::of(Profile::Acx)
+    }
+}
+
+const LOUDNESS_DB: RangeInclusive<f64> = -40.0..=-10.0;
+const CEILING_DB: RangeInclusive<f64> = -12.0..=0.0;
+/// Up to -60 dB: ACX's noise floor limit, and low enough never to be taken
+/// for speech by the edge detector (-50 dBFS).
+const ROOM_TONE_DB: RangeInclusive<f64> = -96.0..=-60.0;
+const TRIM_DB: RangeInclusive<i64> = -80..=-20;
+const HOLD_MS: RangeInclusive<i64> = 0..=500;
+
+impl Check<'_> {
+    pub(super) fn master(&mut self, raw: Option<RawMaster>) -> Master {
+        let raw = raw.unwrap_or_default();
+        self.profile_given = raw.profile.is_some();
+        let profile = self
+            .choice(raw.profile, "master", "profile", Profile::ALL)
+            .unwrap_or(Profile::Acx);
+        let mut master = Master::of(profile);
+        let lufs = self.decibels(raw.target_lufs, "target_lufs", LOUDNESS_DB);
+        let rms = self.decibels(raw.target_rms_db, "target_rms_db", LOUDNESS_DB);
+        let ceiling = self.decibels(raw.ceiling_db, "ceiling_db", CEILING_DB);
+        master.room_tone_db = self
+            .decibels(raw.room_tone_db, "room_tone_db", ROOM_TONE_DB)
+            .map(|(db, _)| db);
+        if let (Some((_, span)), Some(_)) = (&lufs, &rms) {
+            self.problems.at(
+                span.clone(),
+                "target_lufs and target_rms_db are both set; keep one of them in [master]",
+            );
+        }
+        let overrides = [&lufs, &rms, &ceiling];
+        if profile == Profile::None {
+            for (_, span) in overrides.into_iter().flatten() {
+                self.problems.at(
+                    span.clone(),
+                    "profile = \"none\" does no mastering, so this has no effect; remove it or \
+                     set [master] profile to \"acx\", \"ebu-r128\" or \"podcast\"",
+                );
+            }
+            return master;
+        }
+        if let Some((db, _)) = lufs {
+            master.target = Some(Target::Lufs(db));
+        }
+        if let Some((db, _)) = rms {
+            master.target = Some(Target::RmsDb(db));
+        }
+        if let Some((db, _)) = ceiling {
+            master.ceiling_db = Some(db);
+        }
+        master
+    }
+
+    /// A decibel value in range, with its span for later messages.
+    fn decibels(
+        &mut self,
+        value: Option<Spanned<f64>>,
+        key: &str,
+        range: RangeInclusive<f64>,
+    ) -> Option<(f64, std::ops::Range<usize>)> {
+        let value = value?;
+        let db = *value.get_ref();
+        if range.contains(&db) {
+            return Some((db, value.span()));
+        }
+        let (lo, hi) = (range.start(), range.end());
+        self.problems.at(
+            value.span(),
+            format!(
+                "{key} must be between {lo} and {hi} dB, got {db}; set [master] {key} to a value \
+                 in {lo}..={hi}"
+            ),
+        );
+        None
+    }
+
+    pub(super) fn trim(&mut self, raw: &RawAudio) -> Trim {
+        let defaults = Trim::default();
+        Trim {
+            enabled: raw.trim.unwrap_or(defaults.enabled),
+            threshold_db: self.int(
+                raw.trim_threshold_db.clone(),
+                "audio",
+                "trim_threshold_db",
+                TRIM_DB,
+                defaults.threshold_db,
+            ),
+            hold_ms: self.int(
+                raw.trim_hold_ms.clone(),
+                "audio",
+                "trim_hold_ms",
+                HOLD_MS,
+                defaults.hold_ms,
+            ),
+        }
+    }
+
+    /// Head or tail room the profile would fail, refused before rendering.
+    pub(super) fn room_for_profile(
+        &mut self,
+        master: &Master,
+        given: Option<Spanned<i64>>,
+        ms: u32,
+        key: &str,
+    ) {
+        let (Some(given), Some((head, tail))) = (given, master.profile.room_ms()) else {
+            return;
+        };
+        let (range, where_) = if key == "chapter_head_ms" {
+            (head, "head")
+        } else {
+            (tail, "tail")
+        };
+        if range.contains(&ms) {
+            return;
+        }
+        let message = format!(
+            "{key} = {ms} is outside what [master] profile = \"{}\" asks for the {where_} \
+             of each file ({}..={} ms); set [audio] {key} in that range, or choose another \
+             profile",
+            master.profile.name(),
+            range.start(),
+            range.end()
+        );
+        if self.profile_given {
+            self.problems.at(given.span(), message);
+        } else {
+            // A job file written before profiles existed gets `acx` by
+            // default; its room is then reported by the QA after the render
+            // (exit 1), not refused: last night's cron job must still run.
+            tracing::warn!("{}: {message}", self.problems.src.shown.display());
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! The QA verdict: each file's measurement against the rules of a profile,
+//! naming every rule that fails and what to change, and the `qa.json` and
+//! `qa.csv` files a render leaves next to its outputs (`audiobook check`
+//! prints the same).
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::Measurement;
+use crate::job::{Master, Profile, Target};
+
+/// What a file is to the QA: the whole-book file is no retail upload (ACX
+/// and its like take one file per chapter), so the length limit of one
+/// uploaded file does not apply to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Chapter,
+    Book,
+    /// A file given to `audiobook check`: every rule applies.
+    File,
+}
+
+/// One rule of a profile, checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct RuleResult {
+    pub rule: &'static str,
+    pub pass: bool,
+    pub value: f64,
+    /// What the rule allows, in words: `<= -3.0 dBFS`, `-23.0..=-18.0 dB`.
+    pub limit: String,
+    /// What to change when it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<&'static str>,
+}
+
+/// A file's measurement and verdict.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileQa {
+    pub file: String,
+    pub role: Role,
+    pub pass: bool,
+    #[serde(flatten)]
+    pub measurement: Measurement,
+    pub rules: Vec<RuleResult>,
+}
+
+impl FileQa {
+    pub fn new(file: String, role: Role, measurement: Measurement, master: &Master) -> FileQa {
+        let rules = check(master, &measurement, role);
+        FileQa {
+            file,
+            role,
+            pass: rules.iter().all(|r| r.pass),
+            measurement,
+            rules,
+        }
+    }
+
+    pub fn failed(&self) -> impl Iterator<Item = &RuleResult> {
+        self.rules.iter().filter(|r| !r.pass)
+    }
+}
+
+/// Loudness a file may miss its target by: EBU R128 allows ±0.5 LU where
+/// exact normalisation is possible (files); podcast platforms ±1 LU.
+fn loudness_tolerance(profile: Profile) -> f64 {
+    match profile {
+        Profile::Podcast => 1.0,
+        _ => 0.5,
+    }
+}
+
+/// The rules of `master`'s profile (with its overrides) applied to `m`.
+pub fn check(master: &Master, m: &Measurement, role: Role) -> Vec<RuleResult> {
+    let mut rules = Vec::new();
+    let ceiling = master.ceiling_db.unwrap_or(0.0);
+    match master.profile {
+        Profile::Acx => {
+            rules.push(range(
+                "rms",
+                m.rms_db,
+                -23.0,
+                -18.0,
+                "dB",
+                "remove [master] target_rms_db / target_lufs, or set target_rms_db in -23..=-18",
+            ));
+            rules.push(at_most(
+                "peak",
+                m.peak_db,
+                ceiling,
+                "dBFS",
+                "set [master] ceiling_db to -3 or lower",
+            ));
+            rules.push(at_most(
+                "noise_floor",
+                m.noise_floor_db,
+                -60.0,
+                "dB",
+                "lower [master] room_tone_db to -60 or below, or remove it",
+            ));
+            rules.push(range(
+                "head_room",
+                m.head_secs,
+                0.5,
+                1.0,
+                "s",
+                "set [audio] chapter_head_ms in 500..=1000",
+            ));
+            rules.push(range(
+                "tail_room",
+                m.tail_secs,
+                1.0,
+                5.0,
+                "s",
+                "set [audio] chapter_trailing_ms in 1000..=5000",
+            ));
+            if role != Role::Book {
+                rules.push(at_most(
+                    "duration",
+                    m.duration_secs / 60.0,
+                    120.0,
+                    "min",
+                    "split the chapter (a new heading or chapter_pattern line) so no file is over 120 minutes",
+                ));
+            }
+        }
+        Profile::EbuR128 | Profile::Podcast => {
+            let target = match master.target {
+                Some(Target::Lufs(lufs)) => lufs,
+                _ => master.profile.target().map_or(-23.0, |t| match t {
+                    Target::Lufs(l) | Target::RmsDb(l) => l,
+                }),
+            };
+            let tolerance = loudness_tolerance(master.profile);
+            rules.push(range(
+                "loudness",
+                m.lufs,
+                target - tolerance,
+                target + tolerance,
+                "LUFS",
+                "remove [master] target_rms_db, or set target_lufs to the profile's target",
+            ));
+            rules.push(at_most(
+                "true_peak",
+                m.true_peak_db,
+                ceiling,
+                "dBTP",
+                "set [master] ceiling_db to the profile's ceiling or lower",
+            ));
+        }
+        Profile::None => {}
+    }
+    rules
+}
+
+/// Values are compared as shown (to 0.01), so a file that reads -3.00
+/// passes `<= -3.0` whatever the digits beyond.
+fn shown(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn range(
+    rule: &'static str,
+    value: f64,
+    lo: f64,
+    hi: f64,
+    unit: &str,
+    fix: &'static str,
+) -> RuleResult {
+    let pass = (lo..=hi).contains(&shown(value));
+    RuleResult {
+        rule,
+        pass,
+        value,
+        limit: format!("{lo:.1}..={hi:.1} {unit}"),
+        fix: (!pass).then_some(fix),
+    }
+}
+
+fn at_most(rule: &'static str, value: f64, max: f64, unit: &str, fix: &'static str) -> RuleResult {
+    let pass = shown(value) <= max;
+    RuleResult {
+        rule,
+        pass,
+        value,
+        limit: format!("<= {max:.1} {unit}"),
+        fix: (!pass).then_some(fix),
+    }
+}
+
+/// `qa.json`: the profile and every file's measurement and verdict.
+#[derive(Debug, Serialize)]
+struct QaFile<'a> {
+    profile: &'static str,
+    pass: bool,
+    files: &'a [FileQa],
+}
+
+/// One line of `qa.csv`.
+#[derive(Debug, Serialize)]
+struct QaRow<'a> {
+    file: &'a str,
+    verdict: &'static str,
+    failed_rules: String,
+    duration_secs: String,
+    sample_rate: u32,
+    lufs: String,
+    rms_db: String,
+    peak_db: String,
+    true_peak_db: String,
+    noise_floor_db: String,
+    head_secs: String,
+    tail_secs: String,
+}
+
+/// The QA of `files` as JSON.
+pub fn to_json(profile: Profile, files: &[FileQa]) -> serde_json::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(&QaFile {
+        profile: profile.name(),
+        pass: files.iter().all(|f| f.pass),
+        files,
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// The QA of `files` as CSV, one line per file.
+pub fn to_csv(files: &[FileQa]) -> Result<Vec<u8>, csv::Error> {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    for f in files {
+        let m = &f.measurement;
+        let fixed = |v: f64| format!("{v:.2}");
+        out.serialize(QaRow {
+            file: &f.file,
+            verdict: if f.pass { "pass" } else { "fail" },
+            failed_rules: f.failed().map(|r| r.rule).collect::<Vec<_>>().join(" "),
+            duration_secs: format!("{:.3}", m.duration_secs),
+            sample_rate: m.sample_rate,
+            lufs: fixed(m.lufs),
+            rms_db: fixed(m.rms_db),
+            peak_db: fixed(m.peak_db),
+            true_peak_db: fixed(m.true_peak_db),
+            noise_floor_db: fixed(m.noise_floor_db),
+            head_secs: format!("{:.3}", m.head_secs),
+            tail_secs: format!("{:.3}", m.tail_secs),
+        })?;
+    }
+    out.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// Writes `qa.json` and `qa.csv` into `dir`, atomically.
+pub fn write_files(dir: &Path, profile: Profile, files: &[FileQa]) -> std::io::Result<()> {
+    let json = to_json(profile, files).map_err(std::io::Error::other)?;
+    crate::atomic::write_atomic(&dir.join("qa.json"), &json)?;
+    let csv = to_csv(files).map_err(std::io::Error::other)?;
+    crate::atomic::write_atomic(&dir.join("qa.csv"), &csv)
+}
+
+/// A file's measurement in one line, for people.
+pub fn describe(m: &Measurement) -> String {
+    format!(
+        "{:.1} s at {} Hz, {:.1} LUFS, RMS {:.1} dB, peak {:.1} dBFS, true peak {:.1} dBTP, \
+         noise floor {:.1} dB, head {:.2} s, tail {:.2} s",
+        m.duration_secs,
+        m.sample_rate,
+        m.lufs,
+        m.rms_db,
+        m.peak_db,
+        m.true_peak_db,
+        m.noise_floor_db,
+        m.head_secs,
+        m.tail_secs
+    )
+}
+
+/// A failed rule in one line: `peak -0.50 dBFS, allowed <= -3.0 dBFS`.
+pub fn describe_failure(r: &RuleResult) -> String {
+    format!("{} {:.2}, allowed {}", r.rule, r.value, r.limit)
+}
