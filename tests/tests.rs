@@ -6,6 +6,7 @@ mod cli;
 mod cloud;
 mod faults;
 mod manuscripts;
+mod notify;
 mod master;
 mod pinned;
 mod render;

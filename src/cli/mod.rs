@@ -2,7 +2,8 @@
 //! `status`, `retry-failed`, `validate`, `voices`, `segment`, `sim`,
 //! `check`, and `completions`/`man` in [`docs`]), their arguments and help in [`args`],
 //! what several commands share in [`common`], progress display in
-//! [`progress`], the end-of-run notification in [`notify`]. Every outcome
+//! [`progress`], the end-of-run notification in [`notify`], stop signals
+//! during a render in [`signals`]. Every outcome
 //! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
@@ -17,6 +18,7 @@ mod progress;
 mod render;
 mod retry_failed;
 mod segment;
+mod signals;
 mod sim;
 mod status;
 mod validate;
