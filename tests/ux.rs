@@ -505,6 +505,49 @@ fn an_output_folder_the_manuscript_glob_reads_is_refused() {
     );
 }
 
+/// `--output` and the `-draft` folder of `--draft` move the output: the
+/// manuscript entries are checked against where it goes, as `[output] dir`
+/// is. Nothing is written when one would read it.
+#[test]
+fn an_output_override_the_manuscript_glob_reads_is_refused() {
+    let ws = Workspace::new();
+    ws.write("book/ch1.md", manuscript(1, 1));
+    ws.write(
+        "job.toml",
+        "[book]\ntitle = \"X\"\n[manuscript]\nfiles = \"book*/*\"\n[output]\ndir = \"out/x\"\n",
+    );
+    let out = ws.run(&["render", "job.toml", "--output", "book"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--output writes into") && err.contains("\"book*/*\" in [manuscript] files"),
+        "{err}"
+    );
+    assert!(!ws.path().join("book/book.wav").exists());
+    assert!(!ws.path().join("state.db").exists(), "nothing was written");
+
+    // The draft of a job whose output is `book` writes `book-draft`.
+    ws.write("book-notes/notes.md", manuscript(1, 1));
+    ws.write(
+        "job.toml",
+        "[book]\ntitle = \"X\"\n[manuscript]\nfiles = [\"book/*.md\", \"book-*/*\"]\n[output]\ndir = \"book\"\n",
+    );
+    let out = ws.run(&["plan", "job.toml"]);
+    assert_eq!(code(&out), Some(0), "the job itself is fine: {}", stderr(&out));
+    let out = ws.run(&["render", "job.toml", "--draft"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--draft writes into") && err.contains("book-draft"),
+        "{err}"
+    );
+    assert!(!ws.path().join("book-draft").exists());
+    // An output folder the entries do not read is accepted.
+    let out = ws.run(&["render", "job.toml", "--draft", "--output", "audio"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    assert!(ws.path().join("audio/book.wav").is_file());
+}
+
 #[test]
 fn a_db_in_a_missing_folder_is_created() {
     let ws = Workspace::new();
