@@ -8,6 +8,7 @@
 //! with their spans); [`load`] then validates everything at once, including
 //! the file system (manuscripts exist, output dir creatable), writing nothing.
 
+mod delivery;
 mod diag;
 mod paths;
 mod raw;
@@ -25,6 +26,10 @@ use toml::Spanned;
 
 use crate::segment::Limits;
 use diag::{Problems, Source};
+pub use delivery::{
+    BookMeta, COVER_MIN_PX, Cover, Delivery, Format, MP3_BITRATES, Split, SubtitleFormat,
+    read_cover,
+};
 use paths::Base;
 use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
 
@@ -41,6 +46,8 @@ pub struct Job {
     pub audio: Audio,
     pub render: Render,
     pub output: Output,
+    /// Things worth fixing that do not stop a render (a small cover).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +55,9 @@ pub struct Book {
     pub title: String,
     pub author: Option<String>,
     pub language: Language,
+    /// Who reads the book: as written, or "Synthetic voice: …" naming the voice.
+    pub narrator: String,
+    pub meta: BookMeta,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -255,6 +265,7 @@ pub struct Render {
 #[derive(Debug, Clone)]
 pub struct Output {
     pub dir: PathBuf,
+    pub delivery: Delivery,
 }
 
 /// A job file that cannot be used. `Display` is the full message for the user.
@@ -288,8 +299,9 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
             dir,
             shown: path.parent().unwrap_or(Path::new("")),
         },
+        warnings: Vec::new(),
     };
-    let job = Job {
+    let mut job = Job {
         path: abs.clone(),
         name,
         book: check.book(raw.book),
@@ -298,8 +310,13 @@ pub fn load(path: &Path) -> Result<Job, JobError> {
         audio: check.audio(raw.audio),
         render: check.render(raw.render),
         output: check.output(raw.output),
+        warnings: Vec::new(),
     };
     check.problems.finish()?;
+    if job.book.narrator.is_empty() {
+        job.book.narrator = default_narrator(&job.voice);
+    }
+    job.warnings = check.warnings;
     Ok(job)
 }
 
@@ -334,6 +351,16 @@ pub fn load_many(args: &[PathBuf]) -> Result<Vec<Job>, Vec<JobError>> {
     } else {
         Err(errors)
     }
+}
+
+/// The narrator credit of a synthetic voice: what a listener is owed.
+fn default_narrator(voice: &Voice) -> String {
+    let who = match voice.provider {
+        ProviderKind::Local => format!("eSpeak NG ({})", voice.voice),
+        ProviderKind::Coze => format!("Coze {}", voice.voice),
+        ProviderKind::Volcengine => format!("Volcengine {}", voice.voice),
+    };
+    format!("Synthetic voice: {who}")
 }
 
 fn read_text(path: &Path) -> Result<String, JobError> {
@@ -458,6 +485,7 @@ enum ChapterKind {
 struct Check<'a> {
     problems: Problems<'a>,
     base: Base<'a>,
+    warnings: Vec<String>,
 }
 
 impl Check<'_> {
@@ -466,11 +494,15 @@ impl Check<'_> {
             title: String::new(),
             author: None,
             language: Language::Mixed,
+            narrator: String::new(),
+            meta: BookMeta::default(),
         };
         let Some(raw) = self.required_table(raw, "book", "title") else {
             return book;
         };
-        let (span, raw) = (raw.span(), raw.into_inner());
+        let (span, mut raw) = (raw.span(), raw.into_inner());
+        book.meta = self.book_meta(&mut raw);
+        book.narrator = book.meta.narrator.clone().unwrap_or_default();
         match raw.title {
             Some(title) => book.title = self.non_empty(title, "book", "title", "the book's title"),
             None => self.missing_key(span, "book", "title"),
@@ -722,11 +754,13 @@ impl Check<'_> {
     fn output(&mut self, raw: Option<Spanned<RawOutput>>) -> Output {
         let mut output = Output {
             dir: self.base.dir.to_path_buf(),
+            delivery: Delivery::default(),
         };
         let Some(raw) = self.required_table(raw, "output", "dir") else {
             return output;
         };
-        let (span, raw) = (raw.span(), raw.into_inner());
+        let (span, mut raw) = (raw.span(), raw.into_inner());
+        output.delivery = self.delivery(&mut raw);
         let Some(dir) = raw.dir else {
             self.missing_key(span, "output", "dir");
             return output;

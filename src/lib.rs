@@ -51,6 +51,7 @@ mod atomic;
 pub mod audio;
 pub mod cache;
 pub mod cli;
+pub mod deliver;
 pub mod job;
 pub mod lock;
 pub mod manuscript;

@@ -19,8 +19,9 @@ pub struct Manifest {
     pub author: Option<String>,
     pub language: String,
     pub sample_rate: u32,
-    /// The whole-book file, present only when every chapter is complete.
-    pub book_file: Option<String>,
+    /// The whole-book files (one per format), present only when every
+    /// chapter is complete and `[output] split` asks for them.
+    pub book_files: Vec<String>,
     /// Samples in the book file (sum of the chapter files).
     pub samples: u64,
     pub duration_secs: f64,
@@ -36,7 +37,7 @@ impl Manifest {
             author: job.book.author.clone(),
             language: format!("{:?}", job.book.language).to_lowercase(),
             sample_rate: job.audio.sample_rate,
-            book_file: None,
+            book_files: Vec::new(),
             samples: 0,
             duration_secs: 0.0,
             chapters: Vec::new(),
@@ -50,7 +51,9 @@ pub struct ChapterEntry {
     /// 1-based.
     pub number: usize,
     pub title: String,
-    pub file: String,
+    /// The chapter's delivered files (one per format), when `[output]
+    /// split` asks for chapter files.
+    pub files: Vec<String>,
     pub samples: u64,
     pub duration_secs: f64,
     /// Where the chapter starts in the book file.
@@ -109,7 +112,6 @@ impl ChapterEntry {
     pub fn new(
         number: usize,
         title: &str,
-        file: &Path,
         rate: u32,
         book_start_sample: u64,
         laid_out: &ChapterAudio,
@@ -119,10 +121,7 @@ impl ChapterEntry {
         ChapterEntry {
             number,
             title: title.to_string(),
-            file: file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            files: Vec::new(),
             samples: laid_out.samples,
             duration_secs: secs(laid_out.samples),
             book_start_sample,
@@ -252,10 +251,13 @@ pub struct JobReport {
     pub counts: Counts,
     pub failures: Vec<Failure>,
     pub output_dir: PathBuf,
-    /// Chapter files written or confirmed up to date.
+    /// Chapters complete and delivered (or confirmed up to date).
     pub chapters_written: usize,
     pub chapters_total: usize,
-    pub book_file: Option<PathBuf>,
+    /// The whole-book files delivered, one per format.
+    pub book_files: Vec<PathBuf>,
+    /// Audio files encoded by this run (0 when everything was up to date).
+    pub files_encoded: usize,
     pub audio_secs: f64,
     pub elapsed_secs: f64,
 }

@@ -1,72 +1,95 @@
-//! The stitch stage: decides which chapter files are complete and not yet
-//! up to date (by their stitch keys, see [`crate::plan::chapter_stitch_key`]),
-//! has [`crate::audio`] write them, assembles the whole-book file once every
-//! chapter is complete, and writes `manifest.json`. A chapter whose key is
-//! unchanged is not read or written again.
+//! The stitch stage: decides which chapters are complete, lays each one
+//! out (head pause, clips with their gaps, trailing pause: sample-exact,
+//! from the lengths recorded with the clips, so nothing is read), gives
+//! each a stitch key (see [`crate::plan::chapter_stitch_key`]) that changes
+//! exactly when its audio would, and builds the manifest. It writes no
+//! audio: [`StitchedChapter::stream`] feeds a chapter's samples to whoever
+//! asks (the delivery stage's encoders), one block at a time.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::audio::{self, ChapterAudio, PcmFormat, StitchItem, StitchSource};
+use crate::audio::{self, AudioError, ChapterAudio, PcmFormat, StitchItem, StitchSource};
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::plan::{self, Slot};
-use crate::report::{self, ChapterEntry, Manifest};
+use crate::report::{ChapterEntry, Manifest};
 use crate::store::{SegmentRow, SegmentState, Store};
 
 /// Silence used for a segment the provider refused as unspeakable.
 pub const PAUSE_MS: u32 = 500;
 
-/// What the stitcher wrote or found up to date.
-#[derive(Debug, Default)]
+/// A complete chapter, laid out and ready to stream.
+#[derive(Debug, Clone)]
+pub struct StitchedChapter {
+    pub idx: i64,
+    pub title: String,
+    /// Equal keys mean equal samples.
+    pub key: String,
+    pub rate: u32,
+    pub items: Vec<StitchItem>,
+    pub layout: ChapterAudio,
+}
+
+impl StitchedChapter {
+    pub fn samples(&self) -> u64 {
+        self.layout.samples
+    }
+
+    /// Feeds every sample of the chapter to `sink`, in order, in blocks.
+    pub fn stream(
+        &self,
+        sink: &mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
+    ) -> Result<(), AudioError> {
+        audio::stream_chapter(self.rate, &self.items, &self.layout, sink)
+    }
+}
+
+/// What the stitcher found: the complete chapters, and the manifest with
+/// every segment's place (files are filled in by the delivery stage).
+#[derive(Debug)]
 pub struct Stitched {
-    pub chapters: usize,
+    pub chapters: Vec<StitchedChapter>,
+    /// Chapters in the plan, complete or not.
     pub total: usize,
-    pub book: Option<PathBuf>,
-    pub samples: u64,
+    pub manifest: Manifest,
+    /// Every segment of the job, in book order.
+    pub segments: Vec<SegmentRow>,
 }
 
-/// `chapter-NNN.wav`, numbered from 1.
-pub fn chapter_file_name(idx: i64) -> String {
-    format!("chapter-{:03}.wav", idx + 1)
+impl Stitched {
+    pub fn complete(&self) -> bool {
+        self.manifest.incomplete_chapters.is_empty() && !self.chapters.is_empty()
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.chapters.iter().map(StitchedChapter::samples).sum()
+    }
 }
 
-/// Writes every complete chapter (unless its file is already up to date),
-/// then the book when every chapter is complete, then the manifest.
+/// Lays out every complete chapter and builds the manifest.
 pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Result<Stitched> {
     let chapters = store.chapters(job_id).await?;
     let rows = store.segments(job_id).await?;
     let mut by_chapter: BTreeMap<i64, Vec<SegmentRow>> = BTreeMap::new();
-    for row in rows {
-        by_chapter.entry(row.chapter_idx).or_default().push(row);
+    for row in &rows {
+        by_chapter.entry(row.chapter_idx).or_default().push(row.clone());
     }
-    let dir = &job.output.dir;
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("creating output dir {}", dir.display()))?;
-    remove_stale_chapter_files(dir, chapters.len())?;
-
     let format = PcmFormat::new(job.audio.sample_rate);
-    let mut stitched = Stitched {
-        total: chapters.len(),
-        ..Stitched::default()
-    };
     let mut manifest = Manifest::new(job);
-    let mut chapter_files = Vec::new();
-    let mut chapter_keys = Vec::new();
+    let mut stitched = Vec::new();
     let mut book_offset = 0u64;
     for chapter in &chapters {
         let segments = by_chapter.remove(&chapter.idx).unwrap_or_default();
         let complete = segments
             .iter()
             .all(|s| matches!(s.state, SegmentState::Done | SegmentState::Pause));
-        let file = dir.join(chapter_file_name(chapter.idx));
         if !complete {
             manifest.incomplete_chapters.push(chapter.idx as usize + 1);
             continue;
         }
-        let stitch_key = plan::chapter_stitch_key(
+        let key = plan::chapter_stitch_key(
             &job.audio,
             PAUSE_MS,
             &chapter.title,
@@ -84,55 +107,37 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
                 ends_paragraph: s.ends_paragraph,
             })
             .collect();
-        chapter_keys.push(stitch_key.clone());
-        let up_to_date = chapter.stitch_key.as_deref() == Some(stitch_key.as_str())
-            && file_has_samples(&file, chapter.samples);
-        let laid_out = if up_to_date {
-            audio::layout(&job.audio, &items, &clip_lengths(&segments, &items, format))
-        } else {
-            let laid = write_chapter(&file, job, items).await?;
+        let layout = audio::layout(&job.audio, &items, &clip_lengths(&segments, &items, format));
+        if chapter.stitch_key.as_deref() != Some(key.as_str()) {
             store
-                .set_stitched(job_id, chapter.idx, &stitch_key, laid.samples)
+                .set_stitched(job_id, chapter.idx, &key, layout.samples)
                 .await?;
-            laid
-        };
+        }
         manifest.chapters.push(ChapterEntry::new(
             chapter.idx as usize + 1,
             &chapter.title,
-            &file,
             job.audio.sample_rate,
             book_offset,
-            &laid_out,
+            &layout,
             &segments,
         ));
-        book_offset += laid_out.samples;
-        stitched.samples += laid_out.samples;
-        stitched.chapters += 1;
-        chapter_files.push(file);
+        book_offset += layout.samples;
+        stitched.push(StitchedChapter {
+            idx: chapter.idx,
+            title: chapter.title.clone(),
+            key,
+            rate: job.audio.sample_rate,
+            items,
+            layout,
+        });
     }
-
-    let book = dir.join("book.wav");
-    if manifest.incomplete_chapters.is_empty() && !chapter_files.is_empty() {
-        let book_key = plan::book_stitch_key(&chapter_keys);
-        let marker = dir.join(".book.key");
-        let current = std::fs::read_to_string(&marker).unwrap_or_default();
-        if current != book_key || !file_has_samples(&book, Some(book_offset as i64)) {
-            let (out, files, rate) = (book.clone(), chapter_files.clone(), job.audio.sample_rate);
-            tokio::task::spawn_blocking(move || audio::write_book(&out, rate, &files))
-                .await?
-                .with_context(|| format!("writing book file {}", book.display()))?;
-            crate::atomic::write_atomic(&marker, book_key.as_bytes())?;
-        }
-        manifest.book_file = Some("book.wav".into());
-        manifest.samples = book_offset;
-        stitched.book = Some(book);
-    } else if book.exists() {
-        // A book file from an earlier, different plan would be stale.
-        std::fs::remove_file(&book)
-            .with_context(|| format!("removing stale {}", book.display()))?;
-    }
-    report::write_manifest(dir, &manifest).context("writing manifest.json")?;
-    Ok(stitched)
+    manifest.samples = book_offset;
+    Ok(Stitched {
+        chapters: stitched,
+        total: chapters.len(),
+        manifest,
+        segments: rows,
+    })
 }
 
 fn slot(s: &SegmentRow) -> Option<Slot<'_>> {
@@ -142,38 +147,8 @@ fn slot(s: &SegmentRow) -> Option<Slot<'_>> {
     }
 }
 
-async fn write_chapter(file: &Path, job: &Job, items: Vec<StitchItem>) -> Result<ChapterAudio> {
-    let out = file.to_path_buf();
-    let audio_cfg = job.audio;
-    tokio::task::spawn_blocking(move || audio::write_chapter(&out, &audio_cfg, &items))
-        .await?
-        .with_context(|| format!("writing chapter file {}", file.display()))
-}
-
-/// Chapter files from an earlier plan with more chapters would mislead.
-fn remove_stale_chapter_files(dir: &Path, chapters: usize) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let number = name
-            .strip_prefix("chapter-")
-            .and_then(|n| n.strip_suffix(".wav"))
-            .and_then(|n| n.parse::<usize>().ok());
-        if number.is_some_and(|n| n > chapters) {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
-fn file_has_samples(file: &Path, samples: Option<i64>) -> bool {
-    match (std::fs::metadata(file), samples) {
-        (Ok(meta), Some(samples)) => meta.len() == PcmFormat::wav_file_bytes(samples as u64),
-        _ => false,
-    }
-}
-
-/// Item lengths from the database, so an up-to-date chapter is not re-read.
+/// Item lengths from the database (each clip's checksum was verified
+/// before stitching), so laying out a chapter reads no audio.
 fn clip_lengths(segments: &[SegmentRow], items: &[StitchItem], format: PcmFormat) -> Vec<u64> {
     segments
         .iter()

@@ -99,7 +99,26 @@ pub fn write_chapter(
     check_size(out, layout.samples, rate)?;
 
     let (atomic, file) = AtomicFile::create(out).map_err(|e| write_error(out, e))?;
-    let mut pcm = PcmWriter::new(out, &file, rate)?;
+    let mut wav = wav_writer(out, &file, rate)?;
+    stream_chapter(rate, items, &layout, &mut |block| {
+        put_samples(&mut wav, out, block)
+    })?;
+    wav.finalize().map_err(|e| hound_write_error(out, e))?;
+    atomic.commit(&file).map_err(|e| write_error(out, e))?;
+    Ok(layout)
+}
+
+/// Feeds a chapter's samples, laid out by [`layout`], to `sink` in blocks
+/// of at most [`CHUNK_SAMPLES`], without writing a file: the delivery
+/// stage's encoders read chapters this way. Exactly `layout.samples`
+/// samples are fed, or an error names the clip that did not fit.
+pub fn stream_chapter(
+    rate: u32,
+    items: &[StitchItem],
+    layout: &ChapterAudio,
+    sink: &mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
+) -> Result<(), AudioError> {
+    let mut pcm = Feed::new(sink);
     pcm.silence(layout.placed.first().map_or(0, |p| p.start))?;
     for (i, (item, place)) in items.iter().zip(&layout.placed).enumerate() {
         match &item.source {
@@ -112,9 +131,7 @@ pub fn write_chapter(
     if items.is_empty() {
         pcm.silence(layout.samples)?;
     }
-    pcm.finish(layout.samples)?;
-    atomic.commit(&file).map_err(|e| write_error(out, e))?;
-    Ok(layout)
+    pcm.finish(layout.samples)
 }
 
 /// Concatenates chapter WAVs into the book file, sample-exact. All chapters
@@ -128,11 +145,14 @@ pub fn write_book(out: &Path, sample_rate: u32, chapters: &[PathBuf]) -> Result<
     check_size(out, total, sample_rate)?;
 
     let (atomic, file) = AtomicFile::create(out).map_err(|e| write_error(out, e))?;
-    let mut pcm = PcmWriter::new(out, &file, sample_rate)?;
+    let mut wav = wav_writer(out, &file, sample_rate)?;
+    let mut sink = |block: &[i16]| put_samples(&mut wav, out, block);
+    let mut pcm = Feed::new(&mut sink);
     for (path, &n) in chapters.iter().zip(&lengths) {
         pcm.copy_clip(path, sample_rate, n)?;
     }
     pcm.finish(total)?;
+    wav.finalize().map_err(|e| hound_write_error(out, e))?;
     atomic.commit(&file).map_err(|e| write_error(out, e))?;
     Ok(total)
 }
@@ -237,27 +257,31 @@ fn write_error(path: &Path, source: io::Error) -> AudioError {
 
 // ── writing ──────────────────────────────────────────────────────────────
 
-/// A mono 16-bit WAV being written, with reusable chunk buffers.
-struct PcmWriter<'f> {
-    out: &'f Path,
-    wav: hound::WavWriter<BufWriter<&'f File>>,
+type Wav<'f> = hound::WavWriter<BufWriter<&'f File>>;
+
+fn wav_writer<'f>(out: &Path, file: &'f File, rate: u32) -> Result<Wav<'f>, AudioError> {
+    let spec = PcmFormat::new(rate).wav_spec();
+    let sink = BufWriter::with_capacity(CHUNK_SAMPLES * 2, file);
+    hound::WavWriter::new(sink, spec).map_err(|e| hound_write_error(out, e))
+}
+
+/// Samples on their way to a sink, with reusable chunk buffers and a count
+/// that guards the layout arithmetic.
+struct Feed<'s> {
+    sink: &'s mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
     bytes: Vec<u8>,
     samples: Vec<i16>,
     written: u64,
 }
 
-impl<'f> PcmWriter<'f> {
-    fn new(out: &'f Path, file: &'f File, rate: u32) -> Result<Self, AudioError> {
-        let spec = PcmFormat::new(rate).wav_spec();
-        let sink = BufWriter::with_capacity(CHUNK_SAMPLES * 2, file);
-        let wav = hound::WavWriter::new(sink, spec).map_err(|e| hound_write_error(out, e))?;
-        Ok(PcmWriter {
-            out,
-            wav,
+impl<'s> Feed<'s> {
+    fn new(sink: &'s mut dyn FnMut(&[i16]) -> Result<(), AudioError>) -> Self {
+        Feed {
+            sink,
             bytes: vec![0; CHUNK_SAMPLES * 2],
             samples: Vec::with_capacity(CHUNK_SAMPLES),
             written: 0,
-        })
+        }
     }
 
     fn silence(&mut self, mut n: u64) -> Result<(), AudioError> {
@@ -294,7 +318,7 @@ impl<'f> PcmWriter<'f> {
             })?;
             self.samples.clear();
             self.samples.extend(PcmFormat::samples_from_le(bytes));
-            put_samples(&mut self.wav, self.out, &self.samples)?;
+            (self.sink)(&self.samples)?;
             self.written += take as u64;
             left -= take as u64;
         }
@@ -302,30 +326,28 @@ impl<'f> PcmWriter<'f> {
     }
 
     fn put(&mut self, samples: &[i16]) -> Result<(), AudioError> {
-        put_samples(&mut self.wav, self.out, samples)?;
+        (self.sink)(samples)?;
         self.written += samples.len() as u64;
         Ok(())
     }
 
-    /// Completes the header; `expected` guards the layout arithmetic.
+    /// `expected` guards the layout arithmetic.
     fn finish(self, expected: u64) -> Result<(), AudioError> {
         if self.written != expected {
-            return Err(write_error(
-                self.out,
-                io::Error::other(format!(
-                    "wrote {} samples, planned {expected}",
+            return Err(AudioError::Write {
+                path: PathBuf::new(),
+                source: io::Error::other(format!(
+                    "fed {} samples, planned {expected}",
                     self.written
                 )),
-            ));
+            });
         }
-        self.wav
-            .finalize()
-            .map_err(|e| hound_write_error(self.out, e))
+        Ok(())
     }
 }
 
 fn put_samples(
-    wav: &mut hound::WavWriter<BufWriter<&File>>,
+    wav: &mut Wav<'_>,
     out: &Path,
     samples: &[i16],
 ) -> Result<(), AudioError> {

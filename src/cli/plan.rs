@@ -5,10 +5,10 @@
 use std::io::Write;
 
 use super::args::PlanArgs;
-use super::common::{format_duration, load_jobs};
+use super::common::{check_tools, format_duration, load_jobs, print_warnings};
 use super::{Cli, CliError, Exit};
 use crate::cache::Cache;
-use crate::job::Job;
+use crate::job::{Format, Job};
 use crate::plan::{self, PlannedChapter};
 
 /// Estimated speaking pace for `plan`, in characters per second: about 160
@@ -35,7 +35,18 @@ struct PlanSummary {
     estimated_cost: Option<f64>,
     currency: String,
     estimated_secs: f64,
+    /// Estimated size of each delivered format (all its files).
+    delivery: Vec<PlanFormat>,
     chapter_list: Vec<PlanChapter>,
+}
+
+#[derive(serde::Serialize)]
+struct PlanFormat {
+    format: &'static str,
+    bytes: u64,
+    /// The whole-book WAV would pass 4 GiB: it is written as RF64.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rf64: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -50,7 +61,10 @@ struct PlanChapter {
 pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
     let json = args.json;
     let cache = Cache::at(&cli.cache);
-    for (job, manuscript) in load_jobs(&args.jobs)? {
+    let jobs = load_jobs(&args.jobs)?;
+    check_tools(&jobs)?;
+    print_warnings(&jobs);
+    for (job, manuscript) in jobs {
         let chapters = plan::build(&job, &manuscript);
         let summary = summarize_plan(&job, &chapters, &cache);
         let mut out = std::io::stdout().lock();
@@ -80,6 +94,19 @@ pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
             "  to render: {} segments, {} characters; {cost}",
             summary.segments_to_render, summary.characters_to_render
         );
+        let sizes: Vec<String> = summary
+            .delivery
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} about {:.0} MB{}",
+                    f.format,
+                    f.bytes as f64 / 1e6,
+                    if f.rf64 { " (book file over 4 GiB: written as RF64)" } else { "" }
+                )
+            })
+            .collect();
+        let _ = writeln!(out, "  delivery: {}", sizes.join(", "));
         for c in &summary.chapter_list {
             let _ = writeln!(
                 out,
@@ -120,7 +147,9 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
             }
         })
         .collect();
+    let secs: f64 = chapter_list.iter().map(|c| c.estimated_secs).sum();
     PlanSummary {
+        delivery: estimate_delivery(job, secs),
         job: job.name.clone(),
         characters_to_render,
         segments_to_render,
@@ -135,4 +164,31 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
         chapter_list,
     }
+}
+
+/// Bytes each format takes for `secs` of audio: the bitrate for MP3 and
+/// M4B, PCM for WAV, and about half of it for FLAC (speech, measured on
+/// the demo and the benchmark book); twice when `split = "both"`.
+fn estimate_delivery(job: &Job, secs: f64) -> Vec<PlanFormat> {
+    let d = &job.output.delivery;
+    let copies = u64::from(d.split.chapters()) + u64::from(d.split.book());
+    let pcm = secs * f64::from(job.audio.sample_rate) * 2.0;
+    d.formats
+        .iter()
+        .map(|&format| {
+            let once = match format {
+                Format::Mp3 => secs * f64::from(d.mp3_bitrate) * 125.0,
+                Format::M4b => secs * f64::from(d.m4b_bitrate) * 125.0,
+                Format::Flac => pcm * 0.5,
+                Format::Wav => pcm,
+            };
+            PlanFormat {
+                format: format.extension(),
+                bytes: once as u64 * copies,
+                rf64: format == Format::Wav
+                    && d.split.book()
+                    && pcm / 2.0 > crate::audio::PcmFormat::MAX_WAV_SAMPLES as f64,
+            }
+        })
+        .collect()
 }

@@ -13,7 +13,9 @@ use anyhow::Context;
 use tokio_util::sync::CancellationToken;
 
 use super::args::RenderArgs;
-use super::common::{check_tokens, display_path, format_duration, load_jobs, take_lock};
+use super::common::{
+    check_tokens, check_tools, display_path, format_duration, load_jobs, print_warnings, take_lock,
+};
 use super::progress::progress_for;
 use super::{Cli, CliError, Exit};
 use crate::cache::Cache;
@@ -27,6 +29,8 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
     let deadline = deadline(args.until.as_deref(), args.max_duration.as_deref())?;
     let jobs = load_jobs(&args.jobs)?;
     check_tokens(&jobs)?;
+    check_tools(&jobs)?;
+    print_warnings(&jobs);
     let _lock = take_lock(&cli.db)?;
     let cancel = CancellationToken::new();
     watch_signals(cancel.clone());
@@ -241,6 +245,11 @@ fn print_summary(report: &JobReport) {
             "{}: nothing to synthesize, every segment was already rendered",
             report.job
         );
+    }
+    if report.files_encoded > 0 {
+        let _ = writeln!(out, "{}: {} audio file(s) encoded", report.job, report.files_encoded);
+    } else if report.outcome == Outcome::Complete {
+        let _ = writeln!(out, "{}: every delivered file is up to date", report.job);
     }
     for (error, class, n) in crate::report::group_failures(&report.failures) {
         let _ = writeln!(out, "{}:   {n} segment(s) {class}: {error}", report.job);

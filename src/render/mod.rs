@@ -30,7 +30,8 @@ use crate::plan::PlannedChapter;
 use crate::provider::{ProviderError, Synthesizer};
 use crate::report::{self, Failure};
 pub use crate::report::{JobReport, Outcome};
-use crate::stitch::{self, Stitched};
+use crate::deliver::{self, Delivered};
+use crate::stitch;
 use crate::store::{RunOutcome, RunStats, SegmentState, Store};
 
 /// Receives progress; the command line draws a bar or writes log lines.
@@ -164,10 +165,11 @@ impl<S: Synthesizer> Renderer<S> {
             }
         }
         let interrupted = self.cancel.is_cancelled();
-        let stitched = if interrupted {
-            Stitched::default()
+        let delivered = if interrupted {
+            Delivered::default()
         } else {
-            stitch::stitch(&self.store, &self.cache, job, job_id).await?
+            let stitched = stitch::stitch(&self.store, &self.cache, job, job_id).await?;
+            deliver::deliver(&self.store, job, job_id, stitched).await?
         };
         stats.window = self.window.limit() as u64;
         let counts = self.store.counts(job_id).await?;
@@ -188,10 +190,11 @@ impl<S: Synthesizer> Renderer<S> {
             counts,
             failures,
             output_dir: job.output.dir.clone(),
-            chapters_written: stitched.chapters,
-            chapters_total: stitched.total,
-            book_file: stitched.book,
-            audio_secs: stitched.samples as f64 / f64::from(job.audio.sample_rate),
+            chapters_written: delivered.chapters,
+            chapters_total: self.store.chapters(job_id).await?.len(),
+            book_files: delivered.book_files,
+            files_encoded: delivered.encoded,
+            audio_secs: delivered.samples as f64 / f64::from(job.audio.sample_rate),
             elapsed_secs: started.elapsed().as_secs_f64(),
         };
         // Every run leaves its report, an interrupted one too: cron's morning
