@@ -3,16 +3,17 @@
 //! A TOML job file describes one book. The pipeline runs one way, each stage
 //! in its own module; a stage uses only the stages before it and the modules
 //! beside the pipeline. One deliberate exception: [`render`] drives the
-//! stages after it for one job (it calls [`stitch`], which calls [`audio`]
-//! and [`report`]), so a caller renders a job with one call.
+//! stages after it for one job (it calls [`stitch`] and then [`deliver`],
+//! which call [`audio`] and [`report`]), so a caller renders a job with one
+//! call.
 //!
 //! ```text
-//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► report
-//!  │        │             │         │       │        │         │         │
-//!  TOML,    files,        sentences content SQLite  scheduler chapter   manifest,
-//!  checked  encodings,    within    keys,   plan,   retries,  and book  run
-//!  into a   chapters,     the       finger- states, the       WAVs      report
-//!  Job      paragraphs    limits    prints  runs    window    (audio)
+//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► deliver ─► report
+//!  │        │             │         │       │        │         │         │          │
+//!  TOML,    files,        sentences content SQLite  scheduler chapter   MP3, M4B,  manifest,
+//!  checked  encodings,    within    keys,   plan,   retries,  layouts,  FLAC, WAV, run
+//!  into a   chapters,     the       finger- states, the       streams   tags,      report
+//!  Job      paragraphs    limits    prints  runs    window    (audio)   subtitles
 //! ```
 //!
 //! The stages:
@@ -25,9 +26,14 @@
 //! - [`store`]: the state database: plan, segment states, clips, runs.
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] with retries and the adaptive window.
-//! - [`stitch`]: which chapter and book files to write, and the manifest.
+//! - [`stitch`]: which chapters are complete, their layout and stitch keys,
+//!   a chapter's samples as a stream, and the manifest.
+//! - [`deliver`]: the files a publisher uploads, encoded in parallel from
+//!   the chapter streams: MP3, M4B, FLAC, WAV, with tags, cover and chapter
+//!   marks; subtitles; `proof.csv`; the delivery keys that make reruns
+//!   encode only what changed.
 //! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`])
-//!   and the sample-exact chapter and book writers.
+//!   and the sample-exact chapter stream and writers.
 //! - [`report`]: `manifest.json` and `report.json`, and run outcomes.
 //!
 //! Beside the pipeline (any stage may use them; of the stages they use

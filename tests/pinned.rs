@@ -48,10 +48,11 @@ fn the_demo_renders_to_pinned_bytes() {
     let out = ws.run(&["render", "jobs/demo.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let names = [
-        "chapter-001.wav",
-        "chapter-002.wav",
-        "chapter-003.wav",
-        "book.wav",
+        "01 - Chapter One- The Light.mp3",
+        "02 - 第二章：来信.mp3",
+        "03 - Chapter Three- 两种语言 Two Languages.mp3",
+        "The Lighthouse Keeper - 灯塔看守人.mp3",
+        "The Lighthouse Keeper - 灯塔看守人.lrc",
         "manifest.json",
     ];
     assert_eq!(
@@ -102,24 +103,24 @@ fn a_cloud_job_renders_to_pinned_bytes() {
     let out = render_cloud(&ws, TOKEN);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let names = [
-        "chapter-001.wav",
-        "chapter-002.wav",
-        "book.wav",
+        "01 - One.wav",
+        "02 - Two.wav",
+        "Cloud Book.wav",
         "manifest.json",
     ];
     assert_eq!(
         checksums(&ws.out(), &names),
         pinned(&[
             (
-                "chapter-001.wav",
+                "01 - One.wav",
                 "b3061b864514ef6256cf7903ff26c6d6bccd4749aa495ec296509b872fc30976"
             ),
             (
-                "chapter-002.wav",
+                "02 - Two.wav",
                 "debd714e0961b1c105c00a08b928a414ec825ebeca9aae2fe930b14dccf89ead"
             ),
             (
-                "book.wav",
+                "Cloud Book.wav",
                 "6f498cca3b43ad6779479cb08baab98f914e5370a44d0225eea65ffe531f5de6"
             ),
             (

@@ -44,7 +44,7 @@ impl Workspace {
                  [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
                  chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
                  [render]\n{extra_render}\n\n\
-                 [output]\ndir = \"out\"\n"
+                 [output]\ndir = \"out\"\n{WAV_BOTH}"
             ),
         )
     }
@@ -143,6 +143,10 @@ impl Workspace {
         files
     }
 }
+
+/// The test jobs deliver WAV per chapter and for the book, so the tests
+/// of stitching can read samples back exactly.
+pub const WAV_BOTH: &str = "formats = [\"wav\"]\nsplit = \"both\"\n";
 
 pub fn read_json(path: &Path) -> serde_json::Value {
     let text =
@@ -271,7 +275,7 @@ pub fn cloud_job(
              [manuscript]\nfiles = [\"book.md\"]\n\n{voice_section}\n\
              [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
              chapter_head_ms = 200\nchapter_trailing_ms = 500\n\n\
-             [render]\n{render}\n\n[output]\ndir = \"out\"\n"
+             [render]\n{render}\n\n[output]\ndir = \"out\"\n{WAV_BOTH}"
         ),
     );
 }

@@ -111,6 +111,11 @@ impl Encode for FlacEncoder {
             self.encode_pending()?;
         }
         self.info.set_total_samples(self.samples as usize);
+        // A fixed-blocksize stream says so (the short last frame does not
+        // count), as the reference encoder does; frame updates moved it.
+        self.info
+            .set_block_sizes(BLOCK, BLOCK)
+            .map_err(|e| anyhow!("FLAC encoder: {e}"))?;
         self.info.set_md5_digest(&self.frames.1.md5_digest());
         let info = streaminfo_bytes(&self.info)?;
         let this = *self;

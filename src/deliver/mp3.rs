@@ -11,7 +11,7 @@ use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
-use mp3lame_encoder::{Bitrate, Builder, FlushNoGap, Mode, MonoPcm, Quality, VbrMode};
+use mp3lame_encoder::{Bitrate, Builder, FlushGap, Mode, MonoPcm, Quality, VbrMode};
 
 use super::Encode;
 use super::tags::{Mark, Tags};
@@ -108,7 +108,7 @@ impl Encode for Mp3Encoder {
         self.buf.clear();
         self.buf.reserve(7200);
         self.lame
-            .flush_to_vec::<FlushNoGap>(&mut self.buf)
+            .flush_to_vec::<FlushGap>(&mut self.buf)
             .map_err(|e| anyhow!("LAME: {e}"))?;
         self.put_buf()?;
         let mut info = Vec::with_capacity(self.lame.lame_tag_size());

@@ -1,5 +1,5 @@
 //! The renderer: runs a job's recorded plan through a [`Synthesizer`] and
-//! hands the finished chapters to the stitcher.
+//! hands the finished chapters to the stitcher and the delivery stage.
 //!
 //! - [`schedule`]: the dispatch loop and one task per distinct segment, with
 //!   bounded concurrency, a deadline, a character budget and cancellation;
