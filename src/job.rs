@@ -25,11 +25,11 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::segment::Limits;
-use diag::{Problems, Source};
 pub use delivery::{
     BookMeta, COVER_MIN_PX, Cover, Delivery, Format, MP3_BITRATES, Split, SubtitleFormat,
     read_cover,
 };
+use diag::{Problems, Source};
 use paths::Base;
 use raw::{FileList, RawAudio, RawBook, RawJob, RawManuscript, RawOutput, RawRender};
 

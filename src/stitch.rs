@@ -74,7 +74,10 @@ pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Res
     let rows = store.segments(job_id).await?;
     let mut by_chapter: BTreeMap<i64, Vec<SegmentRow>> = BTreeMap::new();
     for row in &rows {
-        by_chapter.entry(row.chapter_idx).or_default().push(row.clone());
+        by_chapter
+            .entry(row.chapter_idx)
+            .or_default()
+            .push(row.clone());
     }
     let format = PcmFormat::new(job.audio.sample_rate);
     let mut manifest = Manifest::new(job);

@@ -15,7 +15,15 @@ const RATE: u64 = 16_000;
 fn deliver_everything(ws: &Workspace) {
     ws.job(&manuscript(2, 4), "");
     let status = Command::new("ffmpeg")
-        .args(["-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=red:s=64x64"])
+        .args([
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=64x64",
+        ])
         .args(["-frames:v", "1"])
         .arg(ws.path().join("cover.png"))
         .status()
@@ -36,8 +44,16 @@ fn deliver_everything(ws: &Workspace) {
     ws.write("job.toml", job);
     let out = ws.run(&["render", "job.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stdout(&out).contains("12 audio file(s) encoded"), "{}", stdout(&out));
-    assert!(stderr(&out).contains("64×64 px; ACX asks for at least 2400"), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("12 audio file(s) encoded"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("64×64 px; ACX asks for at least 2400"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 fn ffprobe(path: &Path, what: &[&str]) -> serde_json::Value {
@@ -65,7 +81,13 @@ fn decoded_frames(path: &Path) -> (u64, u32) {
         .probe(&hint, mss, FormatOptions::default(), Default::default())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let track = format.default_track(TrackType::Audio).unwrap();
-    let params = track.codec_params.as_ref().unwrap().audio().unwrap().clone();
+    let params = track
+        .codec_params
+        .as_ref()
+        .unwrap()
+        .audio()
+        .unwrap()
+        .clone();
     let rate = params.sample_rate.unwrap();
     let track_id = track.id;
     let mut decoder = symphonia::default::get_codecs()
@@ -86,7 +108,9 @@ fn ffmpeg_decoded_frames(path: &Path) -> u64 {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-i"])
         .arg(path)
-        .args(["-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "44100", "-"])
+        .args([
+            "-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "44100", "-",
+        ])
         .output()
         .expect("ffmpeg");
     assert!(out.status.success(), "{}", stderr(&out));
@@ -103,14 +127,20 @@ fn check_mp3_frames(path: &Path, kbps: u32) -> usize {
         .iter()
         .fold(0usize, |acc, b| (acc << 7) | usize::from(*b));
     let mut at = 10 + size;
-    let index = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
-        .iter()
-        .position(|&b| b == kbps)
-        .unwrap() as u8;
+    let index = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ]
+    .iter()
+    .position(|&b| b == kbps)
+    .unwrap() as u8;
     let mut frames = 0;
     while at + 4 <= bytes.len() {
         let h = &bytes[at..at + 4];
-        assert_eq!((h[0], h[1] & 0xFE), (0xFF, 0xFA), "frame sync, MPEG-1 layer III at {at}");
+        assert_eq!(
+            (h[0], h[1] & 0xFE),
+            (0xFF, 0xFA),
+            "frame sync, MPEG-1 layer III at {at}"
+        );
         assert_eq!(h[2] >> 4, index, "bitrate at {at}");
         assert_eq!((h[2] >> 2) & 3, 0, "44.1 kHz at {at}");
         assert_eq!(h[3] >> 6, 3, "mono at {at}");
@@ -123,7 +153,8 @@ fn check_mp3_frames(path: &Path, kbps: u32) -> usize {
 }
 
 fn secs(v: &serde_json::Value) -> f64 {
-    v.as_str().map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
+    v.as_str()
+        .map_or_else(|| v.as_f64().unwrap(), |s| s.parse().unwrap())
 }
 
 #[test]
@@ -141,7 +172,10 @@ fn every_format_reads_back_with_an_independent_decoder() {
             (ws.out().join(stem), c["samples"].as_u64().unwrap())
         })
         .collect();
-    let book_stem = manifest["book_files"][0].as_str().unwrap().trim_end_matches(".mp3");
+    let book_stem = manifest["book_files"][0]
+        .as_str()
+        .unwrap()
+        .trim_end_matches(".mp3");
     assert_eq!(book_stem, "Test Book");
     spans.push((ws.out().join(book_stem), book_samples));
 
@@ -152,19 +186,30 @@ fn every_format_reads_back_with_an_independent_decoder() {
         check_mp3_frames(&file("mp3"), 192);
         let (frames, rate) = decoded_frames(&file("mp3"));
         assert_eq!(rate, 44_100);
-        assert!(frames.abs_diff(want_44k) <= 1152, "{}: {frames} vs {want_44k}", stem.display());
+        assert!(
+            frames.abs_diff(want_44k) <= 1152,
+            "{}: {frames} vs {want_44k}",
+            stem.display()
+        );
         // M4B: AAC-LC at 44.1 kHz, within one AAC frame, decoded by
         // ffmpeg's AAC decoder honouring the edit list that hides the
         // encoder's priming (symphonia 0.6 does not apply it exactly).
         let frames = ffmpeg_decoded_frames(&file("m4b"));
-        assert!(frames.abs_diff(want_44k) <= 1024, "{}: {frames} vs {want_44k}", stem.display());
+        assert!(
+            frames.abs_diff(want_44k) <= 1024,
+            "{}: {frames} vs {want_44k}",
+            stem.display()
+        );
         let streams = ffprobe(&file("m4b"), &["-show_streams"]);
         assert_eq!(streams["streams"][0]["profile"], "LC");
         // FLAC: lossless, so exactly the WAV's samples.
         let (frames, rate) = decoded_frames(&file("flac"));
         assert_eq!((frames, u64::from(rate)), (*samples, RATE));
         let (spec, wav) = wav_samples(&file("wav"));
-        assert_eq!((wav.len() as u64, u64::from(spec.sample_rate)), (*samples, RATE));
+        assert_eq!(
+            (wav.len() as u64, u64::from(spec.sample_rate)),
+            (*samples, RATE)
+        );
     }
 }
 
@@ -179,7 +224,10 @@ fn tags_chapter_marks_subtitles_and_proof_sheet_match_the_manifest() {
     // Tags: the chapter files, then the book file.
     for (i, chapter) in chapters.iter().enumerate() {
         for ext in ["mp3", "m4b", "flac"] {
-            let stem = chapter["files"][0].as_str().unwrap().trim_end_matches(".mp3");
+            let stem = chapter["files"][0]
+                .as_str()
+                .unwrap()
+                .trim_end_matches(".mp3");
             let path = ws.out().join(format!("{stem}.{ext}"));
             let tags = &ffprobe(&path, &["-show_format"])["format"]["tags"];
             let tag = |k: &str| {
@@ -269,7 +317,11 @@ fn tags_chapter_marks_subtitles_and_proof_sheet_match_the_manifest() {
     let srt = ffprobe(&book.with_extension("srt"), &["-show_packets"]);
     for (p, (start, end)) in srt["packets"].as_array().unwrap().iter().zip(&segments) {
         let duration = secs(&p["duration_time"]);
-        assert!((duration - (end - start)).abs() <= 0.002, "{duration} vs {}", end - start);
+        assert!(
+            (duration - (end - start)).abs() <= 0.002,
+            "{duration} vs {}",
+            end - start
+        );
     }
 
     // The proof sheet: a row per segment, its start in the chapter file.
@@ -299,35 +351,60 @@ fn a_rerun_encodes_nothing_and_a_new_tag_reencodes_only_audio() {
     let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
     ws.write(
         "job.toml",
-        job.replace("formats = [\"wav\"]", "formats = [\"mp3\", \"flac\"]\nsubtitles = [\"srt\"]"),
+        job.replace(
+            "formats = [\"wav\"]",
+            "formats = [\"mp3\", \"flac\"]\nsubtitles = [\"srt\"]",
+        ),
     );
     assert_eq!(ws.run(&["render", "job.toml"]).status.code(), Some(0));
     let listing = || {
         let mut names: Vec<(String, std::time::SystemTime)> = std::fs::read_dir(ws.out())
             .unwrap()
             .flatten()
-            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.metadata().unwrap().modified().unwrap()))
+            .map(|e| {
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.metadata().unwrap().modified().unwrap(),
+                )
+            })
             .collect();
         names.sort();
         names
     };
     let before = listing();
-    assert!(before.iter().all(|(n, _)| !n.starts_with('.')), "{before:?}");
+    assert!(
+        before.iter().all(|(n, _)| !n.starts_with('.')),
+        "{before:?}"
+    );
 
     let again = ws.run(&["render", "job.toml"]);
-    assert!(stdout(&again).contains("every delivered file is up to date"), "{}", stdout(&again));
+    assert!(
+        stdout(&again).contains("every delivered file is up to date"),
+        "{}",
+        stdout(&again)
+    );
     assert_eq!(ws.report()["files_encoded"], 0);
     let after = listing();
     let audio = |l: &[(String, std::time::SystemTime)]| -> Vec<(String, std::time::SystemTime)> {
-        l.iter().filter(|(n, _)| n.ends_with(".mp3") || n.ends_with(".flac")).cloned().collect()
+        l.iter()
+            .filter(|(n, _)| n.ends_with(".mp3") || n.ends_with(".flac"))
+            .cloned()
+            .collect()
     };
     assert_eq!(audio(&after), audio(&before), "nothing was rewritten");
 
     // A narrator changes every audio file's tags, and nothing else.
     let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
-    ws.write("job.toml", job.replace("[book]\n", "[book]\nnarrator = \"Someone\"\n"));
+    ws.write(
+        "job.toml",
+        job.replace("[book]\n", "[book]\nnarrator = \"Someone\"\n"),
+    );
     let out = ws.run(&["render", "job.toml"]);
-    assert!(stdout(&out).contains("6 audio file(s) encoded"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("6 audio file(s) encoded"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(ws.report()["stats"]["synthesized"], 0);
 
     // Dropping a format removes its files.
@@ -344,13 +421,25 @@ fn m4b_without_ffmpeg_is_refused_before_anything_renders() {
     let ws = Workspace::new();
     ws.job(&manuscript(1, 2), "");
     let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
-    ws.write("job.toml", job.replace("formats = [\"wav\"]", "formats = [\"m4b\"]"));
+    ws.write(
+        "job.toml",
+        job.replace("formats = [\"wav\"]", "formats = [\"m4b\"]"),
+    );
     let empty = ws.path().join("no-programs");
     std::fs::create_dir_all(&empty).unwrap();
     for command in ["validate", "plan", "render"] {
-        let out = ws.command().args([command, "job.toml"]).env("PATH", &empty).output().unwrap();
+        let out = ws
+            .command()
+            .args([command, "job.toml"])
+            .env("PATH", &empty)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
-        assert!(stderr(&out).contains("apt-get install ffmpeg"), "{command}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("apt-get install ffmpeg"),
+            "{command}: {}",
+            stderr(&out)
+        );
     }
     assert!(!ws.out().exists(), "nothing was written");
     assert!(ws.clips().is_empty(), "nothing was rendered");

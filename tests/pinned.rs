@@ -59,24 +59,28 @@ fn the_demo_renders_to_pinned_bytes() {
         checksums(&ws.path().join("out/demo"), &names),
         pinned(&[
             (
-                "chapter-001.wav",
-                "9360829107400e23a7a7bede04bc0f459d06f9ce05029936b006c2803f139063"
+                "01 - Chapter One- The Light.mp3",
+                "601a06513a3f8edad4cdcff52a081855958801d80d0286a800f6c8304de3cd59"
             ),
             (
-                "chapter-002.wav",
-                "776e105ab309b788fcf12538868d40bb9c41afcc57a803f755e9ed5a3ca85256"
+                "02 - 第二章：来信.mp3",
+                "cbf6ec1bc8ba755b1c54d347b52edabc3334494a379f43e0cac6f07b7a64a193"
             ),
             (
-                "chapter-003.wav",
-                "0a93919304c9efa03e58265147ea57a80e5f4692df74486e091a7618f10fd776"
+                "03 - Chapter Three- 两种语言 Two Languages.mp3",
+                "9865ea271b2a14ac9b8ddb2491151e6c9d0239311e090f0eb0fa58a03eec3401"
             ),
             (
-                "book.wav",
-                "7fd3bee1cecef5b11cf93df254bb4ae853b17a44c985fc82fa507a9de9b88fd2"
+                "The Lighthouse Keeper - 灯塔看守人.mp3",
+                "d94a0fc607c1232d914fb8d6555bde1e67223a4f9dada232dbadf7c42bd251dc"
+            ),
+            (
+                "The Lighthouse Keeper - 灯塔看守人.lrc",
+                "8a5e59e1f0f7c136d4bd6dddb31bd313e77ab7b36820d0076940b71f9dbb074c"
             ),
             (
                 "manifest.json",
-                "753fb39c9d1bb162fc831c2fa1a8b0291ea7c4e47a8566c54053bc80be3cf7ee"
+                "b4a9bd09308c902f58200835e5754b57d1610b298cfcfcf9896adba5db5878e7"
             ),
         ])
     );
@@ -125,7 +129,7 @@ fn a_cloud_job_renders_to_pinned_bytes() {
             ),
             (
                 "manifest.json",
-                "e0206fb94590d25784c090f1f91e44a36937bccd1e59e8663bc4fc55a73e017e"
+                "67a73161a965fd9400be528e3ee2d2bc5550b96ff3810b0a518b05a363a4fc9c"
             ),
         ])
     );

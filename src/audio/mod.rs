@@ -346,11 +346,7 @@ impl<'s> Feed<'s> {
     }
 }
 
-fn put_samples(
-    wav: &mut Wav<'_>,
-    out: &Path,
-    samples: &[i16],
-) -> Result<(), AudioError> {
+fn put_samples(wav: &mut Wav<'_>, out: &Path, samples: &[i16]) -> Result<(), AudioError> {
     // The sizes were checked against the wav limit before writing began, so
     // a chunk always fits in u32.
     let mut writer = wav.get_i16_writer(samples.len() as u32);

@@ -64,8 +64,19 @@ pub(super) fn check_tokens(jobs: &[(Job, manuscript::Manuscript)]) -> Result<(),
 pub(super) fn check_tools(jobs: &[(Job, manuscript::Manuscript)]) -> Result<(), CliError> {
     let needs_ffmpeg: Vec<String> = jobs
         .iter()
-        .filter(|(job, _)| job.output.delivery.formats.contains(&crate::job::Format::M4b))
-        .map(|(job, _)| format!("{}: [output]: {}", job.path.display(), crate::deliver::m4b::INSTALL_HINT))
+        .filter(|(job, _)| {
+            job.output
+                .delivery
+                .formats
+                .contains(&crate::job::Format::M4b)
+        })
+        .map(|(job, _)| {
+            format!(
+                "{}: [output]: {}",
+                job.path.display(),
+                crate::deliver::m4b::INSTALL_HINT
+            )
+        })
         .collect();
     if needs_ffmpeg.is_empty() || crate::deliver::m4b::ffmpeg().is_some() {
         Ok(())

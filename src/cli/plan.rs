@@ -102,7 +102,11 @@ pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
                     "{} about {:.0} MB{}",
                     f.format,
                     f.bytes as f64 / 1e6,
-                    if f.rf64 { " (book file over 4 GiB: written as RF64)" } else { "" }
+                    if f.rf64 {
+                        " (book file over 4 GiB: written as RF64)"
+                    } else {
+                        ""
+                    }
                 )
             })
             .collect();

@@ -247,7 +247,11 @@ fn print_summary(report: &JobReport) {
         );
     }
     if report.files_encoded > 0 {
-        let _ = writeln!(out, "{}: {} audio file(s) encoded", report.job, report.files_encoded);
+        let _ = writeln!(
+            out,
+            "{}: {} audio file(s) encoded",
+            report.job, report.files_encoded
+        );
     } else if report.outcome == Outcome::Complete {
         let _ = writeln!(out, "{}: every delivered file is up to date", report.job);
     }

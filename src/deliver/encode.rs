@@ -8,13 +8,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use super::Encode;
 use super::flac::FlacEncoder;
 use super::m4b::{self, M4bEncoder};
 use super::mp3::{self, Mp3Encoder};
 use super::resample::Resample;
 use super::tags::{Mark, Tags};
 use super::wav::WavEncoder;
-use super::Encode;
 use crate::audio::{AudioError, PcmFormat};
 use crate::job::{Delivery, Format};
 use crate::stitch::StitchedChapter;

@@ -62,14 +62,23 @@ pub async fn write_texts(
         let cues = subtitles::cues(manifest.chapters.iter().map(|c| (c, c.book_start_secs)));
         for &format in subtitle_formats {
             let text = subtitles::render(format, &cues, &header);
-            texts.push((format!("{}.{}", stem(book), format.extension()), text.into_bytes()));
+            texts.push((
+                format!("{}.{}", stem(book), format.extension()),
+                text.into_bytes(),
+            ));
         }
     }
     let heard: Vec<_> = manifest
         .chapters
         .iter()
         .filter_map(|c| match (c.files.first(), manifest.book_files.first()) {
-            (Some(file), _) => Some((c, Heard { file, offset_secs: 0.0 })),
+            (Some(file), _) => Some((
+                c,
+                Heard {
+                    file,
+                    offset_secs: 0.0,
+                },
+            )),
             (None, Some(book)) => Some((
                 c,
                 Heard {

@@ -64,7 +64,10 @@ impl FlacEncoder {
             out,
             config,
             info,
-            frames: (FrameBuf::with_size(1, BLOCK).map_err(fail)?, Md5Context::new(16, 1)),
+            frames: (
+                FrameBuf::with_size(1, BLOCK).map_err(fail)?,
+                Md5Context::new(16, 1),
+            ),
             pending: Vec::with_capacity(BLOCK),
             sink: MemSink::new(),
             samples: 0,
@@ -76,8 +79,9 @@ impl FlacEncoder {
             .fill_interleaved(&self.pending)
             .map_err(|e| anyhow!("FLAC encoder: {e}"))?;
         let number = self.frames.1.current_frame_number().unwrap_or(0);
-        let frame = flacenc::encode_fixed_size_frame(&self.config, &self.frames.0, number, &self.info)
-            .map_err(|e| anyhow!("FLAC encoder: {e}"))?;
+        let frame =
+            flacenc::encode_fixed_size_frame(&self.config, &self.frames.0, number, &self.info)
+                .map_err(|e| anyhow!("FLAC encoder: {e}"))?;
         self.info.update_frame_info(&frame);
         self.sink.clear();
         frame
@@ -97,7 +101,8 @@ impl Encode for FlacEncoder {
         let mut rest = block;
         while !rest.is_empty() {
             let take = (BLOCK - self.pending.len()).min(rest.len());
-            self.pending.extend(rest[..take].iter().map(|&s| i32::from(s)));
+            self.pending
+                .extend(rest[..take].iter().map(|&s| i32::from(s)));
             rest = &rest[take..];
             if self.pending.len() == BLOCK {
                 self.encode_pending()?;

@@ -58,17 +58,37 @@ impl M4bEncoder {
             .context("writing ffmpeg's metadata file")?;
         let mut cmd = Command::new(program);
         cmd.args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args(["-f", "s16le", "-ar", &RATE.to_string(), "-ac", "1", "-i", "pipe:0"])
+            .args([
+                "-f",
+                "s16le",
+                "-ar",
+                &RATE.to_string(),
+                "-ac",
+                "1",
+                "-i",
+                "pipe:0",
+            ])
             .args(["-f", "ffmetadata", "-i"])
             .arg(metadata.temp_path());
         if let Some(cover) = &tags.cover {
             // The picture is given by its bytes' type, not a file name.
-            let codec = if cover.mime == "image/png" { "png_pipe" } else { "jpeg_pipe" };
+            let codec = if cover.mime == "image/png" {
+                "png_pipe"
+            } else {
+                "jpeg_pipe"
+            };
             cmd.args(["-f", codec, "-i"]).arg(&cover.path);
         }
         cmd.args(["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]);
         if tags.cover.is_some() {
-            cmd.args(["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]);
+            cmd.args([
+                "-map",
+                "2:v",
+                "-c:v",
+                "copy",
+                "-disposition:v:0",
+                "attached_pic",
+            ]);
         }
         cmd.args(["-c:a", "aac", "-b:a", &format!("{kbps}k"), "-ac", "1"])
             .args(["-fflags", "+bitexact", "-flags:a", "+bitexact"])
@@ -78,7 +98,10 @@ impl M4bEncoder {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().context("starting ffmpeg")?;
-        let stdin = child.stdin.take().map(|s| BufWriter::with_capacity(1 << 16, s));
+        let stdin = child
+            .stdin
+            .take()
+            .map(|s| BufWriter::with_capacity(1 << 16, s));
         let stderr = child.stderr.take().map(|mut e| {
             std::thread::spawn(move || {
                 let mut text = String::new();
@@ -120,7 +143,8 @@ impl M4bEncoder {
 impl Encode for M4bEncoder {
     fn write(&mut self, block: &[i16]) -> Result<()> {
         self.bytes.clear();
-        self.bytes.extend(block.iter().flat_map(|s| s.to_le_bytes()));
+        self.bytes
+            .extend(block.iter().flat_map(|s| s.to_le_bytes()));
         let Some(stdin) = self.stdin.as_mut() else {
             bail!("ffmpeg's input is closed");
         };

@@ -65,7 +65,12 @@ pub struct Delivered {
 /// Delivers one job's complete chapters (and the whole book when every
 /// chapter is complete), then writes the manifest. A self-contained step:
 /// it needs the store, the job and what the stitcher found, nothing more.
-pub async fn deliver(store: &Store, job: &Job, job_id: i64, stitched: Stitched) -> Result<Delivered> {
+pub async fn deliver(
+    store: &Store,
+    job: &Job,
+    job_id: i64,
+    stitched: Stitched,
+) -> Result<Delivered> {
     let dir = job.output.dir.clone();
     std::fs::create_dir_all(&dir)
         .with_context(|| format!("creating output dir {}", dir.display()))?;
@@ -79,12 +84,22 @@ pub async fn deliver(store: &Store, job: &Job, job_id: i64, stitched: Stitched) 
         .passes
         .into_iter()
         .filter_map(|mut pass| {
-            pass.outputs.retain(|o| !files::up_to_date(&dir, &recorded, &o.path, &o.key));
+            pass.outputs
+                .retain(|o| !files::up_to_date(&dir, &recorded, &o.path, &o.key));
             (!pass.outputs.is_empty()).then_some(pass)
         })
         .collect();
     let encoded = encode_all(store, job, job_id, passes).await?;
-    files::write_texts(store, job, job_id, &stitched, &manifest, &recorded, &mut wanted).await?;
+    files::write_texts(
+        store,
+        job,
+        job_id,
+        &stitched,
+        &manifest,
+        &recorded,
+        &mut wanted,
+    )
+    .await?;
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
     report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
     Ok(Delivered {
@@ -122,7 +137,9 @@ async fn encode_all(store: &Store, job: &Job, job_id: i64, mut passes: Vec<Pass>
             Ok(sizes) => {
                 for (output, bytes) in pass.outputs.iter().zip(sizes) {
                     let file = targets::file_name(&output.path);
-                    store.set_delivered(job_id, &file, &output.key, bytes).await?;
+                    store
+                        .set_delivered(job_id, &file, &output.key, bytes)
+                        .await?;
                     encoded += 1;
                 }
             }

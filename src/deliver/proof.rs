@@ -37,7 +37,9 @@ pub fn sheet(
         })
         .collect();
     let mut out = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
-    out.write_record(["chapter", "file", "segment", "start", "text", "voice", "state"])?;
+    out.write_record([
+        "chapter", "file", "segment", "start", "text", "voice", "state",
+    ])?;
     for s in segments {
         let chapter = s.chapter_idx as usize + 1;
         let segment = s.idx as usize;
@@ -55,5 +57,5 @@ pub fn sheet(
             s.state.as_str(),
         ])?;
     }
-    Ok(out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)
+    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -49,7 +49,11 @@ impl Resample {
         (n * u64::from(to) + u64::from(from) / 2) / u64::from(from)
     }
 
-    pub fn push(&mut self, samples: &[i16], sink: &mut dyn FnMut(&[i16]) -> Result<()>) -> Result<()> {
+    pub fn push(
+        &mut self,
+        samples: &[i16],
+        sink: &mut dyn FnMut(&[i16]) -> Result<()>,
+    ) -> Result<()> {
         self.fed += samples.len() as u64;
         let mut rest = samples;
         while !rest.is_empty() {
@@ -77,13 +81,16 @@ impl Resample {
             self.pending.resize(CHUNK, 0.0);
             self.process(real, sink)?;
         }
-        anyhow::bail!("the resampler did not drain ({} of {want} samples)", self.emitted)
+        anyhow::bail!(
+            "the resampler did not drain ({} of {want} samples)",
+            self.emitted
+        )
     }
 
     fn process(&mut self, real: usize, sink: &mut dyn FnMut(&[i16]) -> Result<()>) -> Result<()> {
         let frames_out = self.out.len();
-        let input = InterleavedSlice::new(&self.pending[..], 1, CHUNK)
-            .context("resampler input buffer")?;
+        let input =
+            InterleavedSlice::new(&self.pending[..], 1, CHUNK).context("resampler input buffer")?;
         let mut output = InterleavedSlice::new_mut(&mut self.out[..], 1, frames_out)
             .context("resampler output buffer")?;
         let indexing = Indexing::new().partial_len(real);
@@ -143,7 +150,10 @@ mod tests {
             })
             .collect();
         let out = run(24_000, 44_100, &input, 1_000);
-        assert_eq!(out.len() as u64, Resample::output_len(24_000, 44_100, n as u64));
+        assert_eq!(
+            out.len() as u64,
+            Resample::output_len(24_000, 44_100, n as u64)
+        );
         // Energy before 0.49 s and after 1.01 s is negligible; the burst is
         // where it was (the delay was removed).
         let energy = |a: f64, b: f64| -> f64 {

@@ -44,7 +44,8 @@ impl WavEncoder {
 impl Encode for WavEncoder {
     fn write(&mut self, block: &[i16]) -> Result<()> {
         self.bytes.clear();
-        self.bytes.extend(block.iter().flat_map(|s| s.to_le_bytes()));
+        self.bytes
+            .extend(block.iter().flat_map(|s| s.to_le_bytes()));
         self.out
             .write_all(&self.bytes)
             .with_context(|| format!("writing {}", self.path.display()))?;
@@ -116,9 +117,8 @@ mod tests {
     use crate::audio::PcmFormat;
 
     fn write(path: &Path, samples: &[i16], riff_max: u64) {
-        let mut enc = Box::new(
-            WavEncoder::create(path, 22_050, samples.len() as u64, riff_max).unwrap(),
-        );
+        let mut enc =
+            Box::new(WavEncoder::create(path, 22_050, samples.len() as u64, riff_max).unwrap());
         enc.write(samples).unwrap();
         enc.finish().unwrap();
     }

@@ -239,7 +239,13 @@ impl Check<'_> {
             }
             None => defaults.mp3_bitrate,
         };
-        let m4b_bitrate = self.int(raw.m4b_bitrate.take(), "output", "m4b_bitrate", 24..=320, 64);
+        let m4b_bitrate = self.int(
+            raw.m4b_bitrate.take(),
+            "output",
+            "m4b_bitrate",
+            24..=320,
+            64,
+        );
         Delivery {
             formats,
             split,
@@ -298,7 +304,7 @@ fn isbn_is_valid(digits: &str) -> bool {
     match values.len() {
         10 => {
             let sum: u32 = values.iter().zip((1..=10).rev()).map(|(v, w)| v * w).sum();
-            sum % 11 == 0
+            sum.is_multiple_of(11)
         }
         13 => {
             let sum: u32 = values
@@ -306,7 +312,7 @@ fn isbn_is_valid(digits: &str) -> bool {
                 .enumerate()
                 .map(|(i, v)| if i % 2 == 0 { *v } else { v * 3 })
                 .sum();
-            sum % 10 == 0
+            sum.is_multiple_of(10)
         }
         _ => false,
     }
@@ -314,14 +320,13 @@ fn isbn_is_valid(digits: &str) -> bool {
 
 /// Opens a cover and reads its size from the header: JPEG or PNG, square.
 pub fn read_cover(path: &std::path::Path) -> Result<Cover, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}; check [book] cover"))?;
+    let bytes =
+        std::fs::read(path).map_err(|e| format!("cannot read it: {e}; check [book] cover"))?;
     let mime = match imagesize::image_type(&bytes) {
         Ok(imagesize::ImageType::Jpeg) => "image/jpeg",
         Ok(imagesize::ImageType::Png) => "image/png",
         _ => {
-            return Err(
-                "is not a JPEG or PNG image; save the cover as .jpg or .png".to_string(),
-            );
+            return Err("is not a JPEG or PNG image; save the cover as .jpg or .png".to_string());
         }
     };
     let size = imagesize::blob_size(&bytes)

@@ -1120,14 +1120,23 @@ fn delivery_keys_default_and_are_checked() {
     assert_eq!(job.output.delivery.formats, [Format::Mp3]);
     assert_eq!(job.output.delivery.split, Split::Chapter);
     assert_eq!(job.output.delivery.mp3_bitrate, 192);
-    assert!(job.book.narrator.starts_with("Synthetic voice: "), "{}", job.book.narrator);
+    assert!(
+        job.book.narrator.starts_with("Synthetic voice: "),
+        "{}",
+        job.book.narrator
+    );
 
     let body = MINIMAL.replace(
         "[output]",
         "[output]\nformats = [\"mp3\", \"ogg\", \"mp3\"]\nsplit = \"tome\"\nmp3_bitrate = 193",
     );
     let (_dir, _path, message) = error_of(&body);
-    for needle in ["got \"ogg\"", "lists this twice", "split must be one of", "mp3_bitrate must be one of"] {
+    for needle in [
+        "got \"ogg\"",
+        "lists this twice",
+        "split must be one of",
+        "mp3_bitrate must be one of",
+    ] {
         assert!(message.contains(needle), "{needle}: {message}");
     }
 }
@@ -1146,7 +1155,11 @@ fn cover_must_be_a_square_jpeg_or_png_and_small_is_a_warning() {
     let cover = job.book.meta.cover.as_ref().unwrap();
     assert_eq!((cover.mime, cover.width, cover.height), ("image/png", 1, 1));
     assert_eq!(job.book.meta.isbn.as_deref(), Some("9780141439518"));
-    assert!(job.warnings[0].contains("at least 2400"), "{:?}", job.warnings);
+    assert!(
+        job.warnings[0].contains("at least 2400"),
+        "{:?}",
+        job.warnings
+    );
     std::fs::write(dir.path().join("cover.png"), png(2, 1)).unwrap();
     let message = load(&path).unwrap_err().to_string();
     assert!(message.contains("not square"), "{message}");

@@ -24,13 +24,13 @@ use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::Cache;
+use crate::deliver::{self, Delivered};
 use crate::job::Job;
 use crate::pacing::Window;
 use crate::plan::PlannedChapter;
 use crate::provider::{ProviderError, Synthesizer};
 use crate::report::{self, Failure};
 pub use crate::report::{JobReport, Outcome};
-use crate::deliver::{self, Delivered};
 use crate::stitch;
 use crate::store::{RunOutcome, RunStats, SegmentState, Store};
 

@@ -63,7 +63,7 @@ impl Store {
             .max_connections(4)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        migrate(&pool).await?;
         Ok(Store { pool })
     }
 
@@ -82,5 +82,27 @@ impl Store {
         sqlx::query_scalar("PRAGMA integrity_check")
             .fetch_one(&self.pool)
             .await
+    }
+}
+
+/// Brings the schema up to date. Another process may be migrating the same
+/// database at that moment (`status` started while a `render` creates it):
+/// SQLite serialises the two, and the one that loses the race finds the
+/// migration it was about to record already recorded. Reading the applied
+/// migrations again then finds nothing left to do, so the loser retries.
+async fn migrate(pool: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut attempt = 0;
+    loop {
+        match sqlx::migrate!("./migrations").run(pool).await {
+            Ok(()) => return Ok(()),
+            Err(e) if attempt < 10 => {
+                tracing::debug!(
+                    "migrating the state database: {e}; another process may be migrating it, trying again"
+                );
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(50 * attempt)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
