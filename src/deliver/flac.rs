@@ -5,7 +5,7 @@
 //! has a fixed size, so it is written as a placeholder and rewritten.
 
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -124,17 +124,8 @@ impl Encode for FlacEncoder {
         self.info.set_md5_digest(&self.frames.1.md5_digest());
         let info = streaminfo_bytes(&self.info)?;
         let this = *self;
-        let mut file = this
-            .out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("writing {}", this.path.display()))?;
         // After `fLaC` and the 4-byte block header.
-        file.seek(SeekFrom::Start(8))?;
-        file.write_all(&info)
-            .with_context(|| format!("writing STREAMINFO of {}", this.path.display()))?;
-        this.atomic.commit(&file)?;
-        Ok(())
+        super::patch_and_commit(this.out, this.atomic, &this.path, 8, &info)
     }
 }
 

@@ -121,8 +121,9 @@ impl M4bEncoder {
         })
     }
 
-    /// ffmpeg's exit status and what it said, as an error.
-    fn failure(&mut self) -> anyhow::Error {
+    /// Closes ffmpeg's input and waits for it: `None` when it succeeded,
+    /// else an error with its exit status and what it said.
+    fn wait(&mut self) -> Option<anyhow::Error> {
         drop(self.stdin.take());
         let status = self.child.wait();
         self.waited = true;
@@ -131,12 +132,20 @@ impl M4bEncoder {
             .take()
             .and_then(|h| h.join().ok())
             .unwrap_or_default();
-        anyhow::anyhow!(
-            "ffmpeg failed writing {} ({}): {}",
-            self.path.display(),
-            status.map_or_else(|e| e.to_string(), |s| s.to_string()),
-            said.trim()
-        )
+        match status {
+            Ok(status) if status.success() => None,
+            status => Some(anyhow::anyhow!(
+                "ffmpeg failed writing {} ({}): {}",
+                self.path.display(),
+                status.map_or_else(|e| e.to_string(), |s| s.to_string()),
+                said.trim()
+            )),
+        }
+    }
+
+    fn failure(&mut self) -> anyhow::Error {
+        self.wait()
+            .unwrap_or_else(|| anyhow::anyhow!("ffmpeg stopped reading its input"))
     }
 }
 
@@ -160,19 +169,8 @@ impl Encode for M4bEncoder {
         {
             return Err(self.failure());
         }
-        let status = self.child.wait().context("waiting for ffmpeg")?;
-        self.waited = true;
-        let said = self
-            .stderr
-            .take()
-            .and_then(|h| h.join().ok())
-            .unwrap_or_default();
-        if !status.success() {
-            bail!(
-                "ffmpeg failed writing {} ({status}): {}",
-                self.path.display(),
-                said.trim()
-            );
+        if let Some(e) = self.wait() {
+            return Err(e);
         }
         let atomic = self.atomic.take().context("m4b written twice")?;
         let file = std::fs::File::open(atomic.temp_path())

@@ -51,6 +51,27 @@ pub(crate) trait Encode: Send {
     fn finish(self: Box<Self>) -> Result<()>;
 }
 
+/// Completes a file whose header is known only at the end: flushes it,
+/// writes `header` at `offset`, and renames it into place.
+fn patch_and_commit(
+    out: std::io::BufWriter<std::fs::File>,
+    atomic: crate::atomic::AtomicFile,
+    path: &std::path::Path,
+    offset: u64,
+    header: &[u8],
+) -> Result<()> {
+    use std::io::{Seek, SeekFrom, Write};
+    let mut file = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.seek(SeekFrom::Start(offset))?;
+    file.write_all(header)
+        .with_context(|| format!("writing the header of {}", path.display()))?;
+    atomic.commit(&file)?;
+    Ok(())
+}
+
 /// What the stage did.
 #[derive(Debug, Default)]
 pub struct Delivered {

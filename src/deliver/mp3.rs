@@ -7,7 +7,7 @@
 //! and report its exact length.
 
 use std::fs::File;
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow};
@@ -116,15 +116,6 @@ impl Encode for Mp3Encoder {
             .lame_tag_encode_to_vec(&mut info)
             .ok_or_else(|| anyhow!("LAME gave no Info tag"))?;
         let this = *self;
-        let mut file = this
-            .out
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .with_context(|| format!("writing {}", this.path.display()))?;
-        file.seek(SeekFrom::Start(this.info_at))?;
-        file.write_all(&info)
-            .with_context(|| format!("writing the Info tag of {}", this.path.display()))?;
-        this.atomic.commit(&file)?;
-        Ok(())
+        super::patch_and_commit(this.out, this.atomic, &this.path, this.info_at, &info)
     }
 }
