@@ -10,8 +10,8 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use audiobook::job::ChapterRule;
-use audiobook::manuscript::split_chapters;
-use audiobook::segment::{Lang, Limits, Prepare, split_paragraph};
+use audiobook::manuscript::{Format, split_text};
+use audiobook::segment::{Lang, Limits, split_paragraph};
 
 const ROUNDS: usize = 10;
 const DEFAULT_BOOKS: &[&str] = &[
@@ -69,7 +69,7 @@ fn bench_book(path: &std::path::Path, text: &str) {
 
 /// Paragraphs and segments of a whole book.
 fn segment_book(path: &std::path::Path, text: &str) -> (usize, usize) {
-    let chapters = split_chapters(text, path, &ChapterRule::Headings, &Prepare::default());
+    let chapters = split_text(text, path, Format::Text, &ChapterRule::Headings, true).chapters;
     let paragraphs = chapters.iter().map(|c| c.paragraphs.len()).sum();
     let segments = chapters
         .iter()

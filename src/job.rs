@@ -76,6 +76,27 @@ pub struct Manuscript {
     pub limits: Limits,
     /// Skip bracketed editorial blocks such as `[Illustration: ...]`.
     pub skip_brackets: bool,
+    /// Text before the first chapter (and EPUB front and back matter).
+    pub front_matter: FrontMatter,
+    pub tables: Tables,
+    /// The pronunciation lexicon, every file read and checked.
+    pub lexicon: crate::lexicon::Lexicon,
+}
+
+/// What becomes of front matter: text before the first chapter heading,
+/// and in EPUBs the cover, title page, copyright page, table of contents
+/// and back matter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrontMatter {
+    Skip,
+    Chapter,
+}
+
+/// Tables in Markdown, EPUB and DOCX: skipped, or read one row at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tables {
+    Skip,
+    Rows,
 }
 
 #[derive(Debug, Clone)]
@@ -84,7 +105,8 @@ pub enum ChapterRule {
     Headings,
     /// Each file is one chapter.
     Files,
-    /// A line matching the pattern starts a chapter.
+    /// A line matching the pattern starts a chapter; its first capture
+    /// group, when it has one, is the title and all that is spoken.
     Regex(regex::Regex),
 }
 
@@ -464,6 +486,11 @@ const ENCODINGS: &[(&str, Encoding)] = &[
     ("utf-8", Encoding::Utf8),
     ("gbk", Encoding::Gbk),
 ];
+const FRONT_MATTER: &[(&str, FrontMatter)] = &[
+    ("skip", FrontMatter::Skip),
+    ("chapter", FrontMatter::Chapter),
+];
+const TABLES: &[(&str, Tables)] = &[("skip", Tables::Skip), ("rows", Tables::Rows)];
 const SAMPLE_RATES: &[i64] = &[8000, 16000, 22050, 24000, 32000, 44100, 48000];
 const MAX_CHARS: RangeInclusive<i64> = 20..=300;
 const MAX_BYTES: RangeInclusive<i64> = 60..=1024;
@@ -510,8 +537,16 @@ impl Check<'_> {
         book.author = raw
             .author
             .map(|author| self.non_empty(author, "book", "author", "a name or remove it"));
+        // `auto` is what `segment --lang` used to call it: kept as an alias.
+        let language = raw.language.map(|l| {
+            if l.get_ref() == "auto" {
+                Spanned::new(l.span(), "mixed".to_string())
+            } else {
+                l
+            }
+        });
         book.language = self
-            .choice(raw.language, "book", "language", LANGUAGES)
+            .choice(language, "book", "language", LANGUAGES)
             .unwrap_or(Language::Mixed);
         book
     }
@@ -523,6 +558,9 @@ impl Check<'_> {
             encoding: Encoding::Auto,
             limits: Limits::default(),
             skip_brackets: true,
+            front_matter: FrontMatter::Skip,
+            tables: Tables::Skip,
+            lexicon: crate::lexicon::Lexicon::default(),
         };
         let Some(raw) = self.required_table(raw, "manuscript", "files") else {
             return manuscript;
@@ -541,7 +579,45 @@ impl Check<'_> {
             max_bytes: self.int(raw.max_bytes, "manuscript", "max_bytes", MAX_BYTES, 1024),
         };
         manuscript.skip_brackets = raw.skip_brackets.unwrap_or(true);
+        manuscript.front_matter = self
+            .choice(raw.front_matter, "manuscript", "front_matter", FRONT_MATTER)
+            .unwrap_or(FrontMatter::Skip);
+        manuscript.tables = self
+            .choice(raw.tables, "manuscript", "tables", TABLES)
+            .unwrap_or(Tables::Skip);
+        if let Some(files) = raw.lexicon {
+            manuscript.lexicon = self.lexicon(files);
+        }
         manuscript
+    }
+
+    /// Every lexicon file resolved, read and parsed; a problem points at
+    /// the entry naming the file, and a malformed file names its own line.
+    fn lexicon(&mut self, files: Spanned<FileList>) -> crate::lexicon::Lexicon {
+        let mut paths = Vec::new();
+        for entry in FileList::entries(files) {
+            let span = entry.span();
+            match self.base.expand(entry.get_ref()) {
+                Ok(found) => {
+                    for path in found {
+                        match self.base.check_manuscript(&path) {
+                            Ok(()) => paths.push(path),
+                            Err(message) => {
+                                self.problems.at(span.clone(), lexicon_message(&message))
+                            }
+                        }
+                    }
+                }
+                Err(message) => self.problems.at(span, lexicon_message(&message)),
+            }
+        }
+        match crate::lexicon::Lexicon::load(&paths, |p| self.base.show(p)) {
+            Ok(lexicon) => lexicon,
+            Err(e) => {
+                self.problems.plain(e.to_string());
+                crate::lexicon::Lexicon::default()
+            }
+        }
     }
 
     /// Each entry resolved, expanded and opened; an error points at the
@@ -894,6 +970,14 @@ impl Check<'_> {
         );
         None
     }
+}
+
+/// A message about a manuscript path, reworded for a lexicon path.
+fn lexicon_message(message: &str) -> String {
+    message
+        .replace("manuscript file", "lexicon file")
+        .replace("manuscript path", "lexicon path")
+        .replace("[manuscript] files", "[manuscript] lexicon")
 }
 
 /// The regex crate's message is several lines with a caret; the last

@@ -18,11 +18,14 @@
 //!
 //! The stages:
 //! - [`job`]: the job file, parsed and validated into a [`job::Job`].
-//! - [`manuscript`]: reading files, encodings, chapters and paragraphs.
+//! - [`manuscript`]: reading files (EPUB, DOCX, Markdown, plain text),
+//!   encodings, chapters and paragraphs, and what documented rules removed.
 //! - [`segment`]: sentence segments within the limits (Chinese and English).
 //! - [`plan`]: the segments with their content keys; the one place that
 //!   says what a clip is ([`plan::Fingerprint`], [`plan::ContentKey`]) and
-//!   whether a chapter file is up to date (stitch keys).
+//!   whether a chapter file is up to date (stitch keys). It applies the
+//!   pronunciation [`lexicon`] to what is sent, so the key is of the text
+//!   as spoken.
 //! - [`store`]: the state database: plan, segment states, clips, runs.
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] with retries and the adaptive window.
@@ -47,6 +50,8 @@
 //! - [`pacing`]: the adaptive concurrency window the scheduler sends through.
 //! - [`lock`]: one `render` at a time per state database.
 //! - `atomic`: the one way a file is replaced (temp file, fsync, rename).
+//! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word;
+//!   parsed and checked by `job`, applied by `plan`.
 //!
 //! Outside it: [`sim`], a loopback simulator of the Coze and Volcengine TTS
 //! APIs (HTTP and WebSocket) for tests and `audiobook sim`; and [`cli`], the
@@ -59,6 +64,7 @@ pub mod cache;
 pub mod cli;
 pub mod deliver;
 pub mod job;
+pub mod lexicon;
 pub mod lock;
 pub mod manuscript;
 pub mod pacing;

@@ -8,15 +8,22 @@
 //! state store applies it to the recorded plan.
 //!
 //! It also owns the one chapter → paragraph → segment loop
-//! ([`split_chapter`]), which `audiobook segment` shows as it is.
+//! ([`split_chapter`]), which `audiobook segment` shows as it is: there the
+//! pronunciation lexicon is applied to what is sent (never to what is
+//! shown), so a content key is of the text as spoken and editing one entry
+//! re-renders exactly the segments containing its word.
 
 use std::fmt;
 
 use sha2::{Digest, Sha256};
 
 use crate::job::{Audio, Job, Language};
+use crate::lexicon::Lexicon;
 use crate::manuscript::{Chapter, Manuscript};
-use crate::segment::{self, Lang, Limits};
+use crate::segment::{Lang, Limits};
+
+mod spoken;
+pub use spoken::{Spoken, unused_entries};
 
 /// Everything besides the text that changes a clip's audio: provider, voice,
 /// speed, every audio parameter, sample rate, engine version. Never a token.
@@ -83,8 +90,18 @@ pub struct PlannedChapter {
 pub struct PlannedSegment {
     pub paragraph: u32,
     pub ends_paragraph: bool,
+    /// The text as the manuscript has it: the manifest shows it.
     pub text: String,
+    /// The text sent to the voice when the lexicon changed it.
+    pub spoken: Option<String>,
     pub content_key: ContentKey,
+}
+
+impl PlannedSegment {
+    /// The text sent to the voice.
+    pub fn sent(&self) -> &str {
+        self.spoken.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// One segment as the splitter made it, before it has a key.
@@ -95,7 +112,17 @@ pub struct Piece {
     /// The paragraph's first line in its file.
     pub line: usize,
     pub ends_paragraph: bool,
+    /// The text as shown.
     pub text: String,
+    /// The text sent to the voice when the lexicon changed it.
+    pub spoken: Option<String>,
+}
+
+impl Piece {
+    /// The text sent to the voice.
+    pub fn sent(&self) -> &str {
+        self.spoken.as_deref().unwrap_or(&self.text)
+    }
 }
 
 /// The sentence rules a job's language asks for.
@@ -107,20 +134,39 @@ pub fn lang(language: Language) -> Lang {
     }
 }
 
-/// A chapter's paragraphs split into segments within `limits`, in order.
-pub fn split_chapter(chapter: &Chapter, lang: Lang, limits: Limits) -> Vec<Piece> {
+/// A chapter's paragraphs split into segments within `limits`, in order,
+/// with the lexicon applied to what is sent.
+pub fn split_chapter(
+    chapter: &Chapter,
+    lang: Lang,
+    limits: Limits,
+    lexicon: &Lexicon,
+) -> Vec<Piece> {
+    split_chapter_counted(chapter, lang, limits, lexicon).0
+}
+
+/// [`split_chapter`], and the characters the pause rule left out.
+pub fn split_chapter_counted(
+    chapter: &Chapter,
+    lang: Lang,
+    limits: Limits,
+    lexicon: &Lexicon,
+) -> (Vec<Piece>, u64) {
     let mut pieces = Vec::new();
+    let mut paused = 0;
     for (p, paragraph) in chapter.paragraphs.iter().enumerate() {
-        let texts = segment::split_paragraph(&paragraph.text, lang, limits);
+        let (texts, p_paused) = spoken::paragraph(&paragraph.text, lang, limits, lexicon);
+        paused += p_paused;
         let last = texts.len().saturating_sub(1);
-        pieces.extend(texts.into_iter().enumerate().map(|(i, text)| Piece {
+        pieces.extend(texts.into_iter().enumerate().map(|(i, s)| Piece {
             paragraph: p,
             line: paragraph.line,
             ends_paragraph: i == last,
-            text,
+            text: s.text,
+            spoken: s.spoken,
         }));
     }
-    pieces
+    (pieces, paused)
 }
 
 /// The job's plan: every non-empty chapter's segments with their content keys.
@@ -132,15 +178,21 @@ pub fn build(job: &Job, manuscript: &Manuscript) -> Vec<PlannedChapter> {
         .iter()
         .map(|chapter| PlannedChapter {
             title: chapter.title.clone(),
-            segments: split_chapter(chapter, lang, job.manuscript.limits)
-                .into_iter()
-                .map(|piece| PlannedSegment {
-                    paragraph: piece.paragraph as u32,
-                    ends_paragraph: piece.ends_paragraph,
-                    content_key: ContentKey::new(&fingerprint, &piece.text),
-                    text: piece.text,
-                })
-                .collect(),
+            segments: split_chapter(
+                chapter,
+                lang,
+                job.manuscript.limits,
+                &job.manuscript.lexicon,
+            )
+            .into_iter()
+            .map(|piece| PlannedSegment {
+                paragraph: piece.paragraph as u32,
+                ends_paragraph: piece.ends_paragraph,
+                content_key: ContentKey::new(&fingerprint, piece.sent()),
+                text: piece.text,
+                spoken: piece.spoken,
+            })
+            .collect(),
         })
         .filter(|c| !c.segments.is_empty())
         .collect()

@@ -457,11 +457,11 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
             child.try_wait().unwrap().is_none(),
             "the render ended too soon"
         );
-        // The database exists a moment before the render has recorded
-        // its job in it: until then status has no line to print.
-        let started = ws.path().join("state.db").exists()
+        // The database exists before the render has recorded its plan; until
+        // then `status` rightly lists no job, so wait for the job's line.
+        let listed = ws.path().join("state.db").exists()
             && !stdout(&ws.run(&["status", "--json"])).trim().is_empty();
-        if started {
+        if listed {
             let status = status_json(&ws);
             if status["last_run"]["progress"]["eta_secs"].is_number() {
                 break status;

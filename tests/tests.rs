@@ -6,6 +6,7 @@ mod cli;
 mod cloud;
 mod deliver;
 mod faults;
+mod manuscripts;
 mod pinned;
 mod render;
 mod util;

@@ -107,9 +107,11 @@ pub struct StatusArgs {
 
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
-    /// A file, or `-` (or nothing) for standard input.
+    /// A job file (`*.toml`): exactly what a render sends, and the options
+    /// below are the job's. Or a text or Markdown file, or `-` (or nothing)
+    /// for standard input.
     pub file: Option<PathBuf>,
-    #[arg(long, value_enum, default_value_t = LangArg::Auto)]
+    #[arg(long, value_enum, default_value_t = LangArg::Mixed)]
     pub lang: LangArg,
     #[arg(long, default_value_t = Limits::MAX_CHARS)]
     pub max_chars: usize,
@@ -120,11 +122,14 @@ pub struct SegmentArgs {
     pub keep_brackets: bool,
 }
 
+/// The sentence rules' language; `mixed` (alias `auto`) is the job file's
+/// name for text in both scripts.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LangArg {
     Zh,
     En,
-    Auto,
+    #[value(alias = "auto")]
+    Mixed,
 }
 
 impl From<LangArg> for Lang {
@@ -132,7 +137,7 @@ impl From<LangArg> for Lang {
         match l {
             LangArg::Zh => Lang::Zh,
             LangArg::En => Lang::En,
-            LangArg::Auto => Lang::Auto,
+            LangArg::Mixed => Lang::Auto,
         }
     }
 }

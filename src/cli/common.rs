@@ -25,7 +25,12 @@ pub(super) fn load_jobs(paths: &[PathBuf]) -> Result<Vec<(Job, manuscript::Manus
     let mut errors = Vec::new();
     for job in jobs {
         match manuscript::load(&job) {
-            Ok(m) => loaded.push((job, m)),
+            Ok(m) => {
+                for w in &m.warnings {
+                    tracing::warn!(job = %job.name, "{w}");
+                }
+                loaded.push((job, m));
+            }
             Err(e) => errors.push(format!("{} (job {}): {e}", job.name, job.path.display())),
         }
     }

@@ -5,6 +5,7 @@
 //! ([`Exit`]).
 
 mod args;
+mod book;
 mod common;
 mod plan;
 mod progress;

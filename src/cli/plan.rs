@@ -38,6 +38,9 @@ struct PlanSummary {
     /// Estimated size of each delivered format (all its files).
     delivery: Vec<PlanFormat>,
     chapter_list: Vec<PlanChapter>,
+    /// Characters removed by rule, chapter warnings, unused lexicon entries.
+    #[serde(flatten)]
+    book: super::book::BookNotes,
 }
 
 #[derive(serde::Serialize)]
@@ -66,7 +69,8 @@ pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
     print_warnings(&jobs);
     for (job, manuscript) in jobs {
         let chapters = plan::build(&job, &manuscript);
-        let summary = summarize_plan(&job, &chapters, &cache);
+        let mut summary = summarize_plan(&job, &chapters, &cache);
+        summary.book = super::book::notes(&job, &manuscript);
         let mut out = std::io::stdout().lock();
         if json {
             let _ = writeln!(
@@ -122,6 +126,7 @@ pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
                 format_duration(c.estimated_secs)
             );
         }
+        super::book::print_notes(&mut out, &summary.book);
     }
     Ok(Exit::Ok)
 }
@@ -129,19 +134,19 @@ pub(super) fn run(cli: &Cli, args: &PlanArgs) -> Result<Exit, CliError> {
 fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> PlanSummary {
     let to_render = plan::to_synthesize(chapters, |key| cache.clip_path(key).is_file());
     let segments_to_render = to_render.len();
-    let characters_to_render: usize = to_render.iter().map(|s| s.text.chars().count()).sum();
+    let characters_to_render: usize = to_render.iter().map(|s| s.sent().chars().count()).sum();
     let a = job.audio;
     let chapter_list: Vec<PlanChapter> = chapters
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let characters = c.segments.iter().map(|s| s.text.chars().count()).sum();
+            let characters = c.segments.iter().map(|s| s.sent().chars().count()).sum();
             let paragraphs = c.segments.iter().filter(|s| s.ends_paragraph).count();
             let gaps_ms = u64::from(a.chapter_head_ms)
                 + u64::from(a.chapter_trailing_ms)
                 + paragraphs as u64 * u64::from(a.paragraph_gap_ms)
                 + (c.segments.len() - paragraphs) as u64 * u64::from(a.sentence_gap_ms);
-            let speech: f64 = c.segments.iter().map(|s| estimate_secs(&s.text)).sum();
+            let speech: f64 = c.segments.iter().map(|s| estimate_secs(s.sent())).sum();
             PlanChapter {
                 number: i + 1,
                 title: c.title.clone(),
@@ -167,6 +172,7 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         characters: chapter_list.iter().map(|c| c.characters).sum(),
         estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
         chapter_list,
+        book: super::book::BookNotes::default(),
     }
 }
 

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -49,7 +50,11 @@ pub(super) async fn run(cli: &Cli, args: &RenderArgs) -> Result<Exit, CliError> 
         }
         let synth = Provider::from_job(job, cache.root())
             .map_err(|e| CliError::bad_input(format!("{}: [voice]: {e}", job.path.display())))?;
+        // Planning writes nothing: a stop signal during it ends the process
+        // at once instead of after the plan of a big book.
+        PLANNING.store(true, Ordering::SeqCst);
         let chapters = crate::plan::build(job, manuscript);
+        PLANNING.store(false, Ordering::SeqCst);
         let window = windows
             .entry(account_key(job))
             .or_insert_with(|| Window::new(job.render.concurrency));
@@ -270,6 +275,9 @@ fn print_summary(report: &JobReport) {
 /// Ctrl-C / SIGTERM: stop starting work and let in-flight segments finish;
 /// a second signal exits at once (every state change is a committed
 /// transaction, so that is still consistent).
+/// True while a job is being planned (nothing written yet).
+static PLANNING: AtomicBool = AtomicBool::new(false);
+
 fn watch_signals(cancel: CancellationToken) {
     tokio::spawn(async move {
         let mut term =
@@ -287,6 +295,10 @@ fn watch_signals(cancel: CancellationToken) {
                 _ = term.recv() => {},
             }
             signals += 1;
+            if PLANNING.load(Ordering::SeqCst) {
+                eprintln!("stopped while planning; nothing was written");
+                std::process::exit(Exit::Interrupted as i32);
+            }
             if signals == 1 {
                 tracing::warn!(
                     "stopping: finishing segments in flight (signal again to stop at once)"

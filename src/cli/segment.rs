@@ -1,5 +1,8 @@
-//! `audiobook segment`: a manuscript's segments as JSON lines, exactly as
-//! the plan splits them.
+//! `audiobook segment`: segments as JSON lines, exactly as the plan splits
+//! them. For a job file, what a render sends, chapter by chapter (the
+//! lexicon applied, `shown` holding the manuscript's text where it changed
+//! it); for a bare text or Markdown file or standard input, its segments
+//! with the options given.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -7,9 +10,10 @@ use std::path::{Path, PathBuf};
 use super::args::SegmentArgs;
 use super::{CliError, Exit};
 use crate::job::{ChapterRule, Encoding};
-use crate::manuscript;
+use crate::lexicon::Lexicon;
+use crate::manuscript::{self, Chapter};
 use crate::plan;
-use crate::segment::{Lang, Limits, Prepare};
+use crate::segment::{Lang, Limits};
 
 #[derive(serde::Serialize)]
 struct SegmentLine<'a> {
@@ -21,14 +25,23 @@ struct SegmentLine<'a> {
     ends_paragraph: bool,
     chars: usize,
     bytes: usize,
+    /// What the voice is sent.
     text: &'a str,
+    /// The manuscript's text, when the lexicon changed what is sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    shown: Option<&'a str>,
 }
 
 pub(super) fn run(args: &SegmentArgs) -> Result<Exit, CliError> {
+    if let Some(job) = args
+        .file
+        .as_deref()
+        .filter(|f| f.extension().is_some_and(|e| e == "toml"))
+    {
+        return job_segments(job);
+    }
     let (lang, max_chars, max_bytes): (Lang, usize, usize) =
         (args.lang.into(), args.max_chars, args.max_bytes);
-    let skip_brackets = !args.keep_brackets;
-    let file = args.file.as_deref();
     if !(1..=Limits::MAX_CHARS).contains(&max_chars)
         || !(4..=Limits::MAX_BYTES).contains(&max_bytes)
     {
@@ -42,7 +55,7 @@ pub(super) fn run(args: &SegmentArgs) -> Result<Exit, CliError> {
         max_chars,
         max_bytes,
     };
-    let (name, text) = match file {
+    let (name, text) = match args.file.as_deref() {
         Some(path) if path != Path::new("-") => (
             path.to_path_buf(),
             manuscript::read_text(path, Encoding::Auto)
@@ -53,22 +66,52 @@ pub(super) fn run(args: &SegmentArgs) -> Result<Exit, CliError> {
             std::io::stdin()
                 .read_to_end(&mut bytes)
                 .map_err(|e| CliError::bad_input(format!("reading standard input: {e}")))?;
-            let text = manuscript::decode(&bytes, Encoding::Auto)
+            let text = manuscript::bytes::decode_text(Path::new("-"), &bytes, Encoding::Auto)
                 .map_err(|e| CliError::bad_input(format!("standard input: {e}")))?;
-            (
-                PathBuf::from("-"),
-                text.replace("\r\n", "\n").replace('\r', "\n"),
-            )
+            (PathBuf::from("-"), text)
         }
     };
-    let prepare = Prepare { skip_brackets };
-    let chapters = manuscript::split_chapters(&text, &name, &ChapterRule::Headings, &prepare);
+    let format =
+        manuscript::bytes::sniff(&name, text.as_bytes()).unwrap_or(manuscript::Format::Text);
+    let book = manuscript::split_text(
+        &text,
+        &name,
+        format,
+        &ChapterRule::Headings,
+        !args.keep_brackets,
+    );
+    print(&book.chapters, lang, limits, &Lexicon::default())
+}
+
+/// A job's manuscripts read, split and spoken exactly as `render` will.
+fn job_segments(path: &Path) -> Result<Exit, CliError> {
+    let job = crate::job::load(path).map_err(|e| CliError::bad_input(e.to_string()))?;
+    let book = manuscript::load(&job).map_err(|e| CliError::bad_input(e.to_string()))?;
+    for w in &book.warnings {
+        eprintln!("warning: {}: {w}", job.name);
+    }
+    let lang = plan::lang(job.book.language);
+    print(
+        &book.chapters,
+        lang,
+        job.manuscript.limits,
+        &job.manuscript.lexicon,
+    )
+}
+
+fn print(
+    chapters: &[Chapter],
+    lang: Lang,
+    limits: Limits,
+    lexicon: &Lexicon,
+) -> Result<Exit, CliError> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for (c, chapter) in chapters.iter().enumerate() {
-        for (index, piece) in plan::split_chapter(chapter, lang, limits)
+        for (index, piece) in plan::split_chapter(chapter, lang, limits, lexicon)
             .iter()
             .enumerate()
         {
+            let sent = piece.sent();
             let line = SegmentLine {
                 chapter: c + 1,
                 chapter_title: &chapter.title,
@@ -76,9 +119,10 @@ pub(super) fn run(args: &SegmentArgs) -> Result<Exit, CliError> {
                 index,
                 line: piece.line,
                 ends_paragraph: piece.ends_paragraph,
-                chars: piece.text.chars().count(),
-                bytes: piece.text.len(),
-                text: &piece.text,
+                chars: sent.chars().count(),
+                bytes: sent.len(),
+                text: sent,
+                shown: piece.spoken.as_ref().map(|_| piece.text.as_str()),
             };
             let json = serde_json::to_string(&line).map_err(anyhow::Error::from)?;
             if writeln!(out, "{json}").is_err() {

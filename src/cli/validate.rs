@@ -19,11 +19,16 @@ pub(super) async fn run(paths: &[PathBuf]) -> Result<Exit, CliError> {
             .map(|c| c.segments.len())
             .sum();
         match crate::provider::voices::validate_voice(job).await {
-            Ok(note) => println!(
-                "{}: ok: {} chapters, {segments} segments; {note}",
-                job.name,
-                manuscript.chapters.len()
-            ),
+            Ok(note) => {
+                println!(
+                    "{}: ok: {} chapters, {segments} segments; {note}",
+                    job.name,
+                    manuscript.chapters.len()
+                );
+                for w in &manuscript.warnings {
+                    println!("{}: warning: {w}", job.name);
+                }
+            }
             Err(e) => {
                 println!("{}: voice: {e}", job.name);
                 worst = worst.max(Exit::BadInput);

@@ -61,6 +61,11 @@ impl<'a> Problems<'a> {
         self.messages.push(line);
     }
 
+    /// A problem that carries its own position (a file the job names).
+    pub fn plain(&mut self, message: String) {
+        self.messages.push(message);
+    }
+
     /// One message per line, each complete on its own.
     pub fn finish(self) -> Result<(), JobError> {
         if self.messages.is_empty() {

@@ -46,6 +46,9 @@ pub(super) struct RawManuscript {
     pub max_chars: Option<Spanned<i64>>,
     pub max_bytes: Option<Spanned<i64>>,
     pub skip_brackets: Option<bool>,
+    pub front_matter: Option<Spanned<String>>,
+    pub tables: Option<Spanned<String>>,
+    pub lexicon: Option<Spanned<FileList>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -201,6 +204,9 @@ pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
     ("manuscript", "max_chars", "300"),
     ("manuscript", "max_bytes", "1024"),
     ("manuscript", "skip_brackets", "true"),
+    ("manuscript", "front_matter", "\"skip\""),
+    ("manuscript", "tables", "\"skip\""),
+    ("manuscript", "lexicon", "[\"names.csv\"]"),
     ("voice", "provider", "\"local\""),
     ("voice", "voice", "\"auto\""),
     ("voice", "speed", "1.0"),

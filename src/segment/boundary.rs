@@ -36,6 +36,9 @@ pub(crate) struct Boundaries {
     /// Sentence ends inside a Chinese quotation, ascending: the first places to
     /// cut a quotation that is over the limits.
     pub soft: Vec<usize>,
+    /// Book titles in `《》` or `〈〉` (byte ranges, brackets included): never
+    /// a sentence end inside, and cut inside only when nothing else fits.
+    pub titles: Vec<Range<usize>>,
 }
 
 /// What a terminator cluster is made of.
@@ -82,6 +85,9 @@ struct Scanner<'t> {
     /// Depth inside matched Chinese quotes before each char index; empty when
     /// the text has no such quotes.
     quote_depth: Vec<u16>,
+    /// Depth inside matched `《》`/`〈〉` before each char index; empty when
+    /// the text has none.
+    title_depth: Vec<u16>,
     fallback: Lang,
     /// Char index of the current sentence's first word, past whitespace and
     /// bullets: a number or letter there followed by a period is a list marker.
@@ -92,11 +98,17 @@ struct Scanner<'t> {
 impl<'t> Scanner<'t> {
     fn new(text: &'t str, fallback: Lang) -> Self {
         let chars: Vec<(usize, char)> = text.char_indices().collect();
-        let quote_depth = quote_depths(&chars);
+        let quote_depth = pair_depths(&chars, zh_quote_open, zh_quote_close);
+        let title_depth = pair_depths(
+            &chars,
+            |c| matches!(c, '《' | '〈'),
+            |c| matches!(c, '》' | '〉'),
+        );
         let mut scan = Scanner {
             text,
             chars,
             quote_depth,
+            title_depth,
             fallback,
             content_start: 0,
             out: Boundaries::default(),
@@ -118,13 +130,34 @@ impl<'t> Scanner<'t> {
                 continue;
             }
             let cluster = self.cluster_at(i);
-            if let Decision::Break(at) = self.decide(&cluster) {
+            if let Decision::Break(at) = self.decide(&cluster)
+                && self.title_depth.get(at).is_none_or(|&d| d == 0)
+            {
                 let soft = self.is_soft(&cluster, at);
                 self.push_boundary(at, soft);
             }
             i = cluster.close.max(i + 1);
         }
+        self.out.titles = self.title_ranges();
         self.out
+    }
+
+    /// Byte ranges of the chars inside a title, brackets included.
+    fn title_ranges(&self) -> Vec<Range<usize>> {
+        let mut out: Vec<Range<usize>> = Vec::new();
+        for (i, &d) in self.title_depth.iter().enumerate().take(self.chars.len()) {
+            if d == 0 {
+                continue;
+            }
+            // Inside from the char after the opener: the opener is at i - 1.
+            let start = self.byte_at(i.saturating_sub(1));
+            let end = self.byte_at(i + 1);
+            match out.last_mut() {
+                Some(last) if last.end >= start => last.end = last.end.max(end),
+                _ => out.push(start..end),
+            }
+        }
+        out
     }
 
     fn ch(&self, i: usize) -> Option<char> {
@@ -482,15 +515,20 @@ fn is_grapheme_boundary(text: &str, byte: usize) -> bool {
     cursor.is_boundary(text, 0).unwrap_or(false)
 }
 
-/// Depth inside matched Chinese quotation marks before each char index.
-/// Unmatched marks are ignored, so a stray `“` cannot swallow a paragraph.
-fn quote_depths(chars: &[(usize, char)]) -> Vec<u16> {
+/// Depth inside matched pairs of marks (Chinese quotes, title brackets)
+/// before each char index. Unmatched marks are ignored, so a stray `“`
+/// cannot swallow a paragraph.
+fn pair_depths(
+    chars: &[(usize, char)],
+    opens: impl Fn(char) -> bool,
+    closes: impl Fn(char) -> bool,
+) -> Vec<u16> {
     let mut open = Vec::new();
     let mut pairs: Vec<Range<usize>> = Vec::new();
     for (i, &(_, c)) in chars.iter().enumerate() {
-        if zh_quote_open(c) {
+        if opens(c) {
             open.push(i);
-        } else if zh_quote_close(c)
+        } else if closes(c)
             && let Some(o) = open.pop()
         {
             pairs.push(o..i);

@@ -22,6 +22,8 @@ const COLON: u8 = 2;
 const COMMA: u8 = 3;
 const SPACE: u8 = 4;
 const GRAPHEME: u8 = 5;
+/// Inside a `《》` title: the last resort.
+const TITLE: u8 = 6;
 
 /// Limits raised to what one character needs, so every input has an answer.
 pub(crate) fn effective(limits: Limits) -> Limits {
@@ -45,29 +47,40 @@ pub(crate) fn fit_sentences(text: &str, b: &Boundaries, limits: Limits) -> Vec<R
             out.push(sentence);
         } else {
             let soft = soft_within(&b.soft, &sentence);
-            split_long(text, sentence, soft, limits, &mut out);
+            split_long(text, sentence, soft, &b.titles, limits, &mut out);
         }
     }
     out
 }
 
 /// Joins each unspeakable piece to the previous piece, or else to the next;
-/// drops it when it fits with neither (the caller's pause stands in for it).
+/// when it fits with neither it becomes a pause: left out, and its
+/// non-whitespace chars added to `paused`.
 pub(crate) fn join_unspeakable(
     text: &str,
     pieces: Vec<Range<usize>>,
     limits: Limits,
+    paused: &mut u64,
 ) -> Vec<Range<usize>> {
+    let visible = |r: &Range<usize>| {
+        text[r.clone()]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count() as u64
+    };
     let mut out: Vec<Range<usize>> = Vec::with_capacity(pieces.len());
     let mut pending: Option<Range<usize>> = None;
     for piece in pieces {
         if is_speakable(&text[piece.clone()]) {
             let joined = pending.take().map(|u| u.start..piece.end);
-            out.push(
-                joined
-                    .filter(|j| fits(text, j.clone(), limits))
-                    .unwrap_or(piece),
-            );
+            match joined {
+                Some(j) if fits(text, j.clone(), limits) => out.push(j),
+                Some(j) => {
+                    *paused += visible(&(j.start..piece.start));
+                    out.push(piece);
+                }
+                None => out.push(piece),
+            }
             continue;
         }
         if let Some(last) = out.last_mut() {
@@ -80,8 +93,15 @@ pub(crate) fn join_unspeakable(
         }
         pending = match pending {
             Some(u) if fits(text, u.start..piece.end, limits) => Some(u.start..piece.end),
-            _ => Some(piece),
+            Some(u) => {
+                *paused += visible(&u);
+                Some(piece)
+            }
+            None => Some(piece),
         };
+    }
+    if let Some(u) = pending {
+        *paused += visible(&u);
     }
     out
 }
@@ -128,7 +148,7 @@ struct Cut {
 }
 
 /// Where a cut is allowed: every grapheme boundary inside `r`, graded.
-fn cuts(text: &str, r: &Range<usize>, soft: &[usize]) -> Vec<Cut> {
+fn cuts(text: &str, r: &Range<usize>, soft: &[usize], titles: &[Range<usize>]) -> Vec<Cut> {
     let mut out = Vec::new();
     let mut chars = 0;
     let mut pending: Option<u8> = None;
@@ -147,6 +167,8 @@ fn cuts(text: &str, r: &Range<usize>, soft: &[usize]) -> Vec<Cut> {
             } else {
                 pending.unwrap_or(GRAPHEME)
             };
+            let in_title = titles.iter().any(|t| t.start < byte && byte < t.end);
+            let level = if in_title { TITLE } else { level };
             out.push(Cut { byte, chars, level });
         }
         chars += g.chars().count();
@@ -173,10 +195,11 @@ fn split_long(
     text: &str,
     r: Range<usize>,
     soft: &[usize],
+    titles: &[Range<usize>],
     limits: Limits,
     out: &mut Vec<Range<usize>>,
 ) {
-    let cuts = cuts(text, &r, soft);
+    let cuts = cuts(text, &r, soft, titles);
     let total_chars = text[r.clone()].chars().count();
     let mut at = Cut {
         byte: r.start,
@@ -248,6 +271,7 @@ fn choose_cut(
         .or_else(|| best(SPACE, false))
         .or_else(|| best(GRAPHEME, true))
         .or_else(|| best(GRAPHEME, false))
+        .or_else(|| best(TITLE, false))
 }
 
 /// Moves a cut before whitespace past the whole whitespace run: the run is

@@ -16,13 +16,16 @@
 mod abbrev;
 mod boundary;
 mod limit;
+mod pause;
 mod prepare;
 mod script;
 
 #[cfg(test)]
 mod tests;
 
-pub use prepare::{Prepare, prepare_paragraph};
+pub use pause::MAX_RUN;
+pub use prepare::prepare_paragraph;
+pub use script::is_han;
 
 /// Per-segment limits. Never above 300 characters or 1024 UTF-8 bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,27 +70,103 @@ pub enum Lang {
 /// below one character (or below 4 bytes) is raised to that, and a single
 /// grapheme cluster longer than the limits is cut between its chars.
 ///
-/// Text that cannot be spoken (only punctuation, symbols or emoji) joins a
-/// neighbouring segment; when it fits with neither it is dropped, and the
-/// caller's pause between segments stands in for it. A paragraph with nothing
-/// speakable gives `vec![]`.
+/// Text that cannot be spoken (only punctuation, symbols or emoji) follows
+/// the one rule of [`pause`](self::pause): long runs become pauses, short
+/// ones stay with a neighbouring segment. A paragraph with nothing speakable
+/// gives `vec![]`.
 pub fn split_paragraph(text: &str, lang: Lang, limits: Limits) -> Vec<String> {
-    split_ranges(text, lang, limits)
-        .into_iter()
-        .map(|r| text[r].to_string())
-        .collect()
+    split_counted(text, lang, limits).0
+}
+
+/// [`split_paragraph`], and how many non-whitespace chars became pauses:
+/// the only chars of `text` not in a segment.
+pub fn split_counted(text: &str, lang: Lang, limits: Limits) -> (Vec<String>, u64) {
+    let (ranges, paused) = split_ranges_counted(text, lang, limits);
+    let segments = ranges.into_iter().map(|r| text[r].to_string()).collect();
+    (segments, paused)
 }
 
 /// The segments of [`split_paragraph`] as trimmed byte ranges of `text`.
+#[cfg(test)]
 pub(crate) fn split_ranges(text: &str, lang: Lang, limits: Limits) -> Vec<std::ops::Range<usize>> {
+    split_ranges_counted(text, lang, limits).0
+}
+
+fn split_ranges_counted(
+    text: &str,
+    lang: Lang,
+    limits: Limits,
+) -> (Vec<std::ops::Range<usize>>, u64) {
     let fallback = match lang {
         Lang::Auto => detect_lang(text),
         other => other,
     };
     let limits = limit::effective(limits);
-    let sentences = boundary::sentences(text, fallback);
-    let pieces = limit::fit_sentences(text, &sentences, limits);
-    limit::join_unspeakable(text, pieces, limits)
+    let mut paused = 0;
+    let mut out = Vec::new();
+    let runs = pause::long_runs(text);
+    let stretches = runs
+        .iter()
+        .map(|r| r.start)
+        .chain(std::iter::once(text.len()))
+        .zip(std::iter::once(0).chain(runs.iter().map(|r| r.end)))
+        .map(|(end, from)| from..end);
+    for stretch in stretches.flat_map(|r| windows(text, r)) {
+        let part = &text[stretch.clone()];
+        let sentences = boundary::sentences(part, fallback);
+        let pieces = limit::fit_sentences(part, &sentences, limits);
+        let kept = limit::join_unspeakable(part, pieces, limits, &mut paused);
+        out.extend(
+            kept.into_iter()
+                .map(|r| r.start + stretch.start..r.end + stretch.start),
+        );
+    }
+    for r in &runs {
+        paused += text[r.clone()]
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .count() as u64;
+    }
+    (out, paused)
+}
+
+/// The longest stretch of text segmented in one piece, in bytes. A longer
+/// paragraph (a file with no blank lines, a run-on wall of text) is cut into
+/// windows first, each ending after a sentence terminator followed by a
+/// space where there is one, else at a space, else at a char boundary:
+/// this keeps memory bounded by the window, not the paragraph.
+pub const WINDOW_BYTES: usize = 256 * 1024;
+
+fn windows(text: &str, r: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut start = r.start;
+    while r.end - start > WINDOW_BYTES {
+        let mut limit = start + WINDOW_BYTES;
+        while !text.is_char_boundary(limit) {
+            limit -= 1;
+        }
+        let window = &text[start..limit];
+        let after_terminator = window
+            .char_indices()
+            .rev()
+            .take(WINDOW_BYTES / 2)
+            .find(|&(i, c)| {
+                c.is_whitespace()
+                    && window[..i]
+                        .chars()
+                        .next_back()
+                        .is_some_and(script::is_terminator)
+            })
+            .map(|(i, _)| i);
+        let cut = after_terminator
+            .or_else(|| window.rfind(char::is_whitespace))
+            .filter(|&i| i > 0)
+            .unwrap_or(window.len());
+        out.push(start..start + cut);
+        start += cut;
+    }
+    out.push(start..r.end);
+    out
 }
 
 /// True iff `s` holds at least one letter, ideograph or digit (Unicode

@@ -3,7 +3,7 @@
 
 /// A Han ideograph (CJK Unified Ideographs and their extensions,
 /// compatibility ideographs, and `〇`).
-pub(crate) fn is_han(c: char) -> bool {
+pub fn is_han(c: char) -> bool {
     matches!(c,
         '\u{3007}'
         | '\u{3400}'..='\u{4DBF}'

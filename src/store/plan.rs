@@ -106,8 +106,8 @@ async fn insert_segments(
     const ROWS_PER_STATEMENT: usize = 500;
     for (chunk_no, chunk) in segments.chunks(ROWS_PER_STATEMENT).enumerate() {
         let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "INSERT INTO segments (job_id, chapter_idx, idx, paragraph_idx, ends_paragraph, text, chars,
-                 content_key, state, updated_at) ",
+            "INSERT INTO segments (job_id, chapter_idx, idx, paragraph_idx, ends_paragraph, text,
+                 spoken, chars, content_key, state, updated_at) ",
         );
         builder.push_values(chunk.iter().enumerate(), |mut row, (i, s)| {
             row.push_bind(job_id)
@@ -116,7 +116,8 @@ async fn insert_segments(
                 .push_bind(i64::from(s.paragraph))
                 .push_bind(s.ends_paragraph)
                 .push_bind(s.text.clone())
-                .push_bind(s.text.chars().count() as i64)
+                .push_bind(s.spoken.clone())
+                .push_bind(s.sent().chars().count() as i64)
                 .push_bind(s.content_key.clone())
                 .push_bind("pending")
                 .push(NOW);

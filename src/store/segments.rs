@@ -34,7 +34,8 @@ impl Store {
     /// Distinct content keys of the job still to synthesize, in book order.
     pub async fn pending_work(&self, job_id: i64) -> Result<Vec<Work>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT content_key, text FROM segments WHERE job_id = ? AND state = 'pending'
+            "SELECT content_key, COALESCE(spoken, text) AS text FROM segments
+             WHERE job_id = ? AND state = 'pending'
              GROUP BY content_key ORDER BY MIN(chapter_idx * 1000000 + idx)",
         )
         .bind(job_id)

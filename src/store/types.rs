@@ -106,6 +106,7 @@ pub(super) fn parse_column<T: FromStr<Err = String>>(
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Work {
     pub content_key: ContentKey,
+    /// The text sent to the voice (the lexicon applied).
     pub text: String,
 }
 

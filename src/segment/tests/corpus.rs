@@ -1,7 +1,7 @@
 //! Snapshot tests: a few pages of each corpus book, prepared and segmented,
 //! one segment per line and a blank line between paragraphs.
 
-use crate::segment::{Lang, Limits, Prepare, split_paragraph};
+use crate::segment::{Lang, Limits, split_paragraph};
 
 const PRIDE: &str = include_str!("../fixtures/pride-and-prejudice-pages.txt");
 const XIYOUJI: &str = include_str!("../fixtures/xiyouji-pages.txt");
@@ -15,13 +15,15 @@ fn paragraphs(text: &str) -> Vec<String> {
         .filter(|l| !l.starts_with('#'))
         .map(|l| format!("{l}\n"))
         .collect();
-    let chapters = crate::manuscript::split_chapters(
+    let manuscript = crate::manuscript::split_text(
         &body,
         std::path::Path::new("fixture.txt"),
+        crate::manuscript::Format::Text,
         &crate::job::ChapterRule::Headings,
-        &Prepare::default(),
+        true,
     );
-    chapters
+    manuscript
+        .chapters
         .into_iter()
         .flat_map(|c| c.paragraphs)
         .map(|p| p.text)

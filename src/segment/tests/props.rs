@@ -5,7 +5,7 @@ use proptest::prelude::*;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::segment::{
-    Lang, Limits, Prepare, is_speakable, prepare_paragraph, split_paragraph, split_ranges,
+    Lang, Limits, is_speakable, prepare_paragraph, split_counted, split_paragraph, split_ranges,
 };
 
 /// Pieces of text the segmenter finds hard: CJK and Latin words, every kind
@@ -39,6 +39,28 @@ fn mixed_text() -> impl Strategy<Value = String> {
     })
 }
 
+/// A paragraph of a plain-text manuscript: hard-wrapped text, sometimes an
+/// editorial bracket block (closed, or spanning into the next paragraph), a
+/// long run of punctuation or emoji.
+fn manuscript_paragraph() -> impl Strategy<Value = String> {
+    prop_oneof![
+        6 => mixed_text().prop_map(|t| t.replace("\n\n", "\n")),
+        1 => prop::sample::select(vec![
+            "[Illustration: a picture]",
+            "[Illustration:",
+            "still inside]",
+            "[Footnote 1: see [p. 3]] after",
+            "the idea of his [Sidenote: x] being gone",
+            "..........",
+            "= = = = = = = =",
+            "🎉🎉🎉🎉🎉🎉🎉",
+            "*",
+            "《摔跤吧！爸爸》是一部电影。",
+        ])
+        .prop_map(str::to_string),
+    ]
+}
+
 fn limits() -> impl Strategy<Value = Limits> {
     (20usize..=300, 60usize..=1024).prop_map(|(max_chars, max_bytes)| Limits {
         max_chars,
@@ -55,19 +77,22 @@ fn no_whitespace(s: &str) -> impl Iterator<Item = char> + '_ {
 }
 
 /// The segments, whitespace removed, are the input with whitespace removed,
-/// except for dropped unspeakable chars: a subsequence that skips no letter,
-/// ideograph or digit.
-fn check_nothing_lost(input: &str, segs: &[String]) -> Result<(), TestCaseError> {
+/// except for chars the pause rule left out: a subsequence that skips no
+/// letter, ideograph or digit, and skips exactly as many chars as counted.
+fn check_nothing_lost(input: &str, segs: &[String], paused: u64) -> Result<(), TestCaseError> {
     let joined: String = segs.iter().flat_map(|s| no_whitespace(s)).collect();
     let mut want = joined.chars().peekable();
+    let mut skipped = 0u64;
     for c in no_whitespace(input) {
         if want.peek() == Some(&c) {
             want.next();
         } else {
             prop_assert!(!c.is_alphanumeric(), "speakable {c:?} lost or reordered");
+            skipped += 1;
         }
     }
     prop_assert!(want.next().is_none(), "segments hold text not in the input");
+    prop_assert_eq!(skipped, paused, "chars left out differ from the count");
     Ok(())
 }
 
@@ -80,8 +105,14 @@ fn longest_grapheme(s: &str) -> usize {
 }
 
 fn check_segments(input: &str, lang: Lang, limits: Limits) -> Result<(), TestCaseError> {
-    let segs = split_paragraph(input, lang, limits);
-    for s in &segs {
+    let (segs, paused) = split_counted(input, lang, limits);
+    check_limits(&segs, limits)?;
+    check_nothing_lost(input, &segs, paused)?;
+    check_grapheme_cuts(input, lang, limits)
+}
+
+fn check_limits(segs: &[String], limits: Limits) -> Result<(), TestCaseError> {
+    for s in segs {
         prop_assert!(!s.is_empty());
         prop_assert!(
             s.chars().count() <= limits.max_chars,
@@ -107,8 +138,7 @@ fn check_segments(input: &str, lang: Lang, limits: Limits) -> Result<(), TestCas
             "untrimmed end {s:?}"
         );
     }
-    check_nothing_lost(input, &segs)?;
-    check_grapheme_cuts(input, lang, limits)
+    Ok(())
 }
 
 /// Every segment starts and ends on a grapheme boundary of the input, unless
@@ -145,15 +175,46 @@ proptest! {
     #[test]
     fn prepare_never_panics_and_is_tidy(lines in prop::collection::vec(mixed_text(), 0..4)) {
         let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
-        let out = prepare_paragraph(&refs, &Prepare::default());
+        let out = prepare_paragraph(&refs);
         prop_assert_eq!(out.trim(), out.as_str());
         prop_assert!(!out.contains("  "));
-        // Without markup characters nothing but whitespace changes.
-        if !lines.iter().any(|l| l.contains(['[', '`', '*', '_'])) {
-            let a: String = lines.iter().flat_map(|l| no_whitespace(l)).collect();
-            let b: String = no_whitespace(&out).collect();
-            prop_assert_eq!(a, b);
+        // Nothing but whitespace changes.
+        let a: String = lines.iter().flat_map(|l| no_whitespace(l)).collect();
+        let b: String = no_whitespace(&out).collect();
+        prop_assert_eq!(a, b);
+    }
+
+    /// A whole plain-text manuscript, paragraphs, bracket blocks and long
+    /// punctuation runs included: the characters sent are the manuscript's
+    /// minus what the documented rules counted, and no segment is over the
+    /// limits.
+    #[test]
+    fn a_manuscript_loses_only_what_the_rules_count(
+        paragraphs in prop::collection::vec(manuscript_paragraph(), 1..12),
+        limits in limits(),
+    ) {
+        let text = paragraphs.join("\n\n");
+        let m = crate::manuscript::split_text(
+            &text,
+            std::path::Path::new("book.txt"),
+            crate::manuscript::Format::Text,
+            &crate::job::ChapterRule::Headings,
+            true,
+        );
+        let mut sent = 0u64;
+        let mut paused = 0u64;
+        for p in m.chapters.iter().flat_map(|c| &c.paragraphs) {
+            let (segs, p_paused) = split_counted(&p.text, Lang::Auto, limits);
+            check_limits(&segs, limits)?;
+            sent += segs.iter().map(|s| crate::manuscript::count_visible(s)).sum::<u64>();
+            paused += p_paused;
         }
+        let removed = m.removed.total();
+        prop_assert_eq!(
+            crate::manuscript::count_visible(&text),
+            sent + removed + paused,
+            "removed by rule: {:?}, paused {}", m.removed, paused
+        );
     }
 }
 

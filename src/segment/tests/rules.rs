@@ -1,6 +1,6 @@
 //! One test per rule of the segmentation issue, English and Chinese.
 
-use crate::segment::{Lang, Limits, Prepare, detect_lang, is_speakable, prepare_paragraph};
+use crate::segment::{Lang, Limits, detect_lang, is_speakable, prepare_paragraph};
 
 fn split(text: &str, lang: Lang) -> Vec<String> {
     crate::segment::split_paragraph(text, lang, Limits::default())
@@ -15,7 +15,7 @@ fn split_with(text: &str, max_chars: usize, max_bytes: usize) -> Vec<String> {
 }
 
 fn prep(lines: &[&str]) -> String {
-    prepare_paragraph(lines, &Prepare::default())
+    prepare_paragraph(lines)
 }
 
 // --- English sentence ends -------------------------------------------------
@@ -418,12 +418,71 @@ fn unspeakable_paragraph_gives_nothing() {
     assert!(split("□□□", Lang::Zh).is_empty());
 }
 
-/// A run of punctuation that fits with no neighbour is dropped (a pause).
+/// A long run of punctuation is a pause: left out whole, and counted.
 #[test]
-fn unspeakable_leftover_over_the_limits_is_dropped() {
+fn a_long_unspeakable_run_is_a_pause_whole() {
     let text = format!("{}. {}", "a".repeat(20), "!".repeat(40));
-    let segs = split_with(&text, 30, 1024);
+    let (segs, paused) = crate::segment::split_counted(&text, Lang::En, Limits::default());
     assert_eq!(segs, ["a".repeat(20) + "."]);
+    assert_eq!(paused, 40);
+}
+
+/// A short run that fits with no neighbour is a pause too, and counted.
+#[test]
+fn a_short_run_without_room_is_a_pause() {
+    let text = format!("{} !!", "a".repeat(30));
+    let limits = Limits {
+        max_chars: 30,
+        max_bytes: 1024,
+    };
+    let (segs, paused) = crate::segment::split_counted(&text, Lang::En, limits);
+    assert_eq!(segs, ["a".repeat(30)]);
+    assert_eq!(paused, 2);
+}
+
+/// Seen: 243 of 700 dots, all 500 `=` of a rule and 9,711 of 10,000 `#`
+/// were dropped while 289 `#` were kept in a segment a voice would read;
+/// a paragraph of only emoji vanished. Now each run is one pause, counted
+/// whole, and nothing of it is sent.
+#[test]
+fn punctuation_runs_are_never_partly_dropped() {
+    for (run, lang) in [
+        (".".repeat(700), Lang::En),
+        ("=".repeat(500), Lang::En),
+        ("#".repeat(10_000), Lang::En),
+        ("🎉".repeat(7), Lang::Zh),
+    ] {
+        let text = format!("Before it. {run} After it.");
+        let (segs, paused) = crate::segment::split_counted(&text, lang, Limits::default());
+        assert_eq!(segs, ["Before it.", "After it."], "{}", run.chars().count());
+        assert_eq!(paused, run.chars().count() as u64);
+        let (segs, paused) = crate::segment::split_counted(&run, lang, Limits::default());
+        assert!(segs.is_empty());
+        assert_eq!(paused, run.chars().count() as u64);
+    }
+    // A paragraph of a few emoji is a pause too.
+    assert_eq!(
+        crate::segment::split_counted("🎉🎉", Lang::Auto, Limits::default()),
+        (Vec::<String>::new(), 2)
+    );
+}
+
+/// Seen: a book title in 《》 was split at its `！`.
+#[test]
+fn book_titles_are_never_split() {
+    assert_eq!(
+        split("我看了《摔跤吧！爸爸》这部电影。很好看。", Lang::Zh),
+        ["我看了《摔跤吧！爸爸》这部电影。", "很好看。"]
+    );
+    // Over the limits, a cut inside the title is the last resort.
+    let text = format!("{}，《摔跤吧，爸爸》{}", "好".repeat(12), "好".repeat(12));
+    for seg in split_with(&text, 24, 1024) {
+        assert_eq!(
+            seg.matches('《').count(),
+            seg.matches('》').count(),
+            "{seg}"
+        );
+    }
 }
 
 #[test]
@@ -485,72 +544,14 @@ fn prepare_treats_ideographic_space_as_whitespace() {
     );
 }
 
+/// A paragraph far over the window (a file without blank lines) is cut into
+/// windows at sentence ends, and loses nothing.
 #[test]
-fn prepare_removes_emphasis_markers_only() {
-    assert_eq!(
-        prep(&["_Pride_ and *Prejudice*, **bold** and __strong__."]),
-        "Pride and Prejudice, bold and strong."
-    );
-    assert_eq!(
-        prep(&["call snake_case_name and 2*3*4 or 5 * 3, see note*"]),
-        "call snake_case_name and 2*3*4 or 5 * 3, see note*"
-    );
-    // Inverted italics, as in the Gutenberg preface: the markers still pair.
-    assert_eq!(
-        prep(&[
-            "_Some love the humour of_ Northanger",
-            "Abbey, _its completeness._"
-        ]),
-        "Some love the humour of Northanger Abbey, its completeness."
-    );
-}
-
-#[test]
-fn prepare_keeps_link_and_image_text() {
-    assert_eq!(
-        prep(&["See [the book](https://example.com/a_(b)) and ![a cover](c.png \"t\")."]),
-        "See the book and a cover."
-    );
-}
-
-#[test]
-fn prepare_keeps_inline_code_content() {
-    assert_eq!(
-        prep(&["Run `cargo test` or ``a`b``."]),
-        "Run cargo test or a`b."
-    );
-}
-
-#[test]
-fn prepare_removes_editorial_brackets() {
-    assert_eq!(prep(&["[Illustration]", "It was dark."]), "It was dark.");
-    assert_eq!(
-        prep(&[
-            "Before [Illustration: _Reading",
-            "Jane’s Letters._ [inner]",
-            "] after."
-        ]),
-        "Before after."
-    );
-    assert_eq!(
-        prep(&["A[footnote 1: see p. 3] B [TRANSCRIBER'S NOTE: typo] C"]),
-        "A B C"
-    );
-    assert_eq!(prep(&["[Transcriber’s note: fixed]Done."]), "Done.");
-    assert_eq!(prep(&["[Illustration: unclosed", "still inside"]), "");
-    assert_eq!(
-        prep(&["[Illustrations are nice] [sic] stays."]),
-        "[Illustrations are nice] [sic] stays."
-    );
-}
-
-#[test]
-fn prepare_can_keep_brackets() {
-    let opts = Prepare {
-        skip_brackets: false,
-    };
-    assert_eq!(
-        prepare_paragraph(&["[Illustration] Hi."], &opts),
-        "[Illustration] Hi."
-    );
+fn a_huge_paragraph_is_segmented_in_windows_without_loss() {
+    let text = "One more word. ".repeat(40_000);
+    assert!(text.len() > 2 * crate::segment::WINDOW_BYTES);
+    let (segs, paused) = crate::segment::split_counted(&text, Lang::En, Limits::default());
+    assert_eq!(paused, 0);
+    assert_eq!(segs.len(), 40_000);
+    assert!(segs.iter().all(|s| s == "One more word."));
 }
