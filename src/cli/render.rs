@@ -18,8 +18,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{GlobalArgs, RenderArgs, StateArgs};
 use super::common::{
-    check_tokens, display_path, ensure_db_folder, format_duration, load_jobs, take_lock,
-    unreadable_db,
+    check_tokens, check_tools, display_path, ensure_db_folder, format_duration, load_jobs,
+    print_warnings, take_lock, unreadable_db,
 };
 use super::notify;
 use super::signals;
@@ -66,7 +66,9 @@ async fn render_all(
     let loading = signals::NothingWritten::begin();
     let jobs = load_jobs(&args.jobs, &args.overrides)?;
     check_tokens(&jobs)?;
+    check_tools(&jobs)?;
     drop(loading);
+    print_warnings(&jobs);
     ensure_db_folder(&state.db)?;
     let _lock = take_lock(&state.db)?;
     let (store, new_db) = open_store_for_render(state).await?;
@@ -409,6 +411,15 @@ fn summary(report: &JobReport) -> String {
             report.job,
             display_path(&report.output_dir)
         );
+    }
+    if report.files_encoded > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} audio file(s) encoded",
+            report.job, report.files_encoded
+        );
+    } else if report.outcome == Outcome::Complete {
+        let _ = writeln!(out, "{}: every delivered file is up to date", report.job);
     }
     if matches!(report.outcome, Outcome::Interrupted | Outcome::Incomplete) {
         let _ = writeln!(
