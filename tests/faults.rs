@@ -584,7 +584,9 @@ fn status_watch_repeats_while_a_render_runs_and_ends_with_it() {
     assert_eq!(last["running"], false, "{last}");
     assert_eq!(last["last_run"]["outcome"], "interrupted", "{last}");
     assert!(
-        lines[..lines.len() - 1].iter().all(|l| l["running"] == true),
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l["running"] == true),
         "{lines:?}"
     );
 }

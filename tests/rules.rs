@@ -195,7 +195,12 @@ fn each_job_rate_asks_volcengine_for_its_documented_rate() {
         job(&reference, &sim, Spec::new(Cloud::Volcengine, transport));
         assert_eq!(render(&reference, TOKEN).status.code(), Some(0));
         let expected = chapter_secs(&reference);
-        for (rate, asked) in [(8_000, 8_000), (16_000, 16_000), (22_050, 24_000), (48_000, 24_000)] {
+        for (rate, asked) in [
+            (8_000, 8_000),
+            (16_000, 16_000),
+            (22_050, 24_000),
+            (48_000, 24_000),
+        ] {
             let sim = Sim::start("");
             let ws = workspace(&text);
             job(
@@ -207,9 +212,18 @@ fn each_job_rate_asks_volcengine_for_its_documented_rate() {
                 },
             );
             let out = render(&ws, TOKEN);
-            assert_eq!(out.status.code(), Some(0), "{transport} {rate}: {}", stderr(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{transport} {rate}: {}",
+                stderr(&out)
+            );
             let entries = sim.entries();
-            assert_eq!(entries.len(), 4, "{transport} {rate}: one request per segment");
+            assert_eq!(
+                entries.len(),
+                4,
+                "{transport} {rate}: one request per segment"
+            );
             for e in &entries {
                 assert_eq!(e.asked_rate, Some(asked), "{transport} {rate}: {e:?}");
                 assert_eq!(e.outcome, Outcome::Ok);

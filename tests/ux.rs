@@ -126,7 +126,10 @@ fn init_reads_epub_and_docx_manuscripts() {
 fn init_writes_unusual_file_names_as_toml_strings() {
     let ws = Workspace::new();
     let name = "草稿 \"one\" \\ Cafe\u{301}";
-    ws.write(&format!("{name}.md"), "# One\n\nHello there.\n\n# Two\n\nThe end.\n");
+    ws.write(
+        &format!("{name}.md"),
+        "# One\n\nHello there.\n\n# Two\n\nThe end.\n",
+    );
     let out = ws.run(&["init", "book", "--manuscript", &format!("{name}.md")]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let job_path = ws.path().join(format!("book/{name}.toml"));
@@ -596,7 +599,12 @@ fn an_output_override_the_manuscript_glob_reads_is_refused() {
         "[book]\ntitle = \"X\"\n[manuscript]\nfiles = [\"book/*.md\", \"book-*/*\"]\n[output]\ndir = \"book\"\n",
     );
     let out = ws.run(&["plan", "job.toml"]);
-    assert_eq!(code(&out), Some(0), "the job itself is fine: {}", stderr(&out));
+    assert_eq!(
+        code(&out),
+        Some(0),
+        "the job itself is fine: {}",
+        stderr(&out)
+    );
     let out = ws.run(&["render", "job.toml", "--draft"]);
     assert_eq!(code(&out), Some(2), "{}", stderr(&out));
     let err = stderr(&out);

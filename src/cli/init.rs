@@ -71,8 +71,7 @@ pub(super) fn run(args: &InitArgs) -> Result<Exit, CliError> {
     let files_entry = manuscript
         .as_deref()
         .map_or_else(|| "book.md".to_string(), |m| relative_to(m, dir));
-    let contents =
-        |language: &str| template(args.provider, &stem, &files_entry, &guess, language);
+    let contents = |language: &str| template(args.provider, &stem, &files_entry, &guess, language);
     write_new(&job_path, &contents, language, manuscript.is_some())?;
     println!("wrote {}", job_path.display());
     if manuscript.is_none() {
@@ -117,8 +116,7 @@ fn lone_manuscript(dir: &Path) -> Option<PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && p
-                    .extension()
+                && p.extension()
                     .is_some_and(|e| ["md", "txt", "epub", "docx"].iter().any(|x| e == *x))
                 && !p
                     .file_name()

@@ -148,7 +148,10 @@ impl Notice {
             ("AUDIOBOOK_JOBS_NOT_COMPLETE", names(&|o| o != "complete")),
             ("AUDIOBOOK_STARTED_AT", self.started_at.clone()),
             ("AUDIOBOOK_FINISHED_AT", self.finished_at.clone()),
-            ("AUDIOBOOK_ERROR", capped(self.error.as_deref().unwrap_or_default())),
+            (
+                "AUDIOBOOK_ERROR",
+                capped(self.error.as_deref().unwrap_or_default()),
+            ),
             ("AUDIOBOOK_SUMMARY", capped(&self.summary)),
         ]
     }

@@ -22,8 +22,8 @@ use super::common::{
     print_warnings, take_lock, unreadable_db,
 };
 use super::notify;
-use super::signals;
 use super::progress::progress_for;
+use super::signals;
 use super::{CliError, Exit};
 use crate::cache::Cache;
 use crate::job::Job;

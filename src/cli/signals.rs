@@ -55,7 +55,12 @@ pub(super) fn watch(cancel: CancellationToken, run: Arc<notify::Run>) {
             if NOTHING_WRITTEN.load(Ordering::SeqCst) {
                 cancel.cancel();
                 let _ = writeln!(std::io::stderr(), "stopped before anything was written");
-                exit_now(&run, &mut term, "stopped by a signal before anything was written").await;
+                exit_now(
+                    &run,
+                    &mut term,
+                    "stopped by a signal before anything was written",
+                )
+                .await;
             }
             if signals == 1 {
                 tracing::warn!(

@@ -54,5 +54,9 @@ fn read_notify(shown: &Path, text: &str, defaults: Option<(&Path, &str)>) -> Opt
     let base = Base::of(shown, Path::new(""));
     let mut check = Check::new(problems, base, covered);
     let notify = check.notify(raw.notify);
-    notify.command.as_ref().is_some_and(|c| !c.is_empty()).then_some(notify)
+    notify
+        .command
+        .as_ref()
+        .is_some_and(|c| !c.is_empty())
+        .then_some(notify)
 }
