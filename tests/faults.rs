@@ -551,17 +551,7 @@ fn status_watch_repeats_while_a_render_runs_and_ends_with_it() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn status --watch");
-    let (tx, rx) = std::sync::mpsc::channel();
-    let stream = watch.stdout.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        use std::io::BufRead;
-        for line in std::io::BufReader::new(stream)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(line);
-        }
-    });
+    let (rx, reader) = crate::util::lines_of(watch.stdout.take().unwrap());
     let mut lines: Vec<serde_json::Value> = Vec::new();
     while lines.len() < 2 {
         let line = rx

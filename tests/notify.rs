@@ -3,7 +3,6 @@
 //! never reads its stdin cannot hold the run, and a run ended at once by a
 //! second stop signal still sends its notice.
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -153,13 +152,7 @@ fn a_second_stop_signal_still_sends_the_notification() {
         .spawn()
         .expect("spawn audiobook");
     // Its stderr, line by line, so the test knows when a signal was taken.
-    let (lines, seen) = std::sync::mpsc::channel();
-    let stream = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
+    let (seen, reader) = crate::util::lines_of(child.stderr.take().unwrap());
     let limit = Instant::now() + Duration::from_secs(120);
     while sim.handle.in_flight() == 0 {
         assert!(Instant::now() < limit, "no request reached the simulator");

@@ -158,6 +158,27 @@ pub fn terminate(child: std::process::Child) -> Output {
 /// of stitching can read samples back exactly.
 pub const WAV_BOTH: &str = "formats = [\"wav\"]\nsplit = \"both\"\n";
 
+/// A child's output stream line by line, read on a thread of its own, so a
+/// test can wait for a line while the child runs. The thread ends at EOF.
+pub fn lines_of(
+    stream: impl std::io::Read + Send + 'static,
+) -> (
+    std::sync::mpsc::Receiver<String>,
+    std::thread::JoinHandle<()>,
+) {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    (rx, reader)
+}
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));

@@ -243,22 +243,29 @@ impl FilesEntry {
     }
 
     /// The first file a render writes into `dir` that this entry would read
-    /// on the next run.
+    /// on the next run. Chapter and book files are named from titles not
+    /// known yet (`NN - Title.mp3`, `Title.m4b`), so stand-ins with every
+    /// extension the delivery writes are matched.
     pub fn reads_output_of(&self, dir: &Path) -> Option<PathBuf> {
-        OUTPUT_FILES
+        let named = FIXED_OUTPUT_FILES.iter().map(|name| dir.join(name));
+        let delivered = OUTPUT_EXTENSIONS
             .iter()
-            .map(|name| dir.join(name))
-            .find(|p| self.matches(p))
+            .flat_map(|ext| ["01 - Chapter", "Book"].map(|stem| dir.join(format!("{stem}.{ext}"))));
+        named.chain(delivered).find(|p| self.matches(p))
     }
 }
 
-/// What a render writes into its output folder (one chapter stands for all).
-const OUTPUT_FILES: [&str; 4] = [
-    "chapter-001.wav",
-    "book.wav",
+/// What a render writes into its output folder under fixed names.
+const FIXED_OUTPUT_FILES: [&str; 5] = [
     "manifest.json",
     "report.json",
+    "qa.json",
+    "qa.csv",
+    "proof.csv",
 ];
+
+/// The extensions of the audio and subtitle files a delivery writes.
+const OUTPUT_EXTENSIONS: [&str; 7] = ["wav", "mp3", "flac", "m4b", "srt", "vtt", "lrc"];
 
 pub(super) fn has_glob_chars(entry: &str) -> bool {
     entry.contains(['*', '?', '['])
