@@ -59,19 +59,19 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "chapter-001.wav",
-                "6a54241fcbd4ac6b4754a4888bd6d539e5d259ff448813db88dc2585b196e996"
+                "c9c3ea1619b5fdb13c123b65410a0f60cec3f74cfaf38b0b3171759ceacf4b8b"
             ),
             (
                 "chapter-002.wav",
-                "46793c543b5037008cea2579cb80e7b67c75cf54a502abed10a7aa70445f257b"
+                "5e86cfcfb8d6b6acbf48c980acc5c1ade08f51019d4b2506ee67148076846c15"
             ),
             (
                 "chapter-003.wav",
-                "c45d38982f6687eae5c6e9fd68bb8c402fdeaaa5940fdd8ede3f0e16b54b112a"
+                "7772d42a9f36041cd2b87c56bc26e8eaf51ab6f04b2c545a140765ddd3d52228"
             ),
             (
                 "book.wav",
-                "294deabceca8a35ec045db9d0b0be2b6b0b0f6e37d1f7aff1c4aafb899c5c8a9"
+                "eede210244e0e35c488e2ee75a9be137352b834bc2733bf2c58cd88c1e377e09"
             ),
             (
                 "manifest.json",
