@@ -8,6 +8,7 @@ mod faults;
 mod manuscripts;
 mod master;
 mod pinned;
+mod qa;
 mod render;
 mod rules;
 mod schedule;
