@@ -371,6 +371,46 @@ fn a_corrupt_cached_clip_is_rendered_again_not_stitched() {
     assert_eq!(ws.output_files(), files);
 }
 
+/// The cache's trust model: a clip whose size and modification time are as
+/// recorded is not hashed again. One damaged in place with its old time put
+/// back is not caught by that check; its FLAC frame checksums stop the stitch
+/// with an error naming the clip and what to do, and once it is deleted the
+/// next run renders it again.
+#[test]
+fn a_clip_damaged_with_its_old_time_put_back_stops_the_stitch_naming_it() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(1, 6), "");
+    assert_eq!(ws.run(&["render", "job.toml"]).status.code(), Some(0));
+    let files = ws.output_files();
+    let victim = ws.clips()[0].clone();
+    let modified = std::fs::metadata(&victim).unwrap().modified().unwrap();
+    let mut bytes = std::fs::read(&victim).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&victim, &bytes).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&victim)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
+    std::fs::remove_dir_all(ws.out()).unwrap();
+
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
+    let name = victim.file_name().unwrap().to_string_lossy();
+    assert!(err.contains(&*name), "{err}");
+    assert!(err.contains("not a readable clip"), "{err}");
+    assert!(err.contains("delete it"), "{err}");
+
+    std::fs::remove_file(&victim).unwrap();
+    let out = ws.run(&["render", "job.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(ws.report()["stats"]["synthesized"], 1);
+    assert_eq!(ws.output_files(), files);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transient_errors_are_retried_and_permanent_ones_do_not_stop_the_book() {
     let ws = Workspace::new();
