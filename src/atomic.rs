@@ -37,6 +37,12 @@ impl AtomicFile {
 
     /// Syncs `file` (the handle from [`AtomicFile::create`]), renames it over
     /// the target and syncs the directory so the rename itself survives a crash.
+    /// Where the file is being written, for a writer that needs a path
+    /// (an external program); commit it like any other.
+    pub(crate) fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
     pub(crate) fn commit(mut self, file: &File) -> io::Result<()> {
         file.sync_all()
             .map_err(|e| annotate(e, &format!("syncing {}", self.temp.display())))?;

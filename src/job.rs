@@ -12,6 +12,7 @@
 //! `--output`).
 
 mod cloud;
+mod delivery;
 mod diag;
 mod many;
 mod master;
@@ -34,6 +35,10 @@ use std::time::Duration;
 use toml::Spanned;
 
 use crate::segment::Limits;
+pub use delivery::{
+    BookMeta, COVER_MIN_PX, Cover, Delivery, Format, MP3_BITRATES, Split, SubtitleFormat,
+    read_cover,
+};
 use diag::{DefaultsSource, Problems, Source};
 pub use many::{load_many, shared_outputs};
 pub use master::{Master, Profile, Target};
@@ -65,6 +70,8 @@ pub struct Job {
     /// A `--draft` copy of the job (embedded engine, its own output folder
     /// and state); `path` then ends in `#draft`.
     pub draft: bool,
+    /// Things worth fixing that do not stop a render (a small cover).
+    pub warnings: Vec<String>,
 }
 
 /// `[notify]`: what to run when a render ends.
@@ -82,6 +89,9 @@ pub struct Book {
     pub title: String,
     pub author: Option<String>,
     pub language: Language,
+    /// Who reads the book: as written, or "Synthetic voice: …" naming the voice.
+    pub narrator: String,
+    pub meta: BookMeta,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,6 +346,7 @@ pub struct Render {
 #[derive(Debug, Clone)]
 pub struct Output {
     pub dir: PathBuf,
+    pub delivery: Delivery,
 }
 
 /// A job file that cannot be used. `Display` is the full message for the user.
@@ -411,13 +422,14 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
         entries: Vec::new(),
         covered,
         profile_given: false,
+        warnings: Vec::new(),
     };
     let book = check.book(raw.book);
     let manuscript = check.manuscript(raw.manuscript);
     let voice = check.voice(raw.voice);
     let master = check.master(raw.master);
     let audio = check.audio(raw.audio, &master);
-    let job = Job {
+    let mut job = Job {
         path: abs.clone(),
         name,
         book,
@@ -430,10 +442,25 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
         notify: check.notify(raw.notify),
         defaults: defaults.map(Path::to_path_buf),
         draft: false,
+        warnings: Vec::new(),
     };
     check.manuscript_reads_no_output(&job);
     check.problems.finish()?;
+    if job.book.narrator.is_empty() {
+        job.book.narrator = default_narrator(&job.voice);
+    }
+    job.warnings = check.warnings;
     Ok(job)
+}
+
+/// The narrator credit of a synthetic voice: what a listener is owed.
+fn default_narrator(voice: &Voice) -> String {
+    let who = match voice.provider {
+        ProviderKind::Local => format!("eSpeak NG ({})", voice.voice),
+        ProviderKind::Coze => format!("Coze {}", voice.voice),
+        ProviderKind::Volcengine => format!("Volcengine {}", voice.voice),
+    };
+    format!("Synthetic voice: {who}")
 }
 
 fn read_text(path: &Path) -> Result<String, JobError> {
@@ -518,6 +545,7 @@ struct Check<'a> {
     covered: Vec<String>,
     /// `[master] profile` was written in the job (not the default).
     profile_given: bool,
+    warnings: Vec<String>,
 }
 
 impl Check<'_> {
@@ -526,11 +554,15 @@ impl Check<'_> {
             title: String::new(),
             author: None,
             language: Language::Mixed,
+            narrator: String::new(),
+            meta: BookMeta::default(),
         };
         let Some(raw) = self.required_table(raw, "book", "title") else {
             return book;
         };
-        let (span, raw) = (raw.span(), raw.into_inner());
+        let (span, mut raw) = (raw.span(), raw.into_inner());
+        book.meta = self.book_meta(&mut raw);
+        book.narrator = book.meta.narrator.clone().unwrap_or_default();
         match raw.title {
             Some(title) => book.title = self.non_empty(title, "book", "title", "the book's title"),
             None => self.missing_key(span, "book", "title"),
@@ -844,11 +876,13 @@ impl Check<'_> {
     fn output(&mut self, raw: Option<Spanned<RawOutput>>) -> Output {
         let mut output = Output {
             dir: self.base.dir.to_path_buf(),
+            delivery: Delivery::default(),
         };
         let Some(raw) = self.required_table(raw, "output", "dir") else {
             return output;
         };
-        let (span, raw) = (raw.span(), raw.into_inner());
+        let (span, mut raw) = (raw.span(), raw.into_inner());
+        output.delivery = self.delivery(&mut raw);
         let Some(dir) = raw.dir else {
             self.missing_key(span, "output", "dir");
             return output;

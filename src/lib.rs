@@ -3,16 +3,17 @@
 //! A TOML job file describes one book. The pipeline runs one way, each stage
 //! in its own module; a stage uses only the stages before it and the modules
 //! beside the pipeline. One deliberate exception: [`render`] drives the
-//! stages after it for one job (it calls [`stitch`], which calls [`audio`]
-//! and [`report`]), so a caller renders a job with one call.
+//! stages after it for one job (it calls [`stitch`] and then [`deliver`],
+//! which call [`audio`] and [`report`]), so a caller renders a job with one
+//! call.
 //!
 //! ```text
-//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► master ─► report
-//!  │        │             │         │       │        │         │          │         │
-//!  TOML,    files,        sentences content SQLite  scheduler trimmed    loudness, manifest,
-//!  checked  encodings,    within    keys,   plan,   retries,  clips laid peaks,    run report,
-//!  into a   chapters,     the       finger- states, the       out with   room tone, QA files
-//!  Job      paragraphs    limits    prints  runs    window    pauses     QA
+//! job ─► manuscript ─► segment ─► plan ─► store ─► render ─► stitch ─► deliver ─► report
+//!  │        │             │         │       │        │         │         │          │
+//!  TOML,    files,        sentences content SQLite  scheduler chapter   MP3, M4B,  manifest,
+//!  checked  encodings,    within    keys,   plan,   retries,  layouts,  FLAC, WAV, run
+//!  into a   chapters,     the       finger- states, the       streams   tags,      report
+//!  Job      paragraphs    limits    prints  runs    window    (audio)   subtitles
 //! ```
 //!
 //! The stages:
@@ -29,12 +30,16 @@
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
 //!   delay queue, states committed in groups by the store's writer task.
-//! - [`stitch`]: which chapter and book files to write (in parallel across
-//!   cores), the manifest and the QA files.
+//! - [`stitch`]: which chapters are complete, their trimmed layout, gain
+//!   and QA measurement (in parallel across cores), stitch keys, a
+//!   chapter's mastered samples as a stream, and the manifest.
+//! - [`deliver`]: the files a publisher uploads, encoded in parallel from
+//!   the mastered chapter streams: MP3, M4B, FLAC, WAV, with tags, cover and
+//!   chapter marks; subtitles; `proof.csv`; the QA files; the delivery keys
+//!   that make reruns encode only what changed.
 //! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`]);
 //!   clip edges ([`audio::edges`]), the trimmed chapter layout
-//!   ([`audio::layout`]), the chapter stream and the block writers of
-//!   chapter and book files.
+//!   ([`audio::layout`]) and the chapter stream.
 //! - [`master`]: measuring and mastering a chapter stream to a profile
 //!   (gain, true-peak limiter, room tone; [`master::meter`],
 //!   [`master::limiter`]) and the QA verdict per file ([`master::qa`]),
@@ -70,6 +75,7 @@ mod atomic;
 pub mod audio;
 pub mod cache;
 pub mod cli;
+pub mod deliver;
 pub mod job;
 pub mod lexicon;
 pub mod lock;

@@ -20,8 +20,9 @@ pub struct Manifest {
     pub author: Option<String>,
     pub language: String,
     pub sample_rate: u32,
-    /// The whole-book file, present only when every chapter is complete.
-    pub book_file: Option<String>,
+    /// The whole-book files (one per format), present only when every
+    /// chapter is complete and `[output] split` asks for them.
+    pub book_files: Vec<String>,
     /// Samples in the book file (sum of the chapter files).
     pub samples: u64,
     pub duration_secs: f64,
@@ -37,7 +38,7 @@ impl Manifest {
             author: job.book.author.clone(),
             language: format!("{:?}", job.book.language).to_lowercase(),
             sample_rate: job.audio.sample_rate,
-            book_file: None,
+            book_files: Vec::new(),
             samples: 0,
             duration_secs: 0.0,
             chapters: Vec::new(),
@@ -51,7 +52,9 @@ pub struct ChapterEntry {
     /// 1-based.
     pub number: usize,
     pub title: String,
-    pub file: String,
+    /// The chapter's delivered files (one per format), when `[output]
+    /// split` asks for chapter files.
+    pub files: Vec<String>,
     pub samples: u64,
     pub duration_secs: f64,
     /// Where the chapter starts in the book file.
@@ -116,7 +119,6 @@ impl ChapterEntry {
     pub fn new(
         number: usize,
         title: &str,
-        file: &Path,
         rate: u32,
         book_start_sample: u64,
         laid_out: &ChapterAudio,
@@ -126,10 +128,7 @@ impl ChapterEntry {
         ChapterEntry {
             number,
             title: title.to_string(),
-            file: file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
+            files: Vec::new(),
             samples: laid_out.samples,
             duration_secs: secs(laid_out.samples),
             book_start_sample,
@@ -251,7 +250,7 @@ struct ManifestFile<'a> {
     author: &'a Option<String>,
     language: &'a str,
     sample_rate: u32,
-    book_file: &'a Option<String>,
+    book_files: &'a [String],
     samples: u64,
     duration_secs: f64,
     chapters: &'a [ChapterEntry],
@@ -264,7 +263,7 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
         author: &manifest.author,
         language: &manifest.language,
         sample_rate: manifest.sample_rate,
-        book_file: &manifest.book_file,
+        book_files: &manifest.book_files,
         samples: manifest.samples,
         duration_secs: manifest.samples as f64 / f64::from(manifest.sample_rate),
         chapters: &manifest.chapters,
@@ -328,10 +327,13 @@ pub struct JobReport {
     pub chapters_selected: Option<String>,
     pub failures: Vec<Failure>,
     pub output_dir: PathBuf,
-    /// Chapter files written or confirmed up to date.
+    /// Chapters complete and delivered (or confirmed up to date).
     pub chapters_written: usize,
     pub chapters_total: usize,
-    pub book_file: Option<PathBuf>,
+    /// The whole-book files delivered, one per format.
+    pub book_files: Vec<PathBuf>,
+    /// Audio files encoded by this run (0 when everything was up to date).
+    pub files_encoded: usize,
     pub audio_secs: f64,
     pub elapsed_secs: f64,
     /// The provider error that stopped the job at once (an account-wide

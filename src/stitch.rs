@@ -1,58 +1,124 @@
-//! The stitch stage: decides which chapter files are complete and not yet
-//! up to date (by their stitch keys, see [`crate::plan::chapter_stitch_key`]),
-//! has them trimmed, laid out ([`crate::audio`]) and mastered
-//! ([`crate::master`]), writes the whole-book file alongside them from the
-//! same mastered stream, and leaves `manifest.json`, `qa.json` and
-//! `qa.csv`. A chapter whose key is unchanged is not read or written again;
-//! its layout and measurement come from the state database.
+//! The stitch stage: decides which chapters are complete, has each one
+//! trimmed and laid out ([`crate::audio`]) and measured for mastering
+//! ([`crate::master`]): its gain to the profile's target and the QA
+//! measurement of exactly what the mastered stream will hold. It writes no
+//! audio: [`StitchedChapter::stream`] plays a chapter's mastered samples to
+//! whoever asks (the delivery stage's encoders), one block at a time.
 //!
-//! Chapters are measured and mastered in parallel across cores (rayon, in
-//! a blocking task). Each chapter is one self-contained, sequential job, so
-//! the bytes never depend on the number of cores.
+//! A chapter whose stitch key (see [`crate::plan::chapter_stitch_key`]) is
+//! unchanged is not read again: its layout, gain and measurement come from
+//! the state database. Chapters that changed are measured in parallel
+//! across cores (rayon, in a blocking task); each chapter is one
+//! self-contained, sequential job, so the bytes never depend on the number
+//! of cores.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::audio::{
-    self, BookWriter, ChapterAudio, ChapterStream, PcmFormat, StitchItem, StitchSource, WavWriter,
-};
+use crate::audio::{self, AudioError, ChapterStream, Layout, PcmSink, StitchItem, StitchSource};
 use crate::cache::Cache;
-use crate::job::Job;
-use crate::master::qa::{self, FileQa, Role};
+use crate::job::{Job, Master};
+use crate::master::qa::{FileQa, Role};
 use crate::master::{Mastering, Measurement, meter};
 use crate::plan::{self, Slot};
-use crate::report::{self, ChapterEntry, Manifest};
+use crate::report::{ChapterEntry, Manifest};
 use crate::store::{SegmentRow, SegmentState, Store};
 
 /// Silence used for a segment the provider refused as unspeakable.
 pub const PAUSE_MS: u32 = 500;
 
-/// What the stitcher wrote or found up to date.
-#[derive(Debug, Default)]
+/// A complete chapter, laid out and measured, ready to stream mastered.
+#[derive(Debug, Clone)]
+pub struct StitchedChapter {
+    pub idx: i64,
+    pub title: String,
+    /// Equal keys mean equal samples.
+    pub key: String,
+    pub rate: u32,
+    pub items: Vec<StitchItem>,
+    pub layout: Layout,
+    /// The one gain of the chapter (dB), found by the measuring pass.
+    pub gain_db: f64,
+    pub master: Master,
+    cache: Arc<Cache>,
+}
+
+impl StitchedChapter {
+    pub fn samples(&self) -> u64 {
+        self.layout.audio.samples
+    }
+
+    /// Feeds every mastered sample of the chapter to `sink`, in order, in
+    /// blocks: the clips read through the cache, trimmed, with their
+    /// pauses, then gain, room tone and the limiter.
+    pub fn stream(
+        &self,
+        sink: &mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
+    ) -> Result<(), AudioError> {
+        let mastering = Mastering::new(self.rate, self.master);
+        let mut stream = ChapterStream::new(&self.cache, &self.items, &self.layout, self.rate);
+        let mut sink = FnSink { sink, failed: None };
+        let result = mastering.apply(self.gain_db, |out| stream.read(out), &mut [&mut sink]);
+        match (result, sink.failed) {
+            (_, Some(e)) => Err(e),
+            (result, None) => result.map(|_| ()),
+        }
+    }
+}
+
+/// A closure as a [`PcmSink`], keeping the closure's own error.
+struct FnSink<'a> {
+    sink: &'a mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
+    failed: Option<AudioError>,
+}
+
+impl PcmSink for FnSink<'_> {
+    fn put(&mut self, block: &[i16]) -> std::io::Result<()> {
+        (self.sink)(block).map_err(|e| {
+            let message = e.to_string();
+            self.failed = Some(e);
+            std::io::Error::other(message)
+        })
+    }
+}
+
+/// What the stitcher found: the complete chapters, the manifest with
+/// every segment's place (files are filled in by the delivery stage), the
+/// QA of each chapter (and of the book when it is complete), and the
+/// segments whose clip was silence.
+#[derive(Debug)]
 pub struct Stitched {
-    pub chapters: usize,
+    pub chapters: Vec<StitchedChapter>,
+    /// Chapters in the plan, complete or not.
     pub total: usize,
-    pub book: Option<PathBuf>,
-    pub samples: u64,
-    /// The QA of every delivered file (chapters, then the book).
+    pub manifest: Manifest,
+    /// Every segment of the job, in book order.
+    pub segments: Vec<SegmentRow>,
+    /// The QA of each complete chapter, in order, then of the whole book
+    /// when every chapter is complete.
     pub qa: Vec<FileQa>,
-    /// Segments whose clip is silence from end to end: (chapter index, row).
+    /// Segments whose clip is silence from end to end.
     pub silent: Vec<SegmentRow>,
 }
 
-/// `chapter-NNN.wav`, numbered from 1.
-pub fn chapter_file_name(idx: i64) -> String {
-    format!("chapter-{:03}.wav", idx + 1)
+impl Stitched {
+    pub fn complete(&self) -> bool {
+        self.manifest.incomplete_chapters.is_empty() && !self.chapters.is_empty()
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.chapters.iter().map(StitchedChapter::samples).sum()
+    }
 }
 
-/// What a chapter file was made into, kept in the state database.
+/// What a chapter was made into, kept in the state database.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Mastered {
-    audio: ChapterAudio,
+    layout: Layout,
+    gain_db: f64,
     measurement: Measurement,
 }
 
@@ -60,159 +126,116 @@ struct Mastered {
 struct Chapter {
     idx: i64,
     title: String,
-    file: PathBuf,
     key: String,
     segments: Vec<SegmentRow>,
     items: Vec<StitchItem>,
-    /// Set when the file on disk is already right.
+    /// Set when the database already holds what this key makes.
     done: Option<Mastered>,
 }
 
-/// Writes every complete chapter (unless its file is already up to date)
-/// and the book when every chapter is complete, then the manifest and QA.
-pub async fn stitch(store: &Store, cache: &Cache, job: &Job, job_id: i64) -> Result<Stitched> {
-    let dir = job.output.dir.clone();
-    std::fs::create_dir_all(&dir)
-        .with_context(|| format!("creating output dir {}", dir.display()))?;
-    let (mut chapters, incomplete, total) = complete_chapters(store, job, job_id).await?;
-    remove_stale_chapter_files(&dir, total)?;
-
-    let keys: Vec<String> = chapters.iter().map(|c| c.key.clone()).collect();
-    let book = dir.join("book.wav");
-    let book_key = plan::book_stitch_key(&keys);
-    let marker = dir.join(".book.key");
-    let want_book = incomplete.is_empty() && !chapters.is_empty();
-    let book_current = want_book
-        && chapters.iter().all(|c| c.done.is_some())
-        && std::fs::read_to_string(&marker).unwrap_or_default() == book_key
-        && file_has_samples(
-            &book,
-            Some(chapters.iter().map(samples_of).sum::<u64>() as i64),
-        );
-    if !want_book && book.exists() {
-        // A book file from an earlier, different plan would be stale.
-        std::fs::remove_file(&book)
-            .with_context(|| format!("removing stale {}", book.display()))?;
-    }
-
-    let (cache, job_copy) = (cache.clone(), job.clone());
-    let book_out = (want_book && !book_current).then(|| book.clone());
-    let to_master = chapters.iter().filter(|c| c.done.is_none()).count();
+/// Lays out and measures every complete chapter that changed, and builds
+/// the manifest and the QA rows.
+pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -> Result<Stitched> {
+    let (chapters, incomplete, total) = complete_chapters(store, job, job_id).await?;
+    let to_measure = chapters.iter().filter(|c| c.done.is_none()).count();
     let started = std::time::Instant::now();
-    chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
-        write_chapters(&cache, &job_copy, chapters, book_out.as_deref())
+    let (measuring_cache, job_copy) = (Arc::clone(cache), job.clone());
+    let chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
+        measure_chapters(&measuring_cache, &job_copy, chapters)
     })
     .await??;
-    if to_master > 0 || (want_book && !book_current) {
+    if to_measure > 0 {
         tracing::info!(
-            mastered = to_master,
-            copied_into_book = if want_book && !book_current {
-                chapters.len() - to_master
-            } else {
-                0
-            },
-            book = want_book && !book_current,
+            measured = to_measure,
             secs = format!("{:.3}", started.elapsed().as_secs_f64()),
-            "chapter files written"
+            "chapters laid out and measured"
         );
     }
-    if want_book && !book_current {
-        crate::atomic::write_atomic(&marker, book_key.as_bytes())?;
-    }
 
-    let mut stitched = Stitched {
-        total,
-        ..Stitched::default()
-    };
     let mut manifest = Manifest::new(job);
     manifest.incomplete_chapters = incomplete;
-    let mut book_offset = 0u64;
+    let mut stitched = Vec::with_capacity(chapters.len());
+    let mut qa = Vec::new();
+    let mut silent = Vec::new();
+    let mut segments = Vec::new();
     let mut parts = Vec::new();
+    let mut book_offset = 0u64;
     for chapter in chapters {
-        let done = chapter.done.expect("every chapter was written");
+        let done = chapter.done.expect("every chapter was measured");
         store
             .set_stitched(
                 job_id,
                 chapter.idx,
                 &chapter.key,
-                done.audio.samples,
+                done.layout.audio.samples,
                 &serde_json::to_string(&done).context("describing a chapter")?,
             )
             .await?;
         manifest.chapters.push(ChapterEntry::new(
             chapter.idx as usize + 1,
             &chapter.title,
-            &chapter.file,
             job.audio.sample_rate,
             book_offset,
-            &done.audio,
+            &done.layout.audio,
             &chapter.segments,
         ));
-        for (row, placed) in chapter.segments.iter().zip(&done.audio.placed) {
+        for (row, placed) in chapter.segments.iter().zip(&done.layout.audio.placed) {
             if placed.silent && row.state == SegmentState::Done {
-                stitched.silent.push(row.clone());
+                silent.push(row.clone());
             }
         }
-        book_offset += done.audio.samples;
-        stitched.chapters += 1;
-        stitched.qa.push(FileQa::new(
-            chapter_file_name(chapter.idx),
+        book_offset += done.layout.audio.samples;
+        qa.push(FileQa::new(
+            format!("chapter {}", chapter.idx + 1),
             Role::Chapter,
             done.measurement.clone(),
             &job.master,
         ));
         parts.push(done.measurement);
+        segments.extend(chapter.segments);
+        stitched.push(StitchedChapter {
+            idx: chapter.idx,
+            title: chapter.title,
+            key: chapter.key,
+            rate: job.audio.sample_rate,
+            items: chapter.items,
+            layout: done.layout,
+            gain_db: done.gain_db,
+            master: job.master,
+            cache: Arc::clone(cache),
+        });
     }
-    stitched.samples = book_offset;
-    if want_book && let Some(measurement) = meter::combine(&parts) {
-        stitched.qa.push(FileQa::new(
-            "book.wav".into(),
+    manifest.samples = book_offset;
+    let complete = manifest.incomplete_chapters.is_empty() && !stitched.is_empty();
+    if complete && let Some(measurement) = meter::combine(&parts) {
+        qa.push(FileQa::new(
+            "book".into(),
             Role::Book,
             measurement,
             &job.master,
         ));
-        manifest.book_file = Some("book.wav".into());
-        manifest.samples = book_offset;
-        stitched.book = Some(book);
     }
-    report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
-    qa::write_files(&dir, job.master.profile, &stitched.qa)
-        .context("writing qa.json and qa.csv")?;
-    Ok(stitched)
+    Ok(Stitched {
+        chapters: stitched,
+        total,
+        manifest,
+        segments,
+        qa,
+        silent,
+    })
 }
 
-/// What is already stitched, writing nothing: the chapter files that are
-/// complete and up to date, their audio, and the book file if it is up to
-/// date too (an interrupted run reports these).
-pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<Stitched> {
-    let (chapters, incomplete, total) = complete_chapters(store, job, job_id).await?;
-    let mut stitched = Stitched {
-        total,
-        ..Stitched::default()
-    };
-    let keys: Vec<String> = chapters.iter().map(|c| c.key.clone()).collect();
-    let mut all_done = true;
-    for chapter in &chapters {
-        match &chapter.done {
-            Some(done) => {
-                stitched.chapters += 1;
-                stitched.samples += done.audio.samples;
-            }
-            None => all_done = false,
-        }
-    }
-    let dir = &job.output.dir;
-    let book = dir.join("book.wav");
-    let book_current = incomplete.is_empty()
-        && !chapters.is_empty()
-        && all_done
-        && std::fs::read_to_string(dir.join(".book.key")).unwrap_or_default()
-            == plan::book_stitch_key(&keys)
-        && file_has_samples(&book, Some(stitched.samples as i64));
-    if book_current {
-        stitched.book = Some(book);
-    }
-    Ok(stitched)
+/// What is already stitched, measuring nothing: the complete chapters
+/// whose layout the database holds for their current key, and their audio
+/// in samples (an interrupted run reports these).
+pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64)> {
+    let (chapters, _, _) = complete_chapters(store, job, job_id).await?;
+    Ok(chapters
+        .iter()
+        .filter_map(|c| c.done.as_ref())
+        .fold((0, 0), |(n, samples), done| {
+            (n + 1, samples + done.layout.audio.samples)
+        }))
 }
 
 /// The complete chapters with their keys and items, the 1-based numbers of
@@ -223,14 +246,11 @@ async fn complete_chapters(
     job_id: i64,
 ) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
     let rows = store.chapters(job_id).await?;
-    let mut by_chapter: BTreeMap<i64, Vec<SegmentRow>> = BTreeMap::new();
-    for row in store.segments(job_id).await? {
-        by_chapter.entry(row.chapter_idx).or_default().push(row);
-    }
     let mut chapters = Vec::new();
     let mut incomplete = Vec::new();
     for row in &rows {
-        let segments = by_chapter.remove(&row.idx).unwrap_or_default();
+        // One chapter's rows at a time from the database.
+        let segments = store.chapter_segments(job_id, row.idx).await?;
         if !segments
             .iter()
             .all(|s| matches!(s.state, SegmentState::Done | SegmentState::Pause))
@@ -257,17 +277,14 @@ async fn complete_chapters(
                 ends_paragraph: s.ends_paragraph,
             })
             .collect();
-        let file = job.output.dir.join(chapter_file_name(row.idx));
-        let done = (row.stitch_key.as_deref() == Some(key.as_str())
-            && file_has_samples(&file, row.samples))
-        .then_some(row.mastered.as_deref())
-        .flatten()
-        .and_then(|json| serde_json::from_str::<Mastered>(json).ok())
-        .filter(|m| m.audio.placed.len() == segments.len());
+        let done = (row.stitch_key.as_deref() == Some(key.as_str()))
+            .then_some(row.mastered.as_deref())
+            .flatten()
+            .and_then(|json| serde_json::from_str::<Mastered>(json).ok())
+            .filter(|m| m.layout.audio.placed.len() == segments.len());
         chapters.push(Chapter {
             idx: row.idx,
             title: row.title.clone(),
-            file,
             key,
             segments,
             items,
@@ -277,25 +294,14 @@ async fn complete_chapters(
     Ok((chapters, incomplete, rows.len()))
 }
 
-/// A chapter after the first pass: its layout and gain.
-struct Planned {
-    layout: audio::Layout,
-    gain_db: f64,
-}
-
-/// Trims, lays out, measures and masters the chapters that are not up to
-/// date, in parallel, writing each chapter file and (when `book` is given)
-/// every chapter's part of the book file.
-fn write_chapters(
-    cache: &Cache,
-    job: &Job,
-    mut chapters: Vec<Chapter>,
-    book: Option<&Path>,
-) -> Result<Vec<Chapter>> {
+/// Trims, lays out and measures the chapters that are not up to date, in
+/// parallel: the edges of every clip, the gain to the profile's target,
+/// then the measurement of the mastered stream itself (what the QA judges
+/// and every delivered format is encoded from).
+fn measure_chapters(cache: &Cache, job: &Job, mut chapters: Vec<Chapter>) -> Result<Vec<Chapter>> {
     let rate = job.audio.sample_rate;
     let mastering = Mastering::new(rate, job.master);
-    // Pass 1: edges, layout and gain of each chapter to write.
-    let planned: Vec<Option<Planned>> = chapters
+    let measured: Vec<Option<Mastered>> = chapters
         .par_iter()
         .map(|c| {
             if c.done.is_some() {
@@ -307,70 +313,17 @@ fn write_chapters(
                 let mut stream = ChapterStream::new(cache, &c.items, &layout, rate);
                 move |out: &mut [i16]| stream.read(out)
             })?;
-            Ok(Some(Planned { layout, gain_db }))
-        })
-        .collect::<Result<_, audio::AudioError>>()
-        .with_context(|| "measuring the chapters")?;
-
-    let lengths: Vec<u64> = chapters
-        .iter()
-        .zip(&planned)
-        .map(|(c, p)| {
-            p.as_ref()
-                .map_or_else(|| samples_of(c), |p| p.layout.audio.samples)
-        })
-        .collect();
-    let offsets: Vec<u64> = lengths
-        .iter()
-        .scan(0u64, |at, n| {
-            let start = *at;
-            *at += n;
-            Some(start)
-        })
-        .collect();
-    let book = match book {
-        Some(path) => Some(BookWriter::create(path, rate, lengths.iter().sum())?),
-        None => None,
-    };
-
-    // Pass 2: master each chapter into its file and its part of the book;
-    // chapters already up to date are copied into the book.
-    let written: Vec<Option<Mastered>> = chapters
-        .par_iter()
-        .zip(&planned)
-        .zip(&offsets)
-        .map(|((c, p), &offset)| {
-            let Some(p) = p else {
-                if let Some(book) = &book {
-                    book.copy_chapter(&c.file, rate, offset, samples_of(c))?;
-                }
-                return Ok(None);
-            };
-            let mut wav = WavWriter::create(&c.file, rate, p.layout.audio.samples)?;
-            let mut stream = ChapterStream::new(cache, &c.items, &p.layout, rate);
-            let measurement = match &book {
-                Some(book) => {
-                    let mut part = book.part(offset);
-                    mastering.apply(
-                        p.gain_db,
-                        |out| stream.read(out),
-                        &mut [&mut wav, &mut part],
-                    )?
-                }
-                None => mastering.apply(p.gain_db, |out| stream.read(out), &mut [&mut wav])?,
-            };
-            wav.finish()?;
+            let mut stream = ChapterStream::new(cache, &c.items, &layout, rate);
+            let measurement = mastering.apply(gain_db, |out| stream.read(out), &mut [])?;
             Ok(Some(Mastered {
-                audio: p.layout.audio.clone(),
+                layout,
+                gain_db,
                 measurement,
             }))
         })
-        .collect::<Result<_, audio::AudioError>>()
-        .with_context(|| "writing the chapter files")?;
-    if let Some(book) = book {
-        book.finish().context("writing the book file")?;
-    }
-    for (chapter, done) in chapters.iter_mut().zip(written) {
+        .collect::<Result<_, AudioError>>()
+        .with_context(|| "measuring the chapters")?;
+    for (chapter, done) in chapters.iter_mut().zip(measured) {
         if done.is_some() {
             chapter.done = done;
         }
@@ -378,36 +331,9 @@ fn write_chapters(
     Ok(chapters)
 }
 
-fn samples_of(c: &Chapter) -> u64 {
-    c.done.as_ref().map_or(0, |d| d.audio.samples)
-}
-
 fn slot(s: &SegmentRow) -> Option<Slot<'_>> {
     match s.state {
         SegmentState::Pause => Some(Slot::Pause),
         _ => s.sha256.as_deref().map(Slot::Clip),
-    }
-}
-
-/// Chapter files from an earlier plan with more chapters would mislead.
-fn remove_stale_chapter_files(dir: &Path, chapters: usize) -> Result<()> {
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let number = name
-            .strip_prefix("chapter-")
-            .and_then(|n| n.strip_suffix(".wav"))
-            .and_then(|n| n.parse::<usize>().ok());
-        if number.is_some_and(|n| n > chapters) {
-            std::fs::remove_file(entry.path())?;
-        }
-    }
-    Ok(())
-}
-
-fn file_has_samples(file: &Path, samples: Option<i64>) -> bool {
-    match (std::fs::metadata(file), samples) {
-        (Ok(meta), Some(samples)) => meta.len() == PcmFormat::wav_file_bytes(samples as u64),
-        _ => false,
     }
 }

@@ -59,7 +59,7 @@ fn every_provider_and_transport_renders_the_same_book_as_the_local_engine() {
                 segments,
                 "{cloud:?} {transport}: one request per segment"
             );
-            assert!(ws.out().join("book.wav").exists());
+            assert!(ws.out().join("Cloud Book.wav").exists());
             // Rendered again: everything comes from the cache, no request is made.
             let again = render(&ws, TOKEN);
             assert_eq!(again.status.code(), Some(0));

@@ -48,34 +48,39 @@ fn the_demo_renders_to_pinned_bytes() {
     let out = ws.run(&["render", "jobs/demo.toml"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let names = [
-        "chapter-001.wav",
-        "chapter-002.wav",
-        "chapter-003.wav",
-        "book.wav",
+        "01 - Chapter One- The Light.mp3",
+        "02 - 第二章：来信.mp3",
+        "03 - Chapter Three- 两种语言 Two Languages.mp3",
+        "The Lighthouse Keeper - 灯塔看守人.mp3",
+        "The Lighthouse Keeper - 灯塔看守人.lrc",
         "manifest.json",
     ];
     assert_eq!(
         checksums(&ws.path().join("out/demo"), &names),
         pinned(&[
             (
-                "chapter-001.wav",
-                "c9c3ea1619b5fdb13c123b65410a0f60cec3f74cfaf38b0b3171759ceacf4b8b"
+                "01 - Chapter One- The Light.mp3",
+                "59a564e3c04b19b1e836f9bd2211edc44b1f55e363adf72af672f30e24bb4a14"
             ),
             (
-                "chapter-002.wav",
-                "5e86cfcfb8d6b6acbf48c980acc5c1ade08f51019d4b2506ee67148076846c15"
+                "02 - 第二章：来信.mp3",
+                "fbd93070a2baba72d15eaaea08715272a1f7c28359045a0ba47fb4e591fd3c80"
             ),
             (
-                "chapter-003.wav",
-                "7772d42a9f36041cd2b87c56bc26e8eaf51ab6f04b2c545a140765ddd3d52228"
+                "03 - Chapter Three- 两种语言 Two Languages.mp3",
+                "cca41294b86111b5924a7dba925db93b940d396240b666ea57c1ef1051c36f26"
             ),
             (
-                "book.wav",
-                "eede210244e0e35c488e2ee75a9be137352b834bc2733bf2c58cd88c1e377e09"
+                "The Lighthouse Keeper - 灯塔看守人.mp3",
+                "09bcb32d0142e67fc289c5850db3ef3570f71df7a9cd7b2644f06b96b152475f"
+            ),
+            (
+                "The Lighthouse Keeper - 灯塔看守人.lrc",
+                "daf8ad986e7818266065ced36cb460a07bc79032207ec731370d433e430ebef7"
             ),
             (
                 "manifest.json",
-                "9b53992e50d572d33c734ab154ce1799f2d088f2ad819f6f8cfefad09a38a67e"
+                "895f845dd2efe72016f7ba132951ba6f4c4af03c7289449c6203cf3c9c6ed99b"
             ),
         ])
     );
@@ -102,29 +107,29 @@ fn a_cloud_job_renders_to_pinned_bytes() {
     let out = render_cloud(&ws, TOKEN);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let names = [
-        "chapter-001.wav",
-        "chapter-002.wav",
-        "book.wav",
+        "01 - One.wav",
+        "02 - Two.wav",
+        "Cloud Book.wav",
         "manifest.json",
     ];
     assert_eq!(
         checksums(&ws.out(), &names),
         pinned(&[
             (
-                "chapter-001.wav",
+                "01 - One.wav",
                 "65988ac4d8c01a7974dab599e959c165b1d4d79bafc50a062acd19515e7d5fc7"
             ),
             (
-                "chapter-002.wav",
+                "02 - Two.wav",
                 "e895aaea20e80965d23457680e8ca71727d0c9a79b25b003c11aacd6b8f18c7d"
             ),
             (
-                "book.wav",
+                "Cloud Book.wav",
                 "a1fc69750bd996ae308e9dc2591b0e18933b639f9718ca808c778a639b783a8d"
             ),
             (
                 "manifest.json",
-                "0073932780e11e161ee0c687048d6ba20bac8e9307ca3ea99b948ec5b2e59c19"
+                "474db1ffadce909cc6d7968c3ceb74b9640f526cdad861c0e71ea3717b50b9c1"
             ),
         ])
     );

@@ -140,7 +140,7 @@ async fn cancelled_render_resumes_without_repeating_a_segment() {
         "every finished call is recorded"
     );
     assert!(
-        !ws.out().join("book.wav").exists(),
+        !ws.out().join("Test Book.wav").exists(),
         "an interrupted run stitches nothing"
     );
 
@@ -224,9 +224,9 @@ fn second_render_synthesizes_nothing_and_says_so() {
     assert_eq!(
         names,
         [
-            "book.wav",
-            "chapter-001.wav",
-            "chapter-002.wav",
+            "01 - Chapter 1.wav",
+            "02 - Chapter 2.wav",
+            "Test Book.wav",
             "manifest.json"
         ]
     );
@@ -269,7 +269,10 @@ fn editing_one_sentence_synthesizes_exactly_one_segment() {
         .filter(|(a, b)| a != b)
         .map(|(a, _)| a.0.as_str())
         .collect();
-    assert_eq!(changed, ["book.wav", "chapter-002.wav", "manifest.json"]);
+    assert_eq!(
+        changed,
+        ["02 - Chapter 2.wav", "Test Book.wav", "manifest.json"]
+    );
     let manifest = ws.manifest();
     let texts: Vec<&str> = manifest["chapters"][1]["segments"]
         .as_array()
@@ -295,7 +298,7 @@ fn stitched_files_match_the_manifest_and_silences_are_exact() {
     let ms = |ms: u64| ms * rate / 1000;
     let mut book_total = 0u64;
     for chapter in manifest["chapters"].as_array().unwrap() {
-        let file = ws.out().join(chapter["file"].as_str().unwrap());
+        let file = ws.out().join(chapter["files"][0].as_str().unwrap());
         let (spec, samples) = wav_samples(&file);
         assert_eq!(
             (spec.channels, spec.sample_rate, spec.bits_per_sample),
@@ -347,7 +350,7 @@ fn stitched_files_match_the_manifest_and_silences_are_exact() {
             );
         }
     }
-    let (_, book) = wav_samples(&ws.out().join("book.wav"));
+    let (_, book) = wav_samples(&ws.out().join("Test Book.wav"));
     assert_eq!(book.len() as u64, book_total);
     assert_eq!(manifest["samples"].as_u64().unwrap(), book_total);
 }
@@ -436,11 +439,11 @@ async fn transient_errors_are_retried_and_permanent_ones_do_not_stop_the_book() 
     assert_eq!(report.failures.len(), 1);
     assert!(report.failures[0].error.contains("injected failure"));
     assert!(
-        ws.out().join("chapter-001.wav").exists(),
+        ws.out().join("01 - Chapter 1.wav").exists(),
         "the other chapter is still stitched"
     );
-    assert!(!ws.out().join("chapter-002.wav").exists());
-    assert!(!ws.out().join("book.wav").exists());
+    assert!(!ws.out().join("02 - Chapter 2.wav").exists());
+    assert!(!ws.out().join("Test Book.wav").exists());
     assert_eq!(ws.manifest()["incomplete_chapters"], serde_json::json!([2]));
 
     // A plain rerun does not retry a permanent failure, and exits 1.

@@ -11,8 +11,8 @@
 use audiobook::sim::Outcome;
 
 use crate::util::{
-    COZE_VOICE, Cloud, Sim, TOKEN, VOLC_VOICE, Workspace, assert_no_file_contains, manuscript,
-    render_cloud as render, stderr, stdout, wav_samples,
+    COZE_VOICE, Cloud, Sim, TOKEN, VOLC_VOICE, WAV_BOTH, Workspace, assert_no_file_contains,
+    delivered_wav, manuscript, render_cloud as render, stderr, stdout, wav_samples,
 };
 
 /// What a test job asks for besides the defaults of [`job`].
@@ -68,7 +68,7 @@ fn job(ws: &Workspace, sim: &Sim, spec: Spec) {
              [voice.{table}]\nbase_url = \"{base}\"\n{table_base}token_env = \"TEST_TTS_TOKEN\"\n{}\n\n\
              [audio]\nsample_rate = {}\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
              chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
-             [render]\n{}\n\n[output]\ndir = \"out\"\n",
+             [render]\n{}\n\n[output]\ndir = \"out\"\n{WAV_BOTH}",
             spec.transport, spec.voice_lines, spec.table_lines, spec.rate, spec.render
         ),
     );
@@ -126,7 +126,7 @@ fn a_3011_for_speakable_text_is_a_failed_segment_saying_what_to_do_never_silence
 
 /// Chapter audio length in seconds, read from the WAV file itself.
 fn chapter_secs(ws: &Workspace) -> f64 {
-    let (spec, samples) = wav_samples(&ws.out().join("chapter-001.wav"));
+    let (spec, samples) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
     samples.len() as f64 / f64::from(spec.sample_rate)
 }
 
@@ -152,7 +152,7 @@ fn undocumented_rates_are_asked_at_a_documented_rate_and_resampled() {
         );
         let out = render(&ws, TOKEN);
         assert_eq!(out.status.code(), Some(0), "{transport}: {}", stderr(&out));
-        let (spec, _) = wav_samples(&ws.out().join("chapter-001.wav"));
+        let (spec, _) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
         assert_eq!(spec.sample_rate, 44_100);
         let got = chapter_secs(&ws);
         // Same speech, same gaps: the same length, give or take resampling

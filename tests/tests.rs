@@ -4,6 +4,7 @@
 
 mod cli;
 mod cloud;
+mod deliver;
 mod faults;
 mod manuscripts;
 mod master;

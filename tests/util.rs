@@ -44,7 +44,7 @@ impl Workspace {
                  [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
                  chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
                  [render]\n{extra_render}\n\n\
-                 [output]\ndir = \"out\"\n"
+                 [output]\ndir = \"out\"\n{WAV_BOTH}"
             ),
         )
     }
@@ -154,6 +154,10 @@ pub fn terminate(child: std::process::Child) -> Output {
     child.wait_with_output().expect("wait for the render")
 }
 
+/// The test jobs deliver WAV per chapter and for the book, so the tests
+/// of stitching can read samples back exactly.
+pub const WAV_BOTH: &str = "formats = [\"wav\"]\nsplit = \"both\"\n";
+
 pub fn read_json(path: &Path) -> serde_json::Value {
     let text =
         std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
@@ -185,6 +189,24 @@ pub fn manuscript(chapters: usize, sentences: usize) -> String {
         text.push_str("\n\n");
     }
     text
+}
+
+/// The delivered WAV file of chapter `n` (from 1), or of the whole book
+/// (`None`), in the delivery folder `dir`, as its manifest names it.
+pub fn delivered_wav(dir: &Path, chapter: Option<usize>) -> PathBuf {
+    let manifest = read_json(&dir.join("manifest.json"));
+    let files = match chapter {
+        Some(n) => &manifest["chapters"][n - 1]["files"],
+        None => &manifest["book_files"],
+    };
+    let name = files
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.as_str())
+        .find(|f| f.ends_with(".wav"))
+        .unwrap_or_else(|| panic!("no wav delivered for {chapter:?} in {manifest}"));
+    dir.join(name)
 }
 
 /// Reads a WAV file's samples.
@@ -281,7 +303,7 @@ pub fn cloud_job(
              [manuscript]\nfiles = [\"book.md\"]\n\n{voice_section}\n\
              [audio]\nsample_rate = 16000\nsentence_gap_ms = 100\nparagraph_gap_ms = 300\n\
              chapter_head_ms = 500\nchapter_trailing_ms = 1000\n\n\
-             [render]\n{render}\n\n[output]\ndir = \"out\"\n"
+             [render]\n{render}\n\n[output]\ndir = \"out\"\n{WAV_BOTH}"
         ),
     );
 }

@@ -4,7 +4,9 @@
 //! `status` for jobs never rendered, and what validation refuses. Each test
 //! runs the real binary.
 
-use crate::util::{Workspace, manuscript, read_json, stderr, stdout, terminate, wav_samples};
+use crate::util::{
+    Workspace, delivered_wav, manuscript, read_json, stderr, stdout, terminate, wav_samples,
+};
 
 fn code(out: &std::process::Output) -> Option<i32> {
     out.status.code()
@@ -43,12 +45,19 @@ fn init_writes_a_job_file_that_validates_and_renders_the_sample_book() {
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let out = ws.run(&["render", "book/lighthouse.toml"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    let (spec, samples) = wav_samples(&ws.path().join("book/out/lighthouse/book.wav"));
-    assert_eq!(spec.channels, 1);
-    assert!(
-        samples.iter().any(|s| s.unsigned_abs() > 1000),
-        "speech in the book"
-    );
+    // A new job file delivers an MP3 per chapter (the default format).
+    let dir = ws.path().join("book/out/lighthouse");
+    let manifest = read_json(&dir.join("manifest.json"));
+    let chapters = manifest["chapters"].as_array().unwrap();
+    assert!(!chapters.is_empty(), "{manifest}");
+    for chapter in chapters {
+        let file = chapter["files"][0].as_str().unwrap();
+        assert!(file.ends_with(".mp3"), "{file}");
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        // 192 kbit/s: a second of audio is 24 kB; MP3 frames begin 0xFFFB.
+        assert!(bytes.len() > 24_000, "{file}: {} bytes", bytes.len());
+        assert!(bytes.windows(2).any(|w| w == [0xFF, 0xFB]), "{file}");
+    }
 
     // Never overwrites.
     let before = std::fs::read(ws.path().join("book/lighthouse.toml")).unwrap();
@@ -174,7 +183,7 @@ fn draft_renders_a_cloud_job_with_no_token_and_no_network() {
         "[book]\ntitle = \"Cloud\"\nlanguage = \"en\"\n\n[manuscript]\nfiles = \"book.md\"\n\n\
          [voice]\nprovider = \"coze\"\nvoice = \"7426720361733046281\"\n\n\
          [voice.coze]\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"NO_SUCH_TOKEN_VAR\"\n\n\
-         [audio]\nsample_rate = 16000\n\n[output]\ndir = \"out\"\n",
+         [audio]\nsample_rate = 16000\n\n[output]\ndir = \"out\"\nformats = [\"wav\"]\nsplit = \"book\"\n",
     );
     let out = ws.run(&["render", "job.toml"]);
     assert_eq!(code(&out), Some(2), "without --draft the token is missing");
@@ -185,7 +194,7 @@ fn draft_renders_a_cloud_job_with_no_token_and_no_network() {
         "{}",
         stdout(&out)
     );
-    let (spec, samples) = wav_samples(&ws.path().join("out-draft/book.wav"));
+    let (spec, samples) = wav_samples(&delivered_wav(&ws.path().join("out-draft"), None));
     assert_eq!(spec.sample_rate, 16000);
     assert!(samples.iter().any(|s| s.unsigned_abs() > 1000));
     assert!(!ws.out().exists(), "the real job's folder is untouched");
@@ -205,9 +214,9 @@ fn chapters_renders_only_the_chapters_asked_for() {
         "{}",
         stdout(&out)
     );
-    assert!(ws.out().join("chapter-002.wav").is_file());
-    assert!(!ws.out().join("chapter-001.wav").exists());
-    assert!(!ws.out().join("book.wav").exists());
+    assert!(ws.out().join("02 - Chapter 2.wav").is_file());
+    assert!(!ws.out().join("01 - Chapter 1.wav").exists());
+    assert!(!ws.out().join("Test Book.wav").exists());
     let report = ws.report();
     assert_eq!(report["chapters_selected"], "2");
     assert_eq!(report["counts"]["done"], 4, "a heading and three sentences");
@@ -230,7 +239,7 @@ fn output_overrides_the_folder_for_one_run() {
     ws.job(&manuscript(1, 2), "");
     let out = ws.run(&["render", "job.toml", "--output", "elsewhere"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
-    assert!(ws.path().join("elsewhere/book.wav").is_file());
+    assert!(ws.path().join("elsewhere/Test Book.wav").is_file());
     assert!(!ws.out().exists());
 }
 
@@ -240,7 +249,7 @@ fn a_folders_defaults_file_is_merged_under_every_job() {
     ws.write("book.md", manuscript(1, 2));
     ws.write(
         "jobs/defaults.toml",
-        "[audio]\nsample_rate = 8000\n\n[render]\nconcurrency = 2\n",
+        "[audio]\nsample_rate = 8000\n\n[render]\nconcurrency = 2\n\n[output]\nformats = [\"wav\"]\nsplit = \"book\"\n",
     );
     for name in ["a", "b"] {
         ws.write(
@@ -257,7 +266,7 @@ fn a_folders_defaults_file_is_merged_under_every_job() {
         "defaults.toml is not a job"
     );
     for name in ["a", "b"] {
-        let (spec, _) = wav_samples(&ws.path().join(format!("out/{name}/book.wav")));
+        let (spec, _) = wav_samples(&delivered_wav(&ws.path().join(format!("out/{name}")), None));
         assert_eq!(
             spec.sample_rate, 8000,
             "{name} took the folder's sample rate"

@@ -7,7 +7,7 @@ use audiobook::job::Voice;
 use audiobook::provider::local::{LocalEngine, fingerprint};
 use audiobook::provider::{Clip, SynthRequest, Synthesizer};
 
-use crate::util::{Workspace, stderr, wav_samples};
+use crate::util::{WAV_BOTH, Workspace, delivered_wav, stderr, wav_samples};
 
 const AUSTEN: &str = "It is a truth universally acknowledged, that a single man in possession \
                       of a good fortune must be in want of a wife.";
@@ -204,13 +204,13 @@ fn a_zh_job_renders_and_keep_notes_re_renders() {
         format!(
             "[book]\ntitle = \"zh\"\nlanguage = \"zh\"\n\n[manuscript]\nfiles = [\"book.md\"]\n\n\
              [voice]\nvoice = \"zh\"\nkeep_notes = {keep}\n\n[audio]\nsample_rate = 16000\n\n\
-             [output]\ndir = \"out\"\n"
+             [output]\ndir = \"out\"\n{WAV_BOTH}"
         )
     };
     ws.write("job.toml", job(false));
     let out = ws.run(&["render", "job.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let (spec, samples) = wav_samples(&ws.out().join("chapter-001.wav"));
+    let (spec, samples) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
     assert_eq!(spec.sample_rate, 16_000);
     assert!(
         samples.iter().any(|s| s.unsigned_abs() > 1_000),

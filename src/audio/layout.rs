@@ -69,7 +69,7 @@ pub struct ChapterAudio {
 }
 
 /// One run of the chapter stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Span {
     Silence(u64),
     /// Samples `range` of item `item`'s clip.
@@ -80,7 +80,7 @@ pub enum Span {
 }
 
 /// The chapter's layout and the runs that make its samples.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Layout {
     pub audio: ChapterAudio,
     pub spans: Vec<Span>,

@@ -141,6 +141,42 @@ pub(super) fn ensure_db_folder(db: &Path) -> Result<(), CliError> {
     })
 }
 
+/// The programs a job's formats need are installed (ffmpeg for m4b),
+/// checked before anything renders: a missing one is exit 2 naming what to
+/// install.
+pub(super) fn check_tools(jobs: &[(Job, manuscript::Manuscript)]) -> Result<(), CliError> {
+    let needs_ffmpeg: Vec<String> = jobs
+        .iter()
+        .filter(|(job, _)| {
+            job.output
+                .delivery
+                .formats
+                .contains(&crate::job::Format::M4b)
+        })
+        .map(|(job, _)| {
+            format!(
+                "{}: [output]: {}",
+                job.path.display(),
+                crate::deliver::m4b::INSTALL_HINT
+            )
+        })
+        .collect();
+    if needs_ffmpeg.is_empty() || crate::deliver::m4b::ffmpeg().is_some() {
+        Ok(())
+    } else {
+        Err(bad_input_list(needs_ffmpeg))
+    }
+}
+
+/// A job's warnings (a small cover), on stderr: worth fixing, not fatal.
+pub(super) fn print_warnings(jobs: &[(Job, manuscript::Manuscript)]) {
+    for (job, _) in jobs {
+        for warning in &job.warnings {
+            eprintln!("warning: {}: {warning}", job.name);
+        }
+    }
+}
+
 pub(super) fn take_lock(db: &Path) -> Result<crate::lock::RunLock, CliError> {
     crate::lock::RunLock::acquire(db).map_err(|e| CliError {
         exit: match e {

@@ -7,10 +7,10 @@ use std::io::Write;
 use unicode_width::UnicodeWidthStr;
 
 use super::args::PlanArgs;
-use super::common::{format_duration, load_jobs, open_for_reading};
+use super::common::{check_tools, format_duration, load_jobs, open_for_reading, print_warnings};
 use super::{CliError, Exit};
 use crate::cache::Cache;
-use crate::job::Job;
+use crate::job::{Format, Job};
 use crate::plan::{self, PlannedChapter};
 
 /// Estimated speaking pace for `plan`, in characters per second: about 160
@@ -42,10 +42,21 @@ struct PlanSummary {
     estimated_cost: Option<f64>,
     currency: String,
     estimated_secs: f64,
+    /// Estimated size of each delivered format (all its files).
+    delivery: Vec<PlanFormat>,
     chapter_list: Vec<PlanChapter>,
     /// Characters removed by rule, chapter warnings, unused lexicon entries.
     #[serde(flatten)]
     book: super::book::BookNotes,
+}
+
+#[derive(serde::Serialize)]
+struct PlanFormat {
+    format: &'static str,
+    bytes: u64,
+    /// The whole-book WAV would pass 4 GiB: it is written as RF64.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    rf64: bool,
 }
 
 #[derive(serde::Serialize)]
@@ -61,6 +72,8 @@ pub(super) async fn run(args: &PlanArgs) -> Result<Exit, CliError> {
     let json = args.json;
     let cache = Cache::at(&args.state.cache);
     let jobs = load_jobs(&args.jobs, &args.overrides)?;
+    check_tools(&jobs)?;
+    print_warnings(&jobs);
     // A damaged state database is the same error here as in `status`: a
     // render would stop on it, so a dry run must not say all is well.
     if let Ok(store) = open_for_reading(&args.state.db, &args.state.cache).await? {
@@ -119,6 +132,23 @@ fn print_plan(out: &mut impl Write, summary: &PlanSummary) {
         "  to render: {} segments{repeats}, {} characters; {cost}",
         summary.segments_to_render, summary.characters_to_render
     );
+    let sizes: Vec<String> = summary
+        .delivery
+        .iter()
+        .map(|f| {
+            format!(
+                "{} about {:.0} MB{}",
+                f.format,
+                f.bytes as f64 / 1e6,
+                if f.rf64 {
+                    " (book file over 4 GiB: written as RF64)"
+                } else {
+                    ""
+                }
+            )
+        })
+        .collect();
+    let _ = writeln!(out, "  delivery: {}", sizes.join(", "));
     for c in &summary.chapter_list {
         let _ = writeln!(
             out,
@@ -170,7 +200,9 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
             }
         })
         .collect();
+    let secs: f64 = chapter_list.iter().map(|c| c.estimated_secs).sum();
     PlanSummary {
+        delivery: estimate_delivery(job, secs),
         job: job.name.clone(),
         characters_to_render,
         segments_to_render,
@@ -187,6 +219,33 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
         chapter_list,
         book: super::book::BookNotes::default(),
     }
+}
+
+/// Bytes each format takes for `secs` of audio: the bitrate for MP3 and
+/// M4B, PCM for WAV, and about half of it for FLAC (speech, measured on
+/// the demo and the benchmark book); twice when `split = "both"`.
+fn estimate_delivery(job: &Job, secs: f64) -> Vec<PlanFormat> {
+    let d = &job.output.delivery;
+    let copies = u64::from(d.split.chapters()) + u64::from(d.split.book());
+    let pcm = secs * f64::from(job.audio.sample_rate) * 2.0;
+    d.formats
+        .iter()
+        .map(|&format| {
+            let once = match format {
+                Format::Mp3 => secs * f64::from(d.mp3_bitrate) * 125.0,
+                Format::M4b => secs * f64::from(d.m4b_bitrate) * 125.0,
+                Format::Flac => pcm * 0.5,
+                Format::Wav => pcm,
+            };
+            PlanFormat {
+                format: format.extension(),
+                bytes: once as u64 * copies,
+                rf64: format == Format::Wav
+                    && d.split.book()
+                    && pcm / 2.0 > crate::audio::PcmFormat::MAX_WAV_SAMPLES as f64,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

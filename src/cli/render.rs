@@ -19,8 +19,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::args::{GlobalArgs, RenderArgs, StateArgs};
 use super::common::{
-    check_tokens, display_path, ensure_db_folder, format_duration, load_jobs, take_lock,
-    unreadable_db,
+    check_tokens, check_tools, display_path, ensure_db_folder, format_duration, load_jobs,
+    print_warnings, take_lock, unreadable_db,
 };
 use super::notify;
 use super::progress::progress_for;
@@ -84,6 +84,8 @@ async fn render_all(
         }
     }
     check_tokens(&jobs)?;
+    check_tools(&jobs)?;
+    print_warnings(&jobs);
     ensure_db_folder(&state.db)?;
     let _lock = take_lock(&state.db)?;
     let cancel = CancellationToken::new();
@@ -429,6 +431,15 @@ fn summary(report: &JobReport) -> String {
             report.job,
             display_path(&report.output_dir)
         );
+    }
+    if report.files_encoded > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} audio file(s) encoded",
+            report.job, report.files_encoded
+        );
+    } else if report.outcome == Outcome::Complete {
+        let _ = writeln!(out, "{}: every delivered file is up to date", report.job);
     }
     if matches!(report.outcome, Outcome::Interrupted | Outcome::Incomplete) {
         let _ = writeln!(

@@ -1,13 +1,17 @@
 //! `audiobook validate`: checks job files, manuscripts and tokens without
-//! rendering, and for cloud voices what the provider can tell about the voice.
+//! rendering, the programs the output formats need, and for cloud voices
+//! what the provider can tell about the voice.
 
 use super::args::{OverrideArgs, ValidateArgs};
-use super::common::{check_tokens, load_jobs};
+
+use super::common::{check_tokens, check_tools, load_jobs, print_warnings};
 use super::{CliError, Exit};
 
 pub(super) async fn run(args: &ValidateArgs) -> Result<Exit, CliError> {
     let jobs = load_jobs(&args.jobs, &OverrideArgs::default())?;
     check_tokens(&jobs)?;
+    check_tools(&jobs)?;
+    print_warnings(&jobs);
     let mut worst = Exit::Ok;
     for (job, manuscript) in &jobs {
         let segments: usize = crate::plan::build(job, manuscript)

@@ -29,6 +29,13 @@ pub(super) struct RawBook {
     pub title: Option<Spanned<String>>,
     pub author: Option<Spanned<String>>,
     pub language: Option<Spanned<String>>,
+    pub narrator: Option<Spanned<String>>,
+    pub publisher: Option<Spanned<String>>,
+    pub year: Option<Spanned<i64>>,
+    pub description: Option<Spanned<String>>,
+    pub isbn: Option<Spanned<String>>,
+    pub series: Option<Spanned<String>>,
+    pub cover: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,6 +144,11 @@ pub(super) struct RawRender {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawOutput {
     pub dir: Option<Spanned<String>>,
+    pub formats: Option<Spanned<Vec<Spanned<String>>>>,
+    pub split: Option<Spanned<String>>,
+    pub subtitles: Option<Spanned<Vec<Spanned<String>>>>,
+    pub mp3_bitrate: Option<Spanned<i64>>,
+    pub m4b_bitrate: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -202,6 +214,13 @@ pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
     ("book", "title", "\"Pride and Prejudice\""),
     ("book", "author", "\"Jane Austen\""),
     ("book", "language", "\"en\""),
+    ("book", "narrator", "\"Rosamund Pike\""),
+    ("book", "publisher", "\"Penguin Classics\""),
+    ("book", "year", "1813"),
+    ("book", "description", "\"A novel of manners.\""),
+    ("book", "isbn", "\"9780141439518\""),
+    ("book", "series", "\"Austen's Novels\""),
+    ("book", "cover", "\"cover.jpg\""),
     ("manuscript", "files", "[\"book.md\"]"),
     ("manuscript", "chapters", "\"headings\""),
     ("manuscript", "chapter_pattern", "'^Chapter \\d+'"),
@@ -272,6 +291,11 @@ pub(super) const SCHEMA: &[(&str, &str, &str)] = &[
     ("output", "dir", "\"out/book\""),
     ("notify", "command", "\"mail -s audiobook me@example.com\""),
     ("notify", "timeout_secs", "60"),
+    ("output", "formats", "[\"mp3\"]"),
+    ("output", "split", "\"chapter\""),
+    ("output", "subtitles", "[\"srt\", \"vtt\", \"lrc\"]"),
+    ("output", "mp3_bitrate", "192"),
+    ("output", "m4b_bitrate", "64"),
 ];
 
 /// An example `key = value` line for a known key.

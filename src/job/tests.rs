@@ -288,8 +288,8 @@ fn unknown_key() {
     assert_at(&message, &path, 2, Some(1));
     assert!(
         message.ends_with(
-            "unknown key `titel` in [book]; expected one of: title, author, language \
-             (did you mean `title`?)"
+            "unknown key `titel` in [book]; expected one of: title, author, language, \
+             narrator, publisher, year, description, isbn, series, cover (did you mean `title`?)"
         ),
         "{message}"
     );
@@ -1421,6 +1421,35 @@ fn master_overrides_are_checked() {
 }
 
 #[test]
+fn delivery_keys_default_and_are_checked() {
+    let dir = workspace();
+    let path = write_job(dir.path(), "job.toml", MINIMAL);
+    let job = load(&path).unwrap();
+    assert_eq!(job.output.delivery.formats, [Format::Mp3]);
+    assert_eq!(job.output.delivery.split, Split::Chapter);
+    assert_eq!(job.output.delivery.mp3_bitrate, 192);
+    assert!(
+        job.book.narrator.starts_with("Synthetic voice: "),
+        "{}",
+        job.book.narrator
+    );
+
+    let body = MINIMAL.replace(
+        "[output]",
+        "[output]\nformats = [\"mp3\", \"ogg\", \"mp3\"]\nsplit = \"tome\"\nmp3_bitrate = 193",
+    );
+    let (_dir, _path, message) = error_of(&body);
+    for needle in [
+        "got \"ogg\"",
+        "lists this twice",
+        "split must be one of",
+        "mp3_bitrate must be one of",
+    ] {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+}
+
+#[test]
 fn acx_refuses_head_and_tail_room_it_would_fail() {
     // By default (no [master]): an older job file, still loaded; the QA
     // reports the room after the render.
@@ -1443,4 +1472,40 @@ fn acx_refuses_head_and_tail_room_it_would_fail() {
     let job = load(&path).expect("valid under podcast");
     assert_eq!(job.audio.chapter_head_ms, 200);
     assert_eq!(job.master.target, Some(Target::Lufs(-16.0)));
+}
+
+#[test]
+fn cover_must_be_a_square_jpeg_or_png_and_small_is_a_warning() {
+    let dir = workspace();
+    let body = MINIMAL.replace(
+        "[book]",
+        "[book]\ncover = \"cover.png\"\nisbn = \"978-0-14-143951-8\"",
+    );
+    let path = write_job(dir.path(), "job.toml", &body);
+    // A 1×1 PNG, then a 2×1 one.
+    std::fs::write(dir.path().join("cover.png"), png(1, 1)).unwrap();
+    let job = load(&path).unwrap();
+    let cover = job.book.meta.cover.as_ref().unwrap();
+    assert_eq!((cover.mime, cover.width, cover.height), ("image/png", 1, 1));
+    assert_eq!(job.book.meta.isbn.as_deref(), Some("9780141439518"));
+    assert!(
+        job.warnings[0].contains("at least 2400"),
+        "{:?}",
+        job.warnings
+    );
+    std::fs::write(dir.path().join("cover.png"), png(2, 1)).unwrap();
+    let message = load(&path).unwrap_err().to_string();
+    assert!(message.contains("not square"), "{message}");
+    std::fs::write(dir.path().join("cover.png"), b"GIF89a....").unwrap();
+    let message = load(&path).unwrap_err().to_string();
+    assert!(message.contains("not a JPEG or PNG"), "{message}");
+}
+
+/// The smallest PNG header imagesize reads: signature and IHDR.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    b.extend_from_slice(&width.to_be_bytes());
+    b.extend_from_slice(&height.to_be_bytes());
+    b.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    b
 }

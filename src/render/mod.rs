@@ -1,5 +1,5 @@
 //! The renderer: runs a job's recorded plan through a [`Synthesizer`] and
-//! hands the finished chapters to the stitcher.
+//! hands the finished chapters to the stitcher and the delivery stage.
 //!
 //! - [`schedule`]: the dispatcher: pending segments a page at a time
 //!   through places in the adaptive window, a deadline, a character budget
@@ -38,6 +38,7 @@ use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::Cache;
+use crate::deliver::{self, Delivered};
 use crate::job::Job;
 use crate::pacing::Window;
 use crate::plan::{ChapterSet, PlannedChapter};
@@ -308,12 +309,18 @@ impl Finishing {
 
     async fn stitch_and_report(&self) -> Result<JobReport> {
         let job = &self.job;
-        let stitched = if self.interrupted {
+        let delivered = if self.interrupted {
             // An interrupted run writes nothing more, but still says which
-            // chapter files are complete and how much audio they hold.
-            stitch::survey(&self.store, job, self.job_id).await?
+            // chapters are complete and how much audio they hold.
+            let (chapters, samples) = stitch::survey(&self.store, job, self.job_id).await?;
+            Delivered {
+                chapters,
+                samples,
+                ..Delivered::default()
+            }
         } else {
-            stitch::stitch(&self.store, &self.cache, job, self.job_id).await?
+            let stitched = stitch::stitch(&self.store, &self.cache, job, self.job_id).await?;
+            deliver::deliver(&self.store, job, self.job_id, stitched).await?
         };
         let mut stats = self.stats;
         stats.window = self.window;
@@ -329,7 +336,7 @@ impl Finishing {
         let pauses = pauses_by_reason(&failures);
         let silent = "the provider's clip is silence from end to end; it is left out of the \
                       chapter. Reword the segment or change the voice";
-        failures.extend(stitched.silent.iter().map(|r| Failure {
+        failures.extend(delivered.silent.iter().map(|r| Failure {
             chapter: r.chapter_idx as usize + 1,
             segment: r.idx as usize,
             text: r.text.clone(),
@@ -353,7 +360,7 @@ impl Finishing {
         } else if counts.failed > 0
             || counts.pending > 0
             || counts.pause > 0
-            || !stitched.silent.is_empty()
+            || !delivered.silent.is_empty()
         {
             Outcome::Failed
         } else {
@@ -367,15 +374,16 @@ impl Finishing {
             chapters_selected: self.chapters.as_ref().map(ToString::to_string),
             failures,
             output_dir: job.output.dir.clone(),
-            chapters_written: stitched.chapters,
-            chapters_total: stitched.total,
-            book_file: stitched.book,
-            audio_secs: stitched.samples as f64 / f64::from(job.audio.sample_rate),
+            chapters_written: delivered.chapters,
+            chapters_total: self.store.chapters(self.job_id).await?.len(),
+            book_files: delivered.book_files,
+            files_encoded: delivered.encoded,
+            audio_secs: delivered.samples as f64 / f64::from(job.audio.sample_rate),
             elapsed_secs: self.started.elapsed().as_secs_f64(),
             stopped_by: self.fatal.as_ref().map(|e| e.to_string()),
             pauses,
             qa_profile: job.master.profile.name(),
-            qa_failures: qa_failures(&stitched.qa),
+            qa_failures: qa_failures(&delivered.qa),
         };
         // Every run leaves its report, a stopped or interrupted one too:
         // cron's morning reader learns from it what was done before the stop.

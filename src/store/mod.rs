@@ -7,10 +7,12 @@
 //! transaction ([`plan`](self::plan)); a segment is marked done only after
 //! its clip is safely in the cache, so the database never claims more than
 //! the disk holds ([`segments`](self::segments)); each render is a row of
-//! `runs` ([`runs`](self::runs)). States and outcomes are typed
-//! ([`types`](self::types)). During a render, state changes go through a
-//! writer task that commits them in groups ([`writer`](self::writer)).
+//! `runs` ([`runs`](self::runs)); the files delivered into each output
+//! folder are kept with the keys they were made from
+//! ([`deliveries`](self::deliveries)). States and outcomes are typed
+//! ([`types`](self::types)).
 
+mod deliveries;
 mod plan;
 mod runs;
 mod segments;
@@ -23,6 +25,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use deliveries::Delivered;
 pub use types::{
     ChapterRow, ChapterTally, ClipRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow,
     SegmentState, Work, WorkCursor,

@@ -1,0 +1,67 @@
+//! The delivered files of each job and the keys they were made from, so
+//! the delivery stage re-encodes only what changed.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use super::Store;
+
+/// A delivered file as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub key: String,
+    pub bytes: u64,
+}
+
+impl Store {
+    /// Every file recorded as delivered for the job, by name.
+    pub async fn deliveries(&self, job_id: i64) -> Result<HashMap<String, Delivered>, sqlx::Error> {
+        let rows = sqlx::query("SELECT file, key, bytes FROM deliveries WHERE job_id = ?")
+            .bind(job_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("file")?,
+                    Delivered {
+                        key: r.try_get("key")?,
+                        bytes: r.try_get::<i64, _>("bytes")? as u64,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Records a file written (after it was renamed into place).
+    pub async fn set_delivered(
+        &self,
+        job_id: i64,
+        file: &str,
+        key: &str,
+        bytes: u64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO deliveries (job_id, file, key, bytes) VALUES (?, ?, ?, ?)
+             ON CONFLICT (job_id, file) DO UPDATE SET key = excluded.key, bytes = excluded.bytes",
+        )
+        .bind(job_id)
+        .bind(file)
+        .bind(key)
+        .bind(bytes as i64)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Forgets a file removed from the output folder.
+    pub async fn forget_delivered(&self, job_id: i64, file: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM deliveries WHERE job_id = ? AND file = ?")
+            .bind(job_id)
+            .bind(file)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
