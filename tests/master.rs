@@ -286,7 +286,12 @@ async fn a_silent_clip_is_reported_and_not_stitched_as_a_pause() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_soft_onset_and_tail_at_a_chapters_edges_are_kept() {
     let ws = Workspace::new();
-    let report = render(&ws, "# Soft start\n\nThe last words fade soft.\n", "profile = \"none\"").await;
+    let report = render(
+        &ws,
+        "# Soft start\n\nThe last words fade soft.\n",
+        "profile = \"none\"",
+    )
+    .await;
     assert_eq!(report.outcome, Outcome::Complete);
     let (_, out) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
     // Speech: over -50 dBFS, as the trimmer's default threshold says.
@@ -308,7 +313,11 @@ async fn a_soft_onset_and_tail_at_a_chapters_edges_are_kept() {
     assert_eq!(out.len() - out_end, ms(1_000), "the tail");
     let fade = &last[end..end + hold];
     assert!(fade.iter().filter(|&&s| s != 0).count() >= ms(30));
-    assert_eq!(&out[out_end..out_end + hold], fade, "the fading tail was cut");
+    assert_eq!(
+        &out[out_end..out_end + hold],
+        fade,
+        "the fading tail was cut"
+    );
     assert!(out[out_end + hold..].iter().all(|&s| s == 0));
 }
 
@@ -481,7 +490,11 @@ fn output_bytes_do_not_depend_on_the_thread_count() {
             .expect("run audiobook");
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let files = ws.output_files();
-        assert_eq!(files.len(), 4 + 1 + 1, "four chapters, the book, the manifest");
+        assert_eq!(
+            files.len(),
+            4 + 1 + 1,
+            "four chapters, the book, the manifest"
+        );
         outputs.push(files);
     }
     assert!(

@@ -130,7 +130,10 @@ fn check_takes_the_podcast_and_ebu_r128_profiles() {
     // BS.1770's -0.691 offsets), a little under for the 400 ms blocks that
     // straddle the sine's start and end.
     let lufs = bs1770_lufs(&tone.samples(), RATE);
-    assert!((-16.6..=-15.9).contains(&lufs), "the test's own maths: {lufs}");
+    assert!(
+        (-16.6..=-15.9).contains(&lufs),
+        "the test's own maths: {lufs}"
+    );
 
     let (code, f) = check(&ws, "podcast", &file);
     assert_eq!(code, Some(0), "{f}");
@@ -273,7 +276,10 @@ fn a_render_whose_files_fail_their_profile_exits_1_naming_rule_and_fix() {
         text.contains("allowed -23.0..=-18.0 dB; remove [master] target_rms_db"),
         "{text}"
     );
-    assert!(text.contains("the files are written; see qa.json"), "{text}");
+    assert!(
+        text.contains("the files are written; see qa.json"),
+        "{text}"
+    );
 
     let report = ws.report();
     assert_eq!(report["outcome"], "complete", "{report}");

@@ -223,18 +223,19 @@ async fn after_the_deadline_a_waiting_retry_goes_back_to_pending() {
         busy_retry_after: Duration::from_secs(60),
     });
     let deadline = Instant::now() + Duration::from_secs(3);
-    let (report, rows) = render_until(
-        &ws,
-        &sentences(6),
-        2,
-        Arc::clone(&service),
-        Some(deadline),
-    )
-    .await;
+    let (report, rows) =
+        render_until(&ws, &sentences(6), 2, Arc::clone(&service), Some(deadline)).await;
     let log = service.state.lock().unwrap().log.clone();
     let busy: Vec<_> = log.iter().filter(|e| e.0.contains("number 1 ")).collect();
-    assert_eq!(busy.len(), 1, "the waiting retry was sent after the deadline");
-    assert!(busy[0].1 < deadline, "the first try went before the deadline");
+    assert_eq!(
+        busy.len(),
+        1,
+        "the waiting retry was sent after the deadline"
+    );
+    assert!(
+        busy[0].1 < deadline,
+        "the first try went before the deadline"
+    );
     assert_eq!(report.outcome, Outcome::Incomplete);
     assert_eq!((report.counts.pending, report.counts.in_flight), (1, 0));
     let waiting: Vec<&SegmentRow> = rows

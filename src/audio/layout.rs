@@ -334,7 +334,10 @@ mod tests {
         // the hold of 40.
         let e = [edges(400, Some(100..300))];
         let layout = lay_out(&audio(40), &items, &e);
-        assert_eq!((layout.audio.placed[0].start, layout.audio.placed[0].end), (50, 250));
+        assert_eq!(
+            (layout.audio.placed[0].start, layout.audio.placed[0].end),
+            (50, 250)
+        );
         assert_eq!(
             layout.spans,
             vec![

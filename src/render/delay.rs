@@ -70,19 +70,20 @@ impl<T> DelayQueue<T> {
 
     /// The retry whose `due` passed first, if any: it goes before fresh work.
     pub fn take_due(&mut self) -> Option<Released<T>> {
-        let now = Instant::now();
-        let i = (0..self.waiting.len())
-            .filter(|&i| self.waiting[i].due <= now)
-            .min_by_key(|&i| self.waiting[i].due)?;
-        Some(self.release(i))
+        self.take_first_past(|d| d.due)
     }
 
     /// At the tail (no fresh work): the retry whose `floor` passed first.
     pub fn take_tail(&mut self) -> Option<Released<T>> {
+        self.take_first_past(|d| d.floor)
+    }
+
+    /// The retry whose instant `at` passed first.
+    fn take_first_past(&mut self, at: impl Fn(&Delayed<T>) -> Instant) -> Option<Released<T>> {
         let now = Instant::now();
         let i = (0..self.waiting.len())
-            .filter(|&i| self.waiting[i].floor <= now)
-            .min_by_key(|&i| self.waiting[i].floor)?;
+            .filter(|&i| at(&self.waiting[i]) <= now)
+            .min_by_key(|&i| at(&self.waiting[i]))?;
         Some(self.release(i))
     }
 

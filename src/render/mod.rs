@@ -218,10 +218,7 @@ impl<S: Synthesizer> Renderer<S> {
         let synthesized = self.synthesize(job, job_id, run_id, &writer).await;
         // Everything the tasks sent is committed before anything reads it.
         let committed = writer.flush().await;
-        tracing::debug!(
-            transactions = writer.commits(),
-            "segment states committed"
-        );
+        tracing::debug!(transactions = writer.commits(), "segment states committed");
         drop(writer);
         let written = writer_task.finish().await;
         if !committed || written.is_err() {

@@ -157,7 +157,10 @@ fn a_killed_install_is_removed_at_the_next_start() {
 
     let engine = LocalEngine::new(dir.path(), &voice("en", 1.0), 24_000).unwrap();
     assert_eq!(engine.data_dir(), target);
-    assert!(!killed.exists(), "the killed install's folder is still there");
+    assert!(
+        !killed.exists(),
+        "the killed install's folder is still there"
+    );
     assert!(running.is_dir(), "a live install's folder was removed");
     // Once the data is installed, a later start still sweeps.
     fs::create_dir_all(&killed).unwrap();
