@@ -6,7 +6,7 @@
 //! construction), not by the meter under test.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::master::bs1770_lufs;
 use crate::util::{Workspace, delivered_wav, read_json, stderr, stdout, wav_samples};
@@ -84,7 +84,7 @@ impl Tone {
 }
 
 /// `check --json --profile PROFILE FILE`: its exit code and the file's entry.
-fn check(ws: &Workspace, profile: &str, file: &PathBuf) -> (Option<i32>, serde_json::Value) {
+fn check(ws: &Workspace, profile: &str, file: &Path) -> (Option<i32>, serde_json::Value) {
     let out = ws.run(&[
         "check",
         "--json",
