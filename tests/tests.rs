@@ -9,6 +9,7 @@ mod faults;
 mod manuscripts;
 mod master;
 mod pinned;
+mod qa;
 mod render;
 mod rules;
 mod schedule;

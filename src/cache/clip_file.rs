@@ -19,7 +19,7 @@ const READ_BUFFER: usize = 64 * 1024;
 pub enum ClipError {
     #[error("reading {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error("{} is not a readable clip (wav or flac): {detail}", path.display())]
+    #[error("{} is not a readable clip (wav or flac): {detail}; delete it and run again to have it rendered again", path.display())]
     Unreadable { path: PathBuf, detail: String },
     #[error("{} is {found}, expected mono 16-bit pcm; delete it to have it rendered again", path.display())]
     WrongFormat { path: PathBuf, found: String },

@@ -2,8 +2,10 @@
 //! hands the finished chapters to the stitcher and the delivery stage.
 //!
 //! - [`schedule`]: the dispatcher: pending segments a page at a time
-//!   through places in the adaptive window, retries in a delay queue, a
-//!   deadline, a character budget and cancellation;
+//!   through places in the adaptive window, a deadline, a character budget
+//!   and cancellation;
+//! - [`delay`]: the delay queue of retries, and how long each waits (its
+//!   backoff while fresh work remains, only the service's floor at the tail);
 //! - [`task`]: one request's task: the attempt, then (its place freed) the
 //!   clip written and its state sent to the writer;
 //! - [`work`]: the pending segments, a page at a time;
@@ -25,6 +27,7 @@
 //! pending.
 
 mod clips;
+mod delay;
 mod finish;
 mod retry;
 mod schedule;
@@ -217,6 +220,7 @@ impl<S: Synthesizer> Renderer<S> {
         let synthesized = self.synthesize(job, job_id, run_id, &writer).await;
         // Everything the tasks sent is committed before anything reads it.
         let committed = writer.flush().await;
+        tracing::debug!(transactions = writer.commits(), "segment states committed");
         drop(writer);
         let written = writer_task.finish().await;
         if !committed || written.is_err() {
