@@ -228,7 +228,7 @@ fn each_job_rate_asks_volcengine_for_its_documented_rate() {
                 assert_eq!(e.asked_rate, Some(asked), "{transport} {rate}: {e:?}");
                 assert_eq!(e.outcome, Outcome::Ok);
             }
-            let (spec, _) = wav_samples(&ws.out().join("chapter-001.wav"));
+            let (spec, _) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
             assert_eq!(spec.sample_rate, rate);
             let got = chapter_secs(&ws);
             assert!(
