@@ -3,7 +3,9 @@
 //! under a temporary name beside its target, flushed to disk, renamed over
 //! the target and the directory synced, so a reader sees either the old file
 //! or the whole new one, never a torn write. The temporary names carry the
-//! writer's pid, so [`remove_orphaned_temps`] can tell a dead run's leftovers.
+//! writer's pid, so [`remove_orphaned_temps`] can tell a dead run's leftovers
+//! (a folder built under such a name and renamed into place, like the
+//! engine's data, is swept the same way).
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -81,10 +83,10 @@ pub(crate) fn temp_path_beside(target: &Path) -> PathBuf {
     target.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
 }
 
-/// Removes the temporary files in `dir` whose writer is gone (a SIGKILL
-/// skips `Drop`, so a killed run leaves its half-written files behind, and
-/// they would fill the disk over many runs). A live process's file is left
-/// alone. Returns how many were removed.
+/// Removes the temporary files and folders in `dir` whose writer is gone (a
+/// SIGKILL skips `Drop`, so a killed run leaves its half-written files
+/// behind, and they would fill the disk over many runs). A live process's
+/// file is left alone. Returns how many were removed.
 pub(crate) fn remove_orphaned_temps(dir: &Path) -> io::Result<usize> {
     let mut removed = 0;
     for entry in fs::read_dir(dir)? {
@@ -93,12 +95,21 @@ pub(crate) fn remove_orphaned_temps(dir: &Path) -> io::Result<usize> {
         let Some(pid) = name.to_str().and_then(temp_file_pid) else {
             continue;
         };
-        if pid != std::process::id() && !process_alive(i64::from(pid)) {
-            match fs::remove_file(entry.path()) {
-                Ok(()) => removed += 1,
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => return Err(annotate(e, &format!("removing {}", entry.path().display()))),
-            }
+        if pid == std::process::id() || process_alive(i64::from(pid)) {
+            continue;
+        }
+        let path = entry.path();
+        // Not followed if it is a link: only what we made is removed.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        let result = if is_dir {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match result {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(annotate(e, &format!("removing {}", path.display()))),
         }
     }
     Ok(removed)
@@ -163,5 +174,24 @@ mod tests {
         assert_eq!(temp_file_pid("abc.wav"), None);
         assert_eq!(remove_orphaned_temps(dir.path()).unwrap(), 1);
         assert!(mine.exists() && target.exists() && !dead.exists());
+    }
+
+    /// A folder built under a temp name (the engine's data install) by a
+    /// writer that died is removed with what it holds; a live one is kept,
+    /// and so is the finished folder.
+    #[test]
+    fn temp_folders_of_dead_writers_are_removed_with_their_contents() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("1.52");
+        let mine = temp_path_beside(&target);
+        fs::create_dir_all(mine.join("voices")).unwrap();
+        let dead = dir.path().join(".1.52.99999999.0.tmp");
+        fs::create_dir_all(dead.join("voices/en")).unwrap();
+        fs::write(dead.join("voices/en/en"), b"half").unwrap();
+        fs::write(dead.join("phontab"), b"half").unwrap();
+        fs::create_dir_all(&target).unwrap();
+        assert_eq!(remove_orphaned_temps(dir.path()).unwrap(), 1);
+        assert!(!dead.exists());
+        assert!(mine.is_dir() && target.is_dir());
     }
 }

@@ -43,6 +43,20 @@ fn tone_clip(text: &str) -> Vec<i16> {
         samples.push((v * 32_767.0).round() as i16);
     }
     samples.extend(vec![0i16; ms(250)]);
+    if text.to_lowercase().contains("soft") {
+        // A soft onset and a fading tail, under the -50 dBFS threshold
+        // (103.6 of 32768): 30 ms rising to 90 before the tone, 30 ms
+        // falling from 90 after it.
+        let lead = samples.iter().position(|&s| s != 0).unwrap();
+        let ramp = ms(30);
+        for k in 0..ramp {
+            samples[lead - ramp + k] = (1 + 89 * k / ramp) as i16;
+        }
+        let end = lead + body;
+        for k in 0..ramp {
+            samples[end + k] = (1 + 89 * (ramp - 1 - k) / ramp) as i16;
+        }
+    }
     samples
 }
 
@@ -262,10 +276,55 @@ async fn a_silent_clip_is_reported_and_not_stitched_as_a_pause() {
     );
 }
 
+/// Regression: the hold was not applied before a chapter's first speech or
+/// after its last, so a soft onset (and a fading tail) at a chapter's edges
+/// was cut. Without mastering the chapter file holds the clips' own samples:
+/// the 40 ms (`trim_hold_ms`) before the first speech and after the last are
+/// the clips' own quiet sound, inside the head and the tail, and the speech
+/// still starts `chapter_head_ms` in and ends `chapter_trailing_ms` before
+/// the end.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_soft_onset_and_tail_at_a_chapters_edges_are_kept() {
+    let ws = Workspace::new();
+    let report = render(
+        &ws,
+        "# Soft start\n\nThe last words fade soft.\n",
+        "profile = \"none\"",
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Complete);
+    let (_, out) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
+    // Speech: over -50 dBFS, as the trimmer's default threshold says.
+    let threshold = 32_768.0 * 10f64.powf(-50.0 / 20.0);
+    let loud = |s: &i16| f64::from(*s).abs() > threshold;
+    let hold = ms(40);
+
+    let first = tone_clip("Soft start");
+    let start = first.iter().position(loud).unwrap();
+    assert_eq!(out.iter().position(loud), Some(ms(500)), "the head");
+    let onset = &first[start - hold..start];
+    assert!(onset.iter().filter(|&&s| s != 0).count() >= ms(30));
+    assert_eq!(&out[ms(500) - hold..ms(500)], onset, "the onset was cut");
+    assert!(out[..ms(500) - hold].iter().all(|&s| s == 0));
+
+    let last = tone_clip("The last words fade soft.");
+    let end = last.iter().rposition(loud).unwrap() + 1;
+    let out_end = out.iter().rposition(loud).unwrap() + 1;
+    assert_eq!(out.len() - out_end, ms(1_000), "the tail");
+    let fade = &last[end..end + hold];
+    assert!(fade.iter().filter(|&&s| s != 0).count() >= ms(30));
+    assert_eq!(
+        &out[out_end..out_end + hold],
+        fade,
+        "the fading tail was cut"
+    );
+    assert!(out[out_end + hold..].iter().all(|&s| s == 0));
+}
+
 /// Integrated loudness as BS.1770-4 defines it, written out: K-weighting
 /// (the pre-filter and RLB high-pass, designed for this rate), 400 ms
 /// blocks overlapping by 75%, the -70 LUFS absolute and -10 LU relative gates.
-fn bs1770_lufs(samples: &[i16], rate: u32) -> f64 {
+pub(crate) fn bs1770_lufs(samples: &[i16], rate: u32) -> f64 {
     let fs = f64::from(rate);
     // Stage 1: high shelf (f0 1681.97 Hz, gain 3.99984 dB, Q 0.7071752).
     let (f0, g, q) = (
@@ -398,4 +457,54 @@ fn check_fails_a_hot_peak_naming_the_rule_and_passes_a_compliant_file() {
     let out = ws.run(&["check", garbage.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     assert!(crate::util::stderr(&out).contains("garbage.wav"));
+}
+
+/// Chapters are measured and mastered in parallel (rayon, inside a blocking
+/// task): the bytes must not depend on how many threads there are. The same
+/// cloud job (the simulator's tone voice, room tone on, so the seeded noise
+/// is covered too) rendered from scratch by the binary with one thread and
+/// with two writes the same files.
+#[test]
+fn output_bytes_do_not_depend_on_the_thread_count() {
+    use crate::util::{Cloud, Sim, TOKEN, cloud_job, manuscript, stderr};
+    let sim = Sim::start("");
+    let mut outputs = Vec::new();
+    for threads in ["1", "2"] {
+        let ws = Workspace::new();
+        ws.write("book.md", manuscript(4, 4));
+        cloud_job(
+            &ws,
+            &sim,
+            Cloud::Coze,
+            "http",
+            None,
+            "concurrency = 4\n\n[master]\nroom_tone_db = -70",
+        );
+        let out = ws
+            .command()
+            .args(["render", "job.toml"])
+            .env("TEST_TTS_TOKEN", TOKEN)
+            .env("RAYON_NUM_THREADS", threads)
+            .env("TOKIO_WORKER_THREADS", threads)
+            .output()
+            .expect("run audiobook");
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let files = ws.output_files();
+        assert_eq!(
+            files.len(),
+            4 + 1 + 1,
+            "four chapters, the book, the manifest"
+        );
+        outputs.push(files);
+    }
+    assert!(
+        outputs[0] == outputs[1],
+        "files that differ: {:?}",
+        outputs[0]
+            .iter()
+            .zip(&outputs[1])
+            .filter(|(a, b)| a != b)
+            .map(|(a, _)| &a.0)
+            .collect::<Vec<_>>()
+    );
 }

@@ -60,19 +60,19 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "01 - Chapter One- The Light.mp3",
-                "59a564e3c04b19b1e836f9bd2211edc44b1f55e363adf72af672f30e24bb4a14"
+                "15e8e503e0915aa78dd97659ab59df7a6ea8b38e8a982dcc0172c9e5e701f06e"
             ),
             (
                 "02 - 第二章：来信.mp3",
-                "fbd93070a2baba72d15eaaea08715272a1f7c28359045a0ba47fb4e591fd3c80"
+                "0badb305707e77aff7e4a396825dc91f67956e21eca6dc4438e6cdd396b23ba0"
             ),
             (
                 "03 - Chapter Three- 两种语言 Two Languages.mp3",
-                "cca41294b86111b5924a7dba925db93b940d396240b666ea57c1ef1051c36f26"
+                "afcfe8c31d0424d211a16db3e7966858f489d22759bd5d963c4c48d5fe7ba3c5"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.mp3",
-                "09bcb32d0142e67fc289c5850db3ef3570f71df7a9cd7b2644f06b96b152475f"
+                "fe8f7174ae29830379b4758234d2209ac3e4f6cf46eeeaa7127f4ccb382e027b"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.lrc",

@@ -2,7 +2,9 @@
 //! provider stand-in that enforces a quota the client is not told and
 //! answers after a fixed latency: a refused probe returns the window to its
 //! safe level, and a segment waiting out a backoff holds no place (the others
-//! proceed). The assertions are about order and levels, never speed. (Real
+//! proceed), and after the deadline a retry waiting in the delay queue goes
+//! back to pending instead of out. The assertions are about order and
+//! levels, never speed. (Real
 //! time: paused time would fire the database pool's timeouts while SQLite
 //! works on its own thread. The window's rules alone are tested step by step
 //! in `pacing`.) The real clients meet the same rules in the simulator tests.
@@ -13,8 +15,8 @@ use std::time::Duration;
 use audiobook::cache::Cache;
 use audiobook::pacing::Window;
 use audiobook::provider::{Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer};
-use audiobook::render::{Outcome, Renderer};
-use audiobook::store::Store;
+use audiobook::render::{JobReport, Outcome, Renderer};
+use audiobook::store::{SegmentRow, SegmentState, Store};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -26,8 +28,10 @@ struct Service {
     latency: Duration,
     window: Arc<Window>,
     state: Mutex<ServiceState>,
-    /// Texts containing this answer "busy, retry in 1 s" the first time.
+    /// Texts containing this answer "busy, retry in `busy_retry_after`"
+    /// the first time.
     busy_once: Option<&'static str>,
+    busy_retry_after: Duration,
 }
 
 #[derive(Default)]
@@ -60,7 +64,7 @@ impl Synthesizer for Service {
                 s.busy_sent = true;
                 return Err(ProviderError::new(ErrorClass::Transient, "busy")
                     .with_code(3005)
-                    .with_retry_after(Some(Duration::from_secs(1))));
+                    .with_retry_after(Some(self.busy_retry_after)));
             }
             s.in_flight += 1;
         }
@@ -88,6 +92,20 @@ fn sentences(n: usize) -> String {
 
 /// Renders `text` through `service` with ceiling `concurrency`.
 async fn render(ws: &Workspace, text: &str, concurrency: usize, service: Arc<Service>) -> Outcome {
+    render_until(ws, text, concurrency, service, None)
+        .await
+        .0
+        .outcome
+}
+
+/// The same, with a deadline; the report and the segments' rows after it.
+async fn render_until(
+    ws: &Workspace,
+    text: &str,
+    concurrency: usize,
+    service: Arc<Service>,
+    deadline: Option<Instant>,
+) -> (JobReport, Vec<SegmentRow>) {
     let window = Arc::clone(&service.window);
     ws.job(
         text,
@@ -104,10 +122,13 @@ async fn render(ws: &Workspace, text: &str, concurrency: usize, service: Arc<Ser
         service,
         window,
         CancellationToken::new(),
-    );
+    )
+    .with_deadline(deadline);
     let report = renderer.render(&job, &chapters).await.expect("render");
+    let job_id = store.jobs().await.expect("jobs")[0].id;
+    let rows = store.segments(job_id).await.expect("segments");
     store.close().await;
-    report.outcome
+    (report, rows)
 }
 
 #[tokio::test]
@@ -120,6 +141,7 @@ async fn a_refused_probe_returns_the_window_to_the_safe_level() {
         window: Arc::clone(&window),
         state: Mutex::default(),
         busy_once: None,
+        busy_retry_after: Duration::ZERO,
     });
     let outcome = render(&ws, &sentences(400), 16, Arc::clone(&service)).await;
     assert_eq!(outcome, Outcome::Complete);
@@ -155,6 +177,7 @@ async fn a_segment_in_backoff_holds_no_place_and_the_others_proceed() {
         window,
         state: Mutex::default(),
         busy_once: Some("number 2 "),
+        busy_retry_after: Duration::from_secs(1),
     });
     // One place in the window: while segment 2 waits 1 s to retry, the
     // other segments go through that place.
@@ -180,4 +203,46 @@ async fn a_segment_in_backoff_holds_no_place_and_the_others_proceed() {
         "Retry-After 1 s honoured: {waited:?}"
     );
     assert_eq!(texts.len(), 1 + 8 + 1, "heading, 8 sentences and one retry");
+}
+
+/// Regression: after the deadline, a retry already waiting in the delay
+/// queue was still sent (once only retries were left, at its floor). It
+/// must go back to pending, as on a stop signal: the deadline means no new
+/// request. The service asks for 60 s before segment 1 is retried and the
+/// deadline falls 2 s in, so whether the other segments finish before the
+/// deadline or not, the retry is waiting when it passes.
+#[tokio::test]
+async fn after_the_deadline_a_waiting_retry_goes_back_to_pending() {
+    let ws = Workspace::new();
+    let service = Arc::new(Service {
+        quota: 100,
+        latency: Duration::from_millis(20),
+        window: Window::new(2),
+        state: Mutex::default(),
+        busy_once: Some("number 1 "),
+        busy_retry_after: Duration::from_secs(60),
+    });
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let (report, rows) =
+        render_until(&ws, &sentences(6), 2, Arc::clone(&service), Some(deadline)).await;
+    let log = service.state.lock().unwrap().log.clone();
+    let busy: Vec<_> = log.iter().filter(|e| e.0.contains("number 1 ")).collect();
+    assert_eq!(
+        busy.len(),
+        1,
+        "the waiting retry was sent after the deadline"
+    );
+    assert!(
+        busy[0].1 < deadline,
+        "the first try went before the deadline"
+    );
+    assert_eq!(report.outcome, Outcome::Incomplete);
+    assert_eq!((report.counts.pending, report.counts.in_flight), (1, 0));
+    let waiting: Vec<&SegmentRow> = rows
+        .iter()
+        .filter(|r| r.state != SegmentState::Done)
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].text.contains("number 1 "));
+    assert_eq!(waiting[0].state, SegmentState::Pending);
 }

@@ -10,6 +10,7 @@ mod manuscripts;
 mod master;
 mod notify;
 mod pinned;
+mod qa;
 mod render;
 mod rules;
 mod schedule;

@@ -617,8 +617,8 @@ fn an_output_override_the_manuscript_glob_reads_is_refused() {
     let out = ws.run(&["render", "job.toml", "--draft", "--output", "audio"]);
     assert_eq!(code(&out), Some(0), "{}", stderr(&out));
     let manifest = read_json(&ws.path().join("audio/manifest.json"));
-    let first = manifest["chapters"][0]["files"][0].as_str().unwrap();
-    assert!(ws.path().join("audio").join(first).is_file(), "{manifest}");
+    let file = manifest["chapters"][0]["files"][0].as_str().unwrap();
+    assert!(ws.path().join("audio").join(file).is_file(), "{manifest}");
 }
 
 #[test]

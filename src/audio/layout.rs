@@ -7,6 +7,10 @@
 //! The first speech of a chapter starts exactly `chapter_head_ms` in and the
 //! last ends exactly `chapter_trailing_ms` before the end.
 //!
+//! The hold applies at the chapter's edges too: the quiet sound before the
+//! first speech is kept inside the head and the sound after the last inside
+//! the tail, so a chapter never starts on a cut consonant.
+//!
 //! The layout is pure arithmetic over clip lengths and edges; [`Spans`]
 //! turns it into the runs of silence and clip samples the stream plays.
 
@@ -111,22 +115,28 @@ pub fn lay_out(audio: &Audio, items: &[StitchItem], edges: &[ClipEdges]) -> Layo
     ];
     let mut spans = Vec::new();
     let mut cursor = format.samples_in_ms(audio.chapter_head_ms);
+    let trailing = format.samples_in_ms(audio.chapter_trailing_ms);
     // The file so far ends at `written`; speech may start later (the gap).
     let mut written = 0u64;
     for (k, &i) in kept.iter().enumerate() {
         let (speech, clip_len) = speech_of(&edges[i], trim);
         let is_pause = matches!(items[i].source, StitchSource::Silence { .. });
-        // Kept margins: only between segments, never into head or tail.
+        // Kept margins: the quiet sound around the speech (a soft onset, a
+        // breath's tail), up to the hold, inside the room there is: half a
+        // gap between segments (the other half is the neighbour's), the
+        // whole head before the first speech, the whole tail after the last.
         let room_before = cursor - written;
-        let pre = if k == 0 || is_pause {
+        let pre = if is_pause {
             0
         } else {
             speech.start.min(trim.hold).min(room_before)
         };
         let next_gap = kept.get(k + 1).map(|&n| gap_after(audio, items, i, n));
-        let post = match next_gap {
-            Some(gap) if !is_pause => (clip_len - speech.end).min(trim.hold).min(gap / 2),
-            _ => 0,
+        let room_after = next_gap.map_or(trailing, |gap| gap / 2);
+        let post = if is_pause {
+            0
+        } else {
+            (clip_len - speech.end).min(trim.hold).min(room_after)
         };
         let from = speech.start - pre;
         let to = speech.end + post;
@@ -163,7 +173,7 @@ pub fn lay_out(audio: &Audio, items: &[StitchItem], edges: &[ClipEdges]) -> Layo
             at = p.end;
         }
     }
-    let samples = cursor + format.samples_in_ms(audio.chapter_trailing_ms);
+    let samples = cursor + trailing;
     spans.push(Span::Silence(samples - written));
     spans.retain(|s| !matches!(s, Span::Silence(0)));
     Layout {
@@ -241,15 +251,15 @@ mod tests {
         assert_eq!((p[2].start, p[2].end), (570, 580));
         assert_eq!(layout.audio.samples, 780);
         assert_eq!(p[1].origin, 195);
-        // Head: no margin before the first speech; between: 10 kept each side
-        // (5 before the second clip's speech is all it has).
+        // 10 kept each side, in the head and the tail too (5 before the
+        // second clip's speech is all it has).
         assert_eq!(
             layout.spans,
             vec![
-                Span::Silence(50),
+                Span::Silence(40),
                 Span::Clip {
                     item: 0,
-                    range: 20..80
+                    range: 10..80
                 },
                 Span::Silence(200 - 5 - 110),
                 Span::Clip {
@@ -259,9 +269,9 @@ mod tests {
                 Span::Silence(570 - 10 - 275),
                 Span::Clip {
                     item: 2,
-                    range: 20..40
+                    range: 20..50
                 },
-                Span::Silence(200),
+                Span::Silence(190),
             ]
         );
         let total: u64 = layout
@@ -308,6 +318,49 @@ mod tests {
                 Span::Silence(_) => None,
             })
             .sum();
-        assert_eq!(clip_samples, 50 + 15 + 15 + 50);
+        // Between them half the gap each; into the head and the tail, the
+        // whole hold the clips have.
+        assert_eq!(clip_samples, 50 + 50 + 15 + 15 + 50 + 50);
+    }
+
+    /// Regression: the hold was not applied before a chapter's first speech
+    /// or after its last, so a soft onset (or a breath's tail) at a chapter's
+    /// edge was cut. It is kept inside the head and the tail room, and the
+    /// speech still starts `chapter_head_ms` in.
+    #[test]
+    fn a_soft_onset_at_the_chapter_head_is_kept_inside_the_head() {
+        let items = [clip(false)];
+        // Speech at 100..300 of 400: quiet sound on both sides, more than
+        // the hold of 40.
+        let e = [edges(400, Some(100..300))];
+        let layout = lay_out(&audio(40), &items, &e);
+        assert_eq!(
+            (layout.audio.placed[0].start, layout.audio.placed[0].end),
+            (50, 250)
+        );
+        assert_eq!(
+            layout.spans,
+            vec![
+                Span::Silence(10),
+                Span::Clip {
+                    item: 0,
+                    range: 60..340
+                },
+                Span::Silence(160),
+            ]
+        );
+        // A hold longer than the head keeps only what the head has room for.
+        let mut short = audio(40);
+        short.chapter_head_ms = 20;
+        short.chapter_trailing_ms = 10;
+        let layout = lay_out(&short, &items, &e);
+        assert_eq!(
+            layout.spans,
+            vec![Span::Clip {
+                item: 0,
+                range: 80..310
+            }]
+        );
+        assert_eq!(layout.audio.samples, 20 + 200 + 10);
     }
 }

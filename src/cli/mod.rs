@@ -2,8 +2,9 @@
 //! `status`, `retry-failed`, `validate`, `voices`, `segment`, `sim`,
 //! `check`, and `completions`/`man` in [`docs`]), their arguments and help in [`args`],
 //! what several commands share in [`common`], progress display in
-//! [`progress`], the end-of-run notification in [`notify`], stop signals
-//! during a render in [`signals`]. Every outcome
+//! [`progress`], a render's per-job summary in [`summary`], the end-of-run
+//! notification in [`notify`], stop signals during a render in [`signals`].
+//! Every outcome
 //! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
@@ -21,6 +22,7 @@ mod segment;
 mod signals;
 mod sim;
 mod status;
+mod summary;
 mod validate;
 mod voices;
 

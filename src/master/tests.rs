@@ -1,7 +1,8 @@
 //! Mastering a stream: the gain reaches the target, the limiter keeps
 //! sample and inter-sample peaks under the ceiling without clipping, and
 //! the same input always gives the same bytes. Levels are checked with the
-//! maths written out here, not with the meter.
+//! maths written out here, not with the meter. And the QA rule no test file
+//! is practical for: the 120-minute limit.
 
 use super::*;
 use crate::job::{Master, Profile};
@@ -140,4 +141,40 @@ fn mastering_is_deterministic_and_none_changes_nothing() {
     let (out, gain) = master(&input, Master::of(Profile::None));
     assert_eq!(gain, 0.0);
     assert_eq!(out, input);
+}
+
+/// ACX takes no file over 120 minutes; the whole-book file is no upload
+/// (retail takes one file per chapter), so the rule is not applied to it.
+/// (A real 121-minute file through `audiobook check` takes about 10 s in a
+/// test build: the rule is checked here on its measurement.)
+#[test]
+fn acx_refuses_a_file_over_120_minutes_but_not_the_book() {
+    use crate::master::Measurement;
+    use crate::master::qa::{FileQa, Role};
+    let long = |minutes: f64| Measurement {
+        samples: (minutes * 60.0 * 8_000.0) as u64,
+        sample_rate: 8_000,
+        duration_secs: minutes * 60.0,
+        lufs: -20.0,
+        rms_db: -20.0,
+        peak_db: -17.0,
+        true_peak_db: -17.0,
+        noise_floor_db: -120.0,
+        head_secs: 0.7,
+        tail_secs: 2.0,
+    };
+    let acx = Master::of(Profile::Acx);
+    let failed = |qa: &FileQa| qa.failed().map(|r| r.rule).collect::<Vec<_>>();
+    for role in [Role::Chapter, Role::File] {
+        let over = FileQa::new("long.wav".into(), role, long(121.0), &acx);
+        assert_eq!(failed(&over), ["duration"], "{role:?}");
+        let rule = over.failed().next().unwrap();
+        assert_eq!(rule.limit, "<= 120.0 min");
+        assert!(rule.fix.unwrap().contains("split the chapter"));
+        let at = FileQa::new("ok.wav".into(), role, long(120.0), &acx);
+        assert!(at.pass, "{role:?}: 120 minutes is allowed");
+    }
+    let book = FileQa::new("book.wav".into(), Role::Book, long(600.0), &acx);
+    assert!(book.pass);
+    assert!(book.rules.iter().all(|r| r.rule != "duration"));
 }

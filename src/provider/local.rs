@@ -248,10 +248,21 @@ fn words_per_minute(speed: f32) -> u32 {
 
 /// Installs the bundled data into a temp folder beside its final place and
 /// renames it there, so a killed install never leaves a half folder that a
-/// later run would trust.
+/// later run would trust. The temp folder is named like every temp file we
+/// make (`.VERSION.PID.N.tmp`), so the half folder of an install that was
+/// killed is recognised, and removed here the next time the engine starts.
 fn install_data(cache_root: &Path) -> std::io::Result<PathBuf> {
     let parent = cache_root.join("espeak-ng-data");
     let target = parent.join(EspeakNg::version());
+    match crate::atomic::remove_orphaned_temps(&parent) {
+        Ok(0) => {}
+        Ok(removed) => {
+            tracing::info!(removed, dir = %parent.display(), "removed half-installed engine data left by a killed run");
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        // Only untidy: the install itself does not depend on it.
+        Err(e) => tracing::warn!("cleaning {}: {e}", parent.display()),
+    }
     if target.is_dir() {
         return Ok(target);
     }

@@ -11,21 +11,24 @@
 //! Nothing new starts after a stop signal, the deadline or the character
 //! budget, or once the provider refused the account (a fatal answer stops
 //! the job before its place is freed, and leaves every segment it did not
-//! answer pending: none is recorded as failed for it); retries waiting then
-//! go back to pending.
+//! answer pending: none is recorded as failed for it). After a stop signal,
+//! a refusal or the deadline, retries waiting (and those that come back
+//! from requests still in flight) go back to pending, never out; under the
+//! budget they still go (their characters were counted when they started).
 //!
 //! [`Backoff::floor`]: super::retry::Backoff
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use anyhow::Result;
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::Renderer;
-use super::retry::{Counters, Requests, backoff};
+use super::delay::{DelayQueue, Released};
+use super::retry::{Backoff, Counters, Requests, backoff};
 use super::task::{Item, Task, Unit};
 use super::work::Fresh;
 use crate::job::Job;
@@ -71,15 +74,6 @@ impl RoundStats {
     }
 }
 
-/// A retry in the delay queue.
-struct Delayed {
-    item: Item,
-    due: Instant,
-    floor: Instant,
-    since: Instant,
-    rate_limited: bool,
-}
-
 impl<S: Synthesizer> Renderer<S> {
     /// Runs every pending segment of the job through the window.
     pub(super) async fn synthesize_all(
@@ -110,7 +104,7 @@ impl<S: Synthesizer> Renderer<S> {
         // tasks still writing their clip after their answer came.
         let max_tasks = 2 * job.render.concurrency + 4;
         let mut fresh = Fresh::new(self.store.clone(), job_id, self.chapters.clone());
-        let mut delayed: Vec<Delayed> = Vec::new();
+        let mut delayed: DelayQueue<Item> = DelayQueue::default();
         let mut tasks: JoinSet<Result<Unit>> = JoinSet::new();
         let mut totals = RoundStats::default();
         let mut stop_fresh = false;
@@ -135,34 +129,26 @@ impl<S: Synthesizer> Renderer<S> {
                 // A commit failed; `Renderer::run` reports why.
                 job_cancel.cancel();
             }
-            if job_cancel.is_cancelled() {
-                stop_fresh = true;
-                for d in delayed.drain(..) {
-                    writer.send(Change::Pending {
-                        job_id,
-                        key: d.item.work.content_key.to_string(),
-                    });
-                }
-            }
             if !stop_fresh && self.past_deadline() {
                 tracing::info!(
                     "deadline reached: no new segments start; finishing those in flight"
                 );
+            }
+            if self.stopping(&job_cancel) {
                 stop_fresh = true;
+                for item in delayed.drain() {
+                    writer.send(Change::Pending {
+                        job_id,
+                        key: item.work.content_key.to_string(),
+                    });
+                }
             }
             if !stop_fresh {
                 self.adopt_cached(&mut fresh, &mut tasks, max_tasks, &shared, writer)
                     .await?;
             }
             let fresh_ready = !stop_fresh && fresh.peek().await?.is_some();
-            let now = Instant::now();
-            let next_at = if fresh_ready || delayed.iter().any(|d| d.due <= now) {
-                Some(now)
-            } else {
-                // The tail: only retries are left; each waits only as long
-                // as the service asked.
-                delayed.iter().map(|d| d.floor).min()
-            };
+            let next_at = delayed.next_at(fresh_ready);
             if next_at.is_none() && tasks.is_empty() {
                 break;
             }
@@ -246,17 +232,13 @@ impl<S: Synthesizer> Renderer<S> {
     fn next_item(
         &self,
         fresh: &mut Fresh,
-        delayed: &mut Vec<Delayed>,
+        delayed: &mut DelayQueue<Item>,
         stop_fresh: bool,
         budget_left: &mut Option<u64>,
         totals: &mut RoundStats,
     ) -> Result<Option<Item>> {
-        let now = Instant::now();
-        let due = (0..delayed.len())
-            .filter(|&i| delayed[i].due <= now)
-            .min_by_key(|&i| delayed[i].due);
-        if let Some(i) = due {
-            return Ok(Some(self.release(delayed.swap_remove(i), totals)));
+        if let Some(r) = delayed.take_due() {
+            return Ok(Some(released(r, totals)));
         }
         if !stop_fresh && let Some(work) = fresh.page.front() {
             let chars = work.text.chars().count() as u64;
@@ -276,17 +258,13 @@ impl<S: Synthesizer> Renderer<S> {
                 timeouts: 0,
             }));
         }
-        let tail = (0..delayed.len())
-            .filter(|&i| delayed[i].floor <= now)
-            .min_by_key(|&i| delayed[i].floor);
-        Ok(tail.map(|i| self.release(delayed.swap_remove(i), totals)))
+        Ok(delayed.take_tail().map(|r| released(r, totals)))
     }
 
-    fn release(&self, d: Delayed, totals: &mut RoundStats) -> Item {
-        if d.rate_limited {
-            totals.rate_limit_wait_ms += d.since.elapsed().as_millis() as u64;
-        }
-        d.item
+    /// Whether retries must go back to pending instead of out: the run or
+    /// the job was stopped, or the deadline passed.
+    fn stopping(&self, job_cancel: &CancellationToken) -> bool {
+        job_cancel.is_cancelled() || self.past_deadline()
     }
 
     /// Counts a finished task; a retry goes to the delay queue.
@@ -294,7 +272,7 @@ impl<S: Synthesizer> Renderer<S> {
         &self,
         result: Result<Unit>,
         totals: &mut RoundStats,
-        delayed: &mut Vec<Delayed>,
+        delayed: &mut DelayQueue<Item>,
         job_cancel: &CancellationToken,
         shared: &Task<S>,
     ) -> Result<()> {
@@ -320,37 +298,32 @@ impl<S: Synthesizer> Renderer<S> {
                 self.progress.advance(tick);
             }
             Unit::Abandoned => {}
+            Unit::Retry(item, _) | Unit::Request(item) if self.stopping(job_cancel) => {
+                shared.writer.send(Change::Pending {
+                    job_id: shared.job_id,
+                    key: item.work.content_key.to_string(),
+                });
+            }
             Unit::Retry(item, err) => {
-                if job_cancel.is_cancelled() {
-                    shared.writer.send(Change::Pending {
-                        job_id: shared.job_id,
-                        key: item.work.content_key.to_string(),
-                    });
-                    return Ok(());
-                }
                 totals.retries += 1;
                 let wait = backoff(item.attempts, &err);
                 tracing::warn!(error = %err, retry_in_ms = wait.due.as_millis() as u64, "transient failure, retrying");
-                let now = Instant::now();
-                delayed.push(Delayed {
-                    item,
-                    due: now + wait.due,
-                    floor: now + wait.floor,
-                    since: now,
-                    rate_limited: err.class == ErrorClass::RateLimit,
-                });
+                delayed.push(item, wait, err.class == ErrorClass::RateLimit);
             }
             Unit::Request(item) => {
-                let now = Instant::now();
-                delayed.push(Delayed {
-                    item,
-                    due: now,
-                    floor: now,
-                    since: now,
-                    rate_limited: false,
-                });
+                let now = Backoff {
+                    due: Duration::ZERO,
+                    floor: Duration::ZERO,
+                };
+                delayed.push(item, now, false);
             }
         }
         Ok(())
     }
+}
+
+/// A retry let go: its wait on a rate limit counts in the run's figures.
+fn released(r: Released<Item>, totals: &mut RoundStats) -> Item {
+    totals.rate_limit_wait_ms += r.rate_limit_wait.as_millis() as u64;
+    r.item
 }

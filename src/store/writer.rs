@@ -9,6 +9,9 @@
 //! the cache before its `Done` is sent, so a run killed before the commit
 //! leaves a clip without a row, which the next run adopts.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -208,6 +211,8 @@ enum Message {
 #[derive(Clone)]
 pub struct StateWriter {
     tx: mpsc::UnboundedSender<Message>,
+    /// Transactions committed so far: how well changes were grouped.
+    commits: Arc<AtomicU64>,
 }
 
 /// The writer task, to be awaited for its first error.
@@ -220,8 +225,9 @@ impl Store {
     pub fn writer(&self) -> (StateWriter, WriterTask) {
         let (tx, rx) = mpsc::unbounded_channel();
         let pool = self.pool.clone();
-        let task = tokio::spawn(run_writer(pool, rx));
-        (StateWriter { tx }, WriterTask { task })
+        let commits = Arc::new(AtomicU64::new(0));
+        let task = tokio::spawn(run_writer(pool, rx, Arc::clone(&commits)));
+        (StateWriter { tx, commits }, WriterTask { task })
     }
 }
 
@@ -246,6 +252,11 @@ impl StateWriter {
     pub fn is_closed(&self) -> bool {
         self.tx.is_closed()
     }
+
+    /// How many transactions the writer has committed so far.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
 }
 
 impl WriterTask {
@@ -264,6 +275,7 @@ impl WriterTask {
 async fn run_writer(
     pool: sqlx::SqlitePool,
     mut rx: mpsc::UnboundedReceiver<Message>,
+    commits: Arc<AtomicU64>,
 ) -> Result<(), sqlx::Error> {
     let mut batch = Vec::with_capacity(GROUP);
     let mut waiters = Vec::new();
@@ -289,6 +301,7 @@ async fn run_writer(
                 rx.close();
                 return Err(e);
             }
+            commits.fetch_add(1, Ordering::Relaxed);
         }
         for done in waiters.drain(..) {
             let _ = done.send(());
@@ -309,31 +322,62 @@ async fn commit(pool: &sqlx::SqlitePool, batch: &[Change]) -> Result<(), sqlx::E
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn changes_commit_in_order_and_flush_waits_for_them() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db")).await.unwrap();
-        let run_id: i64 = {
-            sqlx::query(
-                "INSERT INTO jobs (id, path, name, title, created_at, planned_at)
-                 VALUES (1, 'j', 'j', 't', 'now', 'now')",
-            )
-            .execute(&store.pool)
+    /// A store with a job and a run, and a log of every window the runs
+    /// table takes, kept by SQLite itself (a trigger), in commit order.
+    async fn store_with_run(dir: &std::path::Path) -> (Store, i64) {
+        let store = Store::open(&dir.join("db")).await.unwrap();
+        sqlx::query(
+            "INSERT INTO jobs (id, path, name, title, created_at, planned_at)
+             VALUES (1, 'j', 'j', 't', 'now', 'now')",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        let run_id = store.start_run(1).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE window_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, window INTEGER);
+             CREATE TRIGGER log_window AFTER UPDATE OF window ON runs
+             BEGIN INSERT INTO window_log (window) VALUES (new.window); END;",
+        )
+        .execute(&store.pool)
+        .await
+        .unwrap();
+        (store, run_id)
+    }
+
+    async fn window_log(store: &Store) -> Vec<i64> {
+        sqlx::query_scalar("SELECT window FROM window_log ORDER BY seq")
+            .fetch_all(&store.pool)
             .await
-            .unwrap();
-            store.start_run(1).await.unwrap()
-        };
+            .unwrap()
+    }
+
+    /// Changes sent together commit together: a thousand in a couple of
+    /// transactions, each applied in the order it was sent. (The test's
+    /// runtime runs one task at a time, so all thousand are queued before
+    /// the writer task first runs.)
+    #[tokio::test]
+    async fn changes_sent_together_commit_in_few_transactions_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, run_id) = store_with_run(dir.path()).await;
         let (writer, task) = store.writer();
         for window in 1..=1000 {
             writer.send(Change::Window { run_id, window });
         }
         assert!(writer.flush().await);
-        let window: i64 = sqlx::query_scalar("SELECT window FROM runs WHERE id = ?")
-            .bind(run_id)
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
-        assert_eq!(window, 1000, "the last change sent is the one that stays");
+        assert_eq!(window_log(&store).await, (1..=1000).collect::<Vec<i64>>());
+        let grouped = writer.commits();
+        assert!(
+            (1..=1000u64.div_ceil(GROUP as u64)).contains(&grouped),
+            "1000 changes in {grouped} transactions"
+        );
+        // Changes sent one at a time, each waited for, take one each.
+        for window in 1001..=1003 {
+            writer.send(Change::Window { run_id, window });
+            assert!(writer.flush().await);
+        }
+        assert_eq!(writer.commits(), grouped + 3);
+        assert_eq!(window_log(&store).await.last(), Some(&1003));
         drop(writer);
         task.finish().await.unwrap();
     }

@@ -139,6 +139,35 @@ fn data_install_is_reused() {
     assert_eq!(entries.len(), 1, "leftover temp folders: {entries:?}");
 }
 
+/// An install killed half-way leaves its temp folder (a SIGKILL skips every
+/// clean-up); the next start of the engine removes it, and leaves alone the
+/// folder of an install still running in a live process.
+#[test]
+fn a_killed_install_is_removed_at_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let parent = dir.path().join("espeak-ng-data");
+    let target = parent.join(EspeakNg::version());
+    // As `install_data` names it: `.VERSION.PID.N.tmp`; no pid is this
+    // large on Linux (pid_max is at most 2^22), so its writer is dead.
+    let killed = parent.join(format!(".{}.99999999.0.tmp", EspeakNg::version()));
+    fs::create_dir_all(killed.join("voices")).unwrap();
+    fs::write(killed.join("phontab"), b"half written").unwrap();
+    let running = crate::atomic::temp_path_beside(&target);
+    fs::create_dir_all(&running).unwrap();
+
+    let engine = LocalEngine::new(dir.path(), &voice("en", 1.0), 24_000).unwrap();
+    assert_eq!(engine.data_dir(), target);
+    assert!(
+        !killed.exists(),
+        "the killed install's folder is still there"
+    );
+    assert!(running.is_dir(), "a live install's folder was removed");
+    // Once the data is installed, a later start still sweeps.
+    fs::create_dir_all(&killed).unwrap();
+    LocalEngine::new(dir.path(), &voice("en", 1.0), 24_000).unwrap();
+    assert!(!killed.exists());
+}
+
 #[test]
 fn fingerprint_changes_with_every_setting() {
     let print = |name: &str, speed: f32, rate: u32| fingerprint(&voice(name, speed), rate);

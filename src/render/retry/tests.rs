@@ -255,3 +255,43 @@ async fn a_processing_timeout_is_retried_once() {
     assert!(r.synthesize("Hello there.", &attempts).await.is_ok());
     assert_eq!(attempts.load(Ordering::Relaxed), 2);
 }
+
+/// The two waits of a retry: `due` (backoff and jitter, never under the
+/// service's `Retry-After`) and `floor` (what the service asked, else the
+/// shortest backoff). Past the first retry `due` is later than `floor`, which
+/// is what the tail of a run saves (see `delay`).
+#[test]
+fn a_backoff_is_due_after_its_floor_past_the_first_retry() {
+    let plain = ProviderError::new(ErrorClass::Transient, "busy");
+    for retry in 1..=8u32 {
+        let base = MIN_BACKOFF
+            .saturating_mul(1 << (retry - 1))
+            .min(MAX_BACKOFF);
+        for _ in 0..50 {
+            let wait = backoff(retry, &plain);
+            assert_eq!(wait.floor, MIN_BACKOFF);
+            assert!(
+                (base..=2 * base).contains(&wait.due),
+                "retry {retry}: {wait:?}"
+            );
+            if retry >= 2 {
+                assert!(wait.due > wait.floor, "retry {retry}: {wait:?}");
+            }
+        }
+    }
+    // A Retry-After longer than the backoff is both the floor and the due
+    // time; a shorter one is the floor under a longer backoff.
+    let asked = |secs| {
+        plain
+            .clone()
+            .with_retry_after(Some(Duration::from_secs(secs)))
+    };
+    let wait = backoff(1, &asked(5));
+    assert_eq!(
+        (wait.due, wait.floor),
+        (Duration::from_secs(5), Duration::from_secs(5))
+    );
+    let wait = backoff(6, &asked(1));
+    assert_eq!(wait.floor, Duration::from_secs(1));
+    assert!(wait.due >= Duration::from_secs(8), "{wait:?}");
+}
