@@ -148,7 +148,12 @@ fn a_storm_of_kills_loses_nothing_and_requests_no_stored_clip_again() {
         }
     }
     let extra: usize = ok_by_text.values().map(|n| n - 1).sum();
-    let bound = CONCURRENCY * KILLS;
+    // At a kill, a clip can be lost while its request is in flight (at most
+    // the window, CONCURRENCY) or after its answer while its task is still
+    // writing it to the cache (the scheduler bounds live tasks to
+    // 2 x CONCURRENCY + 4, so at most CONCURRENCY + 4 of those): under load,
+    // when writes lag, both happen at once.
+    let bound = (2 * CONCURRENCY + 4) * KILLS;
     eprintln!(
         "kill storm: {KILLS} kills survived, {} segments, {} clips stored at the kills, {} requests, \
          {} re-requests of stored clips, {extra} extra successful syntheses (bound {bound})",
@@ -168,7 +173,7 @@ fn a_storm_of_kills_loses_nothing_and_requests_no_stored_clip_again() {
     );
     assert!(
         extra <= bound,
-        "{extra} extra syntheses, more than the {bound} that can be in flight at the kills"
+        "{extra} extra syntheses, more than the {bound} that can be in flight or being written at the kills"
     );
     assert_eq!(
         ws.output_files(),

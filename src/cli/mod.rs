@@ -2,7 +2,8 @@
 //! `status`, `retry-failed`, `validate`, `voices`, `segment`, `sim`,
 //! `check`, and `completions`/`man` in [`docs`]), their arguments and help in [`args`],
 //! what several commands share in [`common`], progress display in
-//! [`progress`], the end-of-run notification in [`notify`]. Every outcome
+//! [`progress`], a render's per-job summary in [`summary`], the end-of-run
+//! notification in [`notify`]. Every outcome
 //! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
@@ -19,6 +20,7 @@ mod retry_failed;
 mod segment;
 mod sim;
 mod status;
+mod summary;
 mod validate;
 mod voices;
 
