@@ -16,6 +16,7 @@ mod delivery;
 mod diag;
 mod many;
 mod master;
+mod notify;
 mod overrides;
 mod parse;
 mod paths;
@@ -39,10 +40,12 @@ pub use delivery::{
     BookMeta, COVER_MIN_PX, Cover, Delivery, Format, MP3_BITRATES, Split, SubtitleFormat,
     read_cover,
 };
-use diag::{DefaultsSource, Problems, Source};
+use diag::{Problems, Source};
 pub use many::{load_many, shared_outputs};
 pub use master::{Master, Profile, Target};
+pub use notify::notify_commands;
 use paths::Base;
+pub use paths::FilesEntry;
 use raw::{FileList, RawAudio, RawBook, RawManuscript, RawNotify, RawOutput, RawRender};
 
 /// The file name of a folder's shared defaults, merged under every job file
@@ -115,6 +118,9 @@ pub struct Manuscript {
     pub tables: Tables,
     /// The pronunciation lexicon, every file read and checked.
     pub lexicon: crate::lexicon::Lexicon,
+    /// The `files` entries as written, to check a moved output folder
+    /// against (the files they will match do not exist yet).
+    pub entries: Vec<FilesEntry>,
 }
 
 /// What becomes of front matter: text before the first chapter heading,
@@ -389,19 +395,7 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
     }
     let text = read_text(path)?;
     let defaults_text = defaults.map(read_text).transpose()?;
-    // The defaults are parsed after padding as long as the job file, so
-    // their offsets tell which file a value came from.
-    let base = text.len() + 1;
-    let padded = defaults_text
-        .as_ref()
-        .map(|d| format!("{}{d}", " ".repeat(base)));
-    let src = Source {
-        shown: path,
-        text: &text,
-        defaults: defaults
-            .zip(defaults_text.as_deref())
-            .map(|(shown, text)| DefaultsSource { shown, text, base }),
-    };
+    let (src, padded) = Source::merged(path, &text, defaults.zip(defaults_text.as_deref()));
     let mut problems = Problems::new(src);
     let mut covered = Vec::new();
     let raw = parse::read(src, padded.as_deref(), &mut problems, &mut covered)?;
@@ -413,17 +407,7 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
         .map_err(|e| JobError::about(path, format!("cannot read job file: {e}")))?;
     let name = job_name(path, &abs)?;
     let dir = abs.parent().unwrap_or(Path::new("/"));
-    let mut check = Check {
-        problems,
-        base: Base {
-            dir,
-            shown: path.parent().unwrap_or(Path::new("")),
-        },
-        entries: Vec::new(),
-        covered,
-        profile_given: false,
-        warnings: Vec::new(),
-    };
+    let mut check = Check::new(problems, Base::of(path, dir), covered);
     let book = check.book(raw.book);
     let manuscript = check.manuscript(raw.manuscript);
     let voice = check.voice(raw.voice);
@@ -444,7 +428,7 @@ pub fn load_with(path: &Path, defaults: Option<&Path>) -> Result<Job, JobError> 
         draft: false,
         warnings: Vec::new(),
     };
-    check.manuscript_reads_no_output(&job);
+    check.manuscript_reads_no_output(&mut job);
     check.problems.finish()?;
     if job.book.narrator.is_empty() {
         job.book.narrator = default_narrator(&job.voice);
@@ -548,7 +532,18 @@ struct Check<'a> {
     warnings: Vec<String>,
 }
 
-impl Check<'_> {
+impl<'a> Check<'a> {
+    fn new(problems: Problems<'a>, base: Base<'a>, covered: Vec<String>) -> Check<'a> {
+        Check {
+            problems,
+            base,
+            entries: Vec::new(),
+            covered,
+            profile_given: false,
+            warnings: Vec::new(),
+        }
+    }
+
     fn book(&mut self, raw: Option<Spanned<RawBook>>) -> Book {
         let mut book = Book {
             title: String::new(),
@@ -594,6 +589,7 @@ impl Check<'_> {
             front_matter: FrontMatter::Skip,
             tables: Tables::Skip,
             lexicon: crate::lexicon::Lexicon::default(),
+            entries: Vec::new(),
         };
         let Some(raw) = self.required_table(raw, "manuscript", "files") else {
             return manuscript;
@@ -928,31 +924,16 @@ impl Check<'_> {
 
     /// A manuscript entry must not read what the render writes (the next
     /// run would speak `report.json`, or fail on its own `book.wav`), nor
-    /// the job file itself.
-    fn manuscript_reads_no_output(&mut self, job: &Job) {
-        let options = glob::MatchOptions {
-            case_sensitive: true,
-            require_literal_separator: true,
-            require_literal_leading_dot: true,
-        };
-        let written = [
-            "chapter-001.wav",
-            "book.wav",
-            "manifest.json",
-            "report.json",
-        ]
-        .map(|name| job.output.dir.join(name));
+    /// the job file itself. Checked again when `--output` or `--draft`
+    /// moves the output ([`Job::check_output_unread`]).
+    fn manuscript_reads_no_output(&mut self, job: &mut Job) {
         let mut own = vec![job.path.clone()];
         own.extend(job.defaults.iter().filter_map(|d| fs::canonicalize(d).ok()));
         for entry in std::mem::take(&mut self.entries) {
-            let path = self.base.resolve(entry.get_ref());
-            let pattern = match paths::has_glob_chars(entry.get_ref()) {
-                true => glob::Pattern::new(&path.to_string_lossy()).ok(),
-                false => glob::Pattern::new(&glob::Pattern::escape(&path.to_string_lossy())).ok(),
+            let Some(files) = FilesEntry::new(&self.base, entry.get_ref()) else {
+                continue;
             };
-            let Some(pattern) = pattern else { continue };
-            let matches = |p: &Path| pattern.matches_path_with(p, options);
-            if let Some(hit) = written.iter().find(|p| matches(p)) {
+            if let Some(hit) = files.reads_output_of(&job.output.dir) {
                 self.problems.at(
                     entry.span(),
                     format!(
@@ -960,10 +941,10 @@ impl Check<'_> {
                          next run would speak it; narrow the entry (e.g. \"*.md\") or move \
                          [output] dir out of its folder",
                         entry.get_ref(),
-                        self.base.show(hit)
+                        self.base.show(&hit)
                     ),
                 );
-            } else if let Some(hit) = own.iter().find(|p| matches(p)) {
+            } else if let Some(hit) = own.iter().find(|p| files.matches(p)) {
                 self.problems.at(
                     entry.span(),
                     format!(
@@ -974,6 +955,7 @@ impl Check<'_> {
                     ),
                 );
             }
+            job.manuscript.entries.push(files);
         }
     }
 

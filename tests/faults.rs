@@ -462,15 +462,14 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
             child.try_wait().unwrap().is_none(),
             "the render ended too soon"
         );
-        // The database exists before the render has recorded its plan; until
-        // then `status` rightly lists no job, so wait for the job's line.
-        let listed = ws.path().join("state.db").exists()
-            && !stdout(&ws.run(&["status", "--json"])).trim().is_empty();
-        if listed {
-            let status = status_json(&ws);
-            if status["last_run"]["progress"]["eta_secs"].is_number() {
-                break status;
-            }
+        // `status` answers at every moment of the render, exit 0 and nothing
+        // on stderr (`status_json` asserts it): before the database exists,
+        // while the render creates it and before it has recorded its plan,
+        // with one object that says there is no job yet (no `last_run`);
+        // then with the job's line. Wait for that line to have an estimate.
+        let status = status_json(&ws);
+        if status["last_run"]["progress"]["eta_secs"].is_number() {
+            break status;
         }
         std::thread::sleep(Duration::from_millis(100));
     };
@@ -534,6 +533,67 @@ fn status_while_rendering_shows_progress_and_an_eta_then_the_outcome() {
     assert_eq!(done["counts"]["chars_done"], done["counts"]["chars_total"]);
     let text = stdout(&ws.run(&["status"]));
     assert!(text.contains("last run: complete"), "{text}");
+}
+
+/// `status --watch` beside a render prints the status again every interval
+/// while the render runs, and ends once it has ended.
+#[test]
+fn status_watch_repeats_while_a_render_runs_and_ends_with_it() {
+    // Long enough that the render cannot end by itself during the test; it
+    // is stopped with SIGTERM once the watch has printed twice.
+    let sim = Sim::start("latency_ms = 500\n");
+    let ws = cloud_workspace(&sim, &manuscript(1, 200), "concurrency = 1");
+    let render = spawn_render(&ws);
+    let limit = Instant::now() + Duration::from_secs(120);
+    while status_json(&ws)["running"] != true {
+        assert!(Instant::now() < limit, "status never showed the render");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut watch = ws
+        .command()
+        .args(["status", "--watch", "--json", "--interval", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn status --watch");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stream = watch.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines: Vec<serde_json::Value> = Vec::new();
+    while lines.len() < 2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("status --watch printed nothing more");
+        let status: serde_json::Value = serde_json::from_str(&line).expect("a json line");
+        assert_eq!(status["running"], true, "{status}");
+        lines.push(status);
+    }
+    let stopped = crate::util::terminate(render);
+    assert_eq!(stopped.status.code(), Some(130));
+    let watched = watch.wait_with_output().expect("status --watch ends");
+    reader.join().unwrap();
+    lines.extend(
+        rx.try_iter()
+            .map(|l| serde_json::from_str::<serde_json::Value>(&l).expect("a json line")),
+    );
+    assert_eq!(watched.status.code(), Some(0), "{}", stderr(&watched));
+    let last = lines.last().unwrap();
+    assert_eq!(last["running"], false, "{last}");
+    assert_eq!(last["last_run"]["outcome"], "interrupted", "{last}");
+    assert!(
+        lines[..lines.len() - 1]
+            .iter()
+            .all(|l| l["running"] == true),
+        "{lines:?}"
+    );
 }
 
 /// `render … 2>&1 | head`: once the reader has gone, every write to stdout

@@ -8,6 +8,7 @@ mod deliver;
 mod faults;
 mod manuscripts;
 mod master;
+mod notify;
 mod pinned;
 mod qa;
 mod render;

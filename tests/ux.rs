@@ -92,6 +92,63 @@ fn init_guesses_chinese_chapter_titles() {
     assert!(job.contains("language = \"zh\""), "{job}");
 }
 
+/// EPUB and Word manuscripts bring their own chapters; the job file
+/// validates and lists them.
+#[test]
+fn init_reads_epub_and_docx_manuscripts() {
+    let ws = Workspace::new();
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    for (file, dir) in [("book3.epub", "e"), ("book.docx", "d")] {
+        ws.write(
+            &format!("{dir}/{file}"),
+            std::fs::read(format!("{fixtures}/{file}")).unwrap(),
+        );
+        // The lone manuscript of the folder, found without --manuscript.
+        let out = ws.run(&["init", dir]);
+        assert_eq!(code(&out), Some(0), "{file}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.contains("3 chapter(s)"), "{file}: {text}");
+        assert!(text.contains("Chapter One: The Light"), "{file}: {text}");
+        assert!(text.contains("第二章：来信"), "{file}: {text}");
+        let stem = file.split('.').next().unwrap();
+        let job = format!("{dir}/{stem}.toml");
+        let out = ws.run(&["validate", &job]);
+        assert_eq!(code(&out), Some(0), "{file}: {}", stderr(&out));
+        let out = ws.run(&["plan", &job, "--json"]);
+        assert_eq!(code(&out), Some(0), "{file}: {}", stderr(&out));
+    }
+}
+
+/// File names are written as TOML strings: a quote, a backslash, Chinese,
+/// and a combining accent (which a Rust `{:?}` string writes as `\u{301}`,
+/// not TOML).
+#[test]
+fn init_writes_unusual_file_names_as_toml_strings() {
+    let ws = Workspace::new();
+    let name = "草稿 \"one\" \\ Cafe\u{301}";
+    ws.write(
+        &format!("{name}.md"),
+        "# One\n\nHello there.\n\n# Two\n\nThe end.\n",
+    );
+    let out = ws.run(&["init", "book", "--manuscript", &format!("{name}.md")]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let job_path = ws.path().join(format!("book/{name}.toml"));
+    let text = std::fs::read_to_string(&job_path).unwrap();
+    let job: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(job["book"]["title"].as_str(), Some(name), "{text}");
+    let files = job["manuscript"]["files"].as_array().unwrap();
+    assert!(
+        files[0].as_str().unwrap().ends_with(&format!("{name}.md")),
+        "{text}"
+    );
+    assert_eq!(
+        job["output"]["dir"].as_str(),
+        Some(format!("out/{name}").as_str())
+    );
+    let out = ws.run(&["validate", job_path.to_str().unwrap()]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+}
+
 #[test]
 fn completions_for_every_shell_and_a_man_page() {
     let ws = Workspace::new();
@@ -512,6 +569,56 @@ fn an_output_folder_the_manuscript_glob_reads_is_refused() {
         "{}",
         stderr(&out)
     );
+}
+
+/// `--output` and the `-draft` folder of `--draft` move the output: the
+/// manuscript entries are checked against where it goes, as `[output] dir`
+/// is. Nothing is written when one would read it.
+#[test]
+fn an_output_override_the_manuscript_glob_reads_is_refused() {
+    let ws = Workspace::new();
+    ws.write("book/ch1.md", manuscript(1, 1));
+    ws.write(
+        "job.toml",
+        "[book]\ntitle = \"X\"\n[manuscript]\nfiles = \"book*/*\"\n[output]\ndir = \"out/x\"\n",
+    );
+    let out = ws.run(&["render", "job.toml", "--output", "book"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--output writes into") && err.contains("\"book*/*\" in [manuscript] files"),
+        "{err}"
+    );
+    assert!(!ws.path().join("book/manifest.json").exists());
+    assert!(!ws.path().join("state.db").exists(), "nothing was written");
+
+    // The draft of a job whose output is `book` writes `book-draft`.
+    ws.write("book-notes/notes.md", manuscript(1, 1));
+    ws.write(
+        "job.toml",
+        "[book]\ntitle = \"X\"\n[manuscript]\nfiles = [\"book/*.md\", \"book-*/*\"]\n[output]\ndir = \"book\"\n",
+    );
+    let out = ws.run(&["plan", "job.toml"]);
+    assert_eq!(
+        code(&out),
+        Some(0),
+        "the job itself is fine: {}",
+        stderr(&out)
+    );
+    let out = ws.run(&["render", "job.toml", "--draft"]);
+    assert_eq!(code(&out), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--draft writes into") && err.contains("book-draft"),
+        "{err}"
+    );
+    assert!(!ws.path().join("book-draft").exists());
+    // An output folder the entries do not read is accepted.
+    let out = ws.run(&["render", "job.toml", "--draft", "--output", "audio"]);
+    assert_eq!(code(&out), Some(0), "{}", stderr(&out));
+    let manifest = read_json(&ws.path().join("audio/manifest.json"));
+    let file = manifest["chapters"][0]["files"][0].as_str().unwrap();
+    assert!(ws.path().join("audio").join(file).is_file(), "{manifest}");
 }
 
 #[test]

@@ -145,14 +145,7 @@ impl ClipReader {
                     })?;
             }
             Source::Flac { reader, decoded } => {
-                if let Some(mut flac) = reader.take() {
-                    *decoded = decode_flac(&mut flac, self.samples).map_err(|detail| {
-                        ClipError::Unreadable {
-                            path: self.path.clone(),
-                            detail,
-                        }
-                    })?;
-                }
+                decode_once(reader, decoded, self.samples, &self.path)?;
             }
         }
         self.read += n;
@@ -186,14 +179,7 @@ impl ClipReader {
                 }
             }
             Source::Flac { reader, decoded } => {
-                if let Some(mut flac) = reader.take() {
-                    *decoded = decode_flac(&mut flac, self.samples).map_err(|detail| {
-                        ClipError::Unreadable {
-                            path: self.path.clone(),
-                            detail,
-                        }
-                    })?;
-                }
+                decode_once(reader, decoded, self.samples, &self.path)?;
                 let start = self.read as usize;
                 let Some(block) = decoded.get(start..start + take) else {
                     return Err(truncated(decoded.len() as u64));
@@ -236,6 +222,23 @@ fn decode_flac(
 }
 
 /// `clip` as a FLAC file: mono, 16 bits, at the clip's rate.
+/// Decodes a FLAC clip on its first use (a clip is seconds long); later
+/// calls find it decoded.
+fn decode_once(
+    reader: &mut Option<claxon::FlacReader<BufReader<File>>>,
+    decoded: &mut Vec<i16>,
+    samples: u64,
+    path: &Path,
+) -> Result<(), ClipError> {
+    if let Some(mut flac) = reader.take() {
+        *decoded = decode_flac(&mut flac, samples).map_err(|detail| ClipError::Unreadable {
+            path: path.to_path_buf(),
+            detail,
+        })?;
+    }
+    Ok(())
+}
+
 pub(super) fn encode_flac(clip: &Clip) -> io::Result<Vec<u8>> {
     use flacenc::component::BitRepr;
     use flacenc::error::Verify;

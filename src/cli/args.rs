@@ -241,8 +241,8 @@ pub struct InitArgs {
     /// Who speaks: the embedded engine (free, offline) or a cloud provider.
     #[arg(long, value_enum, default_value_t = InitProvider::Local)]
     pub provider: InitProvider,
-    /// The manuscript (text or Markdown). Without it, the one `*.md` or
-    /// `*.txt` in DIR is used, else `book.md`.
+    /// The manuscript (EPUB, DOCX, Markdown or text). Without it, the one
+    /// `*.md`, `*.txt`, `*.epub` or `*.docx` in DIR is used, else `book.md`.
     #[arg(long, value_name = "FILE")]
     pub manuscript: Option<PathBuf>,
 }

@@ -39,6 +39,17 @@ pub(super) fn load_job_files(
                 }
             }
         }
+        let moved = match (&overrides.output, overrides.draft) {
+            (Some(_), _) => Some("--output"),
+            (None, true) => Some("--draft"),
+            (None, false) => None,
+        };
+        if let Some(flag) = moved
+            && let Err(e) = job.check_output_unread(flag)
+        {
+            errors.push(e.to_string());
+            continue;
+        }
         changed.push(job);
     }
     errors.extend(

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::args::{InitArgs, InitProvider};
 use super::{CliError, Exit};
 use crate::job::{self, Encoding};
-use crate::manuscript;
+use crate::manuscript::{self, Format};
 
 /// A chapter rule guessed from the text, with the reason shown to the user.
 struct Guess {
@@ -29,7 +29,7 @@ pub(super) fn run(args: &InitArgs) -> Result<Exit, CliError> {
     let manuscript = match &args.manuscript {
         Some(path) if !path.is_file() => {
             return Err(CliError::bad_input(format!(
-                "--manuscript {}: no such file; name a text or Markdown file",
+                "--manuscript {}: no such file; name an EPUB, DOCX, Markdown or text file",
                 path.display()
             )));
         }
@@ -50,17 +50,29 @@ pub(super) fn run(args: &InitArgs) -> Result<Exit, CliError> {
             job_path.display()
         )));
     }
-    let text = match &manuscript {
-        Some(path) => manuscript::read_text(path, Encoding::Auto)
-            .map_err(|e| CliError::bad_input(format!("--manuscript: {e}")))?,
-        None => String::new(),
+    let format = manuscript.as_deref().map(format_of).transpose()?;
+    let (text, guess) = match format {
+        Some(Format::Epub | Format::Docx) => (String::new(), document_chapters(format)),
+        Some(_) => {
+            let path = manuscript.as_deref().unwrap_or(Path::new(""));
+            let text = manuscript::read_text(path, Encoding::Auto)
+                .map_err(|e| CliError::bad_input(format!("--manuscript: {e}")))?;
+            let guess = guess_chapters(&text);
+            (text, guess)
+        }
+        None => (String::new(), guess_chapters("")),
+    };
+    // An EPUB's or a Word file's language is learned from its text once
+    // the real loader has read it.
+    let language = match format {
+        Some(Format::Epub | Format::Docx) => None,
+        _ => Some(language(&text)),
     };
     let files_entry = manuscript
         .as_deref()
         .map_or_else(|| "book.md".to_string(), |m| relative_to(m, dir));
-    let guess = guess_chapters(&text);
-    let contents = template(args.provider, &stem, &files_entry, &guess, language(&text));
-    write_new(&job_path, &contents, manuscript.is_some())?;
+    let contents = |language: &str| template(args.provider, &stem, &files_entry, &guess, language);
+    write_new(&job_path, &contents, language, manuscript.is_some())?;
     println!("wrote {}", job_path.display());
     if manuscript.is_none() {
         println!(
@@ -75,7 +87,28 @@ pub(super) fn run(args: &InitArgs) -> Result<Exit, CliError> {
     show_chapters(&job_path, &guess)
 }
 
-/// The one `*.md` or `*.txt` in the folder, if there is exactly one.
+/// The manuscript's format, from its bytes as a render decides it.
+fn format_of(path: &Path) -> Result<Format, CliError> {
+    let bad = |e: manuscript::ManuscriptError| CliError::bad_input(format!("--manuscript: {e}"));
+    let bytes = manuscript::bytes::read_file(path).map_err(bad)?;
+    manuscript::bytes::sniff(path, &bytes).map_err(bad)
+}
+
+/// EPUB and Word files carry their chapters: nothing to guess.
+fn document_chapters(format: Option<Format>) -> Guess {
+    let why = match format {
+        Some(Format::Docx) => "DOCX: Heading 1 and Heading 2 paragraphs start chapters",
+        _ => "EPUB: each document of its reading order starts a chapter, titled from its contents",
+    };
+    Guess {
+        rule: "headings",
+        pattern: None,
+        why: why.to_string(),
+    }
+}
+
+/// The one manuscript (`*.md`, `*.txt`, `*.epub`, `*.docx`) in the folder,
+/// if there is exactly one.
 fn lone_manuscript(dir: &Path) -> Option<PathBuf> {
     let found: Vec<PathBuf> = std::fs::read_dir(dir)
         .ok()?
@@ -83,7 +116,8 @@ fn lone_manuscript(dir: &Path) -> Option<PathBuf> {
         .map(|e| e.path())
         .filter(|p| {
             p.is_file()
-                && p.extension().is_some_and(|e| e == "md" || e == "txt")
+                && p.extension()
+                    .is_some_and(|e| ["md", "txt", "epub", "docx"].iter().any(|x| e == *x))
                 && !p
                     .file_name()
                     .is_some_and(|n| n.to_string_lossy().starts_with('.'))
@@ -166,7 +200,14 @@ fn template(
     guess: &Guess,
     language: &str,
 ) -> String {
-    let title = stem.replace(['_', '-'], " ");
+    let title = toml_string(&stem.replace(['_', '-'], " "));
+    let files = toml_string(files);
+    let output = toml_string(&format!("out/{stem}"));
+    // A comment ends at a line break: none may come from the file name.
+    let stem: String = stem
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let pattern = match guess.pattern {
         Some(p) => format!("chapter_pattern = '{p}'   # a line matching it starts a chapter\n"),
         None => "# chapter_pattern = '^Chapter \\d+'   # with chapters = \"regex\"\n".to_string(),
@@ -185,19 +226,19 @@ fn template(
          # ---- required ---------------------------------------------------------\n\
          \n\
          [book]\n\
-         title = {title:?}\n\
+         title = {title}\n\
          # author = \"\"\n\
          language = \"{language}\"            # zh | en | mixed: which sentence rules apply\n\
          \n\
          [manuscript]\n\
-         files = [{files:?}]   # a path or a list; globs allowed, e.g. \"chapters/*.md\"\n\
+         files = [{files}]   # a path or a list; globs allowed, e.g. \"chapters/*.md\"\n\
          chapters = \"{rule}\"       # headings (Markdown #) | files (one per file) | regex\n\
          {pattern}\
          # ({why})\n\
          # encoding = \"auto\"         # auto (UTF-8, else GBK) | utf-8 | gbk\n\
          \n\
          [output]\n\
-         dir = \"out/{stem}\"         # chapter-NNN.wav, book.wav, manifest.json, report.json\n\
+         dir = {output}         # chapter-NNN.wav, book.wav, manifest.json, report.json\n\
          \n\
          # ---- optional ---------------------------------------------------------\n\
          \n\
@@ -220,6 +261,12 @@ fn template(
         rule = guess.rule,
         why = guess.why,
     )
+}
+
+/// `text` as a TOML string, whatever characters it holds (a Rust `{:?}`
+/// string is not TOML: it writes `\u{..}` escapes).
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
 }
 
 const VOICE_LOCAL: &str = "\
@@ -262,30 +309,66 @@ token_env = \"VOLCENGINE_TOKEN\" # export VOLCENGINE_TOKEN=... (a token never go
 /// Writes the file only if nothing is there, after checking it with the
 /// real loader: a temporary file is checked, then linked into place (a link
 /// fails if the name was taken meanwhile, so nothing is ever overwritten).
-fn write_new(path: &Path, contents: &str, check: bool) -> Result<(), CliError> {
+/// Without a `language`, it is learned from the manuscript the loader read.
+fn write_new(
+    path: &Path,
+    contents: &dyn Fn(&str) -> String,
+    language: Option<&'static str>,
+    check: bool,
+) -> Result<(), CliError> {
     let temp = path.with_file_name(format!(
         ".{}.init-{}",
         path.file_name().unwrap_or_default().to_string_lossy(),
         std::process::id()
     ));
-    let result = std::fs::write(&temp, contents)
-        .map_err(|e| CliError::bad_input(format!("cannot write {}: {e}", temp.display())))
-        .and_then(|()| match check {
-            true => job::load(&temp).map(drop).map_err(|e| {
-                CliError::bad_input(format!("the job file init wrote does not validate: {e}"))
-            }),
-            false => Ok(()),
+    let result = write_checked(&temp, contents, language, check).and_then(|()| {
+        std::fs::hard_link(&temp, path).map_err(|e| {
+            CliError::bad_input(format!(
+                "cannot write {}: {e}; init never overwrites a file",
+                path.display()
+            ))
         })
-        .and_then(|()| {
-            std::fs::hard_link(&temp, path).map_err(|e| {
-                CliError::bad_input(format!(
-                    "cannot write {}: {e}; init never overwrites a file",
-                    path.display()
-                ))
-            })
-        });
+    });
     let _ = std::fs::remove_file(&temp);
     result
+}
+
+fn write_checked(
+    temp: &Path,
+    contents: &dyn Fn(&str) -> String,
+    language: Option<&'static str>,
+    check: bool,
+) -> Result<(), CliError> {
+    let write = |text: String| {
+        std::fs::write(temp, text)
+            .map_err(|e| CliError::bad_input(format!("cannot write {}: {e}", temp.display())))
+    };
+    let load = || {
+        job::load(temp).map_err(|e| {
+            CliError::bad_input(format!("the job file init wrote does not validate: {e}"))
+        })
+    };
+    write(contents(language.unwrap_or("mixed")))?;
+    if !check {
+        return Ok(());
+    }
+    let job = load()?;
+    if language.is_none() {
+        let book = manuscript::load(&job)
+            .map_err(|e| CliError::bad_input(format!("--manuscript: {e}")))?;
+        let text: String = book
+            .chapters
+            .iter()
+            .flat_map(|c| &c.paragraphs)
+            .map(|p| p.text.as_str())
+            .collect();
+        let found = self::language(&text);
+        if found != "mixed" {
+            write(contents(found))?;
+            load()?;
+        }
+    }
+    Ok(())
 }
 
 /// Loads the new job file as `render` would and lists the chapters found.

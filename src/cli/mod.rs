@@ -3,7 +3,8 @@
 //! `check`, and `completions`/`man` in [`docs`]), their arguments and help in [`args`],
 //! what several commands share in [`common`], progress display in
 //! [`progress`], a render's per-job summary in [`summary`], the end-of-run
-//! notification in [`notify`]. Every outcome
+//! notification in [`notify`], stop signals during a render in [`signals`].
+//! Every outcome
 //! becomes an exit code here, in one place ([`Exit`]).
 
 mod args;
@@ -18,6 +19,7 @@ mod progress;
 mod render;
 mod retry_failed;
 mod segment;
+mod signals;
 mod sim;
 mod status;
 mod summary;

@@ -9,7 +9,6 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -24,6 +23,7 @@ use super::common::{
 };
 use super::notify;
 use super::progress::progress_for;
+use super::signals;
 use super::summary::summary;
 use super::{CliError, Exit};
 use crate::cache::Cache;
@@ -34,63 +34,44 @@ use crate::render::{JobReport, Renderer};
 use crate::store::Store;
 
 pub(super) async fn run(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit, CliError> {
-    let started = jiff::Timestamp::now();
-    let mut record = RunRecord::default();
-    let result = render_all(global, args, &mut record).await;
+    // Read from the job files apart from loading them, as far as each can
+    // be read: a bad job file stops the whole run, and its `[notify]` must
+    // still hear of it.
     let commands = match &args.on_finish {
         Some(command) => vec![(command.clone(), notify::DEFAULT_TIMEOUT)],
-        None => record.commands,
+        None => crate::job::notify_commands(&args.jobs.jobs, args.jobs.defaults.as_deref())
+            .into_iter()
+            .filter_map(|n| n.command.map(|c| (c, n.timeout)))
+            .collect(),
     };
-    if !commands.is_empty() {
-        let exit = match &result {
-            Ok(exit) => *exit,
-            Err(e) => e.exit,
-        };
-        let notice = notify::Notice::new(
-            started,
-            exit,
-            record.jobs,
-            result.as_ref().err().map(|e| e.message.clone()),
-            record.summary,
-        );
-        notify::send(&commands, &notice).await;
-    }
+    let run = Arc::new(notify::Run::new(commands));
+    let cancel = CancellationToken::new();
+    signals::watch(cancel.clone(), Arc::clone(&run));
+    let result = render_all(global, args, &run, cancel).await;
+    let (exit, error) = match &result {
+        Ok(exit) => (*exit, None),
+        Err(e) => (e.exit, Some(e.message.clone())),
+    };
+    run.finish(exit, error).await;
     result
-}
-
-/// What a run did, for the notification.
-#[derive(Default)]
-struct RunRecord {
-    /// Each job's report, or the error that stopped it.
-    jobs: Vec<serde_json::Value>,
-    /// The summary lines printed on stdout.
-    summary: String,
-    /// The jobs' `[notify]` commands, each once, with its timeout.
-    commands: Vec<(String, Duration)>,
 }
 
 async fn render_all(
     global: &GlobalArgs,
     args: &RenderArgs,
-    record: &mut RunRecord,
+    record: &notify::Run,
+    cancel: CancellationToken,
 ) -> Result<Exit, CliError> {
     let state = &args.state;
     let deadline = deadline(args.until.as_deref(), args.max_duration.as_deref())?;
+    let loading = signals::NothingWritten::begin();
     let jobs = load_jobs(&args.jobs, &args.overrides)?;
-    for (job, _) in &jobs {
-        if let Some(command) = &job.notify.command
-            && !record.commands.iter().any(|(c, _)| c == command)
-        {
-            record.commands.push((command.clone(), job.notify.timeout));
-        }
-    }
     check_tokens(&jobs)?;
     check_tools(&jobs)?;
+    drop(loading);
     print_warnings(&jobs);
     ensure_db_folder(&state.db)?;
     let _lock = take_lock(&state.db)?;
-    let cancel = CancellationToken::new();
-    watch_signals(cancel.clone());
     let (store, new_db) = open_store_for_render(state).await?;
     let cache = Arc::new(
         Cache::open(&state.cache)
@@ -112,9 +93,9 @@ async fn render_all(
             .map_err(|e| CliError::bad_input(format!("{}: [voice]: {e}", job.path.display())))?;
         // Planning writes nothing: a stop signal during it ends the process
         // at once instead of after the plan of a big book.
-        PLANNING.store(true, Ordering::SeqCst);
+        let planning = signals::NothingWritten::begin();
         let chapters = crate::plan::build(job, manuscript);
-        PLANNING.store(false, Ordering::SeqCst);
+        drop(planning);
         let window = windows
             .entry(account_key(job))
             .or_insert_with(|| Window::new(job.render.concurrency));
@@ -164,7 +145,7 @@ fn conclude(
     name: &str,
     result: Result<anyhow::Result<JobReport>, tokio::task::JoinError>,
     new_db: bool,
-    record: &mut RunRecord,
+    record: &notify::Run,
 ) -> Exit {
     let result = result.unwrap_or_else(|e| Err(anyhow::anyhow!("the job's task failed: {e}")));
     match result {
@@ -188,10 +169,7 @@ fn conclude(
             let mut out = std::io::stdout().lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
-            record.summary.push_str(&text);
-            record
-                .jobs
-                .push(serde_json::to_value(&report).unwrap_or_default());
+            record.add_job(serde_json::to_value(&report).unwrap_or_default(), &text);
             Exit::of_report(&report)
         }
         Err(e) => {
@@ -199,12 +177,14 @@ fn conclude(
             // A closed stderr must not stop the render: what cannot be
             // written is dropped.
             let _ = writeln!(std::io::stderr(), "error: {name}: {message}");
-            let _ = writeln!(record.summary, "{name}: error: {message}");
-            record.jobs.push(serde_json::json!({
-                "job": name,
-                "outcome": "error",
-                "error": message,
-            }));
+            record.add_job(
+                serde_json::json!({
+                    "job": name,
+                    "outcome": "error",
+                    "error": message,
+                }),
+                &format!("{name}: error: {message}\n"),
+            );
             Exit::Failed
         }
     }
@@ -314,44 +294,4 @@ fn until_local(text: &str) -> Result<Duration, String> {
     }
     let span = now.duration_until(&target);
     Duration::try_from(span).map_err(|_| hint())
-}
-
-/// Ctrl-C / SIGTERM: stop starting work and let in-flight segments finish;
-/// a second signal exits at once (every state change is a committed
-/// transaction, so that is still consistent).
-/// True while a job is being planned (nothing written yet).
-static PLANNING: AtomicBool = AtomicBool::new(false);
-
-fn watch_signals(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!("cannot watch SIGTERM: {e}");
-                    return;
-                }
-            };
-        let mut signals = 0;
-        loop {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                _ = term.recv() => {},
-            }
-            signals += 1;
-            if PLANNING.load(Ordering::SeqCst) {
-                eprintln!("stopped while planning; nothing was written");
-                std::process::exit(Exit::Interrupted as i32);
-            }
-            if signals == 1 {
-                tracing::warn!(
-                    "stopping: finishing segments in flight (signal again to stop at once)"
-                );
-                cancel.cancel();
-            } else {
-                let _ = writeln!(std::io::stderr(), "stopped at once; state is saved");
-                std::process::exit(Exit::Interrupted as i32);
-            }
-        }
-    });
 }

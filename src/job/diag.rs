@@ -32,7 +32,25 @@ pub(super) struct DefaultsSource<'a> {
     pub base: usize,
 }
 
-impl Source<'_> {
+impl<'a> Source<'a> {
+    /// A job file with its defaults file (if any) merged under it, and the
+    /// defaults' text padded to start past the job file's, for
+    /// `parse::read`: offsets then tell which file a value came from.
+    pub fn merged(
+        shown: &'a Path,
+        text: &'a str,
+        defaults: Option<(&'a Path, &'a str)>,
+    ) -> (Source<'a>, Option<String>) {
+        let base = text.len() + 1;
+        let padded = defaults.map(|(_, d)| format!("{}{d}", " ".repeat(base)));
+        let src = Source {
+            shown,
+            text,
+            defaults: defaults.map(|(shown, text)| DefaultsSource { shown, text, base }),
+        };
+        (src, padded)
+    }
+
     /// `path:line:col: message` for a byte offset into the merged document.
     pub fn at(&self, offset: usize, message: impl Display) -> String {
         let (shown, text, offset) = match self.defaults {

@@ -48,7 +48,7 @@ pub fn load_many(args: &[PathBuf], defaults: Option<&Path>) -> Result<Vec<Job>, 
     }
 }
 
-fn job_files(arg: &Path) -> Result<Vec<PathBuf>, JobError> {
+pub(super) fn job_files(arg: &Path) -> Result<Vec<PathBuf>, JobError> {
     if !arg.is_dir() {
         return Ok(vec![arg.to_path_buf()]);
     }

@@ -1,6 +1,7 @@
 //! Changes to a loaded job for one run, never written back to its file:
 //! `--draft` (the embedded engine, its own output folder and its own state,
-//! so a cloud job is proof-listened for free) and `--output DIR`.
+//! so a cloud job is proof-listened for free) and `--output DIR`; a moved
+//! output folder is checked against the manuscript entries again.
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +47,37 @@ impl Job {
         self.output.dir = dir;
         Ok(self)
     }
+
+    /// After `--output` or `--draft` (`flag`) moved the output folder: no
+    /// `[manuscript] files` entry may read what the render will write there,
+    /// as the job file's own `[output] dir` is checked when it is loaded.
+    pub fn check_output_unread(&self, flag: &str) -> Result<(), JobError> {
+        let Some((entry, hit)) = self.manuscript.entries.iter().find_map(|entry| {
+            entry
+                .reads_output_of(&self.output.dir)
+                .map(|hit| (entry, hit))
+        }) else {
+            return Ok(());
+        };
+        let job_file = suffixless(&self.path);
+        Err(JobError::about(
+            &job_file,
+            format!(
+                "{flag} writes into {}, which {:?} in [manuscript] files would read ({}): the \
+                 next run would speak it; choose another {flag} folder or narrow the entry \
+                 (e.g. \"*.md\")",
+                self.output.dir.display(),
+                entry.written,
+                hit.display()
+            ),
+        ))
+    }
+}
+
+/// The job file's own path, without the `#draft` mark of a draft.
+fn suffixless(path: &Path) -> PathBuf {
+    let text = path.to_string_lossy();
+    PathBuf::from(text.strip_suffix("#draft").unwrap_or(&text).to_string())
 }
 
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {

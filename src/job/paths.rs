@@ -18,7 +18,16 @@ pub(super) struct Base<'a> {
     pub shown: &'a Path,
 }
 
-impl Base<'_> {
+impl<'a> Base<'a> {
+    /// The folder of the job file `path` (as given), `dir` being its
+    /// canonical form.
+    pub fn of(path: &'a Path, dir: &'a Path) -> Base<'a> {
+        Base {
+            dir,
+            shown: path.parent().unwrap_or(Path::new("")),
+        }
+    }
+
     /// `entry` made absolute (`.` components dropped; `..` kept, since
     /// removing it lexically is wrong across symlinks).
     pub fn resolve(&self, entry: &str) -> PathBuf {
@@ -198,6 +207,58 @@ pub(super) fn canonical_or_lexical(path: &Path) -> PathBuf {
         }
     }
 }
+
+/// A `[manuscript] files` entry as written, with the pattern of the paths
+/// it names (a literal name escaped, the job's folder escaped), so what a
+/// render writes can be checked against it before the files exist.
+#[derive(Debug, Clone)]
+pub struct FilesEntry {
+    pub written: String,
+    pattern: glob::Pattern,
+}
+
+impl FilesEntry {
+    pub(super) fn new(base: &Base<'_>, entry: &str) -> Option<FilesEntry> {
+        let path = base.resolve(entry);
+        let text = if has_glob_chars(entry) {
+            base.glob_pattern(entry, &path).ok()?
+        } else {
+            glob::Pattern::escape(path.to_str()?)
+        };
+        Some(FilesEntry {
+            written: entry.to_owned(),
+            pattern: glob::Pattern::new(&text).ok()?,
+        })
+    }
+
+    /// Matched as the expansion matches: `*` stays within a folder and
+    /// never picks a hidden file.
+    pub fn matches(&self, path: &Path) -> bool {
+        let options = glob::MatchOptions {
+            case_sensitive: true,
+            require_literal_separator: true,
+            require_literal_leading_dot: true,
+        };
+        self.pattern.matches_path_with(path, options)
+    }
+
+    /// The first file a render writes into `dir` that this entry would read
+    /// on the next run.
+    pub fn reads_output_of(&self, dir: &Path) -> Option<PathBuf> {
+        OUTPUT_FILES
+            .iter()
+            .map(|name| dir.join(name))
+            .find(|p| self.matches(p))
+    }
+}
+
+/// What a render writes into its output folder (one chapter stands for all).
+const OUTPUT_FILES: [&str; 4] = [
+    "chapter-001.wav",
+    "book.wav",
+    "manifest.json",
+    "report.json",
+];
 
 pub(super) fn has_glob_chars(entry: &str) -> bool {
     entry.contains(['*', '?', '['])

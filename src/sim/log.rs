@@ -66,6 +66,9 @@ pub struct LogEntry {
     pub ended: Instant,
     /// Syntheses in flight (all tokens) when this one started, itself included.
     pub in_flight_at_start: usize,
+    /// The sample rate the client asked for (Volcengine `audio.rate`), when
+    /// the request got that far.
+    pub asked_rate: Option<u32>,
 }
 
 /// Thread-safe, append-only.
@@ -184,6 +187,7 @@ pub(crate) struct Pending {
     pub auth_ok: bool,
     pub token: Option<usize>,
     pub in_flight: usize,
+    pub asked_rate: Option<u32>,
     started: Instant,
 }
 
@@ -198,6 +202,7 @@ impl Pending {
             auth_ok: false,
             token: None,
             in_flight: 0,
+            asked_rate: None,
             started: Instant::now(),
         }
     }
@@ -221,6 +226,7 @@ impl Pending {
             started: self.started,
             ended: Instant::now(),
             in_flight_at_start: self.in_flight,
+            asked_rate: self.asked_rate,
         });
     }
 }

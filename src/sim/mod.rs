@@ -119,6 +119,7 @@ impl Sim {
 pub struct SimHandle {
     pub addr: SocketAddr,
     pub log: Arc<RequestLog>,
+    slots: Arc<Slots>,
     stop: CancellationToken,
     task: JoinHandle<()>,
 }
@@ -132,6 +133,13 @@ impl SimHandle {
     /// `ws://127.0.0.1:PORT`
     pub fn ws_base_url(&self) -> String {
         format!("ws://{}", self.addr)
+    }
+
+    /// Syntheses admitted and not yet answered (waiting out their latency
+    /// or being rendered): what a test waits for before it interrupts a
+    /// client mid-request.
+    pub fn in_flight(&self) -> usize {
+        self.slots.total()
     }
 
     /// Stops accepting, closes WebSocket sessions, and waits a moment for
@@ -163,6 +171,7 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> anyhow::Result<SimHan
     });
     let sim = Arc::new(Sim::new(config));
     let log = Arc::clone(&sim.log);
+    let slots = Arc::clone(&sim.slots);
     let stop = sim.stop.clone();
     let app = router(sim);
     let shutdown = stop.clone();
@@ -177,6 +186,7 @@ pub async fn start(config: SimConfig, addr: SocketAddr) -> anyhow::Result<SimHan
     Ok(SimHandle {
         addr,
         log,
+        slots,
         stop,
         task,
     })

@@ -40,6 +40,10 @@ async fn sim(config: SimConfig) -> SimHandle {
 /// not outlive the runtime that opened it.
 fn client() -> reqwest::Client {
     static CLIENT: std::sync::LazyLock<reqwest::Client> = std::sync::LazyLock::new(|| {
+        // reqwest brings no crypto provider of its own: without this, the
+        // first test to build a client panicked unless another test (any
+        // client constructor of ours) had installed one first.
+        crate::provider::install_crypto_provider();
         reqwest::Client::builder()
             .pool_max_idle_per_host(0)
             .build()
@@ -1189,6 +1193,7 @@ fn sim_flags_override_the_file_and_fit_under_a_global_cache_flag() {
 #[tokio::test]
 async fn sim_serves_h2c() {
     let h = sim(tone()).await;
+    crate::provider::install_crypto_provider();
     let h2 = ok(reqwest::Client::builder().http2_prior_knowledge().build());
     let body = json!({ "input": "你好", "voice_id": "7426720361733046281", "response_format": "pcm", "sample_rate": 8000 });
     let response = ok(h2

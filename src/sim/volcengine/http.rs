@@ -38,6 +38,7 @@ pub(crate) async fn http(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: 
         (Some(token), true) => match parse_request(&sim, root.as_ref(), Transport::Http) {
             Ok(request) => {
                 pending.text = request.text.clone();
+                pending.asked_rate = Some(request.asked_rate);
                 synthesize_http(&sim, &token, &mut pending, request, &logid).await
             }
             Err(e) => error_answer(&sim, &reqid, &e, false, &logid),

@@ -21,6 +21,9 @@ pub(super) struct VolcRequest {
     pub text: String,
     pub format: Format,
     pub voicing: Voicing,
+    /// `audio.rate` as the client asked it (24000 when absent), whatever
+    /// the audio is served at.
+    pub asked_rate: u32,
     pub with_timestamp: bool,
 }
 
@@ -58,7 +61,7 @@ pub(super) fn parse_request(
     }
     check_operation(operation, transport)?;
     let format = parse_encoding(audio_cfg, transport)?;
-    let voicing = parse_voicing(&sim.config, audio_cfg, cluster)?;
+    let (voicing, asked_rate) = parse_voicing(&sim.config, audio_cfg, cluster)?;
     check_emotion(&sim.config, audio_cfg)?;
     check_request_extras(req)?;
     let Some(voice) = sim
@@ -87,6 +90,7 @@ pub(super) fn parse_request(
         text: spoken,
         format,
         voicing,
+        asked_rate,
         with_timestamp: flag(req.get("with_timestamp")),
     })
 }
@@ -150,13 +154,14 @@ fn parse_encoding(
 /// The rate, speed and loudness asked for. Rates: 8000, 16000 and 24000
 /// are documented; another is refused, or (by switch) answered at 24000.
 /// Speed: 0.8–2 documented for the big-model voices, 0.2–3 for clone
-/// voices (`volcano_icl*` clusters).
+/// voices (`volcano_icl*` clusters). With the rate asked.
 fn parse_voicing(
     config: &SimConfig,
     audio_cfg: &Map<String, Value>,
     cluster: &str,
-) -> Result<Voicing, VolcError> {
+) -> Result<(Voicing, u32), VolcError> {
     let rate = number(audio_cfg, "audio.rate", "rate")?.unwrap_or(24000.0);
+    let asked = rate as u32;
     let documented = rate.fract() == 0.0 && SAMPLE_RATES.contains(&(rate as u32));
     let rate = match (documented, config.volc_undocumented_rate) {
         (true, _) => rate as u32,
@@ -175,11 +180,12 @@ fn parse_voicing(
     let speed = ranged(audio_cfg, "audio", "speed_ratio", lo, hi)?.unwrap_or(1.0);
     let gain = ranged(audio_cfg, "audio", "loudness_ratio", 0.5, 2.0)?.unwrap_or(1.0);
     ranged(audio_cfg, "audio", "emotion_scale", 1.0, 5.0)?;
-    Ok(Voicing {
+    let voicing = Voicing {
         sample_rate: config.served_rate.unwrap_or(rate),
         speed,
         gain,
-    })
+    };
+    Ok((voicing, asked))
 }
 
 /// The service applies `emotion` only with `enable_emotion: true`.

@@ -113,6 +113,7 @@ async fn serve_request(
         Err(e) => return send_error(sim, socket, &reqid, &e, frame.gzip).await,
     };
     pending.text = request.text.clone();
+    pending.asked_rate = Some(request.asked_rate);
     let admitted = sim
         .admit(Provider::Volcengine, &token, &request.text, pending)
         .await;
