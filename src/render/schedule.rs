@@ -168,7 +168,9 @@ impl<S: Synthesizer> Renderer<S> {
                 }
                 () = &mut deadline, if !stop_fresh => {}
                 permit = place, if can_start => {
-                    if job_cancel.is_cancelled() {
+                    // The deadline may have passed while the place was
+                    // awaited: nothing goes out after it.
+                    if self.stopping(&job_cancel) {
                         continue;
                     }
                     let Some(item) =
