@@ -1,9 +1,9 @@
 //! Measures the embedded engine and the stitcher on this machine:
 //! synthesis throughput (segments/s, realtime factor) over 50 English
 //! sentences, one at a time and two at a time, with and without resampling;
-//! then stitching throughput (MB/s) for a chapter of those clips (trimmed,
-//! not mastered: `scripts/bench-master` measures mastering) and for a book
-//! copied from such chapters.
+//! then the chapter stream's throughput (MB/s) for a chapter of those clips
+//! (read from the cache, trimmed and laid out; not mastered or encoded:
+//! `scripts/bench-master` and `scripts/bench-deliver` measure those).
 //!
 //! Run: `cargo run --release --example engine_speed`
 
@@ -11,9 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use audiobook::audio::{
-    BookWriter, ChapterStream, PcmSink, StitchItem, StitchSource, WavWriter, lay_out, measure_edges,
-};
+use audiobook::audio::{ChapterStream, StitchItem, StitchSource, lay_out, measure_edges};
 use audiobook::cache::Cache;
 use audiobook::job::{Audio, Voice};
 use audiobook::provider::local::LocalEngine;
@@ -120,8 +118,8 @@ async fn synth_all(engine: &LocalEngine, texts: &[String]) -> anyhow::Result<Vec
     Ok(clips)
 }
 
-/// Stores the clips in the cache, stitches a long chapter from them (each clip
-/// reused many times) and a book of several such chapters.
+/// Stores the clips in the cache and streams a long chapter laid out from
+/// them (each clip reused many times).
 fn stitch_run(root: PathBuf, clips: &[Clip]) -> anyhow::Result<()> {
     let cache = Cache::open(&root.join("cache"))?;
     let started = Instant::now();
@@ -147,31 +145,22 @@ fn stitch_run(root: PathBuf, clips: &[Clip]) -> anyhow::Result<()> {
             ends_paragraph: i % 5 == 4,
         })
         .collect();
-    let chapter = root.join("chapter.wav");
     let started = Instant::now();
     let edges = measure_edges(&cache, &audio, &items)?;
     let layout = lay_out(&audio, &items, &edges);
     let samples = layout.audio.samples;
     let mut stream = ChapterStream::new(&cache, &items, &layout, 24_000);
-    let mut wav = WavWriter::create(&chapter, 24_000, samples)?;
     let mut block = vec![0i16; 64 * 1024];
+    let mut read = 0u64;
     loop {
         let n = stream.read(&mut block)?;
         if n == 0 {
             break;
         }
-        wav.put(&block[..n])?;
+        read += n as u64;
     }
-    wav.finish()?;
+    anyhow::ensure!(read == samples, "streamed {read} of {samples} samples");
     report("chapter", samples, started);
-
-    let started = Instant::now();
-    let book = BookWriter::create(&root.join("book.wav"), 24_000, 4 * samples)?;
-    for part in 0..4 {
-        book.copy_chapter(&chapter, 24_000, part * samples, samples)?;
-    }
-    book.finish()?;
-    report("book", 4 * samples, started);
     Ok(())
 }
 

@@ -63,6 +63,8 @@
 //! - [`lock`]: one `render` at a time per state database.
 //! - [`redact`]: tokens masked in every log line, whatever writes it.
 //! - `atomic`: the one way a file is replaced (temp file, fsync, rename).
+//! - [`numerals`]: Roman numerals, read one way (chapter checks, the
+//!   embedded engine's normaliser).
 //! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word;
 //!   parsed and checked by `job`, applied by `plan`.
 //!
@@ -81,6 +83,7 @@ pub mod lexicon;
 pub mod lock;
 pub mod manuscript;
 pub mod master;
+pub mod numerals;
 pub mod pacing;
 pub mod plan;
 pub mod provider;

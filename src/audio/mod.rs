@@ -1,15 +1,13 @@
 //! The PCM between the clip cache and the files: a chapter's clips measured
 //! for their speech ([`edges`]), laid out with the configured pauses
-//! ([`layout`]), played as one stream of samples ([`ChapterStream`]), and
-//! written in blocks to chapter files ([`WavWriter`]) and at their place in
-//! the whole-book file ([`BookWriter`]). Every length is exact to the
-//! sample, every file is written beside its target and renamed into place
-//! (an interrupted run never leaves a truncated file), and nothing holds
-//! more than a block of audio, whatever the length of the book.
+//! ([`layout`]) and played as one stream of samples ([`ChapterStream`]),
+//! which the mastering and delivery stages read in blocks. Every length is
+//! exact to the sample, and nothing holds more than a block of audio,
+//! whatever the length of the book. The files themselves are written by
+//! [`crate::deliver`].
 
-use std::fs::File;
-use std::io::{self, BufReader};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 
 use crate::cache::{Cache, ClipReader};
 use crate::job::Audio;
@@ -17,12 +15,10 @@ use crate::job::Audio;
 pub mod edges;
 mod format;
 pub mod layout;
-mod write;
 pub use format::PcmFormat;
 pub use layout::{
     ChapterAudio, ClipEdges, Layout, Placed, Span, StitchItem, StitchSource, lay_out,
 };
-pub use write::{BookPart, BookWriter, WavWriter};
 
 /// Samples moved per read or write: 256 KiB of audio, large enough for
 /// disk speed, small enough never to matter for memory.
@@ -30,15 +26,9 @@ pub const BLOCK_SAMPLES: usize = 128 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AudioError {
-    #[error("reading {}: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
-    #[error("writing {}: {source}", path.display())]
-    Write { path: PathBuf, source: io::Error },
     /// A cached clip could not be read (the cache module reads clips).
     #[error(transparent)]
     Clip(#[from] crate::cache::ClipError),
-    #[error("{} is not a readable wav file: {detail}", path.display())]
-    NotWav { path: PathBuf, detail: String },
     #[error(
         "{} is {found}, expected mono 16-bit pcm at {expected_rate} Hz; delete it to have it rendered again",
         path.display()
@@ -54,23 +44,13 @@ pub enum AudioError {
         got: u64,
         expected: u64,
     },
-    #[error(
-        "{} would hold {samples} samples ({:.1} h at {sample_rate} Hz), over the 4 GiB limit of a wav file; use a lower sample rate or shorter chapters",
-        path.display(),
-        *samples as f64 / f64::from(*sample_rate) / 3600.0
-    )]
-    TooLarge {
-        path: PathBuf,
-        samples: u64,
-        sample_rate: u32,
-    },
     /// A sink could not take a block; the message names its file.
     #[error("{0}")]
     Sink(io::Error),
 }
 
-/// Where mastered samples go: a chapter file, its place in the book file,
-/// a meter, or (later) an encoder. Blocks arrive in order.
+/// Where mastered samples go (the delivery stage's encoders). Blocks
+/// arrive in order.
 pub trait PcmSink {
     fn put(&mut self, block: &[i16]) -> io::Result<()>;
 }
@@ -246,46 +226,6 @@ impl<'a> ChapterStream<'a> {
             }
         }
         Ok(filled)
-    }
-}
-
-/// Opens a WAV, checks it is mono 16-bit PCM at `rate`, and returns the
-/// reader positioned at the first sample together with the sample count.
-pub(crate) fn read_header(path: &Path, rate: u32) -> Result<(BufReader<File>, u64), AudioError> {
-    let file = File::open(path).map_err(|e| read_error(path, e))?;
-    let reader =
-        hound::WavReader::new(BufReader::with_capacity(BLOCK_SAMPLES * 2, file)).map_err(|e| {
-            match e {
-                hound::Error::IoError(e) => read_error(path, e),
-                other => AudioError::NotWav {
-                    path: path.to_path_buf(),
-                    detail: other.to_string(),
-                },
-            }
-        })?;
-    let spec = reader.spec();
-    if PcmFormat::of_wav(spec) != Some(PcmFormat::new(rate)) {
-        return Err(AudioError::WrongFormat {
-            path: path.to_path_buf(),
-            found: PcmFormat::describe(spec),
-            expected_rate: rate,
-        });
-    }
-    let samples = u64::from(reader.len());
-    Ok((reader.into_inner(), samples))
-}
-
-pub(crate) fn read_error(path: &Path, source: io::Error) -> AudioError {
-    AudioError::Read {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
-pub(crate) fn write_error(path: &Path, source: io::Error) -> AudioError {
-    AudioError::Write {
-        path: path.to_path_buf(),
-        source,
     }
 }
 

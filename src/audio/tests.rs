@@ -45,13 +45,8 @@ fn play(cache: &Cache, items: &[StitchItem], layout: &Layout) -> Vec<i16> {
     all
 }
 
-fn read_all(path: &Path) -> Vec<i16> {
-    let mut reader = hound::WavReader::open(path).unwrap();
-    reader.samples::<i16>().map(|s| s.unwrap()).collect()
-}
-
 #[test]
-fn trimmed_clips_land_with_exact_pauses_and_the_files_hold_them() {
+fn trimmed_clips_land_with_exact_pauses() {
     let dir = tempfile::tempdir().unwrap();
     let cache = Cache::open(dir.path()).unwrap();
     let mut items = vec![
@@ -83,38 +78,6 @@ fn trimmed_clips_land_with_exact_pauses_and_the_files_hold_them() {
     }
     let nonzero = samples.iter().filter(|&&s| s != 0).count();
     assert_eq!(nonzero, 1_234 + 777 + 4_321);
-
-    // The chapter file and its place in a book of two copies.
-    let ch = dir.path().join("ch.wav");
-    let mut wav = WavWriter::create(&ch, RATE, layout.audio.samples).unwrap();
-    let book_path = dir.path().join("book.wav");
-    let book = BookWriter::create(&book_path, RATE, 2 * layout.audio.samples).unwrap();
-    let mut part = book.part(0);
-    for block in samples.chunks(4_096) {
-        wav.put(block).unwrap();
-        part.put(block).unwrap();
-    }
-    wav.finish().unwrap();
-    book.copy_chapter(&ch, RATE, layout.audio.samples, layout.audio.samples)
-        .unwrap();
-    book.finish().unwrap();
-    assert_eq!(read_all(&ch), samples);
-    let mut twice = samples.clone();
-    twice.extend_from_slice(&samples);
-    assert_eq!(read_all(&book_path), twice);
-    let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
-    assert_eq!(leftovers, 3, "temp files left: clips/, ch, book expected");
-}
-
-#[test]
-fn a_short_write_is_an_error_and_leaves_no_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("short.wav");
-    let mut wav = WavWriter::create(&out, RATE, 100).unwrap();
-    wav.put(&[1; 99]).unwrap();
-    assert!(wav.finish().is_err());
-    assert!(!out.exists());
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
 
 #[test]
@@ -146,16 +109,4 @@ fn missing_or_garbage_clip_names_the_file() {
         let err = measure_edges(&cache, &audio(), &items).unwrap_err();
         assert!(err.to_string().contains(&format!("{key}.flac")), "{err}");
     }
-}
-
-#[test]
-fn over_four_gib_is_refused_before_writing() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("huge.wav");
-    let err = WavWriter::create(&out, RATE, 25 * 3_600 * u64::from(RATE))
-        .err()
-        .unwrap();
-    assert!(matches!(err, AudioError::TooLarge { .. }), "{err}");
-    assert!(err.to_string().contains("lower sample rate"), "{err}");
-    assert!(!out.exists());
 }

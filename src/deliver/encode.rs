@@ -58,10 +58,7 @@ impl Pass {
                 fan.write(block).map_err(|e| {
                     let message = format!("{e:#}");
                     failure = Some(e);
-                    AudioError::Write {
-                        path: PathBuf::new(),
-                        source: std::io::Error::other(message),
-                    }
+                    AudioError::Sink(std::io::Error::other(message))
                 })
             };
             if let Err(e) = chapter.stream(&mut sink) {

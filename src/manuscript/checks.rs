@@ -156,30 +156,9 @@ pub(crate) fn chapter_number(title: &str) -> Option<u32> {
     if let Ok(n) = m.parse() {
         return Some(n);
     }
-    roman(m).or_else(|| chinese(m))
-}
-
-fn roman(s: &str) -> Option<u32> {
-    let value = |c: char| match c.to_ascii_uppercase() {
-        'I' => Some(1),
-        'V' => Some(5),
-        'X' => Some(10),
-        'L' => Some(50),
-        'C' => Some(100),
-        'D' => Some(500),
-        'M' => Some(1000),
-        _ => None,
-    };
-    let digits: Vec<u32> = s.chars().map(value).collect::<Option<_>>()?;
-    let mut total = 0;
-    for (i, d) in digits.iter().enumerate() {
-        if digits.get(i + 1).is_some_and(|next| next > d) {
-            total -= *d as i64;
-        } else {
-            total += *d as i64;
-        }
-    }
-    u32::try_from(total).ok().filter(|&n| n > 0)
+    crate::numerals::roman(m)
+        .and_then(|n| u32::try_from(n).ok())
+        .or_else(|| chinese(m))
 }
 
 fn chinese(s: &str) -> Option<u32> {

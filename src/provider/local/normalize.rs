@@ -539,7 +539,7 @@ impl Rule {
                 })
             }
             (Rule::Heading, Lang::En) => {
-                let n = english::roman(cap(2)?)?;
+                let n = crate::numerals::roman(cap(2)?)?;
                 Some(format!("{} {}", cap(1)?, english::cardinal(n)))
             }
             // Month names, decades and Roman headings are English only.
