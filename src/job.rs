@@ -6,7 +6,7 @@
 //!
 //! Two steps: [`parse`] reads the text (with a folder's `defaults.toml`
 //! merged under it) into the [`raw`] structs, collecting every unknown key
-//! and wrong type; [`load`] then validates everything at once, including
+//! and wrong type; [`load()`] then validates everything at once, including
 //! the file system (manuscripts exist, output dir creatable), writing
 //! nothing. [`overrides`] changes a loaded job for one run (`--draft`,
 //! `--output`).
