@@ -796,11 +796,17 @@ impl<'a> Check<'a> {
             ),
             trim,
         };
-        self.room_for_profile(master, head, audio.chapter_head_ms, "chapter_head_ms");
+        let hold = if audio.trim.enabled {
+            audio.trim.hold_ms
+        } else {
+            0
+        };
+        self.room_for_profile(master, head, audio.chapter_head_ms, hold, "chapter_head_ms");
         self.room_for_profile(
             master,
             trailing,
             audio.chapter_trailing_ms,
+            hold,
             "chapter_trailing_ms",
         );
         audio
