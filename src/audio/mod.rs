@@ -94,7 +94,6 @@ pub fn measure_edges(
                 Ok(ClipEdges {
                     samples,
                     speech: Some(0..samples),
-                    sound: Some(0..samples),
                 })
             }
             StitchSource::Clip(key) => {
@@ -112,7 +111,6 @@ pub fn measure_edges(
                 Ok(ClipEdges {
                     samples: speech.samples,
                     speech: speech.edges,
-                    sound: speech.sound,
                 })
             }
         })
