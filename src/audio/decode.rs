@@ -385,3 +385,78 @@ fn read_f32le<S>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pipe that hands over a few bytes at a time, as a busy one does.
+    struct Trickle(Vec<u8>, usize);
+
+    impl Read for Trickle {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            let n = 3.min(out.len()).min(self.0.len() - self.1);
+            out[..n].copy_from_slice(&self.0[self.1..self.1 + n]);
+            self.1 += n;
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn frames_from_a_pipe_arrive_whole_and_in_order() {
+        let samples: Vec<f32> = (0..(BLOCK_FRAMES * 2 + 7) * 2)
+            .map(|i| i as f32 / 1e6)
+            .collect();
+        let bytes = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+        let mut got = Vec::new();
+        let mut blocks = 0;
+        read_f32le(
+            Trickle(bytes, 0),
+            2,
+            &mut got,
+            &mut |got: &mut Vec<f32>, block: &[f32]| {
+                assert_eq!(block.len() % 2, 0, "whole frames only");
+                blocks += 1;
+                got.extend_from_slice(block);
+            },
+        )
+        .unwrap();
+        assert_eq!(got, samples);
+        assert!(blocks >= 3, "{blocks}");
+    }
+
+    #[test]
+    fn files_are_told_apart_by_their_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            path
+        };
+        let kind = |path: &Path| sniff(path).map_err(|e| e.to_string());
+        assert_eq!(
+            kind(&file("a.mp3", b"RIFF\0\0\0\0WAVEfmt ")),
+            Ok(Container::Wav)
+        );
+        assert_eq!(
+            kind(&file("a.wav", b"fLaC\0\0\0\"")),
+            Ok(Container::Symphonia)
+        );
+        assert_eq!(
+            kind(&file("b", b"ID3\x04\0\0\0\0")),
+            Ok(Container::Symphonia)
+        );
+        assert_eq!(
+            kind(&file("c", &[0xFF, 0xFB, 0x90, 0x64])),
+            Ok(Container::Symphonia)
+        );
+        assert_eq!(kind(&file("d", b"\0\0\0\x20ftypM4B ")), Ok(Container::Mp4));
+        let text = kind(&file("notes.flac", b"just text")).unwrap_err();
+        assert!(text.contains("notes.flac: not an audio file"), "{text}");
+        assert!(text.contains("convert it"), "{text}");
+        let rf64 = kind(&file("big.wav", b"RF64\xff\xff\xff\xffWAVE")).unwrap_err();
+        assert!(rf64.contains("RF64"), "{rf64}");
+        let missing = kind(&dir.path().join("gone.mp3")).unwrap_err();
+        assert!(missing.contains("gone.mp3: cannot open"), "{missing}");
+    }
+}
