@@ -35,11 +35,13 @@
 //!   chapter's mastered samples as a stream, and the manifest.
 //! - [`deliver`]: the files a publisher uploads, encoded in parallel from
 //!   the mastered chapter streams: MP3, M4B, FLAC, WAV, with tags, cover and
-//!   chapter marks; subtitles; `proof.csv`; the QA files; the delivery keys
-//!   that make reruns encode only what changed.
+//!   chapter marks; subtitles; `proof.csv`; the QA files, each MP3 and M4B
+//!   judged as decoded; the delivery keys that make reruns encode only what
+//!   changed.
 //! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`]);
 //!   clip edges ([`audio::edges`]), the trimmed chapter layout
-//!   ([`audio::layout`]) and the chapter stream.
+//!   ([`audio::layout`]), the chapter stream, and audio files read back
+//!   for measuring ([`audio::decode`]: WAV, FLAC, MP3, M4B).
 //! - [`master`]: measuring and mastering a chapter stream to a profile
 //!   (gain, true-peak limiter, room tone; [`master::meter`],
 //!   [`master::limiter`]) and the QA verdict per file ([`master::qa`]),

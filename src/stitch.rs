@@ -53,12 +53,17 @@ impl StitchedChapter {
 
     /// Feeds every mastered sample of the chapter to `sink`, in order, in
     /// blocks: the clips read through the cache, trimmed, with their
-    /// pauses, then gain, room tone and the limiter.
+    /// pauses, then gain, room tone and the limiter (held `codec_room_db`
+    /// lower for a lossy encoder that raised a peak over the ceiling).
     pub fn stream(
         &self,
+        codec_room_db: f64,
         sink: &mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
     ) -> Result<(), AudioError> {
-        let mastering = Mastering::new(self.rate, self.master);
+        let mastering = Mastering {
+            codec_room_db,
+            ..Mastering::new(self.rate, self.master)
+        };
         let mut stream = ChapterStream::new(&self.cache, &self.items, &self.layout, self.rate);
         let mut sink = FnSink { sink, failed: None };
         let result = mastering.apply(self.gain_db, |out| stream.read(out), &mut [&mut sink]);

@@ -325,6 +325,12 @@ async fn a_soft_onset_and_tail_at_a_chapters_edges_are_kept() {
 /// (the pre-filter and RLB high-pass, designed for this rate), 400 ms
 /// blocks overlapping by 75%, the -70 LUFS absolute and -10 LU relative gates.
 pub(crate) fn bs1770_lufs(samples: &[i16], rate: u32) -> f64 {
+    let full_scale: Vec<f64> = samples.iter().map(|&s| f64::from(s) / 32_768.0).collect();
+    bs1770_lufs_f64(&full_scale, rate)
+}
+
+/// The same, of mono samples in full scale (a channel alone).
+pub(crate) fn bs1770_lufs_f64(samples: &[f64], rate: u32) -> f64 {
     let fs = f64::from(rate);
     // Stage 1: high shelf (f0 1681.97 Hz, gain 3.99984 dB, Q 0.7071752).
     let (f0, g, q) = (
@@ -352,7 +358,7 @@ pub(crate) fn bs1770_lufs(samples: &[i16], rate: u32) -> f64 {
         [1.0, -2.0, 1.0],
         [2.0 * (k * k - 1.0) / a0, (1.0 - k / q + k * k) / a0],
     );
-    let mut y: Vec<f64> = samples.iter().map(|&s| f64::from(s) / 32_768.0).collect();
+    let mut y = samples.to_vec();
     for (b, a) in [shelf, highpass] {
         let (mut x1, mut x2, mut y1, mut y2) = (0.0, 0.0, 0.0, 0.0);
         for v in y.iter_mut() {

@@ -2,6 +2,7 @@
 //! real `audiobook` binary or the library against real files in temporary
 //! folders, a real SQLite database and the real embedded engine.
 
+mod check;
 mod cli;
 mod cloud;
 mod deliver;

@@ -4,7 +4,8 @@
 //! which the mastering and delivery stages read in blocks. Every length is
 //! exact to the sample, and nothing holds more than a block of audio,
 //! whatever the length of the book. The files themselves are written by
-//! [`crate::deliver`].
+//! [`crate::deliver`]; [`decode`] reads audio files back (WAV, FLAC, MP3,
+//! M4B) for measuring.
 
 use std::io;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use crate::cache::{Cache, ClipReader};
 use crate::job::Audio;
 
+pub mod decode;
 pub mod edges;
 mod format;
 pub mod layout;

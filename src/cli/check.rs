@@ -1,19 +1,16 @@
-//! `audiobook check FILE… [--profile P] [--json | --csv]`: measures WAV
-//! files with the render's own meter and prints, per file, the measurement
-//! and a verdict per rule of the profile, naming every rule that fails.
-//! Exit 1 when a file fails, 2 when a file cannot be read.
+//! `audiobook check FILE… [--profile P] [--json | --csv]`: measures WAV,
+//! FLAC, MP3 and M4B files (decoded as a stream: [`crate::audio::decode`])
+//! with the render's own meter and prints, per file, the measurement and a
+//! verdict per rule of the profile, naming every rule that fails. Exit 1
+//! when a file fails, 2 when a file cannot be read.
 
-use std::io::{BufReader, Write};
-use std::path::Path;
+use std::io::Write;
 
 use super::args::CheckArgs;
 use super::{CliError, Exit};
 use crate::job::{Master, Profile};
-use crate::master::Meter;
+use crate::master::meter::measure_file;
 use crate::master::qa::{self, FileQa, Role};
-
-/// Frames read per block.
-const BLOCK_FRAMES: usize = 16 * 1024;
 
 pub(super) fn run(args: &CheckArgs) -> Result<Exit, CliError> {
     let profile = Profile::from(args.profile);
@@ -21,14 +18,14 @@ pub(super) fn run(args: &CheckArgs) -> Result<Exit, CliError> {
     let mut results = Vec::new();
     let mut unreadable = Vec::new();
     for path in &args.files {
-        match measure(path) {
+        match measure_file(path) {
             Ok(m) => results.push(FileQa::new(
                 path.display().to_string(),
                 Role::File,
                 m,
                 &master,
             )),
-            Err(message) => unreadable.push(message),
+            Err(e) => unreadable.push(e.to_string()),
         }
     }
     let mut out = std::io::stdout().lock();
@@ -73,47 +70,4 @@ fn print_text(out: &mut impl Write, profile: Profile, results: &[FileQa]) -> std
         }
     }
     Ok(())
-}
-
-/// Reads a WAV file (any PCM or float format, any channel count up to 8)
-/// through the meter, in blocks.
-fn measure(path: &Path) -> Result<crate::master::Measurement, String> {
-    let name = path.display();
-    let file = std::fs::File::open(path).map_err(|e| format!("{name}: cannot open: {e}"))?;
-    let mut reader = hound::WavReader::new(BufReader::new(file))
-        .map_err(|e| format!("{name}: not a readable wav file: {e}"))?;
-    let spec = reader.spec();
-    if !(1..=8).contains(&spec.channels) || spec.sample_rate < 8_000 {
-        return Err(format!(
-            "{name}: {} channel(s) at {} Hz; check measures 1 to 8 channels at 8000 Hz or more",
-            spec.channels, spec.sample_rate
-        ));
-    }
-    let mut meter = Meter::new(spec.sample_rate, u32::from(spec.channels), true);
-    let block = BLOCK_FRAMES * usize::from(spec.channels);
-    let mut frames = Vec::with_capacity(block);
-    let unreadable = |e: hound::Error| format!("{name}: reading samples: {e}");
-    match spec.sample_format {
-        hound::SampleFormat::Float => {
-            for s in reader.samples::<f32>() {
-                frames.push(s.map_err(unreadable)?);
-                if frames.len() == block {
-                    meter.add_f32(&frames);
-                    frames.clear();
-                }
-            }
-        }
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            for s in reader.samples::<i32>() {
-                frames.push(s.map_err(unreadable)? as f32 * scale);
-                if frames.len() == block {
-                    meter.add_f32(&frames);
-                    frames.clear();
-                }
-            }
-        }
-    }
-    meter.add_f32(&frames);
-    Ok(meter.finish())
 }

@@ -130,15 +130,16 @@ pub async fn run(cli: Cli) -> Exit {
 /// stderr is a terminal; lines that cannot be written are dropped.
 pub fn init_logging(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
-    // sqlx warns of slow statements when the disk is busy: noise to a
-    // publisher, so only its errors show unless AUDIOBOOK_LOG asks.
+    // sqlx warns of slow statements when the disk is busy, symphonia of
+    // what its probe skipped: noise to a publisher, so only their errors
+    // show unless AUDIOBOOK_LOG asks.
     let default = if cli.global.quiet {
         "error"
     } else if std::io::stderr().is_terminal() {
         // The progress bar says what info lines would.
-        "warn,sqlx=error"
+        "warn,sqlx=error,symphonia=error"
     } else {
-        "info,sqlx=error"
+        "info,sqlx=error,symphonia=error"
     };
     let filter =
         EnvFilter::try_from_env("AUDIOBOOK_LOG").unwrap_or_else(|_| EnvFilter::new(default));

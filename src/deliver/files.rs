@@ -101,7 +101,7 @@ pub async fn write_texts(
             crate::atomic::write_atomic(&path, &bytes)
                 .with_context(|| format!("writing {}", path.display()))?;
             store
-                .set_delivered(job_id, &file, &key, bytes.len() as u64)
+                .set_delivered(job_id, &file, &key, bytes.len() as u64, None)
                 .await?;
         }
         wanted.push(Wanted { file });

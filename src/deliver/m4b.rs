@@ -22,13 +22,8 @@ use crate::atomic::AtomicFile;
 /// The rate every M4B is delivered at.
 pub const RATE: u32 = 44_100;
 
-/// Where ffmpeg is: the first `ffmpeg` on PATH.
-pub fn ffmpeg() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join("ffmpeg"))
-        .find(|p| p.is_file())
-}
+/// Where ffmpeg is (the one place that looks: the decoder needs it too).
+pub use crate::audio::decode::ffmpeg;
 
 /// What to tell a user whose job asks for m4b on a machine without ffmpeg.
 pub const INSTALL_HINT: &str = "formats = [\"m4b\"] needs the ffmpeg program on PATH; install it \

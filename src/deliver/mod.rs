@@ -32,17 +32,20 @@ pub mod tags;
 mod targets;
 mod wav;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use rayon::prelude::*;
 
-use crate::job::Job;
-use crate::master::qa::{self, FileQa, Role};
+use crate::job::{Job, Master};
+use crate::master::Measurement;
+use crate::master::meter::measure_file;
+use crate::master::qa::{self, FileQa, Measured, Role};
 use crate::report;
 use crate::stitch::Stitched;
 use crate::store::{SegmentRow, Store};
-use encode::Pass;
+use encode::{Pass, Written};
 
 /// An encoder: blocks of mono 16-bit samples in, a finished file out
 /// (renamed into place only by `finish`; dropped unfinished, it leaves
@@ -82,8 +85,8 @@ pub struct Delivered {
     /// Audio files encoded by this run.
     pub encoded: usize,
     pub samples: u64,
-    /// The QA of each chapter and of the book, named by their delivered
-    /// files (written as `qa.json` and `qa.csv`).
+    /// The QA of every delivered audio file (written as `qa.json` and
+    /// `qa.csv`).
     pub qa: Vec<FileQa>,
     /// Segments whose clip is silence from end to end.
     pub silent: Vec<SegmentRow>,
@@ -106,6 +109,13 @@ pub async fn deliver(
     let recorded = store.deliveries(job_id).await?;
     let mut manifest = stitched.manifest.clone();
     let targets = targets::plan(job, &stitched, &mut manifest)?;
+    let lossy: Vec<PathBuf> = targets
+        .passes
+        .iter()
+        .flat_map(|p| &p.outputs)
+        .filter(|o| o.format.lossy())
+        .map(|o| o.path.clone())
+        .collect();
     let mut wanted = targets.wanted;
     let passes: Vec<Pass> = targets
         .passes
@@ -116,7 +126,8 @@ pub async fn deliver(
             (!pass.outputs.is_empty()).then_some(pass)
         })
         .collect();
-    let encoded = encode_all(store, job, job_id, passes).await?;
+    let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
+    decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
     files::write_texts(
         store,
         job,
@@ -130,7 +141,7 @@ pub async fn deliver(
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
     report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
     let samples = stitched.samples();
-    let qa = name_qa(stitched.qa, &manifest);
+    let qa = qa_rows(stitched.qa, &manifest, &decoded, &job.master);
     qa::write_files(&dir, job.master.profile, &qa).context("writing qa.json and qa.csv")?;
     Ok(Delivered {
         chapters: stitched.chapters.len(),
@@ -142,12 +153,18 @@ pub async fn deliver(
     })
 }
 
-/// The QA rows carry the names of the files they judge: a chapter's
-/// delivered files (or "chapter N" when only the book is delivered), the
-/// book's files for the book row. The measurement is of the mastered PCM
-/// every format is encoded from.
-fn name_qa(mut qa: Vec<FileQa>, manifest: &report::Manifest) -> Vec<FileQa> {
-    for row in &mut qa {
+/// One QA row per delivered audio file: a lossy file's as decoded, a
+/// FLAC or WAV file's the mastered stream's it holds sample for sample
+/// (the book's computed from its chapters'). A chapter delivered only
+/// inside the book file keeps its own row, "chapter N".
+fn qa_rows(
+    stitched: Vec<FileQa>,
+    manifest: &report::Manifest,
+    decoded: &HashMap<String, Measurement>,
+    master: &Master,
+) -> Vec<FileQa> {
+    let mut rows = Vec::new();
+    for row in stitched {
         let files = match row.role {
             Role::Book => &manifest.book_files,
             _ => match manifest
@@ -156,31 +173,102 @@ fn name_qa(mut qa: Vec<FileQa>, manifest: &report::Manifest) -> Vec<FileQa> {
                 .find(|c| format!("chapter {}", c.number) == row.file)
             {
                 Some(chapter) => &chapter.files,
-                None => continue,
+                None => {
+                    rows.push(row.measured(Measured::Mastered));
+                    continue;
+                }
             },
         };
-        if !files.is_empty() {
-            row.file = files.join(" ");
+        if files.is_empty() {
+            rows.push(row.measured(Measured::Mastered));
+            continue;
+        }
+        for file in files {
+            rows.push(match decoded.get(file) {
+                Some(m) => FileQa::new(file.clone(), row.role, m.clone(), master)
+                    .measured(Measured::Decoded),
+                None => FileQa {
+                    file: file.clone(),
+                    ..row.clone()
+                }
+                .measured(Measured::Mastered),
+            });
         }
     }
-    qa
+    rows
+}
+
+/// The decoded measurement of every lossy file this run did not encode:
+/// as recorded, or (delivered by a version that did not measure it)
+/// decoded and measured now, in parallel, and recorded.
+async fn decoded_earlier(
+    store: &Store,
+    job_id: i64,
+    recorded: &HashMap<String, crate::store::Delivered>,
+    lossy: &[PathBuf],
+    decoded: &mut HashMap<String, Measurement>,
+) -> Result<()> {
+    let mut missing = Vec::new();
+    for path in lossy {
+        let file = targets::file_name(path);
+        if decoded.contains_key(&file) {
+            continue;
+        }
+        let kept = recorded
+            .get(&file)
+            .and_then(|r| r.measurement.as_deref())
+            .and_then(|json| serde_json::from_str::<Measurement>(json).ok());
+        match kept {
+            Some(m) => {
+                decoded.insert(file, m);
+            }
+            None => missing.push((file, path.clone())),
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let measured = tokio::task::spawn_blocking(move || {
+        missing
+            .into_par_iter()
+            .map(|(file, path)| Ok((file, measure_file(&path)?)))
+            .collect::<Result<Vec<_>>>()
+    })
+    .await
+    .context("measuring the delivered files stopped")??;
+    for (file, m) in measured {
+        let json = serde_json::to_string(&m).context("describing a measurement")?;
+        store
+            .set_delivered_measurement(job_id, &file, &json)
+            .await?;
+        decoded.insert(file, m);
+    }
+    Ok(())
 }
 
 /// Runs every pass on rayon's pool (inside `spawn_blocking`), the longest
 /// first; records each file that was finished, so after a failure or a
-/// kill a rerun does not encode it again.
-async fn encode_all(store: &Store, job: &Job, job_id: i64, mut passes: Vec<Pass>) -> Result<usize> {
+/// kill a rerun does not encode it again. Returns how many files were
+/// encoded and the lossy ones' measurements as decoded.
+async fn encode_all(
+    store: &Store,
+    job: &Job,
+    job_id: i64,
+    mut passes: Vec<Pass>,
+) -> Result<(usize, HashMap<String, Measurement>)> {
+    let mut decoded = HashMap::new();
     if passes.is_empty() {
-        return Ok(0);
+        return Ok((0, decoded));
     }
     passes.sort_by_key(|p| std::cmp::Reverse(p.samples()));
     let rate = job.audio.sample_rate;
     let delivery = job.output.delivery.clone();
+    let master = job.master;
     let (passes, results) = tokio::task::spawn_blocking(move || {
-        let results: Vec<Result<Vec<u64>>> = passes
+        let results: Vec<Result<Vec<Written>>> = passes
             .par_iter()
             .with_max_len(1)
-            .map(|pass| pass.run(&delivery, rate))
+            .map(|pass| pass.run(&delivery, rate, &master))
             .collect();
         (passes, results)
     })
@@ -190,12 +278,21 @@ async fn encode_all(store: &Store, job: &Job, job_id: i64, mut passes: Vec<Pass>
     let mut first_error = None;
     for (pass, result) in passes.iter().zip(results) {
         match result {
-            Ok(sizes) => {
-                for (output, bytes) in pass.outputs.iter().zip(sizes) {
+            Ok(written) => {
+                for (output, written) in pass.outputs.iter().zip(written) {
                     let file = targets::file_name(&output.path);
+                    let json = written
+                        .decoded
+                        .as_ref()
+                        .map(serde_json::to_string)
+                        .transpose()
+                        .context("describing a measurement")?;
                     store
-                        .set_delivered(job_id, &file, &output.key, bytes)
+                        .set_delivered(job_id, &file, &output.key, written.bytes, json.as_deref())
                         .await?;
+                    if let Some(m) = written.decoded {
+                        decoded.insert(file, m);
+                    }
                     encoded += 1;
                 }
             }
@@ -206,6 +303,6 @@ async fn encode_all(store: &Store, job: &Job, job_id: i64, mut passes: Vec<Pass>
     }
     match first_error {
         Some(e) => Err(e),
-        None => Ok(encoded),
+        None => Ok((encoded, decoded)),
     }
 }

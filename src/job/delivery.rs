@@ -30,6 +30,12 @@ impl Format {
             Format::Wav => "wav",
         }
     }
+
+    /// A lossy format: its decoded samples are not the mastered ones, so
+    /// the QA decodes and measures the file itself.
+    pub fn lossy(self) -> bool {
+        matches!(self, Format::Mp3 | Format::M4b)
+    }
 }
 
 /// Which files a format is delivered as.

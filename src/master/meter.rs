@@ -3,11 +3,13 @@
 //! sample peak, true peak (4x oversampled, as BS.1770 does it), the noise
 //! floor (the RMS of the quietest half second, as ACX measures it) and the
 //! room before the first and after the last speech. The same meter measures
-//! a render's output and the files `audiobook check` is given.
+//! a render's output, its MP3 and M4B files as decoded, and the files
+//! `audiobook check` is given.
 
 use ebur128::{EbuR128, Mode};
 use serde::{Deserialize, Serialize};
 
+use crate::audio::decode::{self, DecodeError};
 use crate::audio::edges::SpeechDetector;
 
 /// What digital silence reads, in dB: the log of zero, floored.
@@ -142,6 +144,17 @@ impl Meter {
             tail_secs: secs(speech.tail()),
         }
     }
+}
+
+/// Everything measured of an audio file (WAV, FLAC, MP3, M4B), decoded as
+/// a stream at its own rate, every channel as the file holds it.
+pub fn measure_file(path: &std::path::Path) -> Result<Measurement, DecodeError> {
+    let meter = decode::decode(
+        path,
+        |spec| Meter::new(spec.sample_rate, spec.channels, true),
+        |meter, frames| meter.add_f32(frames),
+    )?;
+    Ok(meter.finish())
 }
 
 /// The quietest half second's mean square, from 100 ms steps.

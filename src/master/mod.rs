@@ -30,6 +30,10 @@ const BLOCK: usize = 16 * 1024;
 pub struct Mastering {
     pub sample_rate: u32,
     pub master: Master,
+    /// dB the limiter holds under the ceiling beyond its own margin: room
+    /// for a lossy encoder that raised a peak over the ceiling (the
+    /// delivery stage encodes such a file again with it).
+    pub codec_room_db: f64,
 }
 
 impl Mastering {
@@ -37,6 +41,7 @@ impl Mastering {
         Mastering {
             sample_rate,
             master,
+            codec_room_db: 0.0,
         }
     }
 
@@ -101,7 +106,7 @@ impl Mastering {
             .master
             .ceiling_db
             .filter(|_| limit)
-            .map(|db| limiter::Limiter::new(self.sample_rate, db));
+            .map(|db| limiter::Limiter::new(self.sample_rate, db - self.codec_room_db));
         let mut room = self.master.room_tone_db.map(RoomTone::new);
         let mut meter = Meter::new(self.sample_rate, 1, full);
         let mut input = vec![0i16; BLOCK];

@@ -35,12 +35,34 @@ pub struct RuleResult {
     pub fix: Option<&'static str>,
 }
 
+/// What a render's QA row measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Measured {
+    /// The mastered stream: what FLAC and WAV files hold sample for sample.
+    Mastered,
+    /// The delivered lossy file (MP3, M4B), decoded.
+    Decoded,
+}
+
+impl Measured {
+    fn name(self) -> &'static str {
+        match self {
+            Measured::Mastered => "mastered",
+            Measured::Decoded => "decoded",
+        }
+    }
+}
+
 /// A file's measurement and verdict.
 #[derive(Debug, Clone, Serialize)]
 pub struct FileQa {
     pub file: String,
     pub role: Role,
     pub pass: bool,
+    /// A render's rows say what they measured; `check` measures the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured: Option<Measured>,
     #[serde(flatten)]
     pub measurement: Measurement,
     pub rules: Vec<RuleResult>,
@@ -53,9 +75,28 @@ impl FileQa {
             file,
             role,
             pass: rules.iter().all(|r| r.pass),
+            measured: None,
             measurement,
             rules,
         }
+    }
+
+    /// A render's row: `measured` says of what; a decoded file whose peak
+    /// fails was raised by its encoder, so the fix is the bitrate.
+    pub fn measured(mut self, measured: Measured) -> FileQa {
+        self.measured = Some(measured);
+        if measured == Measured::Decoded {
+            for rule in self.rules.iter_mut().filter(|r| !r.pass) {
+                if matches!(rule.rule, "peak" | "true_peak") {
+                    rule.fix = Some(
+                        "the encoder raised this peak over the ceiling even after encoding it \
+                         again with the limiter lower: raise [output] mp3_bitrate or \
+                         m4b_bitrate, or lower [master] ceiling_db",
+                    );
+                }
+            }
+        }
+        self
     }
 
     pub fn failed(&self) -> impl Iterator<Item = &RuleResult> {
@@ -155,6 +196,18 @@ pub fn check(master: &Master, m: &Measurement, role: Role) -> Vec<RuleResult> {
     rules
 }
 
+/// How far the peak `master`'s profile judges (the sample peak for `acx`,
+/// else the true peak) is over its ceiling, in dB, when its rule would fail
+/// for it; `None` when it passes or there is no ceiling.
+pub fn peak_excess(master: &Master, m: &Measurement) -> Option<f64> {
+    let ceiling = master.ceiling_db?;
+    let peak = match master.profile {
+        Profile::Acx => m.peak_db,
+        Profile::EbuR128 | Profile::Podcast | Profile::None => m.true_peak_db,
+    };
+    (shown(peak) > ceiling).then_some(peak - ceiling)
+}
+
 /// Values are compared as shown (to 0.01), so a file that reads -3.00
 /// passes `<= -3.0` whatever the digits beyond.
 fn shown(v: f64) -> f64 {
@@ -213,6 +266,7 @@ struct QaRow<'a> {
     noise_floor_db: String,
     head_secs: String,
     tail_secs: String,
+    measured: &'static str,
 }
 
 /// The QA of `files` as JSON.
@@ -245,6 +299,7 @@ pub fn to_csv(files: &[FileQa]) -> Result<Vec<u8>, csv::Error> {
             noise_floor_db: fixed(m.noise_floor_db),
             head_secs: format!("{:.3}", m.head_secs),
             tail_secs: format!("{:.3}", m.tail_secs),
+            measured: f.measured.map_or("", Measured::name),
         })?;
     }
     out.into_inner()

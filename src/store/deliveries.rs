@@ -12,15 +12,18 @@ use super::Store;
 pub struct Delivered {
     pub key: String,
     pub bytes: u64,
+    /// A lossy file's QA measurement as decoded (JSON), once measured.
+    pub measurement: Option<String>,
 }
 
 impl Store {
     /// Every file recorded as delivered for the job, by name.
     pub async fn deliveries(&self, job_id: i64) -> Result<HashMap<String, Delivered>, sqlx::Error> {
-        let rows = sqlx::query("SELECT file, key, bytes FROM deliveries WHERE job_id = ?")
-            .bind(job_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT file, key, bytes, measurement FROM deliveries WHERE job_id = ?")
+                .bind(job_id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 Ok((
@@ -28,30 +31,51 @@ impl Store {
                     Delivered {
                         key: r.try_get("key")?,
                         bytes: r.try_get::<i64, _>("bytes")? as u64,
+                        measurement: r.try_get("measurement")?,
                     },
                 ))
             })
             .collect()
     }
 
-    /// Records a file written (after it was renamed into place).
+    /// Records a file written (after it was renamed into place), with its
+    /// measurement as decoded when it is lossy.
     pub async fn set_delivered(
         &self,
         job_id: i64,
         file: &str,
         key: &str,
         bytes: u64,
+        measurement: Option<&str>,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO deliveries (job_id, file, key, bytes) VALUES (?, ?, ?, ?)
-             ON CONFLICT (job_id, file) DO UPDATE SET key = excluded.key, bytes = excluded.bytes",
+            "INSERT INTO deliveries (job_id, file, key, bytes, measurement) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (job_id, file) DO UPDATE SET key = excluded.key, bytes = excluded.bytes,
+                 measurement = excluded.measurement",
         )
         .bind(job_id)
         .bind(file)
         .bind(key)
         .bind(bytes as i64)
+        .bind(measurement)
         .execute(&self.pool)
         .await?;
+        Ok(())
+    }
+
+    /// Records the measurement of a file delivered earlier, measured now.
+    pub async fn set_delivered_measurement(
+        &self,
+        job_id: i64,
+        file: &str,
+        measurement: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE deliveries SET measurement = ? WHERE job_id = ? AND file = ?")
+            .bind(measurement)
+            .bind(job_id)
+            .bind(file)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
