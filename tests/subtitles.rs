@@ -205,7 +205,7 @@ pub fn parse_lrc(file: &str) -> (Vec<(String, String)>, Vec<Cue>) {
         }
         lines.push((at, c[2].to_string()));
     }
-    assert!(lines.len() % 2 == 0, "every text line is cleared");
+    assert!(lines.len().is_multiple_of(2), "every text line is cleared");
     let cues = lines
         .chunks(2)
         .map(|pair| {

@@ -200,7 +200,9 @@ fn the_limiters_shortcut_changes_no_sample() {
         let full = run(limiter::Limiter::new(RATE, -3.0).without_shortcut());
         assert_eq!(fast.len(), scaled.len());
         assert!(
-            fast.iter().zip(&full).all(|(a, b)| a.to_bits() == b.to_bits()),
+            fast.iter()
+                .zip(&full)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
             "gain {gain}"
         );
     }
