@@ -66,10 +66,10 @@ impl StitchedChapter {
         };
         let mut stream = ChapterStream::new(&self.cache, &self.items, &self.layout, self.rate);
         let mut sink = FnSink { sink, failed: None };
-        let result = mastering.apply(self.gain_db, |out| stream.read(out), &mut [&mut sink]);
+        let result = mastering.play(self.gain_db, |out| stream.read(out), &mut [&mut sink]);
         match (result, sink.failed) {
             (_, Some(e)) => Err(e),
-            (result, None) => result.map(|_| ()),
+            (result, None) => result,
         }
     }
 }

@@ -27,6 +27,11 @@ pub const MARGIN_DB: f64 = 0.2;
 
 pub struct Limiter {
     ceiling: f32,
+    /// Below this, no interpolated point can reach the ceiling (see
+    /// `need_at_center`).
+    quiet: f32,
+    /// The input count when the last sample above `quiet` came in.
+    last_loud: Option<u64>,
     /// Interpolation coefficients for the points 1/4, 2/4, 3/4 of the way
     /// from sample n to n+1, over samples n-REACH+1..=n+REACH.
     phases: [[f32; 2 * REACH]; 3],
@@ -54,9 +59,22 @@ impl Limiter {
     pub fn new(sample_rate: u32, ceiling_db: f64) -> Limiter {
         let lookahead = ((f64::from(sample_rate) * LOOKAHEAD_MS / 1000.0).round() as usize).max(1);
         let release_samples = f64::from(sample_rate) * RELEASE_MS / 1000.0;
+        let ceiling = 10f64.powf((ceiling_db - MARGIN_DB) / 20.0);
+        let phases = [0.25, 0.5, 0.75].map(interpolation_taps);
+        // An interpolated point is at most the sum of its taps' sizes times
+        // the largest sample it reads (and the sample itself at most that
+        // sample), so while every sample in reach is under ceiling / that
+        // sum, the need is exactly 1 and the taps need not run. A thousandth
+        // more keeps f32 rounding on the safe side.
+        let reach = phases
+            .iter()
+            .map(|p| p.iter().map(|c| f64::from(c.abs())).sum::<f64>())
+            .fold(1.0, f64::max);
         Limiter {
-            ceiling: 10f64.powf((ceiling_db - MARGIN_DB) / 20.0) as f32,
-            phases: [0.25, 0.5, 0.75].map(interpolation_taps),
+            ceiling: ceiling as f32,
+            quiet: (ceiling / (reach * 1.001)) as f32,
+            last_loud: None,
+            phases,
             history: VecDeque::from(vec![0.0; 2 * REACH]),
             delayed: VecDeque::new(),
             inputs: 0,
@@ -70,6 +88,13 @@ impl Limiter {
             release: (1.0 - (-1.0 / release_samples).exp()) as f32,
             emitted: 0,
         }
+    }
+
+    /// The same limiter computing every sample's need in full.
+    #[cfg(test)]
+    pub(super) fn without_shortcut(mut self) -> Limiter {
+        self.quiet = 0.0;
+        self
     }
 
     /// Takes `input`, appends to `out` whatever is ready: the output runs
@@ -95,10 +120,20 @@ impl Limiter {
         self.history.pop_front();
         self.history.push_back(x);
         self.inputs += 1;
+        if x.abs() > self.quiet {
+            self.last_loud = Some(self.inputs);
+        }
         // The need of the sample REACH back: its neighbours on both sides
         // are in `history` now (the first ones are the zeros before it).
         if self.inputs > REACH as u64 {
-            let need = self.need_at_center();
+            let loud_in_reach = self
+                .last_loud
+                .is_some_and(|at| at + 2 * REACH as u64 > self.inputs);
+            let need = if loud_in_reach {
+                self.need_at_center()
+            } else {
+                1.0
+            };
             self.add_need(need, out);
         }
     }

@@ -61,7 +61,12 @@ impl Mastering {
             Target::Lufs(lufs) => (m.lufs > meter::SILENCE_DB).then_some(lufs - m.lufs),
             Target::RmsDb(rms) => (m.rms_db > meter::SILENCE_DB).then_some(rms - m.rms_db),
         };
-        let plain = self.run(0.0, false, false, open(), &mut [])?;
+        let metered = |gain, limit, read| {
+            let mut meter = Meter::new(self.sample_rate, 1, false);
+            self.run(gain, limit, Some(&mut meter), read, &mut [])?;
+            Ok::<_, AudioError>(meter.finish())
+        };
+        let plain = metered(0.0, false, open())?;
         let Some(first) = off_target(&plain) else {
             return Ok(0.0);
         };
@@ -73,7 +78,7 @@ impl Mastering {
         if !limits {
             return Ok(first);
         }
-        let limited = self.run(first, true, false, open(), &mut [])?;
+        let limited = metered(first, true, open())?;
         let correction = off_target(&limited).unwrap_or(0.0);
         Ok((first + correction).clamp(-MAX_GAIN_DB, MAX_GAIN_DB))
     }
@@ -87,20 +92,33 @@ impl Mastering {
         read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
         sinks: &mut [&mut dyn PcmSink],
     ) -> Result<Measurement, AudioError> {
-        self.run(gain_db, true, true, read, sinks)
+        let mut meter = Meter::new(self.sample_rate, 1, true);
+        self.run(gain_db, true, Some(&mut meter), read, sinks)?;
+        Ok(meter.finish())
+    }
+
+    /// The second pass again, measuring nothing: the same samples as
+    /// [`Mastering::apply`] into the sinks, for a stream already measured
+    /// (the delivery stage's encoders), without the meter's cost.
+    pub fn play(
+        &self,
+        gain_db: f64,
+        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
+        sinks: &mut [&mut dyn PcmSink],
+    ) -> Result<(), AudioError> {
+        self.run(gain_db, true, None, read, sinks)
     }
 
     /// Gain, room tone, the limiter (when `limit` and the profile has a
-    /// ceiling), 16 bits; into the sinks and a meter (`full`: every
-    /// measure, else loudness, RMS and sample peak).
+    /// ceiling), 16 bits; into the sinks and the meter, if given.
     fn run(
         &self,
         gain_db: f64,
         limit: bool,
-        full: bool,
+        mut meter: Option<&mut Meter>,
         mut read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
         sinks: &mut [&mut dyn PcmSink],
-    ) -> Result<Measurement, AudioError> {
+    ) -> Result<(), AudioError> {
         let gain = 10f64.powf(gain_db / 20.0) as f32;
         let mut limiter = self
             .master
@@ -108,7 +126,6 @@ impl Mastering {
             .filter(|_| limit)
             .map(|db| limiter::Limiter::new(self.sample_rate, db - self.codec_room_db));
         let mut room = self.master.room_tone_db.map(RoomTone::new);
-        let mut meter = Meter::new(self.sample_rate, 1, full);
         let mut input = vec![0i16; BLOCK];
         let mut scaled = Vec::with_capacity(BLOCK);
         let mut limited = Vec::with_capacity(BLOCK + 1024);
@@ -128,7 +145,9 @@ impl Mastering {
             }
             pcm.clear();
             pcm.extend(limited.iter().map(|&v| to_i16(v)));
-            meter.add_i16(&pcm);
+            if let Some(meter) = meter.as_deref_mut() {
+                meter.add_i16(&pcm);
+            }
             for sink in sinks.iter_mut() {
                 sink.put(&pcm).map_err(AudioError::Sink)?;
             }
@@ -136,7 +155,7 @@ impl Mastering {
                 break;
             }
         }
-        Ok(meter.finish())
+        Ok(())
     }
 }
 

@@ -178,3 +178,44 @@ fn acx_refuses_a_file_over_120_minutes_but_not_the_book() {
     assert!(book.pass);
     assert!(book.rules.iter().all(|r| r.rule != "duration"));
 }
+
+/// The limiter skips its interpolator where nothing in reach can come
+/// near the ceiling: that must never change a sample. The program, at
+/// levels that put some of it above the shortcut's threshold and some
+/// below, limited with and without the shortcut.
+#[test]
+fn the_limiters_shortcut_changes_no_sample() {
+    let input: Vec<f32> = program().iter().map(|&s| f32::from(s) / 32_768.0).collect();
+    for gain in [0.3f32, 0.8, 1.0, 1.6] {
+        let scaled: Vec<f32> = input.iter().map(|s| s * gain).collect();
+        let run = |mut limiter: limiter::Limiter| {
+            let mut out = Vec::new();
+            for block in scaled.chunks(1_000) {
+                limiter.process(block, &mut out);
+            }
+            limiter.flush(&mut out);
+            out
+        };
+        let fast = run(limiter::Limiter::new(RATE, -3.0));
+        let full = run(limiter::Limiter::new(RATE, -3.0).without_shortcut());
+        assert_eq!(fast.len(), scaled.len());
+        assert!(
+            fast.iter()
+                .zip(&full)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "gain {gain}"
+        );
+    }
+}
+
+/// The delivery pass (no meter) writes what the measured pass writes.
+#[test]
+fn playing_writes_what_applying_writes() {
+    let input = program();
+    let m = Mastering::new(RATE, Master::of(Profile::Acx));
+    let gain = m.gain_db(|| reader(&input)).unwrap();
+    let (mut applied, mut played) = (Collect(Vec::new()), Collect(Vec::new()));
+    m.apply(gain, reader(&input), &mut [&mut applied]).unwrap();
+    m.play(gain, reader(&input), &mut [&mut played]).unwrap();
+    assert_eq!(applied.0, played.0);
+}
