@@ -140,31 +140,26 @@ async fn record(
         .await?;
 
     let mut hash = PlanHash::new(job);
-    let mut chunk = Chunk {
+    let mut rows = Rows {
         job_id,
-        chapter: -1,
-        first: 0,
-        segments: Vec::with_capacity(ROWS_PER_STATEMENT),
-        previous,
+        waiting: Vec::with_capacity(ROWS_PER_STATEMENT),
     };
+    // The chapter being written (-1 before the first) and its next index.
+    let (mut chapter, mut idx) = (-1i64, 0i64);
     let mut segments = 0u64;
     for item in plan.items() {
         hash.add(&item);
         match item {
             Item::Chapter(title) => {
-                chunk.flush(tx).await?;
-                if stop() {
-                    return Ok(None);
-                }
-                chunk.chapter += 1;
-                chunk.first = 0;
-                let old = old_chapters.iter().find(|o| o.idx == chunk.chapter);
+                chapter += 1;
+                idx = 0;
+                let old = old_chapters.iter().find(|o| o.idx == chapter);
                 sqlx::query(
                     "INSERT INTO chapters (job_id, idx, title, stitch_key, samples, mastered)
                      VALUES (?, ?, ?, ?, ?, ?)",
                 )
                 .bind(job_id)
-                .bind(chunk.chapter)
+                .bind(chapter)
                 .bind(title)
                 .bind(old.and_then(|o| o.stitch_key.clone()))
                 .bind(old.and_then(|o| o.samples))
@@ -174,9 +169,10 @@ async fn record(
             }
             Item::Segment(segment) => {
                 segments += 1;
-                chunk.segments.push(segment);
-                if chunk.segments.len() == ROWS_PER_STATEMENT {
-                    chunk.flush(tx).await?;
+                rows.waiting.push((chapter, idx, segment));
+                idx += 1;
+                if rows.waiting.len() == ROWS_PER_STATEMENT {
+                    rows.insert(tx).await?;
                     if stop() {
                         return Ok(None);
                     }
@@ -184,7 +180,10 @@ async fn record(
             }
         }
     }
-    chunk.flush(tx).await?;
+    rows.insert(tx).await?;
+    if previous {
+        restore_previous_states(tx, job_id).await?;
+    }
     sqlx::query("DROP TABLE IF EXISTS temp.previous")
         .execute(&mut **tx)
         .await?;
@@ -195,7 +194,7 @@ async fn record(
         .await?;
     Ok(Some(Recorded {
         job_id,
-        chapters: usize::try_from(chunk.chapter + 1).unwrap_or(0),
+        chapters: usize::try_from(chapter + 1).unwrap_or(0),
         segments,
     }))
 }
@@ -253,40 +252,34 @@ async fn delete_segments(
     }
 }
 
-/// Segments of one chapter waiting for their `INSERT`.
-struct Chunk {
+/// Segments waiting for their `INSERT`, each with its chapter and index.
+/// A statement may span chapters, so every statement but the last has the
+/// same shape and is prepared once.
+struct Rows {
     job_id: i64,
-    /// The chapter's index (-1 before the first).
-    chapter: i64,
-    /// The index in the chapter of the first waiting segment.
-    first: usize,
-    segments: Vec<PlannedSegment>,
-    /// Whether earlier states wait in `temp.previous`.
-    previous: bool,
+    waiting: Vec<(i64, i64, PlannedSegment)>,
 }
 
-impl Chunk {
+impl Rows {
     /// Inserts the waiting segments: done when their clip is in the cache,
-    /// else pending, then given back an earlier failure or pause of the
-    /// same content.
-    async fn flush(&mut self, tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
-        if self.segments.is_empty() {
+    /// else pending.
+    async fn insert(&mut self, tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
+        if self.waiting.is_empty() {
             return Ok(());
         }
+        // The last, shorter statement is not kept in the connection's
+        // statement cache, compiled for rows that will not come again.
+        let full = self.waiting.len() == ROWS_PER_STATEMENT;
+        let job_id = self.job_id;
         let mut builder: QueryBuilder<Sqlite> = QueryBuilder::new(
             "INSERT INTO segments (job_id, chapter_idx, idx, paragraph_idx, ends_paragraph, text,
                  spoken, chars, content_key, state, updated_at) ",
         );
-        let (job_id, chapter, first) = (self.job_id, self.chapter, self.first);
-        // A full statement is prepared once and reused; the shorter ones
-        // that end chapters differ in length and would each stay in the
-        // connection's statement cache, compiled for hundreds of rows.
-        let full = self.segments.len() == ROWS_PER_STATEMENT;
-        builder.push_values(self.segments.drain(..).enumerate(), |mut row, (i, s)| {
+        builder.push_values(self.waiting.drain(..), |mut row, (chapter, idx, s)| {
             let chars = s.sent().chars().count() as i64;
             row.push_bind(job_id)
                 .push_bind(chapter)
-                .push_bind((first + i) as i64)
+                .push_bind(idx)
                 .push_bind(i64::from(s.paragraph))
                 .push_bind(s.ends_paragraph)
                 .push_bind(s.text)
@@ -298,34 +291,35 @@ impl Chunk {
                 .push_unseparated(") THEN 'done' ELSE 'pending' END")
                 .push(NOW);
         });
-        let inserted = builder
-            .build()
-            .persistent(full)
-            .execute(&mut **tx)
-            .await?
-            .rows_affected() as usize;
-        if self.previous {
-            sqlx::query(
-                "UPDATE segments SET
-                     state = p.state, attempts = p.attempts, error_class = p.error_class,
-                     last_error = p.last_error, error_log_id = p.error_log_id,
-                     error_request_id = p.error_request_id
-                 FROM (SELECT content_key, state, attempts, error_class, last_error, error_log_id,
-                              error_request_id FROM temp.previous) AS p
-                 WHERE segments.job_id = ? AND segments.chapter_idx = ?
-                   AND segments.idx >= ? AND segments.idx < ?
-                   AND segments.state = 'pending' AND segments.content_key = p.content_key",
-            )
-            .bind(self.job_id)
-            .bind(self.chapter)
-            .bind(first as i64)
-            .bind((first + inserted) as i64)
-            .execute(&mut **tx)
-            .await?;
-        }
-        self.first += inserted;
+        builder.build().persistent(full).execute(&mut **tx).await?;
         Ok(())
     }
+}
+
+/// Gives pending segments back the failure or pause an earlier plan had
+/// for the same content. Driven from the (small) table of earlier states
+/// through the index on content keys, so it costs what was kept, not the
+/// size of the book.
+async fn restore_previous_states(
+    tx: &mut Transaction<'_, Sqlite>,
+    job_id: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE segments SET
+             state = p.state, attempts = p.attempts, error_class = p.error_class,
+             last_error = p.last_error, error_log_id = p.error_log_id,
+             error_request_id = p.error_request_id
+         FROM temp.previous AS p
+         WHERE segments.id IN (
+                 SELECT s.id FROM temp.previous AS k
+                 JOIN segments AS s ON s.content_key = k.content_key
+                 WHERE s.job_id = ? AND s.state = 'pending')
+           AND segments.content_key = p.content_key",
+    )
+    .bind(job_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Whether the plan changed since it was recorded: its hash, made from the
