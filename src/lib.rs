@@ -21,12 +21,14 @@
 //! - [`manuscript`]: reading files (EPUB, DOCX, Markdown, plain text),
 //!   encodings, chapters and paragraphs, and what documented rules removed.
 //! - [`segment`]: sentence segments within the limits (Chinese and English).
-//! - [`plan`]: the segments with their content keys; the one place that
-//!   says what a clip is ([`plan::Fingerprint`], [`plan::ContentKey`]) and
-//!   whether a chapter file is up to date (stitch keys). It applies the
-//!   pronunciation [`lexicon`] to what is sent, so the key is of the text
-//!   as spoken.
-//! - [`store`]: the state database: plan, segment states, clips, runs.
+//! - [`plan`]: the segments with their content keys, made a paragraph at a
+//!   time as they are read ([`plan::Plan`]), so no command holds a book's
+//!   segments; the one place that says what a clip is
+//!   ([`plan::Fingerprint`], [`plan::ContentKey`]) and whether a chapter
+//!   file is up to date (stitch keys). It applies the pronunciation
+//!   [`lexicon`] to what is sent, so the key is of the text as spoken.
+//! - [`store`]: the state database: plan (recorded as it streams, rolled
+//!   back when a stop is asked for), segment states, clips, runs.
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
 //!   delay queue, states committed in groups by the store's writer task.

@@ -4,8 +4,10 @@
 //! the audio, built once for every provider), [`ContentKey`] (fingerprint +
 //! text), and the stitch keys that say whether a chapter or book file is
 //! already right. A segment needs synthesis exactly when no clip with its
-//! content key exists: [`to_synthesize`] applies that rule for dry runs, the
-//! state store applies it to the recorded plan.
+//! content key exists: [`ToSynthesize`] applies that rule for dry runs, the
+//! state store applies it to the recorded plan. A plan is made as it is
+//! read ([`Plan`], in `stream`), so no command holds a whole book's
+//! segments.
 //!
 //! It also owns the one chapter → paragraph → segment loop
 //! ([`split_chapter`]), which `audiobook segment` shows as it is: there the
@@ -23,7 +25,9 @@ use crate::manuscript::{Chapter, Manuscript};
 use crate::segment::{Lang, Limits};
 
 mod spoken;
-pub use spoken::{Spoken, unused_entries};
+mod stream;
+pub use spoken::Spoken;
+pub use stream::{Item, Items, Plan};
 
 /// Everything besides the text that changes a clip's audio: provider, voice,
 /// speed, every audio parameter, sample rate, engine version. Never a token.
@@ -63,6 +67,19 @@ impl ContentKey {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// The key's first 16 bytes (its hex decoded), where many keys are kept.
+    pub fn short_digest(&self) -> [u8; 16] {
+        let mut bytes = [0u8; 16];
+        let nibble = |c: u8| match c {
+            b'0'..=b'9' => c - b'0',
+            _ => (c | 0x20).wrapping_sub(b'a' - 10) & 0x0f,
+        };
+        for (byte, pair) in bytes.iter_mut().zip(self.0.as_bytes().chunks_exact(2)) {
+            *byte = nibble(pair[0]) << 4 | nibble(pair[1]);
+        }
+        bytes
     }
 }
 
@@ -169,47 +186,45 @@ pub fn split_chapter_counted(
     (pieces, paused)
 }
 
-/// The job's plan: every non-empty chapter's segments with their content keys.
+/// The job's plan: every non-empty chapter's segments with their content
+/// keys, all in memory (tests, small books); the commands stream
+/// [`Plan::items`] instead.
 pub fn build(job: &Job, manuscript: &Manuscript) -> Vec<PlannedChapter> {
-    let fingerprint = Fingerprint::of(job);
-    let lang = lang(job.book.language);
-    manuscript
-        .chapters
-        .iter()
-        .map(|chapter| PlannedChapter {
-            title: chapter.title.clone(),
-            segments: split_chapter(
-                chapter,
-                lang,
-                job.manuscript.limits,
-                &job.manuscript.lexicon,
-            )
-            .into_iter()
-            .map(|piece| PlannedSegment {
-                paragraph: piece.paragraph as u32,
-                ends_paragraph: piece.ends_paragraph,
-                content_key: ContentKey::new(&fingerprint, piece.sent()),
-                text: piece.text,
-                spoken: piece.spoken,
-            })
-            .collect(),
-        })
-        .filter(|c| !c.segments.is_empty())
-        .collect()
+    Plan::new(job, manuscript).chapters()
 }
 
-/// The segments a render would synthesize, in book order: one per distinct
-/// content key (a repeated sentence is rendered once) without a clip.
-pub fn to_synthesize(
-    chapters: &[PlannedChapter],
-    has_clip: impl Fn(&ContentKey) -> bool,
-) -> Vec<&PlannedSegment> {
-    let mut seen = std::collections::HashSet::new();
-    chapters
-        .iter()
-        .flat_map(|c| &c.segments)
-        .filter(|s| seen.insert(&s.content_key) && !has_clip(&s.content_key))
-        .collect()
+/// What a render would synthesize, counted as a plan streams past: a
+/// segment needs synthesis exactly when no clip with its content key
+/// exists, and a text repeated in the book is synthesized once.
+#[derive(Debug, Default)]
+pub struct ToSynthesize {
+    /// Each distinct key seen, by its first 16 bytes: 128 bits of SHA-256,
+    /// so two texts of even the largest book share them with a chance far
+    /// below 10^-25, in half the memory of the whole key.
+    seen: std::collections::HashSet<[u8; 16]>,
+    /// Segments whose clip is missing, each occurrence of a repeated text
+    /// counted.
+    pub segments: usize,
+    /// Distinct texts among them: what a render requests.
+    pub texts: usize,
+    /// Characters of those distinct texts, as sent.
+    pub characters: usize,
+}
+
+impl ToSynthesize {
+    /// Counts one segment of the plan; `has_clip` says whether its key has
+    /// a clip (asked again for a repeated text, which is rare, instead of
+    /// keeping an answer for every key).
+    pub fn add(&mut self, segment: &PlannedSegment, has_clip: impl FnOnce(&ContentKey) -> bool) {
+        if has_clip(&segment.content_key) {
+            return;
+        }
+        self.segments += 1;
+        if self.seen.insert(segment.content_key.short_digest()) {
+            self.texts += 1;
+            self.characters += segment.sent().chars().count();
+        }
+    }
 }
 
 /// The chapters a run is limited to (`--chapters 3-5,9`): numbers from 1,

@@ -73,7 +73,6 @@ async fn render(ws: &Workspace, book: &str, master: &str) -> audiobook::render::
     ws.job(book, &format!("concurrency = 2\n\n[master]\n{master}"));
     let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
     let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
-    let chapters = audiobook::plan::build(&job, &manuscript);
     let store = Store::open(&ws.path().join("state.db")).await.expect("db");
     let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
     let renderer = Renderer::new(
@@ -83,7 +82,10 @@ async fn render(ws: &Workspace, book: &str, master: &str) -> audiobook::render::
         audiobook::pacing::Window::new(2),
         CancellationToken::new(),
     );
-    let report = renderer.render(&job, &chapters).await.expect("render");
+    let report = renderer
+        .render(&audiobook::plan::Plan::new(&job, &manuscript))
+        .await
+        .expect("render");
     store.close().await;
     report
 }

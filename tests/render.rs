@@ -59,7 +59,7 @@ impl Synthesizer for Counted {
 
 struct Setup {
     job: audiobook::job::Job,
-    chapters: Vec<audiobook::plan::PlannedChapter>,
+    manuscript: audiobook::manuscript::Manuscript,
     store: Store,
     cache: Arc<Cache>,
 }
@@ -67,12 +67,11 @@ struct Setup {
 async fn setup(ws: &Workspace) -> Setup {
     let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
     let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
-    let chapters = audiobook::plan::build(&job, &manuscript);
     let store = Store::open(&ws.path().join("state.db")).await.expect("db");
     let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
     Setup {
         job,
-        chapters,
+        manuscript,
         store,
         cache,
     }
@@ -97,7 +96,10 @@ async fn render_with(
         audiobook::pacing::Window::new(s.job.render.concurrency),
         cancel,
     );
-    let report = renderer.render(&s.job, &s.chapters).await.expect("render");
+    let report = renderer
+        .render(&audiobook::plan::Plan::new(&s.job, &s.manuscript))
+        .await
+        .expect("render");
     s.store.close().await;
     (report, synth.calls.load(Ordering::SeqCst))
 }
@@ -587,4 +589,85 @@ fn sigterm_saves_state_exits_130_and_the_next_run_resumes() {
         ws.report()["stats"]["synthesized"].as_u64().unwrap() as usize,
         total - stored
     );
+}
+
+/// Seen: a SIGTERM while a big book's plan was being recorded took about
+/// 21 s to act: the whole plan went to SQLite in one transaction first.
+/// Now the recording asks between statements and rolls the plan back: the
+/// run exits 130 and says so, with nothing of the plan in the database (a
+/// plan that had been recorded would hold the book's million segments).
+#[test]
+fn sigterm_while_a_big_plan_is_recorded_rolls_it_back_and_exits_130() {
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    let ws = Workspace::new();
+    // Near the size limit of one manuscript file (64 MiB).
+    let text = manuscript(200, 5_400);
+    assert!(
+        text.len() > 56 << 20 && text.len() < 64 << 20,
+        "{}",
+        text.len()
+    );
+    ws.job(&text, "");
+    drop(text);
+    let mut child = ws
+        .command()
+        .args(["render", "job.toml"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn audiobook");
+    let (out, out_reader) = crate::util::lines_of(child.stdout.take().unwrap());
+    let (err, err_reader) = crate::util::lines_of(child.stderr.take().unwrap());
+    let mut said = String::new();
+    while !said.contains("recording the plan") {
+        let line = err
+            .recv_timeout(Duration::from_secs(300))
+            .unwrap_or_else(|_| panic!("the render never said it was recording the plan: {said}"));
+        said.push_str(&line);
+        said.push('\n');
+    }
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(term.success());
+    // A liveness bound, not a timing claim: a hung process fails here
+    // instead of hanging the suite.
+    let limit = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > limit {
+            child.kill().ok();
+            panic!("still running two minutes after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    out_reader.join().unwrap();
+    err_reader.join().unwrap();
+    said.extend(err.try_iter().map(|l| l + "\n"));
+    let printed: String = out.try_iter().map(|l| l + "\n").collect();
+    assert_eq!(status.code(), Some(130), "{said}{printed}");
+    assert!(said.contains("stopped while recording the plan"), "{said}");
+    assert!(!said.contains("recorded the plan"), "{said}");
+    assert!(
+        printed.contains("interrupted while planning")
+            && printed.contains("run the same command again to resume"),
+        "{printed}"
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let jobs = runtime.block_on(async {
+        let store = Store::open_existing(&ws.path().join("state.db"))
+            .await
+            .expect("the state database");
+        let jobs = store.jobs().await.expect("jobs");
+        store.close().await;
+        jobs
+    });
+    assert!(jobs.is_empty(), "the plan was not rolled back: {jobs:?}");
 }

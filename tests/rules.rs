@@ -809,7 +809,6 @@ async fn narration_that_became_silence_is_counted_and_never_complete() {
     ws.job(&manuscript(1, 4), "");
     let job = audiobook::job::load(&ws.path().join("job.toml")).expect("job");
     let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
-    let chapters = audiobook::plan::build(&job, &manuscript);
     let store = audiobook::store::Store::open(&ws.path().join("state.db"))
         .await
         .expect("db");
@@ -830,7 +829,10 @@ async fn narration_that_became_silence_is_counted_and_never_complete() {
         audiobook::pacing::Window::new(job.render.concurrency),
         tokio_util::sync::CancellationToken::new(),
     );
-    let report = renderer.render(&job, &chapters).await.expect("render");
+    let report = renderer
+        .render(&audiobook::plan::Plan::new(&job, &manuscript))
+        .await
+        .expect("render");
     store.close().await;
     assert_eq!(report.outcome, audiobook::render::Outcome::Failed);
     assert_eq!(report.counts.pause, 1);

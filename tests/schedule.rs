@@ -113,7 +113,6 @@ async fn render_until(
     );
     let job = audiobook::job::load(&ws.path().join("job.toml")).expect("valid job");
     let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
-    let chapters = audiobook::plan::build(&job, &manuscript);
     let store = Store::open(&ws.path().join("state.db")).await.expect("db");
     let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
     let renderer = Renderer::new(
@@ -124,7 +123,10 @@ async fn render_until(
         CancellationToken::new(),
     )
     .with_deadline(deadline);
-    let report = renderer.render(&job, &chapters).await.expect("render");
+    let report = renderer
+        .render(&audiobook::plan::Plan::new(&job, &manuscript))
+        .await
+        .expect("render");
     let job_id = store.jobs().await.expect("jobs")[0].id;
     let rows = store.segments(job_id).await.expect("segments");
     store.close().await;

@@ -5,8 +5,6 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::job::Job;
-use crate::lexicon::Lexicon;
 use crate::manuscript::{Manuscript, Removed};
 use crate::plan;
 
@@ -20,25 +18,16 @@ pub(super) struct BookNotes {
     pub unused_lexicon: Vec<String>,
 }
 
-pub(super) fn notes(job: &Job, book: &Manuscript) -> BookNotes {
-    let lang = plan::lang(job.book.language);
+/// The notes of a book whose plan `items` has streamed to its end: the
+/// pause rule's count and the lexicon's matches are taken on the way.
+pub(super) fn notes(book: &Manuscript, items: &plan::Items<'_>) -> BookNotes {
     let mut removed = book.removed.clone();
-    let mut shown = Vec::new();
-    for chapter in &book.chapters {
-        let (pieces, paused) =
-            plan::split_chapter_counted(chapter, lang, job.manuscript.limits, &Lexicon::default());
-        removed.add_count(Removed::PAUSES, paused);
-        shown.extend(pieces.into_iter().map(|s| s.text));
-    }
-    let unused = plan::unused_entries(
-        &job.manuscript.lexicon,
-        shown.iter().map(String::as_str),
-        lang,
-    );
+    removed.add_count(Removed::PAUSES, items.paused());
     BookNotes {
         removed: removed.0,
         warnings: book.warnings.clone(),
-        unused_lexicon: unused
+        unused_lexicon: items
+            .unused_entries()
             .iter()
             .map(|e| format!("{}:{}: {:?}", e.file.display(), e.line, e.text))
             .collect(),

@@ -11,7 +11,8 @@ use super::common::{check_tools, format_duration, load_jobs, open_for_reading, p
 use super::{CliError, Exit};
 use crate::cache::Cache;
 use crate::job::{Format, Job};
-use crate::plan::{self, PlannedChapter};
+use crate::manuscript::Manuscript;
+use crate::plan::{ChapterSet, Item, Plan, ToSynthesize};
 
 /// Estimated speaking pace for `plan`, in characters per second: about 160
 /// words a minute for English, about 4.5 characters a second for Chinese.
@@ -80,16 +81,7 @@ pub(super) async fn run(args: &PlanArgs) -> Result<Exit, CliError> {
         store.close().await;
     }
     for (job, manuscript) in jobs {
-        let mut chapters = plan::build(&job, &manuscript);
-        if let Some(wanted) = &args.overrides.chapters {
-            for (i, chapter) in chapters.iter_mut().enumerate() {
-                if !wanted.contains_index(i) {
-                    chapter.segments.clear();
-                }
-            }
-        }
-        let mut summary = summarize_plan(&job, &chapters, &cache);
-        summary.book = super::book::notes(&job, &manuscript);
+        let summary = summarize_plan(&job, &manuscript, args.overrides.chapters.as_ref(), &cache);
         let mut out = std::io::stdout().lock();
         if json {
             let _ = writeln!(
@@ -169,34 +161,57 @@ fn pad_to_width(text: &str, width: usize) -> String {
     format!("{text}{}", " ".repeat(width.saturating_sub(used)))
 }
 
-fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> PlanSummary {
-    let to_render = plan::to_synthesize(chapters, |key| cache.clip_path(key).is_file());
-    let texts_to_render = to_render.len();
-    let characters_to_render: usize = to_render.iter().map(|s| s.sent().chars().count()).sum();
-    let missing: std::collections::HashSet<_> = to_render.iter().map(|s| &s.content_key).collect();
-    let segments_to_render = chapters
-        .iter()
-        .flat_map(|c| &c.segments)
-        .filter(|s| missing.contains(&s.content_key))
-        .count();
+/// The plan's figures, summed as the plan streams past (per chapter, and
+/// the distinct texts still to render), so a book's segments are never all
+/// in memory. Chapters not in `wanted` are listed with nothing to render.
+fn summarize_plan(
+    job: &Job,
+    manuscript: &Manuscript,
+    wanted: Option<&ChapterSet>,
+    cache: &Cache,
+) -> PlanSummary {
+    let plan = Plan::new(job, manuscript);
+    let mut items = plan.items();
+    let mut to_render = ToSynthesize::default();
+    let mut chapters: Vec<ChapterSum> = Vec::new();
+    for item in items.by_ref() {
+        match item {
+            Item::Chapter(title) => chapters.push(ChapterSum {
+                title: title.to_string(),
+                ..ChapterSum::default()
+            }),
+            Item::Segment(segment) => {
+                let number = chapters.len();
+                let Some(chapter) = chapters.last_mut() else {
+                    continue;
+                };
+                if wanted.is_some_and(|set| !set.contains_index(number - 1)) {
+                    continue;
+                }
+                let sent = segment.sent();
+                chapter.segments += 1;
+                chapter.paragraphs += usize::from(segment.ends_paragraph);
+                chapter.characters += sent.chars().count();
+                chapter.speech_secs += estimate_secs(sent);
+                to_render.add(&segment, |key| cache.clip_path(key).is_file());
+            }
+        }
+    }
     let a = job.audio;
     let chapter_list: Vec<PlanChapter> = chapters
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(i, c)| {
-            let characters = c.segments.iter().map(|s| s.sent().chars().count()).sum();
-            let paragraphs = c.segments.iter().filter(|s| s.ends_paragraph).count();
             let gaps_ms = u64::from(a.chapter_head_ms)
                 + u64::from(a.chapter_trailing_ms)
-                + paragraphs as u64 * u64::from(a.paragraph_gap_ms)
-                + (c.segments.len() - paragraphs) as u64 * u64::from(a.sentence_gap_ms);
-            let speech: f64 = c.segments.iter().map(|s| estimate_secs(s.sent())).sum();
+                + c.paragraphs as u64 * u64::from(a.paragraph_gap_ms)
+                + (c.segments - c.paragraphs) as u64 * u64::from(a.sentence_gap_ms);
             PlanChapter {
                 number: i + 1,
-                title: c.title.clone(),
-                segments: c.segments.len(),
-                characters,
-                estimated_secs: speech + gaps_ms as f64 / 1000.0,
+                title: c.title,
+                segments: c.segments,
+                characters: c.characters,
+                estimated_secs: c.speech_secs + gaps_ms as f64 / 1000.0,
             }
         })
         .collect();
@@ -204,21 +219,31 @@ fn summarize_plan(job: &Job, chapters: &[PlannedChapter], cache: &Cache) -> Plan
     PlanSummary {
         delivery: estimate_delivery(job, secs),
         job: job.name.clone(),
-        characters_to_render,
-        segments_to_render,
-        texts_to_render,
+        characters_to_render: to_render.characters,
+        segments_to_render: to_render.segments,
+        texts_to_render: to_render.texts,
         estimated_cost: job
             .render
             .price_per_million_characters
-            .map(|price| characters_to_render as f64 * price / 1_000_000.0),
+            .map(|price| to_render.characters as f64 * price / 1_000_000.0),
         currency: job.render.currency.clone(),
         chapters: chapter_list.len(),
         segments: chapter_list.iter().map(|c| c.segments).sum(),
         characters: chapter_list.iter().map(|c| c.characters).sum(),
-        estimated_secs: chapter_list.iter().map(|c| c.estimated_secs).sum(),
+        estimated_secs: secs,
         chapter_list,
-        book: super::book::BookNotes::default(),
+        book: super::book::notes(manuscript, &items),
     }
+}
+
+/// One chapter's figures while its segments stream past.
+#[derive(Default)]
+struct ChapterSum {
+    title: String,
+    segments: usize,
+    paragraphs: usize,
+    characters: usize,
+    speech_secs: f64,
 }
 
 /// Bytes each format takes for `secs` of audio: the bitrate for MP3 and

@@ -9,7 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::sync::Semaphore;
@@ -29,8 +29,9 @@ use super::{CliError, Exit};
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::pacing::Window;
+use crate::plan::Plan;
 use crate::provider::Provider;
-use crate::render::{JobReport, Renderer};
+use crate::render::{JobReport, Renderer, StoppedPlanning};
 use crate::store::Store;
 
 pub(super) async fn run(global: &GlobalArgs, args: &RenderArgs) -> Result<Exit, CliError> {
@@ -84,20 +85,17 @@ async fn render_all(
     // uses the quota; results are reported in job order.
     let workers = Arc::new(Semaphore::new(finishing_workers()));
     let mut finishing: VecDeque<(String, JoinHandle<anyhow::Result<JobReport>>)> = VecDeque::new();
-    for (job, manuscript) in &jobs {
+    // By value: each manuscript is dropped once its plan is recorded, so a
+    // long render holds none.
+    for (job, manuscript) in jobs {
         if cancel.is_cancelled() {
             worst = worst.max(Exit::Interrupted);
             break;
         }
-        let synth = Provider::from_job(job, cache.root())
+        let synth = Provider::from_job(&job, cache.root())
             .map_err(|e| CliError::bad_input(format!("{}: [voice]: {e}", job.path.display())))?;
-        // Planning writes nothing: a stop signal during it ends the process
-        // at once instead of after the plan of a big book.
-        let planning = signals::NothingWritten::begin();
-        let chapters = crate::plan::build(job, manuscript);
-        drop(planning);
         let window = windows
-            .entry(account_key(job))
+            .entry(account_key(&job))
             .or_insert_with(|| Window::new(job.render.concurrency));
         let renderer = Renderer::new(
             store.clone(),
@@ -110,7 +108,21 @@ async fn render_all(
         .with_max_characters(args.max_characters)
         .with_chapters(args.overrides.chapters.clone())
         .with_progress(progress_for(global.quiet));
-        let synthesized = renderer.synthesize_job(job, &chapters).await;
+        // A stop signal while the plan is made and recorded rolls it back
+        // at the next statement, so the job is as it was before this run.
+        let started = Instant::now();
+        let recorded = renderer.record_plan(&Plan::new(&job, &manuscript)).await;
+        // The segments are in the database now: synthesis needs no text.
+        drop(manuscript);
+        let synthesized = match recorded {
+            Ok(job_id) => renderer.synthesize_recorded(&job, job_id, started).await,
+            Err(e) if e.is::<StoppedPlanning>() => {
+                stopped_while_planning(&job.name, record);
+                worst = worst.max(Exit::Interrupted);
+                break;
+            }
+            Err(e) => Err(e),
+        };
         let worker = Arc::clone(&workers).acquire_owned().await.ok();
         let rest = tokio::spawn(async move {
             let _worker = worker;
@@ -131,6 +143,26 @@ async fn render_all(
     }
     store.close().await;
     Ok(worst)
+}
+
+/// Says that a job was stopped while its plan was recorded, on stdout and
+/// in the notification: nothing of it was written in this run.
+fn stopped_while_planning(name: &str, record: &notify::Run) {
+    let text = format!(
+        "{name}: interrupted while planning: nothing of this job was written in this run\n\
+         {name}: state saved; run the same command again to resume\n"
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+    record.add_job(
+        serde_json::json!({
+            "job": name,
+            "outcome": "interrupted",
+            "error": "stopped while planning; nothing of the job was written",
+        }),
+        &text,
+    );
 }
 
 /// How many finished books may be stitched at once beside the synthesis of

@@ -66,7 +66,7 @@ pub(super) fn run(args: &SegmentArgs) -> Result<Exit, CliError> {
             std::io::stdin()
                 .read_to_end(&mut bytes)
                 .map_err(|e| CliError::bad_input(format!("reading standard input: {e}")))?;
-            let text = manuscript::bytes::decode_text(Path::new("-"), &bytes, Encoding::Auto)
+            let text = manuscript::bytes::decode_text(Path::new("-"), bytes, Encoding::Auto)
                 .map_err(|e| CliError::bad_input(format!("standard input: {e}")))?;
             (PathBuf::from("-"), text)
         }

@@ -1,11 +1,13 @@
 //! Stop signals during a render. The first SIGINT/SIGTERM stops starting
 //! segments and lets those in flight finish; the run then ends as usual
-//! (summary, report, notification). A second signal, or one while nothing
-//! has been written yet (the jobs being loaded and planned), ends the
-//! process at once: every state change is a committed transaction, so that
-//! is consistent. Even then the run's notification is sent first, with what
-//! the run finished before the stop; a further signal while it is being
-//! sent exits without waiting for it.
+//! (summary, report, notification). While a book's plan is made and
+//! recorded, the same cancellation rolls the plan back at its next
+//! statement (see `store::plan`). A second signal, or one while nothing
+//! has been written yet (the job files and manuscripts being loaded), ends
+//! the process at once: every state change is a committed transaction, so
+//! that is consistent. Even then the run's notification is sent first,
+//! with what the run finished before the stop; a further signal while it
+//! is being sent exits without waiting for it.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -17,12 +19,12 @@ use tokio_util::sync::CancellationToken;
 use super::Exit;
 use super::notify;
 
-/// True while nothing has been written for the run's current job: its job
-/// files being loaded, its book being planned.
+/// True while nothing has been written by the run: its job files and
+/// manuscripts being loaded.
 static NOTHING_WRITTEN: AtomicBool = AtomicBool::new(false);
 
 /// Marks a stretch in which a stop signal may end the process at once,
-/// because nothing of the job has been written yet.
+/// because the run has written nothing yet.
 pub(super) struct NothingWritten;
 
 impl NothingWritten {
@@ -64,7 +66,8 @@ pub(super) fn watch(cancel: CancellationToken, run: Arc<notify::Run>) {
             }
             if signals == 1 {
                 tracing::warn!(
-                    "stopping: finishing segments in flight (signal again to stop at once)"
+                    "stopping: finishing segments in flight, or rolling back a plan being \
+                     recorded (signal again to stop at once)"
                 );
                 cancel.cancel();
             } else {

@@ -192,19 +192,24 @@ fn not_started(args: &StatusArgs, names: &[String]) -> Result<Vec<StatusLine>, C
     Ok(loaded
         .iter()
         .map(|(job, manuscript)| {
-            let chapters = crate::plan::build(job, manuscript);
-            let segments: Vec<_> = chapters.iter().flat_map(|c| &c.segments).collect();
-            let counts = Counts {
-                pending: segments.len() as u64,
-                chars_total: segments.iter().map(|s| s.text.chars().count() as u64).sum(),
-                ..Counts::default()
-            };
+            // Counted as the plan streams past: never the book's segments at once.
+            let mut chapters = 0;
+            let mut counts = Counts::default();
+            for item in crate::plan::Plan::new(job, manuscript).items() {
+                match item {
+                    crate::plan::Item::Chapter(_) => chapters += 1,
+                    crate::plan::Item::Segment(s) => {
+                        counts.pending += 1;
+                        counts.chars_total += s.text.chars().count() as u64;
+                    }
+                }
+            }
             StatusLine {
                 job: job.name.clone(),
                 path: job.path.display().to_string(),
                 title: job.book.title.clone(),
                 state: "not_started".into(),
-                chapters: chapters.len(),
+                chapters,
                 chapters_done: 0,
                 counts,
                 running: false,
@@ -435,9 +440,12 @@ mod tests {
         let job = crate::job::load(&path).unwrap();
         let manuscript = crate::manuscript::load(&job).unwrap();
         let job_id = store
-            .write_plan(&job, &crate::plan::build(&job, &manuscript))
+            .write_plan(&crate::plan::Plan::new(&job, &manuscript), &|| false)
             .await
             .unwrap();
+        let crate::store::PlanWritten::Recorded(job_id) = job_id else {
+            panic!("nothing asked to stop");
+        };
         let run_id = store.start_run(job_id).await.unwrap();
         let mut run = store.last_run(job_id).await.unwrap().unwrap();
         assert_eq!(run.id, run_id);

@@ -14,10 +14,10 @@ pub(super) async fn run(args: &ValidateArgs) -> Result<Exit, CliError> {
     print_warnings(&jobs);
     let mut worst = Exit::Ok;
     for (job, manuscript) in &jobs {
-        let segments: usize = crate::plan::build(job, manuscript)
-            .iter()
-            .map(|c| c.segments.len())
-            .sum();
+        let segments = crate::plan::Plan::new(job, manuscript)
+            .items()
+            .filter(|item| matches!(item, crate::plan::Item::Segment(_)))
+            .count();
         match crate::provider::voices::validate_voice(job).await {
             Ok(note) => {
                 println!(

@@ -48,7 +48,13 @@ pub fn read_file(path: &Path) -> Result<Vec<u8>, ManuscriptError> {
         source,
     };
     let file = std::fs::File::open(path).map_err(io)?;
-    let mut bytes = Vec::new();
+    // Sized from the start: growing by doubling would copy a big file
+    // several times and hold two copies at each step.
+    let size = file
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(MAX_FILE_BYTES + 1);
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
     // One byte past the limit tells "too big" without reading the rest.
     file.take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -148,10 +154,11 @@ fn sniff_zip(path: &Path, bytes: &[u8]) -> Result<Format, ManuscriptError> {
 }
 
 /// Decodes text bytes, refuses control characters, and normalises line
-/// endings to `\n`.
+/// endings to `\n`. Takes the bytes: UTF-8 text keeps their buffer, so a
+/// big manuscript is not held twice.
 pub fn decode_text(
     path: &Path,
-    bytes: &[u8],
+    bytes: Vec<u8>,
     encoding: Encoding,
 ) -> Result<String, ManuscriptError> {
     let text = decode(bytes, encoding).map_err(|message| ManuscriptError::Encoding {
@@ -159,34 +166,38 @@ pub fn decode_text(
         message,
     })?;
     check_controls(path, &text)?;
-    Ok(normalize_newlines(&text))
+    Ok(normalize_newlines(text))
 }
 
 /// Decodes manuscript bytes. Never guesses silently: a detected GBK or
 /// UTF-16 file is logged, and bytes that decode as none of them are an error
 /// that names the byte offset.
-pub fn decode(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
+pub fn decode(mut bytes: Vec<u8>, encoding: Encoding) -> Result<String, String> {
     const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
-    if let Some(text) = utf16_by_bom(bytes)? {
+    if let Some(text) = utf16_by_bom(&bytes)? {
         return Ok(text);
     }
+    if bytes.starts_with(UTF8_BOM) && encoding != Encoding::Gbk {
+        bytes.drain(..UTF8_BOM.len());
+        return decode_utf8(bytes);
+    }
     match encoding {
-        Encoding::Utf8 => decode_utf8(bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes)),
-        Encoding::Gbk => decode_gbk(bytes),
+        Encoding::Utf8 => decode_utf8(bytes),
+        Encoding::Gbk => decode_gbk(&bytes),
         Encoding::Auto => {
-            if let Some(rest) = bytes.strip_prefix(UTF8_BOM) {
-                return decode_utf8(rest);
-            }
-            if let Some(text) = utf16_without_bom(bytes) {
+            if let Some(text) = utf16_without_bom(&bytes) {
                 tracing::info!(
                     encoding = "UTF-16",
                     "manuscript has no byte order mark but is UTF-16; decoded it"
                 );
                 return Ok(text);
             }
-            match decode_utf8(bytes) {
+            match String::from_utf8(bytes) {
                 Ok(text) => Ok(text),
-                Err(utf8_error) => decode_detected(bytes, utf8_error),
+                Err(e) => {
+                    let utf8_error = utf8_message(e.utf8_error().valid_up_to());
+                    decode_detected(e.as_bytes(), utf8_error)
+                }
             }
         }
     }
@@ -236,14 +247,14 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<String> {
         .map(|(_, text)| text)
 }
 
-fn decode_utf8(bytes: &[u8]) -> Result<String, String> {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
-        Err(e) => Err(format!(
-            "not valid UTF-8: invalid byte at offset {}; convert the file to UTF-8 or set [manuscript] encoding",
-            e.valid_up_to()
-        )),
-    }
+fn decode_utf8(bytes: Vec<u8>) -> Result<String, String> {
+    String::from_utf8(bytes).map_err(|e| utf8_message(e.utf8_error().valid_up_to()))
+}
+
+fn utf8_message(offset: usize) -> String {
+    format!(
+        "not valid UTF-8: invalid byte at offset {offset}; convert the file to UTF-8 or set [manuscript] encoding"
+    )
 }
 
 fn decode_detected(bytes: &[u8], utf8_error: String) -> Result<String, String> {
@@ -316,11 +327,28 @@ pub fn check_controls(path: &Path, text: &str) -> Result<(), ManuscriptError> {
     })
 }
 
-pub(crate) fn normalize_newlines(text: &str) -> String {
+/// `\r\n` and lone `\r` become `\n`, in the text's own buffer.
+pub(crate) fn normalize_newlines(text: String) -> String {
     if !text.contains('\r') {
-        return text.to_string();
+        return text;
     }
-    text.replace("\r\n", "\n").replace('\r', "\n")
+    let mut bytes = text.into_bytes();
+    let mut kept = 0;
+    for i in 0..bytes.len() {
+        let byte = bytes[i];
+        if byte == b'\r' {
+            if bytes.get(i + 1) != Some(&b'\n') {
+                bytes[kept] = b'\n';
+                kept += 1;
+            }
+        } else {
+            bytes[kept] = byte;
+            kept += 1;
+        }
+    }
+    bytes.truncate(kept);
+    // Only ASCII bytes were removed or replaced: still UTF-8.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 #[cfg(test)]
@@ -338,22 +366,22 @@ mod tests {
     #[test]
     fn decodes_utf8_bom_crlf_and_gbk() {
         let bom = b"\xEF\xBB\xBFhello\r\nworld\rend";
-        let text = normalize_newlines(&decode(bom, Encoding::Auto).unwrap());
+        let text = normalize_newlines(decode(bom.to_vec(), Encoding::Auto).unwrap());
         assert_eq!(text, "hello\nworld\nend");
         let (gbk, _, _) =
             encoding_rs::GBK.encode("第一回　灵根育孕源流出，心性修持大道生。悟空道：“师父！”");
         assert_eq!(
-            decode(&gbk, Encoding::Auto).unwrap(),
+            decode(gbk.to_vec(), Encoding::Auto).unwrap(),
             "第一回　灵根育孕源流出，心性修持大道生。悟空道：“师父！”"
         );
-        assert!(decode(&gbk, Encoding::Gbk).is_ok());
+        assert!(decode(gbk.to_vec(), Encoding::Gbk).is_ok());
     }
 
     #[test]
     fn undecodable_bytes_name_the_offset() {
-        let err = decode(b"abc\xFF\xFEdef", Encoding::Utf8).unwrap_err();
+        let err = decode(b"abc\xFF\xFEdef".to_vec(), Encoding::Utf8).unwrap_err();
         assert!(err.contains("offset 3"), "{err}");
-        let err = decode(b"ok \x81\x20 broken", Encoding::Gbk).unwrap_err();
+        let err = decode(b"ok \x81\x20 broken".to_vec(), Encoding::Gbk).unwrap_err();
         assert!(err.contains("offset 3"), "{err}");
     }
 
@@ -365,14 +393,14 @@ mod tests {
         let chinese = "第一回　灵根育孕源流出\n心性修持大道生。\n";
         for text in [english, chinese] {
             for bytes in [utf16le(text), utf16be(text)] {
-                assert_eq!(decode(&bytes, Encoding::Auto).unwrap(), text);
+                assert_eq!(decode(bytes, Encoding::Auto).unwrap(), text);
             }
             let mut bom = vec![0xFF, 0xFE];
             bom.extend(utf16le(text));
-            assert_eq!(decode(&bom, Encoding::Auto).unwrap(), text);
+            assert_eq!(decode(bom, Encoding::Auto).unwrap(), text);
             let mut bom = vec![0xFE, 0xFF];
             bom.extend(utf16be(text));
-            assert_eq!(decode(&bom, Encoding::Utf8).unwrap(), text);
+            assert_eq!(decode(bom, Encoding::Utf8).unwrap(), text);
         }
     }
 
@@ -380,14 +408,14 @@ mod tests {
     #[test]
     fn nul_and_control_characters_are_refused_with_line_and_column() {
         let path = Path::new("book.txt");
-        let err = decode_text(path, b"One.\nTwo\0three.\n", Encoding::Auto).unwrap_err();
+        let err = decode_text(path, b"One.\nTwo\0three.\n".to_vec(), Encoding::Auto).unwrap_err();
         let text = err.to_string();
         assert!(text.starts_with("book.txt:2:4:"), "{text}");
         assert!(text.contains("U+0000 (NUL)"), "{text}");
-        let err = decode_text(path, b"a\r\nb\r\n\x1b[31mred", Encoding::Auto).unwrap_err();
+        let err = decode_text(path, b"a\r\nb\r\n\x1b[31mred".to_vec(), Encoding::Auto).unwrap_err();
         assert!(err.to_string().starts_with("book.txt:3:1:"), "{err}");
         // Tabs and form feeds are whitespace.
-        assert!(decode_text(path, b"a\tb\x0cc\n", Encoding::Auto).is_ok());
+        assert!(decode_text(path, b"a\tb\x0cc\n".to_vec(), Encoding::Auto).is_ok());
     }
 
     #[test]

@@ -215,7 +215,9 @@ fn read_blocks(path: &Path, job: &Job) -> Result<(Vec<Block>, Removed), Manuscri
     let format = bytes::sniff(path, &bytes)?;
     let blocks = match format {
         Format::Text | Format::Markdown => {
-            let text = bytes::decode_text(path, &bytes, m.encoding)?;
+            // The bytes become the text: a manuscript is held once, then
+            // as its blocks.
+            let text = bytes::decode_text(path, bytes, m.encoding)?;
             if text.trim().is_empty() {
                 return Err(ManuscriptError::Empty {
                     path: path.display().to_string(),
@@ -243,7 +245,7 @@ fn read_blocks(path: &Path, job: &Job) -> Result<(Vec<Block>, Removed), Manuscri
 pub fn read_text(path: &Path, encoding: Encoding) -> Result<String, ManuscriptError> {
     let bytes = bytes::read_file(path)?;
     match bytes::sniff(path, &bytes)? {
-        Format::Text | Format::Markdown => bytes::decode_text(path, &bytes, encoding),
+        Format::Text | Format::Markdown => bytes::decode_text(path, bytes, encoding),
         other => Err(ManuscriptError::Invalid {
             path: path.display().to_string(),
             message: format!(

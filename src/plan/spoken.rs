@@ -27,10 +27,33 @@ impl Spoken {
 /// The segments of one paragraph as sent, and the characters the pause rule
 /// left out.
 pub fn paragraph(text: &str, lang: Lang, limits: Limits, lexicon: &Lexicon) -> (Vec<Spoken>, u64) {
+    let mut used = vec![false; lexicon.entries().len()];
+    paragraph_noting(text, lang, limits, lexicon, &mut used)
+}
+
+/// [`paragraph`], marking in `used` (one flag per lexicon entry) the
+/// entries that match in it. They are matched in the segments as split
+/// without a lexicon, before any split for length, so an entry counts as
+/// used exactly when it matches in the text.
+pub fn paragraph_noting(
+    text: &str,
+    lang: Lang,
+    limits: Limits,
+    lexicon: &Lexicon,
+    used: &mut [bool],
+) -> (Vec<Spoken>, u64) {
     let (pieces, paused) = segment::split_counted(text, lang, limits);
     let mut out = Vec::with_capacity(pieces.len());
     for piece in pieces {
-        fit(piece, lang, limits, limits, lexicon, &mut out);
+        fit(
+            piece,
+            lang,
+            limits,
+            limits,
+            lexicon,
+            &mut out,
+            Some(&mut *used),
+        );
     }
     (out, paused)
 }
@@ -45,12 +68,20 @@ fn fit(
     split: Limits,
     lexicon: &Lexicon,
     out: &mut Vec<Spoken>,
+    noting: Option<&mut [bool]>,
 ) {
     let seg_lang = match lang {
         Lang::Auto => segment::detect_lang(&text),
         other => other,
     };
     let (spoken, used) = lexicon.apply(&text, seg_lang);
+    if let Some(flags) = noting {
+        for &i in &used {
+            if let Some(flag) = flags.get_mut(i) {
+                *flag = true;
+            }
+        }
+    }
     if used.is_empty() {
         out.push(Spoken { text, spoken: None });
         return;
@@ -74,7 +105,7 @@ fn fit(
     match pieces {
         Some(pieces) => {
             for piece in pieces {
-                fit(piece, lang, limits, tighter, lexicon, out);
+                fit(piece, lang, limits, tighter, lexicon, out, None);
             }
         }
         None => out.push(Spoken {
@@ -82,31 +113,6 @@ fn fit(
             spoken: Some(spoken),
         }),
     }
-}
-
-/// Lexicon entries that match nowhere in the book, for `plan`.
-pub fn unused_entries<'a>(
-    lexicon: &'a Lexicon,
-    segments: impl IntoIterator<Item = &'a str>,
-    lang: Lang,
-) -> Vec<&'a crate::lexicon::Entry> {
-    let mut used = vec![false; lexicon.entries().len()];
-    for text in segments {
-        let seg_lang = match lang {
-            Lang::Auto => segment::detect_lang(text),
-            other => other,
-        };
-        for i in lexicon.apply(text, seg_lang).1 {
-            used[i] = true;
-        }
-    }
-    lexicon
-        .entries()
-        .iter()
-        .zip(used)
-        .filter(|(_, u)| !u)
-        .map(|(e, _)| e)
-        .collect()
 }
 
 #[cfg(test)]

@@ -85,18 +85,52 @@ fn a_dry_run_counts_each_distinct_missing_clip_once() {
         "# One\n\nSaid once. Said twice. Said twice.\n\n# Two\n\nSaid twice. New here.\n",
     );
     let chapters = plan_of(&job);
-    let all: Vec<&str> = to_synthesize(&chapters, |_| false)
-        .iter()
-        .map(|s| s.text.trim())
-        .collect();
+    let segments = || chapters.iter().flat_map(|c| &c.segments);
+    let mut all = ToSynthesize::default();
+    let mut asked = Vec::new();
+    for s in segments() {
+        all.add(s, |_| {
+            asked.push(s.text.trim().to_string());
+            false
+        });
+    }
     assert_eq!(
-        all,
-        ["One", "Said once.", "Said twice.", "Two", "New here."]
+        asked,
+        [
+            "One",
+            "Said once.",
+            "Said twice.",
+            "Said twice.",
+            "Two",
+            "Said twice.",
+            "New here."
+        ]
     );
+    assert_eq!((all.segments, all.texts), (7, 5));
+    assert_eq!(all.characters, "OneSaid once.Said twice.TwoNew here.".len());
     let cached = chapters[0].segments[1].content_key.clone();
-    let left = to_synthesize(&chapters, |k| *k == cached);
-    assert_eq!(left.len(), 4);
-    assert!(left.iter().all(|s| s.content_key != cached));
+    let mut left = ToSynthesize::default();
+    for s in segments() {
+        left.add(s, |k| *k == cached);
+    }
+    assert_eq!((left.segments, left.texts), (6, 4));
+    assert_eq!(
+        left.characters,
+        all.characters - "Said once.".len(),
+        "the cached text is not counted"
+    );
+}
+
+/// A key's short digest is the start of its hex read back.
+#[test]
+fn a_content_key_digest_is_its_hex_decoded() {
+    let key = ContentKey::new(&Fingerprint("local/v1".into()), "Hello.");
+    let hex: String = key
+        .short_digest()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, key.as_str()[..32]);
 }
 
 #[test]
@@ -223,4 +257,80 @@ fn the_transport_is_not_in_the_fingerprint() {
         assert_eq!(http, ws, "{provider}");
         assert!(!http.as_str().is_empty());
     }
+}
+
+/// The plan streams: a chapter is announced just before its first
+/// segment, and one with nothing to say never (chapter numbers are the
+/// plan's); the characters the pause rule left out and the lexicon entries
+/// that matched are counted on the way, as splitting each chapter finds.
+#[test]
+fn the_plan_streams_its_chapters_and_counts_on_the_way() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("book.md"),
+        "# One\n\nMr. Darcy spoke. Then ........ he left.\n\n# ?!\n\n!!!!!!!!\n\n\
+         # Three\n\nThe end, ........ at last.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("names.csv"),
+        "text,say_as\nDarcy,Dar-see\nWickham,Wick-um\n",
+    )
+    .unwrap();
+    let path = dir.path().join("job.toml");
+    std::fs::write(
+        &path,
+        "[book]\ntitle = \"T\"\nlanguage = \"en\"\n[manuscript]\nfiles = \"book.md\"\n\
+         lexicon = [\"names.csv\"]\n[output]\ndir = \"out\"\n",
+    )
+    .unwrap();
+    let job = crate::job::load(&path).unwrap();
+    let manuscript = crate::manuscript::load(&job).unwrap();
+    let plan = Plan::new(&job, &manuscript);
+    let mut items = plan.items();
+    let mut announced = Vec::new();
+    let mut first_after_announcement = Vec::new();
+    let mut just_announced = false;
+    for item in items.by_ref() {
+        match item {
+            Item::Chapter(title) => {
+                announced.push(title.to_string());
+                just_announced = true;
+            }
+            Item::Segment(s) => {
+                if just_announced {
+                    first_after_announcement.push(s.text);
+                }
+                just_announced = false;
+            }
+        }
+    }
+    let titles: Vec<&str> = manuscript
+        .chapters
+        .iter()
+        .map(|c| c.title.as_str())
+        .collect();
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert_eq!(announced, ["One", "Three"]);
+    assert_eq!(first_after_announcement, ["One", "Three"]);
+
+    let lexicon = &job.manuscript.lexicon;
+    let paused: u64 = manuscript
+        .chapters
+        .iter()
+        .map(|c| split_chapter_counted(c, Lang::En, job.manuscript.limits, lexicon).1)
+        .sum();
+    assert!(paused >= 16, "{paused}");
+    assert_eq!(items.paused(), paused);
+    let unused: Vec<&str> = items
+        .unused_entries()
+        .iter()
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(unused, ["Wickham"]);
+    assert_eq!(
+        build(&job, &manuscript).len(),
+        2,
+        "the whole plan in memory has the same chapters"
+    );
 }

@@ -5,9 +5,11 @@
 //! A clip whose size and modification time are as recorded is not read:
 //! a render with nothing to do costs a `stat` per clip, not a hash.
 
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context, Result};
+use tokio_util::sync::CancellationToken;
 
 use crate::cache::{Cache, ClipCheck, StoredClip};
 use crate::plan::ContentKey;
@@ -16,19 +18,26 @@ use crate::store::{Change, StateWriter, Store};
 /// Checks every clip the job's done segments use. Missing ones are
 /// forgotten; corrupt ones deleted and forgotten; their segments are pending
 /// again. A changed file whose hash still matches gets its new stamp.
-/// Returns how many clips were forgotten.
+/// Returns how many clips were forgotten. Cancelled, it stops between
+/// batches: the clips not checked stay as recorded (an interrupted run
+/// stitches nothing, and the next run checks them).
 pub(super) async fn check(
     store: &Store,
     writer: &StateWriter,
     cache: &Arc<Cache>,
     job_id: i64,
+    cancel: &CancellationToken,
 ) -> Result<usize> {
     let found: Arc<Mutex<Vec<(ContentKey, ClipCheck)>>> = Arc::default();
     store
         .for_each_clip_batch(job_id, |batch| {
             let cache = Arc::clone(cache);
             let found = Arc::clone(&found);
+            let cancelled = cancel.is_cancelled();
             async move {
+                if cancelled {
+                    return Ok(ControlFlow::Break(()));
+                }
                 let checked = tokio::task::spawn_blocking(move || {
                     batch
                         .into_iter()
@@ -46,7 +55,7 @@ pub(super) async fn check(
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .extend(checked);
-                Ok(())
+                Ok(ControlFlow::Continue(()))
             }
         })
         .await?;

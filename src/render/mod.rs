@@ -43,12 +43,18 @@ use tokio_util::sync::CancellationToken;
 use crate::cache::Cache;
 use crate::job::Job;
 use crate::pacing::Window;
-use crate::plan::{ChapterSet, PlannedChapter};
+use crate::plan::{ChapterSet, Plan};
 use crate::provider::{ProviderError, Synthesizer};
 pub use crate::report::{JobReport, Outcome};
-use crate::store::{RunOutcome, RunStats, StateWriter, Store};
+use crate::store::{PlanWritten, RunOutcome, RunStats, StateWriter, Store};
 pub use finish::Finishing;
 use finish::Tally;
+
+/// A stop was asked for while the job's plan was being recorded: the plan
+/// was rolled back, so nothing of the job changed in this run.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped while planning; nothing of the job was written")]
+pub struct StoppedPlanning;
 
 /// Receives progress; the command line draws a bar or writes log lines.
 /// Everything counts segments, the unit of `plan`, `status` and the
@@ -158,25 +164,45 @@ impl<S: Synthesizer> Renderer<S> {
 
     /// Renders one job: record the plan, synthesize what is pending, stitch
     /// what is complete, and record the run.
-    pub async fn render(&self, job: &Job, chapters: &[PlannedChapter]) -> Result<JobReport> {
-        self.synthesize_job(job, chapters).await?.finish().await
+    pub async fn render(&self, plan: &Plan<'_>) -> Result<JobReport> {
+        self.synthesize_job(plan).await?.finish().await
     }
 
     /// The first part of [`Renderer::render`]: records the plan and
     /// synthesizes what is pending. The rest (stitching, the report) is the
     /// returned [`Finishing`], which owns what it needs, so it can run on a
     /// worker while the next job's synthesis uses the quota.
-    pub async fn synthesize_job(
+    pub async fn synthesize_job(&self, plan: &Plan<'_>) -> Result<Finishing> {
+        let started = Instant::now();
+        let job_id = self.record_plan(plan).await?;
+        self.synthesize_recorded(plan.job(), job_id, started).await
+    }
+
+    /// Records the job's plan in the state database and returns the job's
+    /// id. Cancelled meanwhile, it rolls the plan back and returns
+    /// [`StoppedPlanning`]: nothing of the job changed. The caller may drop
+    /// the manuscript once this returns.
+    pub async fn record_plan(&self, plan: &Plan<'_>) -> Result<i64> {
+        let stop = || self.cancel.is_cancelled();
+        match self
+            .store
+            .write_plan(plan, &stop)
+            .await
+            .context("recording the plan in the state database")?
+        {
+            PlanWritten::Recorded(job_id) => Ok(job_id),
+            PlanWritten::Stopped => Err(StoppedPlanning.into()),
+        }
+    }
+
+    /// The rest of [`Renderer::synthesize_job`] once the plan is recorded
+    /// ([`Renderer::record_plan`]); `started` is when the job's run began.
+    pub async fn synthesize_recorded(
         &self,
         job: &Job,
-        chapters: &[PlannedChapter],
+        job_id: i64,
+        started: Instant,
     ) -> Result<Finishing> {
-        let started = Instant::now();
-        let job_id = self
-            .store
-            .write_plan(job, chapters)
-            .await
-            .context("recording the plan in the state database")?;
         let demoted = self.store.recover(job_id).await?;
         if demoted > 0 {
             tracing::info!(job = %job.name, demoted, "resuming: segments left in flight by an earlier run are pending again");
@@ -241,7 +267,7 @@ impl<S: Synthesizer> Renderer<S> {
     ) -> Result<(RunStats, Option<ProviderError>, bool)> {
         let mut stats = RunStats::default();
         let mut budget_left = self.max_characters.or(job.render.max_characters_per_run);
-        clips::check(&self.store, writer, &self.cache, job_id).await?;
+        clips::check(&self.store, writer, &self.cache, job_id, &self.cancel).await?;
         // The checks' stamps and forgotten clips are in before counting.
         writer.flush().await;
         let tally = Tally::of(&self.store, job_id, self.chapters.as_ref(), job).await?;

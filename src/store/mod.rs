@@ -4,7 +4,8 @@
 //! lifecycle state, the finished clips of the cache with their checksums, and
 //! the runs. A clip's word timings, when the provider gave any, are kept
 //! with its row as JSON (`clips.words`). The plan is written in one
-//! transaction ([`plan`](self::plan)); a segment is marked done only after
+//! transaction as it streams, rolled back when a stop is asked for
+//! ([`plan`](self::plan)); a segment is marked done only after
 //! its clip is safely in the cache, so the database never claims more than
 //! the disk holds ([`segments`](self::segments)); each render is a row of
 //! `runs` ([`runs`](self::runs)); the files delivered into each output
@@ -26,6 +27,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use deliveries::Delivered;
+pub use plan::PlanWritten;
 pub use types::{
     ChapterRow, ChapterTally, ClipRow, Counts, JobRow, RunOutcome, RunRow, RunStats, SegmentRow,
     SegmentState, Work, WorkCursor,

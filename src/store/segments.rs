@@ -99,7 +99,8 @@ impl Store {
     }
 
     /// The clips the job's done segments use, each once, a batch at a time
-    /// to `each` (so a large book is never all in memory).
+    /// to `each` (so a large book is never all in memory), until `each`
+    /// says to stop.
     pub async fn for_each_clip_batch<F, Fut>(
         &self,
         job_id: i64,
@@ -107,7 +108,7 @@ impl Store {
     ) -> Result<(), anyhow::Error>
     where
         F: FnMut(Vec<ClipRow>) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<()>>,
+        Fut: std::future::Future<Output = anyhow::Result<std::ops::ControlFlow<()>>>,
     {
         use futures_util::TryStreamExt;
         const BATCH: usize = 2048;
@@ -122,12 +123,16 @@ impl Store {
         while let Some(row) = rows.try_next().await? {
             batch.push(row);
             if batch.len() == BATCH {
-                each(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).await?;
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if each(full).await?.is_break() {
+                    return Ok(());
+                }
             }
         }
         drop(rows);
         if !batch.is_empty() {
-            each(batch).await?;
+            // The last batch: whether it asks to stop changes nothing.
+            let _ = each(batch).await?;
         }
         Ok(())
     }
