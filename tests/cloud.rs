@@ -514,6 +514,25 @@ fn assert_words_spell_each_segment(manifest: &serde_json::Value) -> usize {
     checked
 }
 
+/// WebVTT and LRC carry the word times (SubRip has none), in every
+/// subtitle file: a chapter's and the book's.
+fn assert_word_timed_subtitles(ws: &Workspace) {
+    use crate::subtitles::{check_subtitles, spoken};
+    let manifest = ws.manifest();
+    let chapters = manifest["chapters"].as_array().unwrap();
+    let stem = |f: &serde_json::Value| ws.out().join(f.as_str().unwrap().trim_end_matches(".wav"));
+    for chapter in chapters {
+        check_subtitles(&stem(&chapter["files"][0]), &spoken([(chapter, 0.0)]));
+    }
+    let book = spoken(
+        chapters
+            .iter()
+            .map(|c| (c, c["book_start_secs"].as_f64().unwrap())),
+    );
+    assert!(book.iter().all(|s| !s.words.is_empty()));
+    check_subtitles(&stem(&manifest["book_files"][0]), &book);
+}
+
 fn has_words_key(manifest: &serde_json::Value) -> bool {
     manifest["chapters"]
         .as_array()
@@ -532,6 +551,14 @@ fn volcengine_word_timings_reach_the_manifest_over_both_transports() {
         let ws = Workspace::new();
         ws.write("book.md", &text);
         cloud_job(&ws, &sim, Cloud::Volcengine, transport, None, "");
+        let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
+        ws.write(
+            "job.toml",
+            job.replace(
+                "formats = [\"wav\"]",
+                "formats = [\"wav\"]\nsubtitles = [\"srt\", \"vtt\", \"lrc\"]",
+            ),
+        );
         let out = render(&ws, TOKEN);
         assert_eq!(out.status.code(), Some(0), "{transport}: {}", stderr(&out));
         assert!(!has_words_key(&ws.manifest()), "{transport}: words unasked");
@@ -562,6 +589,7 @@ fn volcengine_word_timings_reach_the_manifest_over_both_transports() {
         );
         let segments = assert_words_spell_each_segment(&ws.manifest());
         assert_eq!(segments, planned, "{transport}");
+        assert_word_timed_subtitles(&ws);
 
         // A rerun takes the timings from the state store, with no request.
         let requests = sim.entries().len();

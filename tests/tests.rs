@@ -14,6 +14,8 @@ mod qa;
 mod render;
 mod rules;
 mod schedule;
+mod subtitles;
+mod tags;
 mod util;
 mod ux;
 mod voice;

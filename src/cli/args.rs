@@ -1,8 +1,19 @@
 //! What the command line accepts: the clap definitions of the global options
 //! and of every command's arguments, with their help and examples, and
-//! nothing that acts on them. Options that only some commands use (the state
-//! database, the cache, per-run overrides) are flattened into those commands,
-//! so `sim --help` does not offer a `--db` it would ignore.
+//! nothing that acts on them (beyond naming the domain value an argument
+//! stands for). Options that only some commands use (the state database,
+//! the cache, per-run overrides) are flattened into those commands, so
+//! `sim --help` does not offer a `--db` it would ignore.
+//!
+//! One file on purpose, though it is long: it is table-like (declarations
+//! and help text, no control flow), read as the whole surface of the
+//! command line when a flag is added, so names, headings and wording stay
+//! consistent across commands; a split per command group would scatter that
+//! review over several files and leave [`Command`] pointing into all of
+//! them. What each command does is in its own file beside this one. The
+//! order: the top level, the option groups several commands share, then one
+//! section per command in [`Command`]'s order, its arguments before its
+//! examples.
 
 use std::path::PathBuf;
 
@@ -52,20 +63,6 @@ pub struct GlobalArgs {
     pub quiet: bool,
 }
 
-/// Where the state lives; only the commands that read or write it take these.
-#[derive(Debug, Args, Clone)]
-#[command(next_help_heading = "State options")]
-pub struct StateArgs {
-    /// State database (SQLite): segment states, clips and runs. Its folder
-    /// is created when missing.
-    #[arg(long, env = "AUDIOBOOK_DB", default_value = "audiobook.db")]
-    pub db: PathBuf,
-    /// Segment cache folder: finished clips by content (safe to delete: they
-    /// are rendered again).
-    #[arg(long, env = "AUDIOBOOK_CACHE", default_value = "cache")]
-    pub cache: PathBuf,
-}
-
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum LogFormat {
     Text,
@@ -95,7 +92,7 @@ pub enum Command {
     RetryFailed(RetryArgs),
     /// List a provider's voices (Coze).
     #[command(after_help = VOICES_EXAMPLES)]
-    Voices(crate::provider::voices::VoicesArgs),
+    Voices(VoicesArgs),
     /// Check job files without rendering: the file, the manuscript, the
     /// token, and (where the provider can tell) that the voice exists and
     /// supports the requested emotion.
@@ -120,106 +117,7 @@ pub enum Command {
     Check(CheckArgs),
 }
 
-#[derive(Debug, Args)]
-pub struct CheckArgs {
-    /// WAV files to measure.
-    #[arg(required = true)]
-    pub files: Vec<PathBuf>,
-    /// The profile whose rules apply.
-    #[arg(long, value_enum, default_value_t = ProfileArg::Acx)]
-    pub profile: ProfileArg,
-    /// One JSON document (like qa.json) instead of text.
-    #[arg(long, conflicts_with = "csv")]
-    pub json: bool,
-    /// CSV, one line per file (like qa.csv).
-    #[arg(long)]
-    pub csv: bool,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ProfileArg {
-    Acx,
-    #[value(name = "ebu-r128")]
-    EbuR128,
-    Podcast,
-    None,
-}
-
-impl From<ProfileArg> for crate::job::Profile {
-    fn from(p: ProfileArg) -> Self {
-        use crate::job::Profile;
-        match p {
-            ProfileArg::Acx => Profile::Acx,
-            ProfileArg::EbuR128 => Profile::EbuR128,
-            ProfileArg::Podcast => Profile::Podcast,
-            ProfileArg::None => Profile::None,
-        }
-    }
-}
-
-const INIT_EXAMPLES: &str = "\
-Examples:
-  audiobook init                                  book.toml here, for the one manuscript found here
-  audiobook init mybook --manuscript ~/novel.md   mybook/novel.toml, chapters guessed from novel.md
-  audiobook init jobs --provider volcengine --manuscript xiyouji.txt";
-
-const RENDER_EXAMPLES: &str = "\
-Examples:
-  audiobook render jobs/demo.toml                  one book
-  audiobook render jobs/                           every *.toml in jobs/ (defaults.toml merged under each)
-  audiobook render jobs/ --until 06:30 --on-finish 'mail -s audiobook me@example.com'
-  audiobook render book.toml --draft               proof-listen a cloud job with the free embedded voice
-  audiobook render book.toml --chapters 3-5,9      only these chapters
-  audiobook render book.toml --output /tmp/try     another output folder, this run only";
-
-const PLAN_EXAMPLES: &str = "\
-Examples:
-  audiobook plan jobs/demo.toml
-  audiobook plan jobs/ --json | jq '.characters_to_render'";
-
-const STATUS_EXAMPLES: &str = "\
-Examples:
-  audiobook status                      every job in the state database
-  audiobook status jobs/book.toml       one job (\"not started\" with its plan if never rendered)
-  audiobook status --watch              refresh every 2 s while a render runs
-  audiobook status --json | jq .counts";
-
-const RETRY_EXAMPLES: &str = "\
-Examples:
-  audiobook retry-failed jobs/book.toml && audiobook render jobs/book.toml";
-
-const VOICES_EXAMPLES: &str = "\
-Examples:
-  COZE_API_TOKEN=... audiobook voices --filter-system
-  audiobook voices --json --base-url http://127.0.0.1:8080 --token-env SIM_TOKEN";
-
-const VALIDATE_EXAMPLES: &str = "\
-Examples:
-  audiobook validate jobs/
-  audiobook validate book.toml --defaults shared/defaults.toml";
-
-const SIM_EXAMPLES: &str = "\
-Examples:
-  audiobook sim --port 8080 --tone
-  audiobook sim --quota 4 --latency-ms 200 --fault 3005:0.05 --fault coze:4020:0.1";
-
-const SEGMENT_EXAMPLES: &str = "\
-Examples:
-  audiobook segment book.md | jq -r .text
-  echo '他说：“你好！”然后离开了。' | audiobook segment --lang zh";
-
-const COMPLETIONS_EXAMPLES: &str = "\
-Examples:
-  audiobook completions bash > ~/.local/share/bash-completion/completions/audiobook
-  audiobook completions zsh > ~/.zfunc/_audiobook
-  audiobook completions fish > ~/.config/fish/completions/audiobook.fish
-  audiobook completions powershell >> $PROFILE";
-
-const MAN_EXAMPLES: &str = "\
-Examples:
-  audiobook man | man -l -
-  audiobook man --dir /usr/local/share/man/man1";
-
+// Option groups that several commands flatten in.
 /// Job files or folders of job files.
 #[derive(Debug, Args)]
 pub struct JobArgs {
@@ -233,6 +131,39 @@ pub struct JobArgs {
     pub defaults: Option<PathBuf>,
 }
 
+/// Where the state lives; only the commands that read or write it take these.
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "State options")]
+pub struct StateArgs {
+    /// State database (SQLite): segment states, clips and runs. Its folder
+    /// is created when missing.
+    #[arg(long, env = "AUDIOBOOK_DB", default_value = "audiobook.db")]
+    pub db: PathBuf,
+    /// Segment cache folder: finished clips by content (safe to delete: they
+    /// are rendered again).
+    #[arg(long, env = "AUDIOBOOK_CACHE", default_value = "cache")]
+    pub cache: PathBuf,
+}
+
+/// Changes to the jobs for this run only; the job files are not touched.
+#[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Per-run overrides")]
+pub struct OverrideArgs {
+    /// Render with the embedded offline engine (no token, no network, no
+    /// cost) into `<output dir>-draft`, as a separate job: proof-listen a
+    /// cloud job before paying for it.
+    #[arg(long)]
+    pub draft: bool,
+    /// Only these chapters, numbered from 1: `3`, `3-5`, `3-5,9`.
+    #[arg(long, value_name = "LIST", value_parser = ChapterSet::parse)]
+    pub chapters: Option<ChapterSet>,
+    /// Write the audio here instead of `[output] dir` (with several jobs:
+    /// DIR/<job name>).
+    #[arg(long, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+}
+
+// `init`
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// Folder for the job file (created if missing; default: here).
@@ -254,6 +185,13 @@ pub enum InitProvider {
     Volcengine,
 }
 
+const INIT_EXAMPLES: &str = "\
+Examples:
+  audiobook init                                  book.toml here, for the one manuscript found here
+  audiobook init mybook --manuscript ~/novel.md   mybook/novel.toml, chapters guessed from novel.md
+  audiobook init jobs --provider volcengine --manuscript xiyouji.txt";
+
+// `render`
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     #[command(flatten)]
@@ -280,24 +218,16 @@ pub struct RenderArgs {
     pub state: StateArgs,
 }
 
-/// Changes to the jobs for this run only; the job files are not touched.
-#[derive(Debug, Args, Clone, Default)]
-#[command(next_help_heading = "Per-run overrides")]
-pub struct OverrideArgs {
-    /// Render with the embedded offline engine (no token, no network, no
-    /// cost) into `<output dir>-draft`, as a separate job: proof-listen a
-    /// cloud job before paying for it.
-    #[arg(long)]
-    pub draft: bool,
-    /// Only these chapters, numbered from 1: `3`, `3-5`, `3-5,9`.
-    #[arg(long, value_name = "LIST", value_parser = ChapterSet::parse)]
-    pub chapters: Option<ChapterSet>,
-    /// Write the audio here instead of `[output] dir` (with several jobs:
-    /// DIR/<job name>).
-    #[arg(long, value_name = "DIR")]
-    pub output: Option<PathBuf>,
-}
+const RENDER_EXAMPLES: &str = "\
+Examples:
+  audiobook render jobs/demo.toml                  one book
+  audiobook render jobs/                           every *.toml in jobs/ (defaults.toml merged under each)
+  audiobook render jobs/ --until 06:30 --on-finish 'mail -s audiobook me@example.com'
+  audiobook render book.toml --draft               proof-listen a cloud job with the free embedded voice
+  audiobook render book.toml --chapters 3-5,9      only these chapters
+  audiobook render book.toml --output /tmp/try     another output folder, this run only";
 
+// `plan`
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
@@ -311,6 +241,12 @@ pub struct PlanArgs {
     pub state: StateArgs,
 }
 
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  audiobook plan jobs/demo.toml
+  audiobook plan jobs/ --json | jq '.characters_to_render'";
+
+// `status`
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Job files or job names; every job in the state database when
@@ -335,6 +271,14 @@ pub struct StatusArgs {
     pub state: StateArgs,
 }
 
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  audiobook status                      every job in the state database
+  audiobook status jobs/book.toml       one job (\"not started\" with its plan if never rendered)
+  audiobook status --watch              refresh every 2 s while a render runs
+  audiobook status --json | jq .counts";
+
+// `retry-failed`
 #[derive(Debug, Args)]
 pub struct RetryArgs {
     #[command(flatten)]
@@ -343,12 +287,80 @@ pub struct RetryArgs {
     pub state: StateArgs,
 }
 
+const RETRY_EXAMPLES: &str = "\
+Examples:
+  audiobook retry-failed jobs/book.toml && audiobook render jobs/book.toml";
+
+// `voices`
+/// `audiobook voices`: list the voices of a cloud account.
+#[derive(Debug, Clone, Args)]
+pub struct VoicesArgs {
+    /// The provider to ask.
+    #[arg(long, value_enum, default_value = "coze")]
+    pub provider: VoiceProvider,
+    /// Leave out the system voices (list only the account's own).
+    #[arg(long)]
+    pub filter_system: bool,
+    /// Only big-model or small-model voices.
+    #[arg(long, value_enum)]
+    pub model: Option<ModelType>,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// The API base URL (a simulator: http://127.0.0.1:PORT).
+    #[arg(long, default_value = "https://api.coze.cn")]
+    pub base_url: String,
+    /// The environment variable that holds the token.
+    #[arg(long, default_value = "COZE_API_TOKEN")]
+    pub token_env: String,
+}
+
+/// The providers with a voice list API (Volcengine v1 has none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VoiceProvider {
+    Coze,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelType {
+    Big,
+    Small,
+}
+
+impl ModelType {
+    /// The name the voice list API filters by.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModelType::Big => "big",
+            ModelType::Small => "small",
+        }
+    }
+}
+
+const VOICES_EXAMPLES: &str = "\
+Examples:
+  COZE_API_TOKEN=... audiobook voices --filter-system
+  audiobook voices --json --base-url http://127.0.0.1:8080 --token-env SIM_TOKEN";
+
+// `validate`
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     #[command(flatten)]
     pub jobs: JobArgs,
 }
 
+const VALIDATE_EXAMPLES: &str = "\
+Examples:
+  audiobook validate jobs/
+  audiobook validate book.toml --defaults shared/defaults.toml";
+
+// `sim`: its arguments are the simulator's own settings overlay, `crate::sim::SimArgs`.
+const SIM_EXAMPLES: &str = "\
+Examples:
+  audiobook sim --port 8080 --tone
+  audiobook sim --quota 4 --latency-ms 200 --fault 3005:0.05 --fault coze:4020:0.1";
+
+// `segment`
 #[derive(Debug, Args)]
 pub struct SegmentArgs {
     /// A job file (`*.toml`): exactly what a render sends, and the options
@@ -390,6 +402,12 @@ impl From<LangArg> for Lang {
     }
 }
 
+const SEGMENT_EXAMPLES: &str = "\
+Examples:
+  audiobook segment book.md | jq -r .text
+  echo '他说：“你好！”然后离开了。' | audiobook segment --lang zh";
+
+// `completions`
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell to complete in.
@@ -397,10 +415,61 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+const COMPLETIONS_EXAMPLES: &str = "\
+Examples:
+  audiobook completions bash > ~/.local/share/bash-completion/completions/audiobook
+  audiobook completions zsh > ~/.zfunc/_audiobook
+  audiobook completions fish > ~/.config/fish/completions/audiobook.fish
+  audiobook completions powershell >> $PROFILE";
+
+// `man`
 #[derive(Debug, Args)]
 pub struct ManArgs {
     /// Write `audiobook.1` and one `audiobook-<command>.1` per command into
     /// this folder instead of printing the main page.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
+}
+
+const MAN_EXAMPLES: &str = "\
+Examples:
+  audiobook man | man -l -
+  audiobook man --dir /usr/local/share/man/man1";
+
+// `check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// WAV files to measure.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// The profile whose rules apply.
+    #[arg(long, value_enum, default_value_t = ProfileArg::Acx)]
+    pub profile: ProfileArg,
+    /// One JSON document (like qa.json) instead of text.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// CSV, one line per file (like qa.csv).
+    #[arg(long)]
+    pub csv: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ProfileArg {
+    Acx,
+    #[value(name = "ebu-r128")]
+    EbuR128,
+    Podcast,
+    None,
+}
+
+impl From<ProfileArg> for crate::job::Profile {
+    fn from(p: ProfileArg) -> Self {
+        use crate::job::Profile;
+        match p {
+            ProfileArg::Acx => Profile::Acx,
+            ProfileArg::EbuR128 => Profile::EbuR128,
+            ProfileArg::Podcast => Profile::Podcast,
+            ProfileArg::None => Profile::None,
+        }
+    }
 }

@@ -43,9 +43,12 @@ pub async fn write_texts(
     wanted: &mut Vec<Wanted>,
 ) -> Result<()> {
     let dir = &job.output.dir;
-    let header = Header {
-        title: &job.book.title,
-        artist: job.book.author.as_deref().unwrap_or(&job.book.narrator),
+    // LRC's `[ti:]` is the file's own title, as in its audio's tags: the
+    // chapter's in a chapter file, the book's in the book file.
+    let artist = job.book.author.as_deref().unwrap_or(&job.book.narrator);
+    let header = |title| Header {
+        title,
+        artist,
         album: &job.book.title,
     };
     let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
@@ -54,14 +57,14 @@ pub async fn write_texts(
         let cues = subtitles::cues([(chapter, 0.0)]);
         for &format in subtitle_formats {
             let stem = stem(&chapter.files[0]);
-            let text = subtitles::render(format, &cues, &header);
+            let text = subtitles::render(format, &cues, &header(&chapter.title));
             texts.push((format!("{stem}.{}", format.extension()), text.into_bytes()));
         }
     }
     if let Some(book) = manifest.book_files.first() {
         let cues = subtitles::cues(manifest.chapters.iter().map(|c| (c, c.book_start_secs)));
         for &format in subtitle_formats {
-            let text = subtitles::render(format, &cues, &header);
+            let text = subtitles::render(format, &cues, &header(&job.book.title));
             texts.push((
                 format!("{}.{}", stem(book), format.extension()),
                 text.into_bytes(),

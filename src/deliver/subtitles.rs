@@ -4,7 +4,8 @@
 //! with a timestamp before each word when the provider gave word timings)
 //! and LRC (`.lrc`, what Chinese audio platforms display; enhanced LRC word
 //! tags with word timings, and an empty line at each segment's end so the
-//! text clears during the pause).
+//! text clears during the pause). A cue's text is always the segment's,
+//! punctuation included: word times only place tags inside it.
 
 use crate::job::SubtitleFormat;
 use crate::report::ChapterEntry;
@@ -15,8 +16,9 @@ pub struct Cue {
     pub start_ms: u64,
     pub end_ms: u64,
     pub text: String,
-    /// Each word's start, with the word; empty without word timings.
-    pub words: Vec<(u64, String)>,
+    /// Where each timed word starts: its time, and its byte offset in
+    /// `text` (increasing); empty without word timings.
+    pub words: Vec<(u64, usize)>,
 }
 
 /// The cues of `chapters` laid end to end from `offset_secs` of each.
@@ -25,19 +27,41 @@ pub fn cues<'a>(chapters: impl IntoIterator<Item = (&'a ChapterEntry, f64)>) -> 
     let mut cues = Vec::new();
     for (chapter, offset) in chapters {
         for s in chapter.segments.iter().filter(|s| !s.pause) {
+            let text = one_line(&s.text);
+            let words = locate(
+                &text,
+                s.words
+                    .iter()
+                    .map(|w| (ms(offset + w.start_secs), &*w.word)),
+            );
             cues.push(Cue {
                 start_ms: ms(offset + s.start_secs),
                 end_ms: ms(offset + s.end_secs),
-                text: one_line(&s.text),
-                words: s
-                    .words
-                    .iter()
-                    .map(|w| (ms(offset + w.start_secs), one_line(&w.word)))
-                    .collect(),
+                text,
+                words,
             });
         }
     }
     cues
+}
+
+/// Finds each timed word in `text`, in order, each after the one before:
+/// a word the provider spelled differently from the text (a number read
+/// out) is left without a time rather than shown in the provider's words.
+fn locate<'w>(text: &str, words: impl Iterator<Item = (u64, &'w str)>) -> Vec<(u64, usize)> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    for (at, word) in words {
+        let word = word.trim();
+        if word.is_empty() {
+            continue;
+        }
+        if let Some(i) = text[from..].find(word) {
+            found.push((at, from + i));
+            from += i + word.len();
+        }
+    }
+    found
 }
 
 pub struct Header<'a> {
@@ -68,27 +92,47 @@ fn srt(cues: &[Cue]) -> String {
     out
 }
 
+/// The cue's text with `tag(time)` before each timed word that `keep`
+/// accepts (given the time of the last tag written), each stretch of text
+/// passed through `escape`.
+fn with_word_tags(
+    cue: &Cue,
+    mut keep: impl FnMut(u64) -> bool,
+    tag: impl Fn(u64) -> String,
+    escape: impl Fn(&str) -> String,
+) -> String {
+    let mut out = String::new();
+    let mut done = 0;
+    for &(at, offset) in &cue.words {
+        if keep(at) {
+            out.push_str(&escape(&cue.text[done..offset]));
+            out.push_str(&tag(at));
+            done = offset;
+        }
+    }
+    out.push_str(&escape(&cue.text[done..]));
+    out
+}
+
 fn vtt(cues: &[Cue]) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for (i, cue) in cues.iter().enumerate() {
-        let text = if cue.words.is_empty() {
-            escape_vtt(&cue.text)
-        } else {
-            // The first word needs no timestamp: the cue starts with it.
-            cue.words
-                .iter()
-                .enumerate()
-                .map(|(n, (at, word))| {
-                    let at = (*at).clamp(cue.start_ms, cue.end_ms);
-                    if n == 0 {
-                        escape_vtt(word)
-                    } else {
-                        format!("<{}>{}", clock(at, '.'), escape_vtt(word))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        // WebVTT wants each timestamp after the cue's start and the one
+        // before it, and before the cue's end: a word whose time (in whole
+        // ms) is not shows with the words before it.
+        let mut last = cue.start_ms;
+        let text = with_word_tags(
+            cue,
+            |at| {
+                let keep = at > last && at < cue.end_ms;
+                if keep {
+                    last = at;
+                }
+                keep
+            },
+            |at| format!("<{}>", clock(at, '.')),
+            escape_vtt,
+        );
         out.push_str(&format!(
             "{}\n{} --> {}\n{text}\n\n",
             i + 1,
@@ -107,15 +151,20 @@ fn lrc(cues: &[Cue], header: &Header) -> String {
         one_line(header.album)
     );
     for cue in cues {
-        let text = if cue.words.is_empty() {
-            cue.text.clone()
-        } else {
-            cue.words
-                .iter()
-                .map(|(at, word)| format!("<{}>{word}", lrc_clock(*at)))
-                .collect::<Vec<_>>()
-                .join(" ")
-        };
+        // Word times in LRC never go back, within the line's own span.
+        let mut last = cue.start_ms;
+        let text = with_word_tags(
+            cue,
+            |at| {
+                let keep = at >= last && at <= cue.end_ms;
+                if keep {
+                    last = at;
+                }
+                keep
+            },
+            |at| format!("<{}>", lrc_clock(at)),
+            str::to_string,
+        );
         out.push_str(&format!("[{}]{text}\n", lrc_clock(cue.start_ms)));
         out.push_str(&format!("[{}]\n", lrc_clock(cue.end_ms)));
     }
@@ -166,8 +215,17 @@ mod tests {
 
     #[test]
     fn the_three_formats() {
-        let mut with_words = cue(3_723_004, 3_724_500, "a < b");
-        with_words.words = vec![(3_723_004, "a".into()), (3_723_600, "<".into())];
+        let mut with_words = cue(3_723_004, 3_724_500, "\u{201c}A < b, c.\u{201d}");
+        with_words.words = locate(
+            &with_words.text,
+            [
+                (3_723_004, "A"),
+                (3_723_600, "<"),
+                (3_723_600, "b"),
+                (3_724_500, "c"),
+            ]
+            .into_iter(),
+        );
         let cues = [cue(500, 2_345, "Hello there."), with_words];
         let header = Header {
             title: "T",
@@ -177,17 +235,39 @@ mod tests {
         assert_eq!(
             render(SubtitleFormat::Srt, &cues, &header),
             "1\n00:00:00,500 --> 00:00:02,345\nHello there.\n\n\
-             2\n01:02:03,004 --> 01:02:04,500\na < b\n\n"
+             2\n01:02:03,004 --> 01:02:04,500\n\u{201c}A < b, c.\u{201d}\n\n"
         );
+        // No timestamp at the cue's start, none repeated, none at its end.
         assert_eq!(
             render(SubtitleFormat::Vtt, &cues, &header),
             "WEBVTT\n\n1\n00:00:00.500 --> 00:00:02.345\nHello there.\n\n\
-             2\n01:02:03.004 --> 01:02:04.500\na <01:02:03.600>&lt;\n\n"
+             2\n01:02:03.004 --> 01:02:04.500\n\u{201c}A <01:02:03.600>&lt; b, c.\u{201d}\n\n"
         );
         assert_eq!(
             render(SubtitleFormat::Lrc, &cues, &header),
             "[ti:T]\n[ar:A]\n[al:B]\n[by:audiobook]\n[00:00.50]Hello there.\n[00:02.35]\n\
-             [62:03.00]<62:03.00>a <62:03.60><\n[62:04.50]\n"
+             [62:03.00]\u{201c}<62:03.00>A <62:03.60>< <62:03.60>b, <62:04.50>c.\u{201d}\n[62:04.50]\n"
+        );
+    }
+
+    #[test]
+    fn words_the_text_does_not_spell_get_no_time() {
+        let text = "It cost 100 yuan.";
+        let words = [
+            (1, "It"),
+            (2, "cost"),
+            (3, "one"),
+            (4, "hundred"),
+            (5, "yuan"),
+        ];
+        assert_eq!(
+            locate(text, words.into_iter()),
+            vec![(1, 0), (2, 3), (5, 12)]
+        );
+        // Chinese: no spaces between words.
+        assert_eq!(
+            locate("你好，世界。", [(1, "你好"), (2, "世界")].into_iter()),
+            vec![(1, 0), (2, 9)]
         );
     }
 }

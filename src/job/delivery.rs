@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use toml::Spanned;
 
-use super::Check;
 use super::raw::{RawBook, RawOutput};
+use super::{Book, Check, Language};
 
 /// An audio format the delivery folder can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -345,6 +345,49 @@ pub fn read_cover(path: &std::path::Path) -> Result<Cover, String> {
         width,
         height,
     })
+}
+
+const LANGUAGES: &[(&str, Language)] = &[
+    ("zh", Language::Zh),
+    ("en", Language::En),
+    ("mixed", Language::Mixed),
+];
+
+impl Check<'_> {
+    pub(super) fn book(&mut self, raw: Option<Spanned<RawBook>>) -> Book {
+        let mut book = Book {
+            title: String::new(),
+            author: None,
+            language: Language::Mixed,
+            narrator: String::new(),
+            meta: BookMeta::default(),
+        };
+        let Some(raw) = self.required_table(raw, "book", "title") else {
+            return book;
+        };
+        let (span, mut raw) = (raw.span(), raw.into_inner());
+        book.meta = self.book_meta(&mut raw);
+        book.narrator = book.meta.narrator.clone().unwrap_or_default();
+        match raw.title {
+            Some(title) => book.title = self.non_empty(title, "book", "title", "the book's title"),
+            None => self.missing_key(span, "book", "title"),
+        }
+        book.author = raw
+            .author
+            .map(|author| self.non_empty(author, "book", "author", "a name or remove it"));
+        // `auto` is what `segment --lang` used to call it: kept as an alias.
+        let language = raw.language.map(|l| {
+            if l.get_ref() == "auto" {
+                Spanned::new(l.span(), "mixed".to_string())
+            } else {
+                l
+            }
+        });
+        book.language = self
+            .choice(language, "book", "language", LANGUAGES)
+            .unwrap_or(Language::Mixed);
+        book
+    }
 }
 
 #[cfg(test)]

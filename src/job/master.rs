@@ -1,5 +1,6 @@
 //! Validation of `[master]` (the profile the delivered files are mastered
-//! to, and its overrides) and of the trim keys of `[audio]`.
+//! to, and its overrides) and of `[audio]` (sample rate, gaps, chapter head
+//! and tail, trim keys), whose room the profile bounds.
 //!
 //! A job file without `[master]` gets the `acx` profile: every file a
 //! render delivers is then measured and mastered to what audiobook
@@ -14,7 +15,7 @@ use std::ops::RangeInclusive;
 use toml::Spanned;
 
 use super::raw::{RawAudio, RawMaster};
-use super::{Check, Trim};
+use super::{Audio, Check, Trim};
 
 /// What the delivered files are mastered to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,5 +241,71 @@ impl Check<'_> {
             // (exit 1), not refused: last night's cron job must still run.
             tracing::warn!("{}: {message}", self.problems.src.shown.display());
         }
+    }
+}
+
+const SAMPLE_RATES: &[i64] = &[8000, 16000, 22050, 24000, 32000, 44100, 48000];
+const GAP_MS: RangeInclusive<i64> = 0..=10_000;
+const CHAPTER_SILENCE_MS: RangeInclusive<i64> = 0..=30_000;
+
+impl Check<'_> {
+    pub(super) fn audio(&mut self, raw: Option<RawAudio>, master: &Master) -> Audio {
+        let raw = raw.unwrap_or_default();
+        let head = raw.chapter_head_ms.clone();
+        let trailing = raw.chapter_trailing_ms.clone();
+        let trim = self.trim(&raw);
+        let audio = Audio {
+            sample_rate: self.sample_rate(raw.sample_rate),
+            sentence_gap_ms: self.int(raw.sentence_gap_ms, "audio", "sentence_gap_ms", GAP_MS, 250),
+            paragraph_gap_ms: self.int(
+                raw.paragraph_gap_ms,
+                "audio",
+                "paragraph_gap_ms",
+                GAP_MS,
+                700,
+            ),
+            chapter_head_ms: self.int(
+                raw.chapter_head_ms,
+                "audio",
+                "chapter_head_ms",
+                CHAPTER_SILENCE_MS,
+                500,
+            ),
+            chapter_trailing_ms: self.int(
+                raw.chapter_trailing_ms,
+                "audio",
+                "chapter_trailing_ms",
+                CHAPTER_SILENCE_MS,
+                2000,
+            ),
+            trim,
+        };
+        self.room_for_profile(master, head, audio.chapter_head_ms, "chapter_head_ms");
+        self.room_for_profile(
+            master,
+            trailing,
+            audio.chapter_trailing_ms,
+            "chapter_trailing_ms",
+        );
+        audio
+    }
+
+    fn sample_rate(&mut self, raw: Option<Spanned<i64>>) -> u32 {
+        let Some(raw) = raw else { return 24_000 };
+        let rate = *raw.get_ref();
+        if SAMPLE_RATES.contains(&rate)
+            && let Ok(rate) = u32::try_from(rate)
+        {
+            return rate;
+        }
+        let rates: Vec<String> = SAMPLE_RATES.iter().map(i64::to_string).collect();
+        self.problems.at(
+            raw.span(),
+            format!(
+                "sample_rate must be one of {}, got {rate}; set [audio] sample_rate to one of these",
+                rates.join(", ")
+            ),
+        );
+        24_000
     }
 }

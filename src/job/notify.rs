@@ -6,11 +6,15 @@
 //! problem ignored; a file with a TOML syntax error still has its folder's
 //! defaults file to speak for it.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::diag::{Problems, Source};
+use super::load::read_text;
 use super::paths::Base;
-use super::{Check, Notify, many, parse, read_text, sibling_defaults};
+use super::raw::RawNotify;
+use super::{Check, Notify, many, parse, sibling_defaults};
 
 /// The `[notify]` command of every job file `args` names (folders expanded as
 /// `render` expands them; `defaults` replacing each folder's
@@ -59,4 +63,31 @@ fn read_notify(shown: &Path, text: &str, defaults: Option<(&Path, &str)>) -> Opt
         .as_ref()
         .is_some_and(|c| !c.is_empty())
         .then_some(notify)
+}
+
+const NOTIFY_TIMEOUT_SECS: RangeInclusive<i64> = 1..=3600;
+
+impl Check<'_> {
+    pub(super) fn notify(&mut self, raw: Option<RawNotify>) -> Notify {
+        let raw = raw.unwrap_or_default();
+        let command = raw.command.map(|command| {
+            self.non_empty(
+                command,
+                "notify",
+                "command",
+                "a shell command, or remove [notify]",
+            )
+        });
+        let timeout: u64 = self.int(
+            raw.timeout_secs,
+            "notify",
+            "timeout_secs",
+            NOTIFY_TIMEOUT_SECS,
+            60,
+        );
+        Notify {
+            command,
+            timeout: Duration::from_secs(timeout),
+        }
+    }
 }

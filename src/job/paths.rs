@@ -1,6 +1,6 @@
 //! The file-system half of validation: manuscript entries resolved (globs
 //! expanded) and opened, the output dir checked for being creatable and
-//! writable. Nothing here leaves anything behind: the writability probe
+//! writable (and `[output]` checked with it). Nothing here leaves anything behind: the writability probe
 //! creates a uniquely named file and removes it at once.
 
 use std::fs::{self, File, OpenOptions};
@@ -8,6 +8,11 @@ use std::io;
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use toml::Spanned;
+
+use super::raw::RawOutput;
+use super::{Check, Delivery, Output};
 
 /// Resolves paths inside a job file against its folder, and shows them to the
 /// user relative to the job file path as they gave it.
@@ -319,4 +324,36 @@ fn probe_writable(dir: &Path) -> io::Result<()> {
         .create_new(true)
         .open(&probe)?;
     fs::remove_file(&probe)
+}
+
+impl Check<'_> {
+    pub(super) fn output(&mut self, raw: Option<Spanned<RawOutput>>) -> Output {
+        let mut output = Output {
+            dir: self.base.dir.to_path_buf(),
+            delivery: Delivery::default(),
+        };
+        let Some(raw) = self.required_table(raw, "output", "dir") else {
+            return output;
+        };
+        let (span, mut raw) = (raw.span(), raw.into_inner());
+        output.delivery = self.delivery(&mut raw);
+        let Some(dir) = raw.dir else {
+            self.missing_key(span, "output", "dir");
+            return output;
+        };
+        if dir.get_ref().trim().is_empty() {
+            self.problems.at(
+                dir.span(),
+                "dir is empty; set [output] dir to the folder for the finished audio",
+            );
+            return output;
+        }
+        // `jobs/../out/x` as `out/x`: resolved through the file system where
+        // it exists (right across symlinks), so reports show a clean path.
+        output.dir = canonical_or_lexical(&self.base.resolve(dir.get_ref()));
+        if let Err(message) = self.base.check_output_dir(&output.dir) {
+            self.problems.at(dir.span(), message);
+        }
+        output
+    }
 }

@@ -1,70 +1,13 @@
-//! What the command line needs about voices: `audiobook voices` (the Coze
-//! voice list as a table or JSON) and a pre-flight check that a job's voice
-//! exists and supports its emotion. The CLI wiring lives in `cli`; this
-//! module only returns text.
+//! What the command line needs to know about voices: the Coze voice list as
+//! a table (for `audiobook voices`) and a pre-flight check that a job's voice
+//! exists and supports its emotion (for `audiobook validate`). The arguments
+//! and the command live in `cli`; this module only returns text.
 
 use std::fmt::Write as _;
 
 use super::coze::{self, Voice};
 use super::{ErrorClass, ProviderError, token_from_env};
 use crate::job::{Job, ProviderSettings, Transport, ranges};
-
-/// The providers with a voice list API (Volcengine v1 has none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum VoiceProvider {
-    Coze,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ModelType {
-    Big,
-    Small,
-}
-
-impl ModelType {
-    fn as_str(self) -> &'static str {
-        match self {
-            ModelType::Big => "big",
-            ModelType::Small => "small",
-        }
-    }
-}
-
-/// `audiobook voices`: list the voices of a cloud account.
-#[derive(Debug, Clone, clap::Args)]
-pub struct VoicesArgs {
-    /// The provider to ask.
-    #[arg(long, value_enum, default_value = "coze")]
-    pub provider: VoiceProvider,
-    /// Leave out the system voices (list only the account's own).
-    #[arg(long)]
-    pub filter_system: bool,
-    /// Only big-model or small-model voices.
-    #[arg(long, value_enum)]
-    pub model: Option<ModelType>,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    pub json: bool,
-    /// The API base URL (a simulator: http://127.0.0.1:PORT).
-    #[arg(long, default_value = "https://api.coze.cn")]
-    pub base_url: String,
-    /// The environment variable that holds the token.
-    #[arg(long, default_value = "COZE_API_TOKEN")]
-    pub token_env: String,
-}
-
-/// The voice list as text for stdout: a table, or JSON with `--json`.
-pub async fn voices_command(args: &VoicesArgs) -> anyhow::Result<String> {
-    let VoiceProvider::Coze = args.provider;
-    let token = token_from_env(&args.token_env)?;
-    let model = args.model.map(ModelType::as_str);
-    let voices = coze::list_voices(&args.base_url, &token, args.filter_system, model, 100).await?;
-    if args.json {
-        Ok(serde_json::to_string_pretty(&voices)? + "\n")
-    } else {
-        Ok(voice_table(&voices))
-    }
-}
 
 /// One line per voice, columns aligned; the state last (`init` is a clone
 /// still training).
@@ -309,22 +252,5 @@ mod tests {
             ..wanted("plain", None)
         };
         assert!(check_coze_voice(&voices, &slow).is_ok(), "small model");
-    }
-
-    #[test]
-    fn args_parse() {
-        use clap::Parser;
-        #[derive(clap::Parser)]
-        struct Cli {
-            #[command(flatten)]
-            args: VoicesArgs,
-        }
-        let cli = Cli::try_parse_from(["voices", "--filter-system", "--model", "big", "--json"])
-            .expect("parse");
-        assert_eq!(cli.args.provider, VoiceProvider::Coze);
-        assert!(cli.args.filter_system && cli.args.json);
-        assert_eq!(cli.args.model, Some(ModelType::Big));
-        assert_eq!(cli.args.base_url, "https://api.coze.cn");
-        assert_eq!(cli.args.token_env, "COZE_API_TOKEN");
     }
 }

@@ -1,11 +1,16 @@
 //! Segmentation: paragraph text into sentence segments a voice can speak,
 //! each within the character and byte limits, nothing lost or reordered.
 //!
-//! The work runs in three steps, each in its own file:
-//! - [`prepare`]: raw hard-wrapped lines of one paragraph into speakable text
-//!   (lines joined, Markdown inline markup and editorial brackets removed).
+//! The work runs in three steps, each in its own module:
+//! - [`prepare`]: raw hard-wrapped lines of one paragraph into one line of
+//!   text (lines joined, whitespace collapsed; markup is the manuscript
+//!   readers' business).
 //! - `boundary`: where sentences end, by the rules of the script at each
-//!   boundary (English abbreviations in `abbrev`, Chinese quotes and `……`).
+//!   boundary (English abbreviations in `abbrev`, Chinese quotes and `……`):
+//!   the scan in `boundary/mod.rs`, and beside it the paragraph by char
+//!   (`text`), terminator clusters (`cluster`), the rules that decide at
+//!   each one (`rules`), quotes and title brackets (`nesting`) and run-in
+//!   lists (`lists`).
 //! - `limit`: sentences over the limits cut at the best boundary into balanced
 //!   pieces, and unspeakable pieces (punctuation, emoji) joined to a neighbour.
 //!
