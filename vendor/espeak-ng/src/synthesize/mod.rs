@@ -448,7 +448,7 @@ impl Synthesizer {
         let sr = self.voice.sample_rate as f64;
         let ms = |samples: usize| -> u32 { (samples as f64 * 1000.0 / sr).round() as u32 };
 
-        let annotated = annotate_codes(codes, phdata);
+        let annotated = annotate_codes(codes, phdata, self.voice.user_rate_wpm);
 
         // Clause intonation, exactly as the audio path computes it: one syllable
         // per vowel, then the tune assigns each an envelope and pitch span.
@@ -687,7 +687,7 @@ impl Synthesizer {
         let speed_factor = 100.0 / self.voice.speed_percent.max(1) as f64;
 
         // ── Pass 1: annotate each code with synthesis context ─────────────
-        let annotated = annotate_codes(codes, phdata);
+        let annotated = annotate_codes(codes, phdata, self.voice.user_rate_wpm);
 
         // ── Pass 2: synthesize ─────────────────────────────────────────────
         let mut output_i16: Vec<i16> = Vec::new();
@@ -745,11 +745,6 @@ impl Synthesizer {
             ((ms / 1000.0) * 22050.0 * speed_factor * embed) as usize
         };
 
-        // Inter-word gap and end-of-utterance trailing silence.  eSpeak NG
-        // appends a fixed ~0.30 s of silence at the end of every clause; the
-        // Rust engine previously emitted none, making short utterances end
-        // abruptly.  Tuned against the C reference via the wav-analysis harness.
-        const WORD_GAP_MS: f64 = 10.0;
         // eSpeak lengthens the final word of a clause (and reduces the rest).
         // We don't model per-syllable final lengthening, but our base lengths
         // already match the *lengthened* value, so shorten non-final words to
@@ -861,10 +856,14 @@ impl Synthesizer {
                     // Small inter-word gap.  espeak lets words flow together
                     // (the perceived gap comes mostly from stop prepauses), so
                     // this is short; a large fixed gap over-lengthens sentences.
+                    // audiobook patch (PATCHES.md #6): no silence here. C
+                    // plays words back to back (English `word_gap` is 0) and
+                    // only stops interpolating into the new word's first
+                    // frame (`last_frame = NULL`), which ending the run does;
+                    // the breaks a listener hears are the prepauses before
+                    // its consonants (`compute_prepause`).
                     flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
                               &mut output_i16, &self.voice, &mut wavephase);
-                    let n = sil_samples(WORD_GAP_MS, embed_speed);
-                    output_i16.extend(std::iter::repeat(0i16).take(n));
                     word_idx += 1;
                     // Start sample of the word that follows this boundary.
                     word_marks.push(flushed + output_i16.len());
@@ -1087,6 +1086,8 @@ enum AnnCode {
 fn annotate_codes(
     codes: &[crate::translate::PhonemeCode],
     phdata: &crate::phoneme::PhonemeData,
+    // The voice's rate, for the prepauses' `wav_factor`.
+    speed_wpm: u32,
 ) -> Vec<AnnCode> {
     let mut result = Vec::new();
 
@@ -1180,7 +1181,7 @@ fn annotate_codes(
             }
             _ => {
                 // Real phoneme (including code 13 = schwa)
-                let (ph_type, ph_lm, std_length) = ph_info(code);
+                let (ph_type, _, std_length) = ph_info(code);
 
                 // ── CalcLengths context ─────────────────────────────────
 
@@ -1237,9 +1238,9 @@ fn annotate_codes(
                 };
 
                 // Pre-pause for stops/fricatives (mirrors prepause in setlengths.c)
+                // audiobook patch (PATCHES.md #6): C's context rules.
                 let prepause_samples = compute_prepause(
-                    ph_type, next_type, next2_type, ph_lm, code,
-                    &mut result,
+                    phdata, code, prev_code, next_code, this_wordstart, speed_wpm,
                 );
 
                 let stress_level = setlengths::stress_code_to_level(pending_stress);
@@ -1292,28 +1293,100 @@ fn annotate_codes(
 // compute_prepause — prepause silence before consonants
 // ---------------------------------------------------------------------------
 
-/// Compute prepause samples for stops/fricatives (mirrors setlengths.c).
-/// Returns the number of prepause samples.
+/// The silence before a phoneme, in samples: C's `p->prepause` from
+/// `CalcLengths` (setlengths.c), played by `DoPause(prepause, 1)`, i.e. scaled
+/// by `speed.wav_factor` and at least `speed.min_pause` (5 ms).
+///
+/// audiobook patch (PATCHES.md #6): the port gave every stop 48 ms and
+/// nothing else a pause, and put 10 ms of silence at every word boundary
+/// instead, where C has none: words ran apart and fricatives, voiced stops,
+/// liquids and nasals lost the short breaks C puts before them. These are C's
+/// rules for English (`word_gap` 0, no `long_stop`): `prev`/`next` are the
+/// neighbouring phonemes (0, a pause, after a clause boundary or an explicit
+/// pause), `new_word` whether this phoneme starts a word.
 fn compute_prepause(
-    ph_type: u8,
-    _next_type: u8,
-    _next2_type: u8,
-    _ph_lm: u8,
-    _code: u8,
-    _result: &mut Vec<AnnCode>,
+    phdata: &crate::phoneme::PhonemeData,
+    code: u8,
+    prev: u8,
+    next: u8,
+    new_word: bool,
+    wpm: u32,
 ) -> usize {
-    // phSTOP=4, phFRICATIVE=6 get pre-pauses; others don't
-    // Simplified: use typical values from setlengths.c
-    let prepause_ms: f64 = match ph_type {
-        4 /* phSTOP */ => 48.0,
-        // phFRICATIVE at word boundary — skip for now, handled by WAV length
-        _ => 0.0,
+    use crate::phoneme::{
+        PH_BRKAFTER, PH_FRICATIVE, PH_LENGTHENSTOP, PH_LIQUID, PH_NASAL, PH_NOPAUSE,
+        PH_PAUSE, PH_PREVOICE, PH_SIBILANT, PH_STOP, PH_VFRICATIVE, PH_VOICELESS,
+        PH_VOWEL, PH_VSTOP,
     };
-    if prepause_ms > 0.0 {
-        (prepause_ms / 1000.0 * 22050.0) as usize
-    } else {
-        0
+    let info = |c: u8| phdata.get(c).map_or((PH_PAUSE, 0), |p| (p.typ, p.phflags));
+    let (typ, flags) = info(code);
+    let (prev_type, prev_flags) = if prev == 0 { (PH_PAUSE, 0) } else { info(prev) };
+    let next_type = if next == 0 { PH_PAUSE } else { info(next).0 };
+    let ms: u32 = match typ {
+        PH_STOP => {
+            // C: 48, or 60 for a stressed one-syllable stop, which English
+            // consonants (stress below 4) never are.
+            let mut ms = match prev_type {
+                PH_FRICATIVE => 25,
+                PH_STOP => 60,
+                _ => 48,
+            };
+            if flags & PH_LENGTHENSTOP != 0 {
+                ms += 30;
+            }
+            ms
+        }
+        PH_FRICATIVE | PH_VFRICATIVE => {
+            let mut ms = 0;
+            if new_word && !(prev_type == PH_VOWEL && flags & PH_NOPAUSE != 0) {
+                ms = 15;
+            }
+            if next_type == PH_PAUSE && prev_type == PH_NASAL && flags & PH_VOICELESS == 0 {
+                ms = 25;
+            }
+            if prev_flags & PH_BRKAFTER != 0 {
+                ms = 30;
+            }
+            ms
+        }
+        PH_VSTOP => {
+            let mut ms = 0;
+            if matches!(prev_type, PH_FRICATIVE | PH_VFRICATIVE | PH_LIQUID)
+                || prev_flags & PH_SIBILANT != 0
+            {
+                ms = 30;
+            }
+            if matches!(next_type, PH_VOWEL | PH_LIQUID) {
+                ms = 40;
+                if prev_type == PH_VOWEL || prev_type == PH_PAUSE {
+                    // A murmur links it to the vowel; after a pause, the
+                    // pause (always longer than 40 ms here) is the gap.
+                    ms = 0;
+                } else if !new_word {
+                    match prev_type {
+                        PH_LIQUID => ms = 20,
+                        PH_NASAL => ms = 12,
+                        PH_STOP if prev_flags & PH_VOICELESS == 0 => ms = 0,
+                        _ => {}
+                    }
+                }
+            }
+            ms
+        }
+        PH_LIQUID | PH_NASAL if new_word => match prev_type {
+            PH_LIQUID => 25,
+            PH_VOWEL if flags & PH_NOPAUSE == 0 => 12,
+            _ => 0,
+        },
+        _ => 0,
+    };
+    if ms == 0 || flags & PH_PREVOICE != 0 {
+        return 0;
     }
+    // C's `SetSpeed`: `wav_factor` scales the pauses around recorded sounds.
+    let x = setlengths::speed_multiplier(wpm);
+    let wav_factor = if wpm >= 170 { 110 + 150 * x / 128 } else { 128 + 128 * x / 130 };
+    let ms = (ms * wav_factor / 256).max(5);
+    (ms as usize * 22_050) / 1000
 }
 
 // ---------------------------------------------------------------------------

@@ -61,26 +61,31 @@ include!("sintab_data.rs");
 // Peak-shape lookup tables
 // ---------------------------------------------------------------------------
 
-/// Peak shape table 2 (used by espeak-ng by default).
-/// Source: wavegen.c `pk_shape2[257]`.
-static PK_SHAPE2: [u8; 257] = [
-    255, 254, 254, 254, 254, 254, 254, 254, 254, 254, 253, 253, 253, 253, 252, 252,
-    252, 251, 251, 251, 250, 250, 249, 249, 248, 248, 247, 247, 246, 245, 245, 244,
-    243, 243, 242, 241, 239, 237, 235, 233, 231, 229, 227, 225, 223, 221, 218, 216,
-    213, 211, 208, 205, 203, 200, 197, 194, 191, 187, 184, 181, 178, 174, 171, 167,
-    163, 160, 156, 152, 148, 144, 140, 136, 132, 127, 123, 119, 114, 110, 105, 100,
-     96,  94,  91,  88,  86,  83,  81,  78,  76,  74,  71,  69,  66,  64,  62,  60,
-     57,  55,  53,  51,  49,  47,  44,  42,  40,  38,  36,  34,  32,  30,  29,  27,
-     25,  23,  21,  19,  18,  16,  14,  12,  11,   9,   7,   6,   4,   3,   1,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
-      0,
+/// Peak shape table 1, C's `pk_shape1[257]` (wavegen.c).
+///
+/// audiobook patch (PATCHES.md #4): C plays this shape unless a voice file
+/// asks for squarer peaks (`formantshape` above 4, `peak_shape = 1`, which
+/// selects `pk_shape2`); no voice we ship does, and the port never parsed that
+/// keyword. The port used `pk_shape2` always: peaks whose skirts stop at half
+/// the width, so each formant excited fewer harmonics than in C.
+static PK_SHAPE1: [u8; 257] = [
+    255, 254, 254, 254, 254, 254, 253, 253, 252, 251, 251, 250, 249, 248, 247, 246,
+    245, 244, 242, 241, 239, 238, 236, 234, 233, 231, 229, 227, 225, 223, 220, 218,
+    216, 213, 211, 209, 207, 205, 203, 201, 199, 197, 195, 193, 191, 189, 187, 185,
+    183, 180, 178, 176, 173, 171, 169, 166, 164, 161, 159, 156, 154, 151, 148, 146,
+    143, 140, 138, 135, 132, 129, 126, 123, 120, 118, 115, 112, 108, 105, 102,  99,
+     96,  95,  93,  91,  90,  88,  86,  85,  83,  82,  80,  79,  77,  76,  74,  73,
+     72,  70,  69,  68,  67,  66,  64,  63,  62,  61,  60,  59,  58,  57,  56,  55,
+     55,  54,  53,  52,  52,  51,  50,  50,  49,  48,  48,  47,  47,  46,  46,  46,
+     45,  45,  45,  44,  44,  44,  44,  44,  44,  44,  43,  43,  43,  43,  44,  43,
+     42,  42,  41,  40,  40,  39,  38,  38,  37,  36,  36,  35,  35,  34,  33,  33,
+     32,  32,  31,  30,  30,  29,  29,  28,  28,  27,  26,  26,  25,  25,  24,  24,
+     23,  23,  22,  22,  21,  21,  20,  20,  19,  19,  18,  18,  18,  17,  17,  16,
+     16,  15,  15,  15,  14,  14,  13,  13,  13,  12,  12,  11,  11,  11,  10,  10,
+     10,   9,   9,   9,   8,   8,   8,   7,   7,   7,   7,   6,   6,   6,   5,   5,
+      5,   5,   4,   4,   4,   4,   4,   3,   3,   3,   3,   2,   2,   2,   2,   2,
+      2,   1,   1,   1,   1,   1,   1,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+      0
 ];
 
 /// Wavemult window — Hanning window for HF peak synthesis.
@@ -113,11 +118,16 @@ const WAVEMULT_OFFSET: i32 = (WAVEMULT_MAX / 2) as i32; // = 51
 const VOICE_FREQ: [i32; 9] = [256, 256, 256, 256, 256, 256, 256, 256, 256];
 
 /// Default voice height (amplitude) scaling per formant.
-/// From voices.c: default_heights = {130,128,120,116,100,100,128,128,128}, ×2 = {260,256,240,232,200,200,256,256,256}
-/// HOWEVER: C's actual amplitude formula targets z1 ~ 25000 (no AGC needed).
-/// With voice->height[pk]*2 the htab values are too large by ~(256/64)^2=16.
-/// Verified empirically by matching C's output RMS. We use voice->height/4.
-const VOICE_HEIGHT: [i64; 9] = [65, 64, 60, 58, 50, 50, 64, 64, 64]; // ÷4 of the ×2 values
+///
+/// audiobook patch (PATCHES.md #4): C's `VoiceReset` sets
+/// `voice->height[pk] = default_heights[pk] * 2` with
+/// `default_heights = {130, 128, 120, 116, 100, 100, 128, 128, 128}`. The port
+/// used a quarter of that and made up for it by not applying the tone curve's
+/// `>> 13`; the two do not cancel: the low harmonics came out 3 times (10 dB)
+/// louder than C's, clipping in every loud vowel, and the high peaks F6-F7
+/// (5-8 kHz, whose heights are squared separately) 16 times (24 dB) quieter.
+/// Now both are C's, and the levels and the balance with them.
+const VOICE_HEIGHT: [i64; 9] = [260, 256, 240, 232, 200, 200, 256, 256, 256];
 
 /// Default voice width scaling per formant.
 ///
@@ -273,31 +283,54 @@ fn peaks_to_harmspect(
         let mut h = h_start;
         let mut f = pitch_hz16 * h as i64;
 
-        // Rising slope (below peak centre)
-        // C: htab[h++] += pk_shape[...] * p->height;  (direct, no >>15 here)
-        // max: 255 * 204800 = 52M < i32::MAX (2.1G); saturating_add for safety
-        while f < fp && h < MAX_HARMONIC {
-            let diff = fp - f;
-            let bw = p.left >> 8;
-            if bw > 0 {
-                let idx = ((diff / bw) as usize).min(256);
-                let contrib = (PK_SHAPE2[idx] as i64 * p.height).min(i32::MAX as i64) as i32;
-                htab[h] = htab[h].saturating_add(contrib);
+        // audiobook patch (PATCHES.md #7): the peak-shape index
+        // `diff / bw` of C's two loops, kept up to date as `f` steps by
+        // `pitch` (quotient and remainder of the step subtracted or added)
+        // instead of divided afresh for every harmonic: the same indices,
+        // without a 64-bit division per harmonic.
+        let add = |htab: &mut [i32; MAX_HARMONIC], h: usize, q: i64| {
+            let idx = (q as usize).min(256);
+            let contrib = (PK_SHAPE1[idx] as i64 * p.height).min(i32::MAX as i64) as i32;
+            htab[h] = htab[h].saturating_add(contrib);
+        };
+        // Rising slope (below peak centre): `diff = fp - f` falls by `pitch`.
+        let bw = p.left >> 8;
+        if bw > 0 && f < fp {
+            let (step_q, step_r) = (pitch_hz16 / bw, pitch_hz16 % bw);
+            let (mut q, mut r) = ((fp - f) / bw, (fp - f) % bw);
+            while f < fp && h < MAX_HARMONIC {
+                add(htab, h, q);
+                h += 1;
+                f += pitch_hz16;
+                q -= step_q;
+                r -= step_r;
+                if r < 0 {
+                    r += bw;
+                    q -= 1;
+                }
             }
-            h += 1;
-            f += pitch_hz16;
+        } else {
+            while f < fp && h < MAX_HARMONIC {
+                h += 1;
+                f += pitch_hz16;
+            }
         }
-        // Falling slope (above peak centre)
-        while f < fhi && h < MAX_HARMONIC {
-            let diff = f - fp;
-            let bw = p.right >> 8;
-            if bw > 0 {
-                let idx = ((diff / bw) as usize).min(256);
-                let contrib = (PK_SHAPE2[idx] as i64 * p.height).min(i32::MAX as i64) as i32;
-                htab[h] = htab[h].saturating_add(contrib);
+        // Falling slope (above peak centre): `diff = f - fp` grows by `pitch`.
+        let bw = p.right >> 8;
+        if bw > 0 && f < fhi {
+            let (step_q, step_r) = (pitch_hz16 / bw, pitch_hz16 % bw);
+            let (mut q, mut r) = ((f - fp) / bw, (f - fp) % bw);
+            while f < fhi && h < MAX_HARMONIC {
+                add(htab, h, q);
+                h += 1;
+                f += pitch_hz16;
+                q += step_q;
+                r += step_r;
+                if r >= bw {
+                    r -= bw;
+                    q += 1;
+                }
             }
-            h += 1;
-            f += pitch_hz16;
         }
     }
 
@@ -330,21 +363,17 @@ fn peaks_to_harmspect(
     // down above 600 Hz; leaving it out left the port ~5 dB hot around F2.
     let mut effective_hmax = 0;
     for h in 1..=hmax {
-        let x = htab[h] >> 15;
-        htab[h] = (x * x) >> 8;
+        // audiobook patch (PATCHES.md #4): C's `(x * x) >> 8` and
+        // `(htab[h] * tone_adjust[ix]) >> 13`, with C's heights (see
+        // `VOICE_HEIGHT`); the square is taken in 64 bits, where C's `int`
+        // would wrap on the rare frame whose peaks overlap at full height.
+        let x = i64::from(htab[h] >> 15);
+        let mut y = (x * x) >> 8;
         let ix = ((pitch_hz16 * h as i64) >> 19) as usize;
         if ix < N_TONE_ADJUST {
-            // C computes `(htab[h] * tone_adjust[ix]) >> 13`.  Applying that
-            // literally here costs a constant ~34 dB that C absorbs in its own
-            // amplitude scaling, which buries every voiced sound under the
-            // recorded fricatives — and the default curve, measured against the
-            // oracle over an eight-sentence sweep, is a wash either way
-            // (2.52 → 2.63 dB mean envelope difference).  So the curve is
-            // applied **relative to the default**: the standard voices keep the
-            // levels they were tuned at, and a `tone` line in a voice or
-            // `+variant` file contributes exactly its difference from it.
-            htab[h] = ((htab[h] as i64 * tone_adjust[ix] as i64) / TONE_REFERENCE) as i32;
+            y = (y * tone_adjust[ix] as i64) >> 13;
         }
+        htab[h] = y.min(i32::MAX as i64) as i32;
         if htab[h] > 0 {
             effective_hmax = h;
         }
@@ -360,18 +389,6 @@ fn peaks_to_harmspect(
     effective_hmax.max(1)
 }
 
-/// The divisor the tone curve is applied against, in place of C's `>> 13`.
-///
-/// C scales every harmonic by `tone_adjust[ix] / 8192`, which costs a constant
-/// ~34 dB that its own amplitude scaling absorbs; applying that literally here
-/// buries every voiced sound under the recorded fricatives.  Dividing by the
-/// curve's *low-frequency* value instead keeps the levels this port was tuned at
-/// while preserving the curve's **shape** — and the shape is the point: the
-/// default curve falls from 170 below 600 Hz to 110 above 2 kHz, a 3.8 dB tilt
-/// the port used to lose entirely (it divided by the default curve *per index*,
-/// which cancels it).
-const TONE_REFERENCE: i64 = 170;
-
 /// `N_TONE_ADJUST` — the voice tone curve has 1000 entries in 8 Hz steps (8 kHz).
 pub const N_TONE_ADJUST: usize = 1000;
 
@@ -380,11 +397,6 @@ pub const N_TONE_ADJUST: usize = 1000;
 /// the last height to the top of the range.
 pub const DEFAULT_TONE_POINTS: [i32; 12] =
     [600, 170, 1200, 135, 2000, 110, 3000, 110, -1, 0, 0, 0];
-
-/// The expanded default curve, used as the reference the applied curve is
-/// measured against (see `peaks_to_harmspect`).
-pub static DEFAULT_TONE_ADJUST: std::sync::LazyLock<[u8; N_TONE_ADJUST]> =
-    std::sync::LazyLock::new(|| set_tone_adjust(&DEFAULT_TONE_POINTS));
 
 /// `SetToneAdjust` — expand `tone <freq> <height> …` pairs into the per-harmonic
 /// amplitude table, linearly interpolating between the points.
@@ -543,23 +555,36 @@ pub fn wavegen_segment(
     let mut peak_height = [0i64; N_HF];
     let hmax_sr = ((22050 * 19 / 40) as f64 / f0_hz) as u32; // Nyquist limit
 
-    // Initialize HF peaks from interpolated frame at t=0
-    {
-        let t = 0.0f64;
-        let interp = interpolate_peaks(&frame_to_peaks(&seg.fr1), &frame_to_peaks(&seg.fr2), t);
+    // audiobook patch (PATCHES.md #5): the HF peaks' window position `cbytes`
+    // carries on from where the glottal cycle is, as C's static `cbytes` does
+    // across frames, instead of restarting mid-cycle at every frame (a click
+    // of F6-F8 energy at the frame rate). The samples since the cycle's start
+    // follow from the phase: it wrapped from positive to negative there and
+    // has advanced `phaseinc` a sample since. After a silence the phase is
+    // `i32::MAX` and the cycle starts at the first sample, as in C.
+    let since_cycle_start = (i64::from(*wavephase) - i64::from(i32::MIN)) / i64::from(phaseinc.max(1));
+    let mut cbytes: i32 =
+        (i64::from(WAVEMULT_OFFSET - cycle_samples / 2) + since_cycle_start).min(WAVEMULT_MAX as i64) as i32;
+    // The HF peaks' heights follow the table played (C sets them in every
+    // `PeaksToHarmspect`); their nearest harmonics change only at the start
+    // of a glottal cycle, from the peaks of the moment.
+    let mut block_peaks = peaks1;
+    let hf_heights = |peaks: &[Peak; 9], harmonic: &[u32; N_HF], heights: &mut [i64; N_HF]| {
         for (k, fk) in (N_HARMONIC_PEAKS + 1..9).enumerate() {
-            let freq_hz16 = interp[fk].freq;
-            let pitch = (f0_hz as i64) * 4096; // wdata.pitch = Hz<<12
-            // C: peak_harmonic = (peaks.freq / (pitch*8) + 1) / 2
-            // where peaks.freq is Hz<<16 and pitch is Hz<<12
-            let h = if pitch > 0 { ((freq_hz16 / (pitch * 8) + 1) / 2).max(0) as u32 } else { 0 };
-            peak_harmonic[k] = if h <= hmax_sr { h } else { 0 };
-            // C: x = peaks.height >> 14; peak_height = (x*x*5)/2
-            let x = (interp[fk].height >> 14) as i64;
-            peak_height[k] = if peak_harmonic[k] > 0 { (x * x * 5) / 2 } else { 0 };
+            let x = peaks[fk].height >> 14;
+            heights[k] = if harmonic[k] > 0 { (x * x * 5) / 2 } else { 0 };
         }
-    }
-    let mut cbytes: i32 = WAVEMULT_OFFSET - cycle_samples / 2; // starts negative
+    };
+    let hf_harmonics = |peaks: &[Peak; 9], harmonic: &mut [u32; N_HF]| {
+        let pitch = (f0_hz as i64) * 4096; // wdata.pitch = Hz<<12
+        for (k, fk) in (N_HARMONIC_PEAKS + 1..9).enumerate() {
+            // C: peak_harmonic = (peaks.freq / (pitch*8) + 1) / 2
+            let h = if pitch > 0 { ((peaks[fk].freq / (pitch * 8) + 1) / 2).max(0) as u32 } else { 0 };
+            harmonic[k] = if h <= hmax_sr { h } else { 0 };
+        }
+    };
+    hf_harmonics(&block_peaks, &mut peak_harmonic);
+    hf_heights(&block_peaks, &peak_harmonic, &mut peak_height);
 
     for i in 0..n {
         // ── Every 64 samples: update harmonic table ──────────────────────
@@ -581,10 +606,14 @@ pub fn wavegen_segment(
                 hswitch ^= 1;
                 maxh = maxh2;
             }
+            if i > 0 {
+                hf_heights(&block_peaks, &peak_harmonic, &mut peak_height);
+            }
             let t_next = (i + STEPSIZE).min(n) as f64 / n as f64;
             let target_peaks = interpolate_peaks(&peaks1, &peaks2, t_next);
             let target = hswitch ^ 1;
             maxh2 = peaks_to_harmspect(&target_peaks, pitch_hz16, &mut htab[target], &tone_adjust);
+            block_peaks = target_peaks;
             for h in 1..N_LOWHARM {
                 harm_inc[h] = (htab[target][h] - htab[hswitch][h]) >> 3;
             }
@@ -605,6 +634,8 @@ pub fn wavegen_segment(
             amplitude2 = (amp_scale * ((pitch_i32 >> 8) as i64)) / (10000 * 8);
             // Reset cbytes to start of window (C: cbytes = wavemult_offset - cycle_samples/2)
             cbytes = WAVEMULT_OFFSET - cycle_samples / 2;
+            hf_harmonics(&block_peaks, &mut peak_harmonic);
+            hf_heights(&block_peaks, &peak_harmonic, &mut peak_height);
         }
 
         // ── Generate sample ───────────────────────────────────────────────
@@ -640,14 +671,15 @@ pub fn wavegen_segment(
             let h_switch_sign = (890_u32 / (f0_hz as u32).max(1)) as usize;
             let h_switch_sign = h_switch_sign.min(mh);
 
-            for h in 1..=h_switch_sign {
-                let idx = (theta >> 5) as usize;
-                total += SIN_TAB[idx] as i64 * htab[hswitch][h] as i64;
+            // audiobook patch (PATCHES.md #7): over slices, so the loop has
+            // no bounds checks or inclusive-range bookkeeping (the same sums).
+            let (below, above) = htab[hswitch][1..=mh].split_at(h_switch_sign);
+            for &amp in below {
+                total += SIN_TAB[(theta >> 5) as usize] as i64 * amp as i64;
                 theta = theta.wrapping_add(waveph);
             }
-            for h in (h_switch_sign + 1)..=mh {
-                let idx = (theta >> 5) as usize;
-                total -= SIN_TAB[idx] as i64 * htab[hswitch][h] as i64;
+            for &amp in above {
+                total -= SIN_TAB[(theta >> 5) as usize] as i64 * amp as i64;
                 theta = theta.wrapping_add(waveph);
             }
         }
@@ -691,7 +723,11 @@ pub fn synthesize_frames(
     // per-frame `speeds` multiplier (inline `\x01<n>S`) applies here.
     let speed_factor = 1.0;
     let f0_hz = voice.pitch_hz.max(25) as f64;
-    let global_amp = voice.amplitude.clamp(0, 100) as f64 / 100.0;
+    // audiobook patch (PATCHES.md #4): `amplitude` is half the volume (0-200),
+    // and C's voiced level at the default volume of 100 (general amplitude 55,
+    // `wdata.amplitude` 75 at primary stress) is what `amp_scale` 7500 means;
+    // dividing by 100 played every voiced sound at half C's level.
+    let global_amp = voice.amplitude.clamp(0, 100) as f64 / 50.0;
 
     // Per-formant `+variant` scaling; the all-100 default leaves this unchanged.
     let fscale = voice.formant_scaling_active();
@@ -759,7 +795,11 @@ pub fn synthesize_frames_seq(
         return Vec::new();
     }
     let speed_factor = 100.0 / voice.speed_percent.max(1) as f64;
-    let global_amp = voice.amplitude.clamp(0, 100) as f64 / 100.0;
+    // audiobook patch (PATCHES.md #4): `amplitude` is half the volume (0-200),
+    // and C's voiced level at the default volume of 100 (general amplitude 55,
+    // `wdata.amplitude` 75 at primary stress) is what `amp_scale` 7500 means;
+    // dividing by 100 played every voiced sound at half C's level.
+    let global_amp = voice.amplitude.clamp(0, 100) as f64 / 50.0;
 
     // Pre-scale formants for a `+variant` (`voice.freq/height/width[i]`); the
     // all-100 default skips this so the standard path is byte-for-byte unchanged.
@@ -1086,29 +1126,27 @@ mod tests {
         assert_eq!(t[N_TONE_ADJUST - 1], 110);
     }
 
-    /// A voice's own curve is applied *relative* to the default, so the standard
-    /// voices are unchanged and a `tone` line contributes only its difference.
+    /// audiobook patch (PATCHES.md #4): the tone curve scales each harmonic by
+    /// `tone / 8192`, as C's `>> 13` does: against a flat curve of 128, the
+    /// default's 170 below 600 Hz and 110 above 2 kHz show in those ratios.
     #[test]
-    fn default_tone_curve_is_a_no_op() {
+    fn tone_curve_scales_harmonics_like_c() {
         let peaks = frame_to_peaks(&SpectFrame {
-            ffreq: [100, 700, 1200, 2500, 3300, 3700, 7000],
-            fheight: [200; 8],
+            ffreq: [100, 400, 1200, 2500, 3300, 3700, 7000],
+            fheight: [100; 8],
             fwidth: [40; 6],
             fright: [40; 3],
             ..Default::default()
         });
-        let mut with_default = [0i32; MAX_HARMONIC];
-        let mut without = [0i32; MAX_HARMONIC];
-        let flat = [128u8; N_TONE_ADJUST];
-        peaks_to_harmspect(&peaks, 118_i64 << 16, &mut with_default,
-                           &set_tone_adjust(&DEFAULT_TONE_POINTS));
-        peaks_to_harmspect(&peaks, 118_i64 << 16, &mut without, &DEFAULT_TONE_ADJUST);
-        assert_eq!(with_default, without, "the default curve must not change the spectrum");
-
-        // A flat curve *does* change it: it undoes the default's tilt, so the
-        // harmonics above 600 Hz gain relative to those below.
-        let mut flattened = [0i32; MAX_HARMONIC];
-        peaks_to_harmspect(&peaks, 118_i64 << 16, &mut flattened, &flat);
-        assert_ne!(flattened, with_default, "a different curve must reshape the spectrum");
+        let pitch = 100_i64 << 16;
+        let mut default = [0i32; MAX_HARMONIC];
+        let mut flat = [0i32; MAX_HARMONIC];
+        peaks_to_harmspect(&peaks, pitch, &mut default, &set_tone_adjust(&DEFAULT_TONE_POINTS));
+        peaks_to_harmspect(&peaks, pitch, &mut flat, &[128u8; N_TONE_ADJUST]);
+        // Harmonic 4 (400 Hz) and harmonic 25 (2500 Hz).
+        let low = default[4] as f64 / flat[4] as f64;
+        let high = default[25] as f64 / flat[25] as f64;
+        assert!((low - 170.0 / 128.0).abs() < 0.02, "400 Hz: {low}");
+        assert!((high - 110.0 / 128.0).abs() < 0.02, "2500 Hz: {high}");
     }
 }
