@@ -293,7 +293,7 @@ pub enum Slot<'a> {
 /// The version of the trimming and mastering code: bumped when a change
 /// to it changes the bytes of a chapter file, so every chapter is written
 /// again with it.
-const MASTERING_VERSION: u32 = 1;
+const MASTERING_VERSION: u32 = 2;
 
 /// Everything a chapter file is made of: equal keys mean equal files, so a
 /// chapter whose key is unchanged is not stitched again. The trim and

@@ -33,9 +33,11 @@ fn tone_clip(text: &str) -> Vec<i16> {
     let n = text.len();
     let mut samples = vec![0i16; ms(120 + 10 * (n % 7))];
     let body = ms(400 + 30 * (n % 11));
+    // "quiet": a voice 20 dB under the others, which mastering lifts.
+    let level = if text.contains("quiet") { 0.02 } else { 0.2 };
     for i in 0..body {
         let t = i as f64 / f64::from(RATE);
-        let mut v = 0.2 * (2.0 * std::f64::consts::PI * 1_000.0 * t).cos();
+        let mut v = level * (2.0 * std::f64::consts::PI * 1_000.0 * t).cos();
         if text.contains("loud") && (body / 3..body / 3 + ms(30)).contains(&i) {
             // A 2 kHz square wave at full scale.
             v = if (i / 4) % 2 == 0 { 0.999 } else { -0.999 };
@@ -282,8 +284,9 @@ async fn a_silent_clip_is_reported_and_not_stitched_as_a_pause() {
 /// after its last, so a soft onset (and a fading tail) at a chapter's edges
 /// was cut. Without mastering the chapter file holds the clips' own samples:
 /// the 40 ms (`trim_hold_ms`) before the first speech and after the last are
-/// the clips' own quiet sound, inside the head and the tail, and the speech
-/// still starts `chapter_head_ms` in and ends `chapter_trailing_ms` before
+/// the clips' own quiet sound, kept whole; the head and the tail hold
+/// nothing over the lowest bit, so the onset's first sound starts exactly
+/// `chapter_head_ms` in and the fade's last ends `chapter_trailing_ms` before
 /// the end.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_soft_onset_and_tail_at_a_chapters_edges_are_kept() {
@@ -296,31 +299,79 @@ async fn a_soft_onset_and_tail_at_a_chapters_edges_are_kept() {
     .await;
     assert_eq!(report.outcome, Outcome::Complete);
     let (_, out) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
-    // Speech: over -50 dBFS, as the trimmer's default threshold says.
+    // Speech: over -50 dBFS, as the trimmer's default threshold says;
+    // sound: over the lowest bit.
     let threshold = 32_768.0 * 10f64.powf(-50.0 / 20.0);
     let loud = |s: &i16| f64::from(*s).abs() > threshold;
+    let sound = |s: &i16| s.abs() > 1;
     let hold = ms(40);
 
     let first = tone_clip("Soft start");
     let start = first.iter().position(loud).unwrap();
-    assert_eq!(out.iter().position(loud), Some(ms(500)), "the head");
     let onset = &first[start - hold..start];
     assert!(onset.iter().filter(|&&s| s != 0).count() >= ms(30));
-    assert_eq!(&out[ms(500) - hold..ms(500)], onset, "the onset was cut");
-    assert!(out[..ms(500) - hold].iter().all(|&s| s == 0));
+    let quiet = onset.iter().position(sound).unwrap();
+    assert_eq!(out.iter().position(sound), Some(ms(500)), "the head");
+    let speech = out.iter().position(loud).unwrap();
+    assert_eq!(speech, ms(500) + hold - quiet);
+    assert_eq!(&out[speech - hold..speech], onset, "the onset was cut");
+    assert!(out[..speech - hold].iter().all(|&s| s == 0));
 
     let last = tone_clip("The last words fade soft.");
     let end = last.iter().rposition(loud).unwrap() + 1;
-    let out_end = out.iter().rposition(loud).unwrap() + 1;
-    assert_eq!(out.len() - out_end, ms(1_000), "the tail");
     let fade = &last[end..end + hold];
     assert!(fade.iter().filter(|&&s| s != 0).count() >= ms(30));
+    let out_sound_end = out.iter().rposition(sound).unwrap() + 1;
+    assert_eq!(out.len() - out_sound_end, ms(1_000), "the tail");
+    let out_end = out.iter().rposition(loud).unwrap() + 1;
     assert_eq!(
         &out[out_end..out_end + hold],
         fade,
         "the fading tail was cut"
     );
     assert!(out[out_end + hold..].iter().all(|&s| s == 0));
+}
+
+/// Regression: the mastering gain lifts a quiet voice's soft onset and
+/// fading tail, kept around the speech, over the QA's -50 dBFS speech
+/// threshold. Kept inside the head and the tail, they made the head room
+/// read up to `trim_hold_ms` under `chapter_head_ms` (500 ms: under the
+/// 0.5 s acx asks) and the tail room under `chapter_trailing_ms` (1000 ms,
+/// likewise), so this job failed its own profile. By this test's own count,
+/// nothing over the threshold lies in the head or the tail now, and the QA
+/// reads them as configured.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lifted_onset_leaves_the_head_and_tail_room_as_configured() {
+    let ws = Workspace::new();
+    let report = render(
+        &ws,
+        "# Soft and quiet\n\nA soft quiet line fades.\n",
+        "profile = \"acx\"",
+    )
+    .await;
+    assert_eq!(report.outcome, Outcome::Complete);
+    let (_, out) = wav_samples(&delivered_wav(&ws.out(), Some(1)));
+    let threshold = 32_768.0 * 10f64.powf(-50.0 / 20.0);
+    let loud = |s: &i16| f64::from(*s).abs() > threshold;
+    // The case under test: mastering lifted the quiet voice (a tone of
+    // 0.02 full scale) by over 15 dB, so most of the onset kept before its
+    // speech (a ramp up to -51 dBFS) is over the threshold now.
+    let body_peak = out.iter().map(|&s| f64::from(s).abs()).fold(0.0, f64::max);
+    assert!(body_peak > 0.02 * 32_768.0 * 5.6, "lifted: {body_peak}");
+    let hold = ms(40);
+    let first = out.iter().position(loud).unwrap();
+    let last = out.iter().rposition(loud).unwrap() + 1;
+    assert!((ms(500)..ms(500) + hold / 2).contains(&first), "{first}");
+    let tail = out.len() - last;
+    assert!((ms(1_000)..ms(1_000) + hold / 2).contains(&tail), "{tail}");
+
+    let qa = crate::util::read_json(&ws.out().join("qa.json"));
+    let chapter = &qa["files"][0];
+    assert_eq!(chapter["pass"], true, "{chapter}");
+    let head = chapter["head_secs"].as_f64().unwrap();
+    assert!((0.5..0.52).contains(&head), "{chapter}");
+    let tail = chapter["tail_secs"].as_f64().unwrap();
+    assert!((1.0..1.02).contains(&tail), "{chapter}");
 }
 
 /// Integrated loudness as BS.1770-4 defines it, written out: K-weighting

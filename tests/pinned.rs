@@ -60,27 +60,27 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "01 - Chapter One- The Light.mp3",
-                "15e8e503e0915aa78dd97659ab59df7a6ea8b38e8a982dcc0172c9e5e701f06e"
+                "4d2bee5e81a537abdafcd57cc06de97c57ced1e6c79e6c4fd7762c66284970ea"
             ),
             (
                 "02 - 第二章：来信.mp3",
-                "0badb305707e77aff7e4a396825dc91f67956e21eca6dc4438e6cdd396b23ba0"
+                "d334be3f7d524119ea8a5eb85f493d7f76205a9067133a8e2d4d3cbf9e0f583d"
             ),
             (
                 "03 - Chapter Three- 两种语言 Two Languages.mp3",
-                "afcfe8c31d0424d211a16db3e7966858f489d22759bd5d963c4c48d5fe7ba3c5"
+                "0da1841ba60e939b04fcba2da99af81dc82e73283725e433aaea90492459d555"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.mp3",
-                "fe8f7174ae29830379b4758234d2209ac3e4f6cf46eeeaa7127f4ccb382e027b"
+                "37d56abca7d50cd01d7063fe9891fd24088ad212c5743b25cd2c92bfca1d719c"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.lrc",
-                "daf8ad986e7818266065ced36cb460a07bc79032207ec731370d433e430ebef7"
+                "d7af3f9c29b17c9411c2b9b8bfba04dcba0eca4d7a0b1d5cbd9e5eb7e8d39aee"
             ),
             (
                 "manifest.json",
-                "895f845dd2efe72016f7ba132951ba6f4c4af03c7289449c6203cf3c9c6ed99b"
+                "492302e7a4837d62843d2c88e1944658cf7c6f5317781706c9368a8e531413c3"
             ),
         ])
     );

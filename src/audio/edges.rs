@@ -13,6 +13,12 @@ use std::ops::Range;
 /// Length of a detection window.
 const WINDOW_MS: u64 = 10;
 
+/// Sound under this level stays under the QA's speech threshold (-50 dBFS)
+/// whatever gain mastering applies (at most 40 dB): in 16 bits, digital
+/// silence and the lowest bit. Only such sound may lie in a chapter's head
+/// and tail room ([`super::layout`]).
+pub const INAUDIBLE_DB: f64 = -90.0;
+
 /// Finds the first and last speech samples of a stream fed in order.
 #[derive(Debug, Clone)]
 pub struct SpeechDetector {
@@ -27,6 +33,9 @@ pub struct SpeechDetector {
     win_last: Option<u64>,
     first: Option<u64>,
     last: Option<u64>,
+    floor: f32,
+    first_sound: Option<u64>,
+    last_sound: Option<u64>,
 }
 
 /// What the detector found.
@@ -37,6 +46,8 @@ pub struct Speech {
     /// From the first speech sample to one past the last; `None` when the
     /// stream held no speech at all.
     pub edges: Option<Range<u64>>,
+    /// From the first sample over [`INAUDIBLE_DB`] to one past the last.
+    pub sound: Option<Range<u64>>,
 }
 
 impl Speech {
@@ -69,6 +80,9 @@ impl SpeechDetector {
             win_last: None,
             first: None,
             last: None,
+            floor: 10f64.powf(INAUDIBLE_DB / 20.0) as f32,
+            first_sound: None,
+            last_sound: None,
         }
     }
 
@@ -77,9 +91,13 @@ impl SpeechDetector {
     #[inline]
     pub fn push(&mut self, level: f32) {
         self.win_sq += f64::from(level) * f64::from(level);
-        if level > self.threshold {
-            self.win_first.get_or_insert(self.pos);
-            self.win_last = Some(self.pos);
+        if level > self.floor {
+            self.first_sound.get_or_insert(self.pos);
+            self.last_sound = Some(self.pos);
+            if level > self.threshold {
+                self.win_first.get_or_insert(self.pos);
+                self.win_last = Some(self.pos);
+            }
         }
         self.pos += 1;
         self.win_len += 1;
@@ -114,6 +132,7 @@ impl SpeechDetector {
         Speech {
             samples: self.pos,
             edges: self.first.zip(self.last).map(|(a, b)| a..b),
+            sound: self.first_sound.zip(self.last_sound).map(|(a, b)| a..b + 1),
         }
     }
 }
@@ -134,8 +153,13 @@ mod tests {
         let mut s = vec![0i16; 1_000];
         s.extend((0..2_345).map(|i| if i % 2 == 0 { 3_000 } else { -3_000 }));
         s.extend(vec![0i16; 777]);
+        s[400] = 1;
+        s[500] = 2;
+        s[3_900] = -2;
         let speech = speech_in(&s, 24_000, -50.0);
         assert_eq!(speech.edges, Some(1_000..3_345));
+        // Sound: over the lowest bit.
+        assert_eq!(speech.sound, Some(500..3_901));
         assert_eq!((speech.head(), speech.tail()), (1_000, 777));
     }
 

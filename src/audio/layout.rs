@@ -4,12 +4,20 @@
 //! just below the threshold around the speech (up to `trim_hold_ms` on each
 //! side) is kept inside the pauses between segments, so a soft consonant is
 //! never cut while the pause from speech to speech stays exactly the gap.
-//! The first speech of a chapter starts exactly `chapter_head_ms` in and the
-//! last ends exactly `chapter_trailing_ms` before the end.
 //!
-//! The hold applies at the chapter's edges too: the quiet sound before the
-//! first speech is kept inside the head and the sound after the last inside
-//! the tail, so a chapter never starts on a cut consonant.
+//! At the chapter's edges the hold keeps the quiet sound before the first
+//! speech and after the last too (a chapter never starts on a cut
+//! consonant), but the head and the tail stay room: nothing that mastering
+//! could make audible lies in them. Quiet before mastering is not quiet
+//! after it: the chapter's gain (up to 40 dB) can lift a soft onset over the
+//! QA's -50 dBFS speech threshold, and kept inside the head it made the
+//! head room read up to `trim_hold_ms` short of `chapter_head_ms` (with the
+//! 500 ms default, under what `acx` asks). So only the part of the onset
+//! under [`super::edges::INAUDIBLE_DB`] (digital silence, the lowest bit)
+//! lies inside the head; the rest follows it. The first sound of a chapter
+//! that can be heard starts exactly `chapter_head_ms` in, and the last ends
+//! exactly `chapter_trailing_ms` before the end; a clip whose speech starts
+//! from silence has its speech there.
 //!
 //! The layout is pure arithmetic over clip lengths and edges; [`Spans`]
 //! turns it into the runs of silence and clip samples the stream plays.
@@ -43,6 +51,10 @@ pub struct ClipEdges {
     pub samples: u64,
     /// `None`: silence from end to end.
     pub speech: Option<Range<u64>>,
+    /// From the first to one past the last sample that any mastering gain
+    /// could make audible (over [`super::edges::INAUDIBLE_DB`]); it
+    /// contains the speech.
+    pub sound: Option<Range<u64>>,
 }
 
 /// Where one item landed in the chapter file, in samples from its start.
@@ -122,22 +134,42 @@ pub fn lay_out(audio: &Audio, items: &[StitchItem], edges: &[ClipEdges]) -> Layo
         let (speech, clip_len) = speech_of(&edges[i], trim);
         let is_pause = matches!(items[i].source, StitchSource::Silence { .. });
         // Kept margins: the quiet sound around the speech (a soft onset, a
-        // breath's tail), up to the hold, inside the room there is: half a
-        // gap between segments (the other half is the neighbour's), the
-        // whole head before the first speech, the whole tail after the last.
-        let room_before = cursor - written;
-        let pre = if is_pause {
+        // breath's tail), up to the hold: inside half a gap between
+        // segments (the other half is the neighbour's). At the chapter's
+        // edges only what no gain can make audible may lie inside the head
+        // or the tail; the rest of the onset follows the head and the rest
+        // of the fade precedes the tail, which stay room tone.
+        let first = k == 0;
+        let room_before = if first { u64::MAX } else { cursor - written };
+        let mut pre = if is_pause {
             0
         } else {
             speech.start.min(trim.hold).min(room_before)
         };
+        if first {
+            let inaudible = edges[i]
+                .sound
+                .as_ref()
+                .map_or(pre, |sound| sound.start.saturating_sub(speech.start - pre));
+            let in_head;
+            (pre, in_head) = split_at_edge(pre, inaudible, cursor);
+            cursor += pre - in_head;
+        }
         let next_gap = kept.get(k + 1).map(|&n| gap_after(audio, items, i, n));
-        let room_after = next_gap.map_or(trailing, |gap| gap / 2);
-        let post = if is_pause {
+        let room_after = next_gap.map_or(u64::MAX, |gap| gap / 2);
+        let mut post = if is_pause {
             0
         } else {
             (clip_len - speech.end).min(trim.hold).min(room_after)
         };
+        let mut in_tail = 0;
+        if next_gap.is_none() {
+            let inaudible = edges[i]
+                .sound
+                .as_ref()
+                .map_or(post, |sound| (speech.end + post).saturating_sub(sound.end));
+            (post, in_tail) = split_at_edge(post, inaudible, trailing);
+        }
         let from = speech.start - pre;
         let to = speech.end + post;
         let at = cursor - pre;
@@ -157,7 +189,8 @@ pub fn lay_out(audio: &Audio, items: &[StitchItem], edges: &[ClipEdges]) -> Layo
             origin: cursor as i64 - speech.start as i64,
             silent: false,
         };
-        cursor = end + next_gap.unwrap_or(0);
+        // After the last speech, its audible fade before the tail.
+        cursor = end + next_gap.unwrap_or(post - in_tail);
     }
     // A silent clip sits, without length, where its speech would have been.
     let mut at = format.samples_in_ms(audio.chapter_head_ms);
@@ -180,6 +213,16 @@ pub fn lay_out(audio: &Audio, items: &[StitchItem], edges: &[ClipEdges]) -> Layo
         audio: ChapterAudio { samples, placed },
         spans,
     }
+}
+
+/// At a chapter's edge: of `kept` samples of quiet sound next to the speech,
+/// the `inaudible` ones on the room's side may lie inside the room, as many
+/// as fit in `room`; those that do not fit are left out. Returns the samples
+/// kept and how many of them lie inside the room.
+fn split_at_edge(kept: u64, inaudible: u64, room: u64) -> (u64, u64) {
+    let inaudible = inaudible.min(kept);
+    let inside = inaudible.min(room);
+    (kept - (inaudible - inside), inside)
 }
 
 /// The speech and length of an item (untrimmed, the whole clip is speech).
@@ -232,8 +275,15 @@ mod tests {
         }
     }
 
+    /// A clip whose quiet sound around the speech is all audible once
+    /// mastered (a soft onset, a breath).
     fn edges(samples: u64, speech: Option<Range<u64>>) -> ClipEdges {
-        ClipEdges { samples, speech }
+        let sound = speech.as_ref().map(|_| 0..samples);
+        ClipEdges {
+            samples,
+            speech,
+            sound,
+        }
     }
 
     #[test]
@@ -246,32 +296,35 @@ mod tests {
         ];
         let layout = lay_out(&audio(10), &items, &e);
         let p = &layout.audio.placed;
-        assert_eq!((p[0].start, p[0].end), (50, 100));
-        assert_eq!((p[1].start, p[1].end), (200, 270));
-        assert_eq!((p[2].start, p[2].end), (570, 580));
-        assert_eq!(layout.audio.samples, 780);
-        assert_eq!(p[1].origin, 195);
-        // 10 kept each side, in the head and the tail too (5 before the
-        // second clip's speech is all it has).
+        // The head (50) is room only: the first clip's kept onset (10)
+        // follows it, so its speech starts at 60; the last clip's kept
+        // sound (10) precedes the tail (200).
+        assert_eq!((p[0].start, p[0].end), (60, 110));
+        assert_eq!((p[1].start, p[1].end), (210, 280));
+        assert_eq!((p[2].start, p[2].end), (580, 590));
+        assert_eq!(layout.audio.samples, 590 + 10 + 200);
+        assert_eq!(p[1].origin, 205);
+        // 10 kept each side (5 before the second clip's speech is all it
+        // has), between segments inside the gaps.
         assert_eq!(
             layout.spans,
             vec![
-                Span::Silence(40),
+                Span::Silence(50),
                 Span::Clip {
                     item: 0,
                     range: 10..80
                 },
-                Span::Silence(200 - 5 - 110),
+                Span::Silence(210 - 5 - 120),
                 Span::Clip {
                     item: 1,
                     range: 0..80
                 },
-                Span::Silence(570 - 10 - 275),
+                Span::Silence(580 - 10 - 285),
                 Span::Clip {
                     item: 2,
                     range: 20..50
                 },
-                Span::Silence(190),
+                Span::Silence(200),
             ]
         );
         let total: u64 = layout
@@ -323,12 +376,15 @@ mod tests {
         assert_eq!(clip_samples, 50 + 50 + 15 + 15 + 50 + 50);
     }
 
-    /// Regression: the hold was not applied before a chapter's first speech
-    /// or after its last, so a soft onset (or a breath's tail) at a chapter's
-    /// edge was cut. It is kept inside the head and the tail room, and the
-    /// speech still starts `chapter_head_ms` in.
+    /// Regression (twice over). First: the hold was not applied before a
+    /// chapter's first speech or after its last, so a soft onset (or a
+    /// breath's tail) at a chapter's edge was cut. Then: the onset kept
+    /// inside the head was lifted over the QA's speech threshold by the
+    /// mastering gain, and the head room read up to the hold short of
+    /// `chapter_head_ms`. The onset and the tail's sound are kept whole, and
+    /// the head and the tail are room only, as long as configured.
     #[test]
-    fn a_soft_onset_at_the_chapter_head_is_kept_inside_the_head() {
+    fn the_onset_and_fade_at_a_chapters_edges_lie_between_head_and_tail() {
         let items = [clip(false)];
         // Speech at 100..300 of 400: quiet sound on both sides, more than
         // the hold of 40.
@@ -336,31 +392,91 @@ mod tests {
         let layout = lay_out(&audio(40), &items, &e);
         assert_eq!(
             (layout.audio.placed[0].start, layout.audio.placed[0].end),
-            (50, 250)
+            (90, 290)
         );
         assert_eq!(
             layout.spans,
             vec![
-                Span::Silence(10),
+                Span::Silence(50),
                 Span::Clip {
                     item: 0,
                     range: 60..340
                 },
-                Span::Silence(160),
+                Span::Silence(200),
             ]
         );
-        // A hold longer than the head keeps only what the head has room for.
+        assert_eq!(layout.audio.samples, 50 + 40 + 200 + 40 + 200);
+        // A hold longer than the head or the tail still keeps all of it.
         let mut short = audio(40);
         short.chapter_head_ms = 20;
         short.chapter_trailing_ms = 10;
         let layout = lay_out(&short, &items, &e);
         assert_eq!(
             layout.spans,
-            vec![Span::Clip {
-                item: 0,
-                range: 80..310
-            }]
+            vec![
+                Span::Silence(20),
+                Span::Clip {
+                    item: 0,
+                    range: 60..340
+                },
+                Span::Silence(10),
+            ]
         );
-        assert_eq!(layout.audio.samples, 20 + 200 + 10);
+        assert_eq!(layout.audio.samples, 20 + 40 + 200 + 40 + 10);
+    }
+
+    /// Of the onset and the fade, only what no gain can make audible lies
+    /// inside the head and the tail: the clip's sound (over the lowest bit)
+    /// starts exactly at the head's end and ends exactly at the tail's start.
+    #[test]
+    fn only_inaudible_sound_lies_in_the_head_and_tail() {
+        let items = [clip(false)];
+        let partly = [ClipEdges {
+            samples: 400,
+            speech: Some(100..300),
+            sound: Some(80..320),
+        }];
+        let layout = lay_out(&audio(40), &items, &partly);
+        assert_eq!(layout.audio.placed[0].start, 70);
+        assert_eq!(
+            layout.spans,
+            vec![
+                Span::Silence(30),
+                Span::Clip {
+                    item: 0,
+                    range: 60..340
+                },
+                Span::Silence(180),
+            ]
+        );
+        // The sound at 80..320 of the clip lands at 50..290 of 490.
+        assert_eq!(30 + (80 - 60), 50);
+        assert_eq!(layout.audio.samples - (30 + (320 - 60)), 200);
+
+        // Silence before and after the speech: the speech itself starts the
+        // head's end, as much of the hold as fits inside the head.
+        let silent_edges = [ClipEdges {
+            samples: 400,
+            speech: Some(100..300),
+            sound: Some(100..300),
+        }];
+        let layout = lay_out(&audio(40), &items, &silent_edges);
+        assert_eq!(
+            (layout.audio.placed[0].start, layout.audio.samples),
+            (50, 50 + 200 + 200)
+        );
+        let mut short = audio(40);
+        short.chapter_head_ms = 20;
+        let layout = lay_out(&short, &items, &silent_edges);
+        assert_eq!(
+            layout.spans,
+            vec![
+                Span::Clip {
+                    item: 0,
+                    range: 80..340
+                },
+                Span::Silence(160),
+            ]
+        );
     }
 }

@@ -96,6 +96,7 @@ pub fn measure_edges(
                 Ok(ClipEdges {
                     samples,
                     speech: Some(0..samples),
+                    sound: Some(0..samples),
                 })
             }
             StitchSource::Clip(key) => {
@@ -113,6 +114,7 @@ pub fn measure_edges(
                 Ok(ClipEdges {
                     samples: speech.samples,
                     speech: speech.edges,
+                    sound: speech.sound,
                 })
             }
         })

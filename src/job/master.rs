@@ -207,11 +207,16 @@ impl Check<'_> {
     }
 
     /// Head or tail room the profile would fail, refused before rendering.
+    /// The room as the QA measures it is the setting, or up to `hold_ms`
+    /// more: a quiet onset (fade) kept before the first (after the last)
+    /// speech follows the head (precedes the tail), and what of it stays
+    /// under the QA's speech threshold reads as room.
     pub(super) fn room_for_profile(
         &mut self,
         master: &Master,
         given: Option<Spanned<i64>>,
         ms: u32,
+        hold_ms: u32,
         key: &str,
     ) {
         let (Some(given), Some((head, tail))) = (given, master.profile.room_ms()) else {
@@ -222,17 +227,32 @@ impl Check<'_> {
         } else {
             (tail, "tail")
         };
-        if range.contains(&ms) {
+        let highest = range.end().saturating_sub(hold_ms);
+        if (*range.start()..=highest).contains(&ms) {
             return;
         }
-        let message = format!(
-            "{key} = {ms} is outside what [master] profile = \"{}\" asks for the {where_} \
-             of each file ({}..={} ms); set [audio] {key} in that range, or choose another \
-             profile",
-            master.profile.name(),
-            range.start(),
-            range.end()
-        );
+        let message = if ms > highest && range.contains(&ms) {
+            format!(
+                "{key} = {ms} with trim_hold_ms = {hold_ms} can measure up to {} ms, over what \
+                 [master] profile = \"{}\" asks for the {where_} of each file ({}..={} ms): the \
+                 quiet sound kept around the speech lies next to the {where_}; set [audio] {key} \
+                 to {highest} or less",
+                ms + hold_ms,
+                master.profile.name(),
+                range.start(),
+                range.end()
+            )
+        } else {
+            format!(
+                "{key} = {ms} is outside what [master] profile = \"{}\" asks for the {where_} \
+                 of each file ({}..={} ms); set [audio] {key} in {}..={highest}, or choose \
+                 another profile",
+                master.profile.name(),
+                range.start(),
+                range.end(),
+                range.start(),
+            )
+        };
         if self.profile_given {
             self.problems.at(given.span(), message);
         } else {
@@ -280,11 +300,17 @@ impl Check<'_> {
             ),
             trim,
         };
-        self.room_for_profile(master, head, audio.chapter_head_ms, "chapter_head_ms");
+        let hold = if audio.trim.enabled {
+            audio.trim.hold_ms
+        } else {
+            0
+        };
+        self.room_for_profile(master, head, audio.chapter_head_ms, hold, "chapter_head_ms");
         self.room_for_profile(
             master,
             trailing,
             audio.chapter_trailing_ms,
+            hold,
             "chapter_trailing_ms",
         );
         audio

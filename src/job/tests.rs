@@ -1465,6 +1465,20 @@ fn acx_refuses_head_and_tail_room_it_would_fail() {
     assert!(message.starts_with(&at), "{message}");
     assert!(message.contains("(500..=1000 ms)"), "{message}");
     assert!(message.contains("chapter_trailing_ms = 6000"), "{message}");
+    // The room can measure up to the hold more (a quiet onset kept after
+    // the head): at the top of the range, refused with the setting to use.
+    let edge =
+        format!("{MINIMAL}\n[audio]\nchapter_head_ms = 1000\n\n[master]\nprofile = \"acx\"\n");
+    let (_dir, _path, message) = error_of(&edge);
+    assert!(message.contains("can measure up to 1040 ms"), "{message}");
+    assert!(
+        message.contains("set [audio] chapter_head_ms to 960 or less"),
+        "{message}"
+    );
+    let dir = workspace();
+    let unheld = edge.replace("[audio]\n", "[audio]\ntrim_hold_ms = 0\n");
+    let path = write_job(dir.path(), "unheld.toml", &unheld);
+    assert_eq!(load(&path).expect("no hold").audio.chapter_head_ms, 1000);
     // Another profile takes them.
     let body = format!("{room}\n[master]\nprofile = \"podcast\"\n");
     let dir = workspace();

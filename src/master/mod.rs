@@ -20,6 +20,9 @@ pub use meter::{Measurement, Meter};
 /// The most one chapter's gain moves it, either way: a chapter quieter
 /// than this is not speech worth raising to the target.
 const MAX_GAIN_DB: f64 = 40.0;
+// What the layout leaves in a chapter's head and tail room must stay under
+// the QA's speech threshold at the largest gain.
+const _: () = assert!(crate::audio::edges::INAUDIBLE_DB + MAX_GAIN_DB <= meter::SPEECH_DB);
 /// Room tone's seed: the same noise on every run.
 const ROOM_TONE_SEED: u64 = 0x5eed_a0d1_0b00_c0de;
 /// Samples mastered per block.

@@ -147,7 +147,7 @@ pub fn check(master: &Master, m: &Measurement, role: Role) -> Vec<RuleResult> {
                 0.5,
                 1.0,
                 "s",
-                "set [audio] chapter_head_ms in 500..=1000",
+                "set [audio] chapter_head_ms in 500..=1000 less trim_hold_ms (960 by default)",
             ));
             rules.push(range(
                 "tail_room",
@@ -155,7 +155,7 @@ pub fn check(master: &Master, m: &Measurement, role: Role) -> Vec<RuleResult> {
                 1.0,
                 5.0,
                 "s",
-                "set [audio] chapter_trailing_ms in 1000..=5000",
+                "set [audio] chapter_trailing_ms in 1000..=5000 less trim_hold_ms (4960 by default)",
             ));
             if role != Role::Book {
                 rules.push(at_most(
