@@ -139,7 +139,11 @@ pub fn check(master: &Master, m: &Measurement, role: Role) -> Vec<RuleResult> {
                 m.noise_floor_db,
                 -60.0,
                 "dB",
-                if master.room_tone_db.is_some() {
+                if role == Role::File {
+                    "the quietest half second is noise over -60 dB: if a render made this file, \
+                     lower or remove [master] room_tone_db or choose a cleaner voice; otherwise \
+                     reduce the recording's noise"
+                } else if master.room_tone_db.is_some() {
                     "the room tone adds to the noise the voice's clips carry: lower [master] \
                      room_tone_db (to -70 or below) or remove it"
                 } else {
