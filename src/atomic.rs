@@ -244,4 +244,21 @@ mod tests {
         assert!(!dead.exists());
         assert!(mine.is_dir() && target.is_dir());
     }
+
+    #[test]
+    fn unchanged_is_true_only_for_exactly_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("manifest.json");
+        let same = |bytes: &'static [u8]| {
+            // Written in small pieces, as a serializer does.
+            unchanged(&target, |out| bytes.chunks(3).try_for_each(|c| out.write_all(c)))
+        };
+        assert!(!same(b"{}"), "a missing file is changed");
+        fs::write(&target, b"{\"a\": 1}\n").unwrap();
+        assert!(same(b"{\"a\": 1}\n"));
+        assert!(!same(b"{\"a\": 2}\n"));
+        assert!(!same(b"{\"a\": 1}"), "shorter");
+        assert!(!same(b"{\"a\": 1}\n\n"), "longer");
+        assert!(!unchanged(&target, |_| Err(io::Error::other("failed"))));
+    }
 }

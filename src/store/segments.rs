@@ -265,16 +265,22 @@ impl Store {
     }
 
     /// One chapter's segments in order, with their clips' checksums and
-    /// word timings.
+    /// word timings: what stitching reads. The columns it does not use
+    /// (the error's details, the clip's length) are left empty, since
+    /// every render reads every chapter and each value costs a copy.
     pub async fn chapter_segments(
         &self,
         job_id: i64,
         chapter_idx: i64,
     ) -> Result<Vec<SegmentRow>, sqlx::Error> {
-        sqlx::query_as(concat!(
-            segment_rows!(),
-            " WHERE s.job_id = ? AND s.chapter_idx = ? ORDER BY s.idx"
-        ))
+        sqlx::query_as(
+            "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text,
+                    s.content_key, s.state, s.attempts, NULL AS error_class,
+                    NULL AS last_error, NULL AS error_log_id, NULL AS error_request_id,
+                    c.sha256, NULL AS samples, c.words
+             FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key
+             WHERE s.job_id = ? AND s.chapter_idx = ? ORDER BY s.idx",
+        )
         .bind(job_id)
         .bind(chapter_idx)
         .fetch_all(&self.pool)
