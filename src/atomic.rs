@@ -251,7 +251,9 @@ mod tests {
         let target = dir.path().join("manifest.json");
         let same = |bytes: &'static [u8]| {
             // Written in small pieces, as a serializer does.
-            unchanged(&target, |out| bytes.chunks(3).try_for_each(|c| out.write_all(c)))
+            unchanged(&target, |out| {
+                bytes.chunks(3).try_for_each(|c| out.write_all(c))
+            })
         };
         assert!(!same(b"{}"), "a missing file is changed");
         fs::write(&target, b"{\"a\": 1}\n").unwrap();

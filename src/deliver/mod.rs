@@ -132,15 +132,7 @@ pub async fn deliver(
         .collect();
     let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
     decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
-    files::write_texts(
-        store,
-        job,
-        job_id,
-        &manifest,
-        &recorded,
-        &mut wanted,
-    )
-    .await?;
+    files::write_texts(store, job, job_id, &manifest, &recorded, &mut wanted).await?;
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
     report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
     let samples = stitched.samples();

@@ -44,11 +44,7 @@ pub(super) async fn check(
                     .unwrap_or_else(PoisonError::into_inner)
                     .take();
                 if let Some(previous) = previous {
-                    let checked = previous.await??;
-                    found
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .extend(checked);
+                    keep_found(previous, &found).await?;
                 }
                 if cancelled {
                     return Ok(ControlFlow::Break(()));
@@ -64,11 +60,7 @@ pub(super) async fn check(
         .unwrap_or_else(PoisonError::into_inner)
         .take();
     if let Some(last) = last {
-        let checked = last.await??;
-        found
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .extend(checked);
+        keep_found(last, &found).await?;
     }
     let mut found = std::mem::take(&mut *found.lock().unwrap_or_else(PoisonError::into_inner));
     // A clip shared by several segments was checked once per segment.
@@ -110,8 +102,21 @@ pub(super) async fn check(
 /// as recorded.
 type Checking = tokio::task::JoinHandle<std::io::Result<Vec<(ContentKey, ClipCheck)>>>;
 
+/// Waits for a batch's check and keeps what it found.
+async fn keep_found(checking: Checking, found: &Mutex<Vec<(ContentKey, ClipCheck)>>) -> Result<()> {
+    let checked = checking.await??;
+    found
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .extend(checked);
+    Ok(())
+}
+
 /// Checks a batch of clips; keeps only those not as recorded.
-fn check_batch(cache: &Cache, batch: Vec<ClipRow>) -> std::io::Result<Vec<(ContentKey, ClipCheck)>> {
+fn check_batch(
+    cache: &Cache,
+    batch: Vec<ClipRow>,
+) -> std::io::Result<Vec<(ContentKey, ClipCheck)>> {
     batch
         .into_iter()
         .map(|row| {
