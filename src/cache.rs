@@ -160,12 +160,23 @@ impl Cache {
         sha256: &str,
         stamp: Option<FileStamp>,
     ) -> io::Result<ClipCheck> {
-        let path = self.clip_path(key);
-        let meta = match fs::metadata(&path) {
-            Ok(meta) if meta.is_file() => meta,
-            Ok(_) => return Ok(ClipCheck::Missing),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(ClipCheck::Missing),
-            Err(e) => return Err(annotate(e, &format!("reading {}", path.display()))),
+        // One `stat` per clip (not `clip_path`'s and then another): a
+        // render with nothing to do makes one for every clip of the book.
+        let mut found = None;
+        for format in FORMATS {
+            let path = self.path_as(key, format);
+            match fs::metadata(&path) {
+                Ok(meta) if meta.is_file() => {
+                    found = Some((path, meta));
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(annotate(e, &format!("reading {}", path.display()))),
+            }
+        }
+        let Some((path, meta)) = found else {
+            return Ok(ClipCheck::Missing);
         };
         let now = FileStamp::of(&meta);
         if stamp.is_some() && now == stamp {

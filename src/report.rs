@@ -116,6 +116,13 @@ fn place_words(words: &[WordTiming], placed: &Placed, rate: u32) -> Vec<WordEntr
 }
 
 impl ChapterEntry {
+    /// Where the chapter starts in the book file, once the chapters before
+    /// it are known.
+    pub fn place_in_book(&mut self, rate: u32, book_start_sample: u64) {
+        self.book_start_sample = book_start_sample;
+        self.book_start_secs = book_start_sample as f64 / f64::from(rate);
+    }
+
     pub fn new(
         number: usize,
         title: &str,
@@ -269,7 +276,17 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
         chapters: &manifest.chapters,
         incomplete_chapters: &manifest.incomplete_chapters,
     };
-    write_json(&dir.join("manifest.json"), &file)
+    let path = dir.join("manifest.json");
+    if crate::atomic::unchanged(&path, |out| pretty_json(out, &file)) {
+        return Ok(());
+    }
+    write_json(&path, &file)
+}
+
+/// Pretty JSON and a final newline.
+fn pretty_json<T: Serialize>(out: &mut dyn std::io::Write, value: &T) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    out.write_all(b"\n")
 }
 
 /// Pretty JSON and a final newline, streamed into the atomic file (a large
@@ -278,8 +295,7 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> std::io::Result<()> {
     use std::io::Write as _;
     let (atomic, file) = crate::atomic::AtomicFile::create(path)?;
     let mut out = std::io::BufWriter::with_capacity(256 * 1024, &file);
-    serde_json::to_writer_pretty(&mut out, value).map_err(std::io::Error::other)?;
-    out.write_all(b"\n")?;
+    pretty_json(&mut out, value)?;
     out.flush()?;
     drop(out);
     atomic.commit(&file)

@@ -38,8 +38,10 @@ pub struct StitchedChapter {
     /// Equal keys mean equal samples.
     pub key: String,
     pub rate: u32,
-    pub items: Vec<StitchItem>,
-    pub layout: Layout,
+    /// Shared, not copied, by every file the chapter is delivered in (its
+    /// own and the book's): a segment's item and place are held once.
+    pub items: Arc<Vec<StitchItem>>,
+    pub layout: Arc<Layout>,
     /// The one gain of the chapter (dB), found by the measuring pass.
     pub gain_db: f64,
     pub master: Master,
@@ -93,15 +95,14 @@ impl PcmSink for FnSink<'_> {
 /// What the stitcher found: the complete chapters, the manifest with
 /// every segment's place (files are filled in by the delivery stage), the
 /// QA of each chapter (and of the book when it is complete), and the
-/// segments whose clip was silence.
+/// segments whose clip was silence. The segments' rows are not kept: the
+/// manifest holds what is said of them (a row is several times larger).
 #[derive(Debug)]
 pub struct Stitched {
     pub chapters: Vec<StitchedChapter>,
     /// Chapters in the plan, complete or not.
     pub total: usize,
     pub manifest: Manifest,
-    /// Every segment of the job, in book order.
-    pub segments: Vec<SegmentRow>,
     /// The QA of each complete chapter, in order, then of the whole book
     /// when every chapter is complete.
     pub qa: Vec<FileQa>,
@@ -132,10 +133,41 @@ struct Chapter {
     idx: i64,
     title: String,
     key: String,
+    /// The rows, kept only while the chapter is still to be measured.
     segments: Vec<SegmentRow>,
     items: Vec<StitchItem>,
     /// Set when the database already holds what this key makes.
     done: Option<Mastered>,
+    /// The manifest's entry (its place in the book set later) and the
+    /// segments that are silence, once the layout is known.
+    entry: Option<(ChapterEntry, Vec<SegmentRow>)>,
+}
+
+impl Chapter {
+    /// The manifest entry and the silent segments from the layout; the
+    /// rows are let go.
+    fn describe(&mut self, job: &Job) {
+        let Some(done) = &self.done else { return };
+        let segments = std::mem::take(&mut self.segments);
+        let entry = ChapterEntry::new(
+            self.idx as usize + 1,
+            &self.title,
+            job.audio.sample_rate,
+            0,
+            &done.layout.audio,
+            &segments,
+        );
+        // Cloned from borrowed rows, not collected from the owned ones: a
+        // `collect` from `into_iter` keeps the whole chapter's allocation
+        // for the few rows it keeps.
+        let silent = segments
+            .iter()
+            .zip(&done.layout.audio.placed)
+            .filter(|(row, placed)| placed.silent && row.state == SegmentState::Done)
+            .map(|(row, _)| row.clone())
+            .collect();
+        self.entry = Some((entry, silent));
+    }
 }
 
 /// Lays out and measures every complete chapter that changed, and builds
@@ -143,6 +175,11 @@ struct Chapter {
 pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -> Result<Stitched> {
     let (chapters, incomplete, total) = complete_chapters(store, job, job_id).await?;
     let to_measure = chapters.iter().filter(|c| c.done.is_none()).count();
+    let measured_now: std::collections::HashSet<i64> = chapters
+        .iter()
+        .filter(|c| c.done.is_none())
+        .map(|c| c.idx)
+        .collect();
     let started = std::time::Instant::now();
     let (measuring_cache, job_copy) = (Arc::clone(cache), job.clone());
     let chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
@@ -162,33 +199,31 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
     let mut stitched = Vec::with_capacity(chapters.len());
     let mut qa = Vec::new();
     let mut silent = Vec::new();
-    let mut segments = Vec::new();
     let mut parts = Vec::new();
     let mut book_offset = 0u64;
-    for chapter in chapters {
-        let done = chapter.done.expect("every chapter was measured");
-        store
-            .set_stitched(
-                job_id,
-                chapter.idx,
-                &chapter.key,
-                done.layout.audio.samples,
-                &serde_json::to_string(&done).context("describing a chapter")?,
-            )
-            .await?;
-        manifest.chapters.push(ChapterEntry::new(
-            chapter.idx as usize + 1,
-            &chapter.title,
-            job.audio.sample_rate,
-            book_offset,
-            &done.layout.audio,
-            &chapter.segments,
-        ));
-        for (row, placed) in chapter.segments.iter().zip(&done.layout.audio.placed) {
-            if placed.silent && row.state == SegmentState::Done {
-                silent.push(row.clone());
-            }
+    for mut chapter in chapters {
+        if chapter.entry.is_none() {
+            chapter.describe(job);
         }
+        let (Some(done), Some((mut entry, silent_here))) = (chapter.done, chapter.entry) else {
+            anyhow::bail!("chapter {} was not measured", chapter.idx + 1);
+        };
+        // A chapter whose key was already recorded with its layout is not
+        // written again: a render with nothing to do writes no chapter row.
+        if measured_now.contains(&chapter.idx) {
+            store
+                .set_stitched(
+                    job_id,
+                    chapter.idx,
+                    &chapter.key,
+                    done.layout.audio.samples,
+                    &serde_json::to_string(&done).context("describing a chapter")?,
+                )
+                .await?;
+        }
+        entry.place_in_book(job.audio.sample_rate, book_offset);
+        manifest.chapters.push(entry);
+        silent.extend(silent_here);
         book_offset += done.layout.audio.samples;
         qa.push(FileQa::new(
             format!("chapter {}", chapter.idx + 1),
@@ -197,14 +232,13 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
             &job.master,
         ));
         parts.push(done.measurement);
-        segments.extend(chapter.segments);
         stitched.push(StitchedChapter {
             idx: chapter.idx,
             title: chapter.title,
             key: chapter.key,
             rate: job.audio.sample_rate,
-            items: chapter.items,
-            layout: done.layout,
+            items: Arc::new(chapter.items),
+            layout: Arc::new(done.layout),
             gain_db: done.gain_db,
             master: job.master,
             cache: Arc::clone(cache),
@@ -224,7 +258,6 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
         chapters: stitched,
         total,
         manifest,
-        segments,
         qa,
         silent,
     })
@@ -251,9 +284,11 @@ async fn complete_chapters(
     job_id: i64,
 ) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
     let rows = store.chapters(job_id).await?;
+    let total = rows.len();
     let mut chapters = Vec::new();
     let mut incomplete = Vec::new();
-    for row in &rows {
+    // Each row's recorded layout is let go once read.
+    for row in rows {
         // One chapter's rows at a time from the database.
         let segments = store.chapter_segments(job_id, row.idx).await?;
         if !segments
@@ -283,20 +318,24 @@ async fn complete_chapters(
             })
             .collect();
         let done = (row.stitch_key.as_deref() == Some(key.as_str()))
-            .then_some(row.mastered.as_deref())
+            .then_some(row.mastered)
             .flatten()
-            .and_then(|json| serde_json::from_str::<Mastered>(json).ok())
+            .and_then(|json| serde_json::from_str::<Mastered>(&json).ok())
             .filter(|m| m.layout.audio.placed.len() == segments.len());
-        chapters.push(Chapter {
+        let mut chapter = Chapter {
             idx: row.idx,
-            title: row.title.clone(),
+            title: row.title,
             key,
             segments,
             items,
             done,
-        });
+            entry: None,
+        };
+        // Described now, so a book's rows are never all held at once.
+        chapter.describe(job);
+        chapters.push(chapter);
     }
-    Ok((chapters, incomplete, rows.len()))
+    Ok((chapters, incomplete, total))
 }
 
 /// Trims, lays out and measures the chapters that are not up to date, in

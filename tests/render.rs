@@ -244,6 +244,43 @@ fn second_render_synthesizes_nothing_and_says_so() {
     assert_eq!(ws.output_files(), files);
 }
 
+/// A render with nothing to do replaces no delivered file: the audio, the
+/// manifest and the proof sheet keep their inode and modification time
+/// (only `report.json`, `qa.json` and `qa.csv` say what this run did).
+#[test]
+fn a_render_with_nothing_to_do_rewrites_no_delivered_file() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 5), "");
+    let first = ws.run(&["render", "job.toml"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let stamps = || {
+        let mut stamps: Vec<_> = std::fs::read_dir(ws.out())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                !name.starts_with("report.") && !name.starts_with("qa.")
+            })
+            .map(|p| {
+                let meta = std::fs::metadata(&p).unwrap();
+                let ino = std::os::unix::fs::MetadataExt::ino(&meta);
+                (p, ino, meta.modified().unwrap())
+            })
+            .collect();
+        stamps.sort();
+        stamps
+    };
+    let before = stamps();
+    assert!(
+        before.iter().any(|(p, ..)| p.ends_with("manifest.json"))
+            && before.iter().any(|(p, ..)| p.ends_with("proof.csv")),
+        "{before:?}"
+    );
+    let second = ws.run(&["render", "job.toml"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(stamps(), before);
+}
+
 #[test]
 fn editing_one_sentence_synthesizes_exactly_one_segment() {
     let ws = Workspace::new();

@@ -16,7 +16,6 @@ use super::subtitles::{self, Header};
 use super::targets::{Wanted, file_name};
 use crate::job::Job;
 use crate::report::Manifest;
-use crate::stitch::Stitched;
 use crate::store::{Delivered, Store};
 
 /// The file is recorded with this key and is on disk at its recorded size.
@@ -37,7 +36,6 @@ pub async fn write_texts(
     store: &Store,
     job: &Job,
     job_id: i64,
-    stitched: &Stitched,
     manifest: &Manifest,
     recorded: &HashMap<String, Delivered>,
     wanted: &mut Vec<Wanted>,
@@ -74,25 +72,25 @@ pub async fn write_texts(
     let heard: Vec<_> = manifest
         .chapters
         .iter()
-        .filter_map(|c| match (c.files.first(), manifest.book_files.first()) {
-            (Some(file), _) => Some((
+        .map(|c| match (c.files.first(), manifest.book_files.first()) {
+            (Some(file), _) => (
                 c,
-                Heard {
+                Some(Heard {
                     file,
                     offset_secs: 0.0,
-                },
-            )),
-            (None, Some(book)) => Some((
+                }),
+            ),
+            (None, Some(book)) => (
                 c,
-                Heard {
+                Some(Heard {
                     file: book,
                     offset_secs: c.book_start_secs,
-                },
-            )),
-            (None, None) => None,
+                }),
+            ),
+            (None, None) => (c, None),
         })
         .collect();
-    let sheet = proof::sheet(&stitched.segments, &heard, &job.voice.voice)?;
+    let sheet = proof::sheet(&heard, &job.voice.voice)?;
     texts.push(("proof.csv".to_string(), sheet));
     for (file, bytes) in texts {
         let key = format!("{:x}", Sha256::digest(&bytes));

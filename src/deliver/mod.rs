@@ -99,7 +99,7 @@ pub async fn deliver(
     store: &Store,
     job: &Job,
     job_id: i64,
-    stitched: Stitched,
+    mut stitched: Stitched,
 ) -> Result<Delivered> {
     let dir = job.output.dir.clone();
     std::fs::create_dir_all(&dir)
@@ -107,7 +107,11 @@ pub async fn deliver(
     crate::atomic::remove_orphaned_temps(&dir)?;
     files::remove_legacy(&dir)?;
     let recorded = store.deliveries(job_id).await?;
+    // The manifest moves out with its chapters (every segment's entry);
+    // what stays behind is its small header, which says what is complete.
+    let entries = std::mem::take(&mut stitched.manifest.chapters);
     let mut manifest = stitched.manifest.clone();
+    manifest.chapters = entries;
     let targets = targets::plan(job, &stitched, &mut manifest)?;
     let lossy: Vec<PathBuf> = targets
         .passes
@@ -128,16 +132,7 @@ pub async fn deliver(
         .collect();
     let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
     decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
-    files::write_texts(
-        store,
-        job,
-        job_id,
-        &stitched,
-        &manifest,
-        &recorded,
-        &mut wanted,
-    )
-    .await?;
+    files::write_texts(store, job, job_id, &manifest, &recorded, &mut wanted).await?;
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
     report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
     let samples = stitched.samples();

@@ -4,13 +4,11 @@
 //! not yet delivered are listed too, with no file, so the sheet shows what
 //! is missing and why (failed, pending).
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 
 use super::tags::clock;
 use crate::report::ChapterEntry;
-use crate::store::SegmentRow;
+use crate::store::SegmentState;
 
 /// Where a chapter is heard: a file and the chapter's offset in it.
 pub struct Heard<'a> {
@@ -19,43 +17,39 @@ pub struct Heard<'a> {
 }
 
 /// The sheet as CSV bytes (UTF-8 with a byte order mark, so spreadsheet
-/// programs open Chinese text correctly).
-pub fn sheet(
-    segments: &[SegmentRow],
-    chapters: &[(&ChapterEntry, Heard)],
-    voice: &str,
-) -> Result<Vec<u8>> {
-    let placed: HashMap<(usize, usize), (&str, f64)> = chapters
-        .iter()
-        .flat_map(|(chapter, heard)| {
-            chapter.segments.iter().map(move |s| {
-                (
-                    (chapter.number, s.index),
-                    (heard.file, heard.offset_secs + s.start_secs),
-                )
-            })
-        })
-        .collect();
+/// programs open Chinese text correctly), from the manifest's entries of
+/// the complete chapters, each with where it is heard (if anywhere). Every
+/// segment of a complete chapter is done or a pause.
+pub fn sheet(chapters: &[(&ChapterEntry, Option<Heard>)], voice: &str) -> Result<Vec<u8>> {
     let mut out = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
     out.write_record([
         "chapter", "file", "segment", "start", "text", "voice", "state",
     ])?;
-    for s in segments {
-        let chapter = s.chapter_idx as usize + 1;
-        let segment = s.idx as usize;
-        let (file, start) = match placed.get(&(chapter, segment)) {
-            Some((file, secs)) => (*file, clock((secs * 1000.0).round() as u64)),
-            None => ("", String::new()),
-        };
-        out.write_record([
-            &chapter.to_string(),
-            file,
-            &(segment + 1).to_string(),
-            &start,
-            &s.text,
-            voice,
-            s.state.as_str(),
-        ])?;
+    for (chapter, heard) in chapters {
+        let number = chapter.number.to_string();
+        for s in &chapter.segments {
+            let (file, start) = match heard {
+                Some(heard) => (
+                    heard.file,
+                    clock(((heard.offset_secs + s.start_secs) * 1000.0).round() as u64),
+                ),
+                None => ("", String::new()),
+            };
+            let state = if s.pause {
+                SegmentState::Pause
+            } else {
+                SegmentState::Done
+            };
+            out.write_record([
+                &number,
+                file,
+                &(s.index + 1).to_string(),
+                &start,
+                &s.text,
+                voice,
+                state.as_str(),
+            ])?;
+        }
     }
     out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
 }

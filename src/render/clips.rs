@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::{Cache, ClipCheck, StoredClip};
 use crate::plan::ContentKey;
-use crate::store::{Change, StateWriter, Store};
+use crate::store::{Change, ClipRow, StateWriter, Store};
 
 /// Checks every clip the job's done segments use. Missing ones are
 /// forgotten; corrupt ones deleted and forgotten; their segments are pending
@@ -29,37 +29,43 @@ pub(super) async fn check(
     cancel: &CancellationToken,
 ) -> Result<usize> {
     let found: Arc<Mutex<Vec<(ContentKey, ClipCheck)>>> = Arc::default();
+    // One batch is checked (its `stat`s, on a blocking thread) while the
+    // next is read from the database.
+    let checking: Arc<Mutex<Option<Checking>>> = Arc::default();
     store
         .for_each_clip_batch(job_id, |batch| {
             let cache = Arc::clone(cache);
             let found = Arc::clone(&found);
+            let checking = Arc::clone(&checking);
             let cancelled = cancel.is_cancelled();
             async move {
+                let previous = checking
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                if let Some(previous) = previous {
+                    keep_found(previous, &found).await?;
+                }
                 if cancelled {
                     return Ok(ControlFlow::Break(()));
                 }
-                let checked = tokio::task::spawn_blocking(move || {
-                    batch
-                        .into_iter()
-                        .map(|row| {
-                            let check = cache.check(&row.content_key, &row.sha256, row.stamp)?;
-                            Ok((row.content_key, check))
-                        })
-                        .filter(|r: &std::io::Result<_>| {
-                            !matches!(r, Ok((_, ClipCheck::Unchanged)))
-                        })
-                        .collect::<std::io::Result<Vec<_>>>()
-                })
-                .await??;
-                found
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .extend(checked);
+                let next = tokio::task::spawn_blocking(move || check_batch(&cache, batch));
+                *checking.lock().unwrap_or_else(PoisonError::into_inner) = Some(next);
                 Ok(ControlFlow::Continue(()))
             }
         })
         .await?;
-    let found = std::mem::take(&mut *found.lock().unwrap_or_else(PoisonError::into_inner));
+    let last = checking
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take();
+    if let Some(last) = last {
+        keep_found(last, &found).await?;
+    }
+    let mut found = std::mem::take(&mut *found.lock().unwrap_or_else(PoisonError::into_inner));
+    // A clip shared by several segments was checked once per segment.
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found.dedup_by(|a, b| a.0 == b.0);
     let mut forgotten = 0;
     for (key, check) in found {
         match check {
@@ -90,6 +96,35 @@ pub(super) async fn check(
         }
     }
     Ok(forgotten)
+}
+
+/// A batch's check running on a blocking thread: the clips that are not
+/// as recorded.
+type Checking = tokio::task::JoinHandle<std::io::Result<Vec<(ContentKey, ClipCheck)>>>;
+
+/// Waits for a batch's check and keeps what it found.
+async fn keep_found(checking: Checking, found: &Mutex<Vec<(ContentKey, ClipCheck)>>) -> Result<()> {
+    let checked = checking.await??;
+    found
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .extend(checked);
+    Ok(())
+}
+
+/// Checks a batch of clips; keeps only those not as recorded.
+fn check_batch(
+    cache: &Cache,
+    batch: Vec<ClipRow>,
+) -> std::io::Result<Vec<(ContentKey, ClipCheck)>> {
+    batch
+        .into_iter()
+        .map(|row| {
+            let check = cache.check(&row.content_key, &row.sha256, row.stamp)?;
+            Ok((row.content_key, check))
+        })
+        .filter(|r: &std::io::Result<_>| !matches!(r, Ok((_, ClipCheck::Unchanged))))
+        .collect()
 }
 
 /// A valid clip already in the cache (left by a run killed between writing

@@ -71,7 +71,7 @@ impl Finishing {
         };
         let mut stats = self.stats;
         stats.window = self.window;
-        let counts = Tally::of(&self.store, self.job_id, self.chapters.as_ref(), job)
+        let counts = Tally::of(&self.store, self.job_id, self.chapters.as_ref(), job, false)
             .await?
             .counts;
         // Segments, each counted once: those synthesized now, the rest of
@@ -177,11 +177,14 @@ pub(super) struct Tally {
 }
 
 impl Tally {
+    /// `with_audio`: also the audio already rendered (a join with the
+    /// clips; only a round of synthesis shows it).
     pub(super) async fn of(
         store: &Store,
         job_id: i64,
         selected: Option<&ChapterSet>,
         job: &Job,
+        with_audio: bool,
     ) -> Result<Tally> {
         let mut tally = Tally {
             counts: Counts::default(),
@@ -189,7 +192,7 @@ impl Tally {
             audio_secs: 0.0,
         };
         let mut samples = 0u64;
-        for t in store.chapter_tallies(job_id).await? {
+        for t in store.chapter_tallies(job_id, with_audio).await? {
             tally.chapters = tally.chapters.max(t.chapter_idx as usize + 1);
             if selected.is_some_and(|set| !set.contains_index(t.chapter_idx as usize)) {
                 continue;

@@ -270,11 +270,15 @@ impl<S: Synthesizer> Renderer<S> {
         clips::check(&self.store, writer, &self.cache, job_id, &self.cancel).await?;
         // The checks' stamps and forgotten clips are in before counting.
         writer.flush().await;
-        let tally = Tally::of(&self.store, job_id, self.chapters.as_ref(), job).await?;
-        let counts = tally.counts;
+        let selected = self.chapters.as_ref();
+        let counts = Tally::of(&self.store, job_id, selected, job, false)
+            .await?
+            .counts;
         if counts.pending == 0 {
             return Ok((stats, None, false));
         }
+        let tally = Tally::of(&self.store, job_id, selected, job, true).await?;
+        let counts = tally.counts;
         self.progress.start(&ProgressStart {
             job: job.name.clone(),
             chapters: tally.chapters,

@@ -133,7 +133,11 @@ impl Store {
             // fsynced themselves before their rows are written.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(Duration::from_secs(30))
+            // Rows cross from SQLite's thread to ours through a channel; a
+            // deep one lets a long read (every segment of a book) run ahead
+            // instead of waking the reader for each row.
+            .row_buffer_size(1024);
         SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
