@@ -794,7 +794,6 @@ pub fn synthesize_frames_seq(
     if frames.is_empty() {
         return Vec::new();
     }
-    let speed_factor = 100.0 / voice.speed_percent.max(1) as f64;
     // audiobook patch (PATCHES.md #4): `amplitude` is half the volume (0-200),
     // and C's voiced level at the default volume of 100 (general amplitude 55,
     // `wdata.amplitude` 75 at primary stress) is what `amp_scale` 7500 means;
@@ -807,11 +806,11 @@ pub fn synthesize_frames_seq(
 
     let mut output = Vec::new();
     let n = frames.len();
+    let lengths = frame_lengths(frames, speeds, voice);
     for i in 0..n {
         let fr1 = &frames[i];
         let fr2 = if i + 1 < n { &frames[i + 1] } else { fr1 };
-        let n_samples =
-            fr1.dur_samples(speed_factor * speeds.get(i).copied().unwrap_or(1.0));
+        let n_samples = lengths[i];
 
         // Voiced/noise character (en voices are non-Klatt, so Fric = 0).
         let av = fr1.klattp[0];
@@ -838,6 +837,25 @@ pub fn synthesize_frames_seq(
         output.extend_from_slice(&samples);
     }
     output
+}
+
+/// How many samples [`synthesize_frames_seq`] plays for each frame (the
+/// segment from it to the next): its length at the voice's rate, times its
+/// `speeds` multiplier.
+///
+/// audiobook patch (PATCHES.md #8): shared with the voiced consonants'
+/// noise mix, which follows the same frames.
+pub fn frame_lengths(
+    frames: &[super::phondata::SpectFrame],
+    speeds: &[f64],
+    voice: &VoiceParams,
+) -> Vec<usize> {
+    let speed_factor = 100.0 / voice.speed_percent.max(1) as f64;
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, fr)| fr.dur_samples(speed_factor * speeds.get(i).copied().unwrap_or(1.0)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
