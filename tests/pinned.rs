@@ -60,27 +60,27 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "01 - Chapter One- The Light.mp3",
-                "4d2bee5e81a537abdafcd57cc06de97c57ced1e6c79e6c4fd7762c66284970ea"
+                "e71b1542a0ad737fb4b8fbcb675158b04495169c80946fa20996fea915b2a16c"
             ),
             (
                 "02 - 第二章：来信.mp3",
-                "d334be3f7d524119ea8a5eb85f493d7f76205a9067133a8e2d4d3cbf9e0f583d"
+                "8e02defc5c51fbab52dfb40769fedd214dfc4401b60eae9093895fe24cd5e835"
             ),
             (
                 "03 - Chapter Three- 两种语言 Two Languages.mp3",
-                "0da1841ba60e939b04fcba2da99af81dc82e73283725e433aaea90492459d555"
+                "241b40d95ca5f2b1f595d798980d97dfe15fd5b6a2e0eb5710a273447ef101e6"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.mp3",
-                "37d56abca7d50cd01d7063fe9891fd24088ad212c5743b25cd2c92bfca1d719c"
+                "cde77c8e340b298cbad4bbab24119ba7cbe0c9a731e66e41ffff012ab281c9c0"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.lrc",
-                "d7af3f9c29b17c9411c2b9b8bfba04dcba0eca4d7a0b1d5cbd9e5eb7e8d39aee"
+                "7d4128580f11aacbc3849a95ca7a001a5a8606610da9c4731b22045b93517c8a"
             ),
             (
                 "manifest.json",
-                "492302e7a4837d62843d2c88e1944658cf7c6f5317781706c9368a8e531413c3"
+                "e194df70c1f370e8d2150f37cff5a0b370eefa6af2d9ad096d47464475fdbcbd"
             ),
         ])
     );

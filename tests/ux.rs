@@ -260,6 +260,33 @@ fn draft_renders_a_cloud_job_with_no_token_and_no_network() {
     assert!(status.contains("job: not started"), "{status}");
 }
 
+/// A token of a few characters is a placeholder or a truncated paste:
+/// `validate` refuses it before any request, naming the variable and never
+/// the value (masking a two-letter string would leave every log unreadable).
+#[test]
+fn validate_refuses_a_token_too_short_to_be_one() {
+    let ws = Workspace::new();
+    ws.write("book.md", manuscript(1, 2));
+    ws.write(
+        "job.toml",
+        "[book]\ntitle = \"Cloud\"\nlanguage = \"en\"\n\n[manuscript]\nfiles = \"book.md\"\n\n\
+         [voice]\nprovider = \"coze\"\nvoice = \"7426720361733046281\"\n\n\
+         [voice.coze]\nbase_url = \"http://127.0.0.1:9\"\ntoken_env = \"SHORT_TOKEN_VAR\"\n\n\
+         [output]\ndir = \"out\"\nformats = [\"wav\"]\n",
+    );
+    let out = ws
+        .command()
+        .args(["validate", "job.toml"])
+        .env("SHORT_TOKEN_VAR", "xq7")
+        .output()
+        .expect("run");
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert_eq!(code(&out), Some(2), "{said}");
+    assert!(said.contains("SHORT_TOKEN_VAR"), "{said}");
+    assert!(said.contains("3 characters"), "{said}");
+    assert!(!said.contains("xq7"), "{said}");
+}
+
 #[test]
 fn chapters_renders_only_the_chapters_asked_for() {
     let ws = Workspace::new();

@@ -139,7 +139,14 @@ pub fn check(master: &Master, m: &Measurement, role: Role) -> Vec<RuleResult> {
                 m.noise_floor_db,
                 -60.0,
                 "dB",
-                "lower [master] room_tone_db to -60 or below, or remove it",
+                if master.room_tone_db.is_some() {
+                    "the room tone adds to the noise the voice's clips carry: lower [master] \
+                     room_tone_db (to -70 or below) or remove it"
+                } else {
+                    "no room tone is added, so the noise is in the audio itself (a cloud voice's \
+                     clips carry it, or the pauses are too short to hold a quiet stretch): give \
+                     [audio] sentence_gap_ms at least 100, or choose a cleaner voice"
+                },
             ));
             rules.push(range(
                 "head_room",
@@ -334,4 +341,47 @@ pub fn describe(m: &Measurement) -> String {
 /// A failed rule in one line: `peak -0.50 dBFS, allowed <= -3.0 dBFS`.
 pub fn describe_failure(r: &RuleResult) -> String {
     format!("{} {:.2}, allowed {}", r.rule, r.value, r.limit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::Profile;
+
+    /// A measurement that passes `acx` but for its noise floor.
+    fn noisy() -> Measurement {
+        Measurement {
+            samples: 240_000,
+            sample_rate: 24_000,
+            duration_secs: 10.0,
+            lufs: -20.0,
+            rms_db: -20.0,
+            peak_db: -4.0,
+            true_peak_db: -3.8,
+            noise_floor_db: -52.0,
+            head_secs: 0.7,
+            tail_secs: 2.0,
+        }
+    }
+
+    fn floor_fix(master: &Master) -> &'static str {
+        let rules = check(master, &noisy(), Role::Chapter);
+        let failed: Vec<_> = rules.iter().filter(|r| !r.pass).collect();
+        assert_eq!(failed.len(), 1, "{rules:?}");
+        assert_eq!(failed[0].rule, "noise_floor");
+        failed[0].fix.expect("a fix")
+    }
+
+    /// The advice follows the cause: with no room tone set, telling the
+    /// user to lower it sends them after a key they never wrote.
+    #[test]
+    fn a_noise_floor_failure_advises_by_its_cause() {
+        let mut master = Master::of(Profile::Acx);
+        master.room_tone_db = None;
+        let fix = floor_fix(&master);
+        assert!(!fix.contains("room_tone_db"), "{fix}");
+        assert!(fix.contains("sentence_gap_ms"), "{fix}");
+        master.room_tone_db = Some(-60.0);
+        assert!(floor_fix(&master).contains("room_tone_db"));
+    }
 }

@@ -262,10 +262,26 @@ impl fmt::Display for Secret {
     }
 }
 
-/// The token in environment variable `var`. A missing or empty variable is
-/// `Fatal` (no request could succeed) and the message names the variable.
+/// Tokens shorter than this are refused: no provider issues one (Coze's and
+/// Volcengine's are dozens of characters), so it is a placeholder or a
+/// truncated paste; and masking every occurrence of a one- or
+/// two-character string in every log line would leave the logs unreadable.
+const MIN_TOKEN_CHARS: usize = 8;
+
+/// The token in environment variable `var`. A missing, empty or too short
+/// variable is `Fatal` (no request could succeed) and the message names
+/// the variable, never the value.
 pub fn token_from_env(var: &str) -> Result<Secret, ProviderError> {
     match std::env::var(var) {
+        Ok(value) if value.trim().chars().count() < MIN_TOKEN_CHARS && !value.trim().is_empty() => {
+            Err(missing_token(
+                var,
+                &format!(
+                    "holds only {} characters, too short for a provider's token",
+                    value.trim().chars().count()
+                ),
+            ))
+        }
         Ok(value) if !value.trim().is_empty() => {
             // Before any request is built: from here on no log line shows it.
             crate::redact::register(value.trim());

@@ -102,7 +102,11 @@ async fn a_stop_at_any_statement_leaves_the_earlier_plan_and_the_next_run_record
     };
     store.mark_done(&done, &clip, 1).await.unwrap();
     let before = snapshot(&store, job_id).await;
-    assert!(before.2.iter().any(|s| s.contains(" Done ")), "{:?}", &before.2[..12]);
+    assert!(
+        before.2.iter().any(|s| s.contains(" Done ")),
+        "{:?}",
+        &before.2[..12]
+    );
 
     let (job, manuscript) = job_for(dir.path(), &book("\n\nA new last line.\n"));
     let plan = Plan::new(&job, &manuscript);
