@@ -60,27 +60,27 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "01 - Chapter One- The Light.mp3",
-                "e71b1542a0ad737fb4b8fbcb675158b04495169c80946fa20996fea915b2a16c"
+                "ebd59f1720c184f3633479ac88c73fe38addc79113470c89cf8900dc2b4473ca"
             ),
             (
                 "02 - 第二章：来信.mp3",
-                "8e02defc5c51fbab52dfb40769fedd214dfc4401b60eae9093895fe24cd5e835"
+                "1df6b3c009751c22396d14f91909ad1c1bd27e18b19964e8b2eb26df4dbd76ab"
             ),
             (
                 "03 - Chapter Three- 两种语言 Two Languages.mp3",
-                "241b40d95ca5f2b1f595d798980d97dfe15fd5b6a2e0eb5710a273447ef101e6"
+                "ccac7f5a84730c48d92cb62c2705b3c7f60c7fa7856fb42ffe13c3169ab29162"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.mp3",
-                "cde77c8e340b298cbad4bbab24119ba7cbe0c9a731e66e41ffff012ab281c9c0"
+                "3014868e35e040d9d92d97f4f079fc69cabd6704898f7206857b9e102b1294e4"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.lrc",
-                "7d4128580f11aacbc3849a95ca7a001a5a8606610da9c4731b22045b93517c8a"
+                "69d2c48271910c6bc03eb2512e68bbe8016f815701a833efe4b3518d87c02c79"
             ),
             (
                 "manifest.json",
-                "e194df70c1f370e8d2150f37cff5a0b370eefa6af2d9ad096d47464475fdbcbd"
+                "bd15f97981b5cfefb5f274b0ccbaa4cd9d4650931ed5b945396a9b3cc4a5a71a"
             ),
         ])
     );

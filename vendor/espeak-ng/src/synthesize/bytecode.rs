@@ -113,6 +113,17 @@ pub struct PhonemeExtract {
     /// Amplitude parameter for the WAV mix.
     pub wav_param: i8,
 
+    /// audiobook patch (PATCHES.md #8): `addWav(sound, amp)` on its own —
+    /// C's `sound_addr[pd_ADDWAV]` / `sound_param[pd_ADDWAV]`, the recorded
+    /// noise `DoSpect2` mixes into a voiced consonant's formant sound. Kept
+    /// apart from `wav_addr` (which falls back to it) because C reads only
+    /// this one for voiced stops, voiced fricatives and liquids. The amplitude
+    /// is a percentage, 0 meaning 100; C holds it in an `int`, so 150 stays
+    /// 150 (an `i8` would make it negative).
+    pub addwav_addr: Option<u32>,
+    /// See `addwav_addr`.
+    pub addwav_param: u8,
+
     /// VowelStart address (for vowel onset transitions).
     pub vwlstart_addr: Option<u32>,
     /// VowelEnding address (for vowel coda transitions).
@@ -840,6 +851,10 @@ where
         // scan_phoneme's WAVADD handling).
         result.wav_addr = Some(sound_addr[4]);
         result.wav_param = sound_param[4];
+    }
+    if sound_addr[4] != 0 {
+        result.addwav_addr = Some(sound_addr[4]);
+        result.addwav_param = sound_param[4] as u8;
     }
     if sound_addr[2] != 0 {
         result.vwlstart_addr = Some(sound_addr[2]);

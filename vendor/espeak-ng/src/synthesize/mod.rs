@@ -529,7 +529,7 @@ impl Synthesizer {
                     let ph = phdata.get(info.code);
                     let (samples, prepause) = match synthesize_phoneme_info(
                         info, phdata, speed_factor, self.voice.formant_factor,
-                        self.voice.stress_lengths.as_ref(),
+                        self.voice.stress_lengths.as_ref(), wav_factor(self.voice.user_rate_wpm),
                     )
                     {
                         PhonemeRender::Frames { frames, lead_silence, trail_silence, .. } => (
@@ -704,6 +704,8 @@ impl Synthesizer {
         // Absolute frame indices of each vowel's centre within the current run
         // (syllable anchors for SmoothSpect).
         let mut run_centres: Vec<usize> = Vec::new();
+        // audiobook patch (PATCHES.md #8): each frame's mixed-in recording.
+        let mut run_mix: Vec<Option<std::rc::Rc<MixWave>>> = Vec::new();
 
         // Clause intonation (`intonation.rs`, a port of `CalcPitches`): build the
         // syllable table — one entry per vowel, carrying its stress — and let the
@@ -821,7 +823,7 @@ impl Synthesizer {
                     }
                 }
                 AnnCode::Pause(ms) => {
-                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
+                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres, &mut run_mix,
                               &mut output_i16, &self.voice, &mut wavephase);
                     let n = sil_samples(*ms, embed_speed);
                     output_i16.extend(std::iter::repeat(0i16).take(n));
@@ -832,7 +834,7 @@ impl Synthesizer {
                     // which drives non-final lengthening).  Only the *marks* are
                     // new: the following clause starts a new sentence and a new
                     // word.
-                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
+                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres, &mut run_mix,
                               &mut output_i16, &self.voice, &mut wavephase);
                     let n = sil_samples(*ms, embed_speed);
                     output_i16.extend(std::iter::repeat(0i16).take(n));
@@ -862,14 +864,14 @@ impl Synthesizer {
                     // frame (`last_frame = NULL`), which ending the run does;
                     // the breaks a listener hears are the prepauses before
                     // its consonants (`compute_prepause`).
-                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
+                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres, &mut run_mix,
                               &mut output_i16, &self.voice, &mut wavephase);
                     word_idx += 1;
                     // Start sample of the word that follows this boundary.
                     word_marks.push(flushed + output_i16.len());
                 }
                 AnnCode::PrepauseSamples(n) => {
-                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
+                    flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres, &mut run_mix,
                               &mut output_i16, &self.voice, &mut wavephase);
                     output_i16.extend(std::iter::repeat(0i16).take(*n));
                 }
@@ -912,15 +914,15 @@ impl Synthesizer {
                     let is_vowel = info.ph_type == 2;
                     match synthesize_phoneme_info(
                         info, phdata, ph_speed, self.voice.formant_factor,
-                        self.voice.stress_lengths.as_ref(),
+                        self.voice.stress_lengths.as_ref(), wav_factor(self.voice.user_rate_wpm),
                     ) {
-                        PhonemeRender::Frames { frames, amp_factor, lead_silence, trail_silence } => {
+                        PhonemeRender::Frames { frames, amp_factor, lead_silence, trail_silence, mix } => {
                             // `PauseBefore <ms>`: a real gap, so the formant run
                             // ends here (German puts 15-30 ms before /r/ after a
                             // stop).
                             if lead_silence > 0 {
                                 flush_run(&mut run_frames, &mut run_amps, &mut run_pitch,
-                                          &mut run_speed, &mut run_centres, &mut output_i16,
+                                          &mut run_speed, &mut run_centres, &mut run_mix, &mut output_i16,
                                           &self.voice, &mut wavephase);
                                 output_i16.extend(std::iter::repeat(0i16).take(lead_silence));
                             }
@@ -965,16 +967,20 @@ impl Synthesizer {
                                     .extend(std::iter::repeat(ph_pitch).take(frames.len())),
                             }
                             run_speed.extend(std::iter::repeat(embed_speed).take(frames.len()));
+                            run_mix.extend((0..frames.len()).map(|i| match &mix {
+                                Some((wave, from)) if i >= *from => Some(wave.clone()),
+                                _ => None,
+                            }));
                             run_frames.extend(frames);
                             if trail_silence > 0 {
                                 flush_run(&mut run_frames, &mut run_amps, &mut run_pitch,
-                                          &mut run_speed, &mut run_centres, &mut output_i16,
+                                          &mut run_speed, &mut run_centres, &mut run_mix, &mut output_i16,
                                           &self.voice, &mut wavephase);
                                 output_i16.extend(std::iter::repeat(0i16).take(trail_silence));
                             }
                         }
                         PhonemeRender::Pcm(pcm) => {
-                            flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
+                            flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres, &mut run_mix,
                                       &mut output_i16, &self.voice, &mut wavephase);
                             output_i16.extend_from_slice(&pcm);
                         }
@@ -983,7 +989,7 @@ impl Synthesizer {
             }
         }
         // Flush any trailing formant run.
-        flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres,
+        flush_run(&mut run_frames, &mut run_amps, &mut run_pitch, &mut run_speed, &mut run_centres, &mut run_mix,
                   &mut output_i16, &self.voice, &mut wavephase);
 
         // End-of-utterance trailing silence (only when there was speech, and
@@ -1382,11 +1388,100 @@ fn compute_prepause(
     if ms == 0 || flags & PH_PREVOICE != 0 {
         return 0;
     }
-    // C's `SetSpeed`: `wav_factor` scales the pauses around recorded sounds.
-    let x = setlengths::speed_multiplier(wpm);
-    let wav_factor = if wpm >= 170 { 110 + 150 * x / 128 } else { 128 + 128 * x / 130 };
-    let ms = (ms * wav_factor / 256).max(5);
+    let ms = (ms * wav_factor(wpm) / 256).max(5);
     (ms as usize * 22_050) / 1000
+}
+
+/// C's `SetSpeed`: `wav_factor` (256 = 1) scales the pauses around recorded
+/// sounds and the length of the recorded sounds themselves.
+fn wav_factor(wpm: u32) -> u32 {
+    let x = setlengths::speed_multiplier(wpm);
+    if wpm >= 170 { 110 + 150 * x / 128 } else { 128 + 128 * x / 130 }
+}
+
+/// audiobook patch (PATCHES.md #8): a recorded noise mixed into a voiced
+/// consonant's formant sound, as C's `DoSpect2` queues it (`WCMD_WAVE2`) for
+/// a phoneme with both `FMT(...)` and `addWav(...)`: /z/ carries the hiss of
+/// /s/, /v/ and /ð/ their own soft friction, /b d g/ a burst. `Wavegen` adds
+/// it sample by sample beside the harmonics (`mix_wavefile`).
+#[derive(Debug)]
+struct MixWave {
+    /// The recorded samples (16-bit, or 8-bit times the sound's scale).
+    samples: Vec<i32>,
+    /// How many samples to mix: `DoSample2`'s length for the sound.
+    length: usize,
+    /// `wavefile_amp`: 32 = as recorded (`addWav`'s percentage × 32 / 100).
+    amp: i64,
+}
+
+impl MixWave {
+    /// `DoSample2(wav_addr, which + 0x100, 0, fmt_control, 0, amp)`: with no
+    /// standard length the sound plays for its own length times `wav_factor`,
+    /// at least `min_sample_len` (450) samples; a voiced stop's
+    /// (`pd_DONTLENGTHEN`) no longer than recorded.
+    fn new(samples: Vec<i32>, param: u8, wav_factor: u32, dont_lengthen: bool) -> MixWave {
+        const MIN_SAMPLE_LEN: usize = 450; // espeakRATE_MAXIMUM, below 390 wpm
+        let recorded = samples.len();
+        let mut length = recorded * wav_factor as usize / 256;
+        if dont_lengthen {
+            length = length.min(recorded);
+        }
+        let amp = if param == 0 { 32 } else { i64::from(param) * 32 / 100 };
+        MixWave { samples, length: length.max(MIN_SAMPLE_LEN), amp }
+    }
+}
+
+/// Add each frame's recorded noise to a run's raw wave (before the gain
+/// control, as C's `z1 = z2 + voiced` is). A phoneme's noise starts at its
+/// first tagged frame and stops at its end, where the next phoneme's
+/// `WCMD_SPECT2`, a pause or a recorded sound cancels it in C, or earlier
+/// when it has played its length. Past the end of the recording it loops back
+/// by three quarters, as `mix_wavefile_offset` does. The level is C's:
+/// `(sample × amplitude_v >> 10) × amp / 32`, with `amplitude_v` 15 times the
+/// syllable amplitude (`consonant_ampv` 100).
+fn mix_recorded_noise(
+    raw: &mut [i32],
+    frame_lengths: &[usize],
+    mixes: &[Option<std::rc::Rc<MixWave>>],
+    amps: &[f64],
+    voice: &VoiceParams,
+) {
+    let global_amp = voice.amplitude.clamp(0, 100) as f64 / 50.0;
+    let mut active: Option<&std::rc::Rc<MixWave>> = None;
+    let (mut ix, mut offset) = (0usize, 0isize);
+    let mut start = 0usize;
+    for (i, &len) in frame_lengths.iter().enumerate() {
+        let tag = mixes.get(i).and_then(Option::as_ref);
+        match (tag, active) {
+            (Some(m), Some(a)) if std::rc::Rc::ptr_eq(m, a) => {}
+            (Some(m), _) => {
+                active = Some(m);
+                (ix, offset) = (0, 0);
+            }
+            (None, _) => active = None,
+        }
+        let end = (start + len).min(raw.len());
+        if let Some(m) = active {
+            // `wdata.amplitude` (the syllable's, ×16 / general amplitude) as
+            // the port holds it: 1.0 is primary stress, 22 × 55 / 16.
+            let amplitude = (amps.get(i).copied().unwrap_or(1.0) * global_amp * 22.0 * 55.0 / 16.0) as i64;
+            let amplitude_v = amplitude * 15;
+            let max = m.samples.len() as isize;
+            for out in &mut raw[start..end] {
+                if ix >= m.length {
+                    break;
+                }
+                let sample = i64::from(m.samples[(ix as isize + offset) as usize]);
+                ix += 1;
+                if ix as isize + offset >= max {
+                    offset -= max * 3 / 4;
+                }
+                let z2 = ((sample * amplitude_v) >> 10) * m.amp / 32;
+                *out = (i64::from(*out) + z2).clamp(i64::from(i32::MIN) + 1, i64::from(i32::MAX)) as i32;
+            }
+        }
+        start = end;
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1611,6 +1706,10 @@ enum PhonemeRender {
         amp_factor: f64,
         lead_silence: usize,
         trail_silence: usize,
+        /// audiobook patch (PATCHES.md #8): the recorded noise to mix in, and
+        /// the first frame it starts at (C defers it past frames flagged
+        /// `FRFLAG_DEFER_WAV`).
+        mix: Option<(std::rc::Rc<MixWave>, usize)>,
     },
     /// Already-rendered PCM (WAV noise burst) or empty.
     Pcm(Vec<i16>),
@@ -1626,12 +1725,14 @@ fn flush_run(
     run_pitch: &mut Vec<f64>,
     run_speed: &mut Vec<f64>,
     run_centres: &mut Vec<usize>,
+    run_mix: &mut Vec<Option<std::rc::Rc<MixWave>>>,
     output: &mut Vec<i16>,
     voice: &VoiceParams,
     wavephase: &mut i32,
 ) {
     if run_frames.is_empty() {
         run_centres.clear();
+        run_mix.clear();
         return;
     }
     // C `SmoothSpect` (formant-rate limiting) anchored **per syllable**: a run
@@ -1664,9 +1765,16 @@ fn flush_run(
     let raw = if voice.klatt {
         klatt::synthesize_frames_klatt(run_frames, run_amps, run_pitch, voice.sample_rate)
     } else {
-        wavegen::synthesize_frames_seq(
+        let mut raw = wavegen::synthesize_frames_seq(
             run_frames, run_amps, run_pitch, run_speed, voice, wavephase,
-        )
+        );
+        // audiobook patch (PATCHES.md #8): the voiced consonants' recorded
+        // noise. (The Klatt path, for voices that ask for it, does without.)
+        if run_mix.iter().any(Option::is_some) {
+            let lengths = wavegen::frame_lengths(run_frames, run_speed, voice);
+            mix_recorded_noise(&mut raw, &lengths, run_mix, run_amps, voice);
+        }
+        raw
     };
     output.extend_from_slice(&agc_clip(&raw));
     run_frames.clear();
@@ -1674,6 +1782,7 @@ fn flush_run(
     run_pitch.clear();
     run_speed.clear();
     run_centres.clear();
+    run_mix.clear();
 }
 
 fn synthesize_phoneme_info(
@@ -1685,6 +1794,8 @@ fn synthesize_phoneme_info(
     formant_factor: i32,
     // The language's `stressLength` table, when its voice file declares one.
     stress_lengths: Option<&[u32; 8]>,
+    // C's `speed.wav_factor` (256 = 1), for a mixed-in recording's length.
+    wav_factor: u32,
 ) -> PhonemeRender {
     use setlengths::{calc_vowel_length_mod, length_mod_to_samples};
 
@@ -2061,11 +2172,30 @@ fn synthesize_phoneme_info(
 
     // Return the finalised frames; the caller batches consecutive formant
     // phonemes into a run and renders them together (cross-phoneme continuity).
+    // audiobook patch (PATCHES.md #8): C's `DoSpect2` mixes the `addWav`
+    // recording into voiced stops, voiced fricatives and liquids (the only
+    // types whose `fmtp.wav_addr` it sets), from the first frame not flagged
+    // `FRFLAG_DEFER_WAV`. The port used to play them from formants alone.
+    let mix = match (info.ph_type, extract.addwav_addr) {
+        (3 /* phLIQUID */ | 5 /* phVSTOP */ | 7 /* phVFRICATIVE */, Some(addr)) => {
+            sample::decode_wav(addr, &phdata.phondata).and_then(|samples| {
+                let from = seq
+                    .frames
+                    .iter()
+                    .position(|f| f.frflags & phondata::FRFLAG_DEFER_WAV == 0)?;
+                let wave = MixWave::new(samples, extract.addwav_param, wav_factor, info.ph_type == 5);
+                Some((std::rc::Rc::new(wave), from))
+            })
+        }
+        _ => None,
+    };
+
     PhonemeRender::Frames {
         frames: seq.frames,
         amp_factor,
         lead_silence,
         trail_silence,
+        mix,
     }
 }
 

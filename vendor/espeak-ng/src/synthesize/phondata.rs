@@ -26,6 +26,9 @@ pub const FRFLAG_BREAK_LF: u16 = 0x08;
 pub const FRFLAG_BREAK: u16 = 0x10;
 /// FRFLAG_FORMANT_RATE: allow an increased rate of formant-frequency change
 pub const FRFLAG_FORMANT_RATE: u16 = 0x20;
+/// FRFLAG_DEFER_WAV: start mixing a voiced consonant's recording at the next
+/// frame (audiobook patch, PATCHES.md #8).
+pub const FRFLAG_DEFER_WAV: u16 = 0x80;
 
 /// Size of the non-Klatt frame_t2 struct in C (bytes)
 pub const FRAME_T2_SIZE: usize = 44;

@@ -27,21 +27,14 @@ pub const CONSONANT_AMP: i32 = 26;
 /// Default general amplitude (GetAmplitude with EMBED_A=100).
 pub const GENERAL_AMPLITUDE: i32 = 55;
 
-/// Parse and decode a WAV noise sample from phondata.
+/// Decode the raw samples of a WAV sound in `phondata` at `addr`: 16-bit
+/// samples as they are, 8-bit ones multiplied by the sound's scale (C reads
+/// them the same way in `PlayWave` and in `Wavegen`'s `mix_wavefile` path).
+/// `None` if the address is out of range or the data is malformed.
 ///
-/// Returns the decoded PCM samples as `Vec<i16>`, or `None` if the address
-/// is out of range or the data is malformed.
-///
-/// `addr`        — address in `phondata` (from `PhonemeExtract::wav_addr`).
-/// `phondata`    — the full phondata binary.
-/// `wav_param`   — the phoneme's `sound_param[pd_WAV]` (signed).  `0` → default
-///                 100, mirroring `DoSample3`: `amp2 = (param?param:100)*32/100`.
-pub fn parse_wav_sample(
-    addr: u32,
-    phondata: &[u8],
-    speed_factor: f64,
-    wav_param: i32,
-) -> Option<Vec<i16>> {
+/// audiobook patch (PATCHES.md #8): taken out of `parse_wav_sample` so the
+/// voiced consonants' mixed-in noise (`addWav`) is read the same way.
+pub fn decode_wav(addr: u32, phondata: &[u8]) -> Option<Vec<i32>> {
     let idx = (addr as usize) & 0x7f_ffff;
     if idx + 4 > phondata.len() {
         return None;
@@ -81,6 +74,25 @@ pub fn parse_wav_sample(
     if raw.is_empty() {
         return None;
     }
+    Some(raw)
+}
+
+/// Parse and decode a WAV noise sample from phondata.
+///
+/// Returns the decoded PCM samples as `Vec<i16>`, or `None` if the address
+/// is out of range or the data is malformed.
+///
+/// `addr`        — address in `phondata` (from `PhonemeExtract::wav_addr`).
+/// `phondata`    — the full phondata binary.
+/// `wav_param`   — the phoneme's `sound_param[pd_WAV]` (signed).  `0` → default
+///                 100, mirroring `DoSample3`: `amp2 = (param?param:100)*32/100`.
+pub fn parse_wav_sample(
+    addr: u32,
+    phondata: &[u8],
+    speed_factor: f64,
+    wav_param: i32,
+) -> Option<Vec<i16>> {
+    let raw = decode_wav(addr, phondata)?;
 
     // Amplitude (mirrors DoSample3 + PlayWave in synthesize.c / wavegen.c):
     //   amp2  = (wav_param==0 ? 100 : wav_param) * 32 / 100     [DoSample3]

@@ -506,6 +506,26 @@ pub fn wavegen_segment(
     global_amp: f64,
     wavephase: &mut i32,
 ) -> Vec<i32> {
+    wavegen_segment_glide(seg, f0_hz, f0_hz, global_amp, wavephase)
+}
+
+/// [`wavegen_segment`] with the pitch gliding from `f0_start` (Hz) at the
+/// segment's first sample to `f0_end` at its end.
+///
+/// audiobook patch (PATCHES.md #9): C's `Wavegen` moves the pitch every
+/// 64 samples (`AdvanceParameters` steps `pitch_ix` through the syllable's
+/// pitch envelope, and the phase increment, the harmonic tables and the HF
+/// peaks' window follow). The port held one pitch for a whole frame (5 to
+/// 30 ms), so a falling or rising syllable came out as a staircase of flat
+/// notes. Now each 64-sample block takes the pitch at its start, on the line
+/// between the frame's pitch and the next frame's.
+pub fn wavegen_segment_glide(
+    seg: &SynthSegment,
+    f0_start: f64,
+    f0_end: f64,
+    global_amp: f64,
+    wavephase: &mut i32,
+) -> Vec<i32> {
     let n = seg.n_samples;
     if n == 0 {
         return Vec::new();
@@ -513,10 +533,13 @@ pub fn wavegen_segment(
 
     let mut output = vec![0i32; n];
 
-    let pitch_i32: i32 = ((f0_hz as i64 * 4096) as i32).max(25 * 4096);
+    // The pitch at sample `i` of the segment, in Hz.
+    let f0_at = |i: usize| f0_start + (f0_end - f0_start) * i as f64 / n as f64;
+    let mut f0_hz = f0_start;
+    let mut pitch_i32: i32 = ((f0_hz as i64 * 4096) as i32).max(25 * 4096);
     // phaseinc = (pitch >> 7) * PHASE_INC_FACTOR  (from C: pitch is Hz<<12)
-    let phaseinc: i32 = ((pitch_i32 >> 7) as i64 * PHASE_INC_FACTOR as i64) as i32;
-    let pitch_hz16: i64 = (f0_hz as i64) << 16;
+    let mut phaseinc: i32 = ((pitch_i32 >> 7) as i64 * PHASE_INC_FACTOR as i64) as i32;
+    let mut pitch_hz16: i64 = (f0_hz as i64) << 16;
 
     let peaks1 = frame_to_peaks(&seg.fr1);
     let peaks2 = frame_to_peaks(&seg.fr2);
@@ -546,14 +569,14 @@ pub fn wavegen_segment(
     // C: cbytes = wavemult_offset - cycle_samples/2 at start of each cycle.
     // C: hf_factor = wdata.pitch >> 11 = f0_hz*4096 >> 11 = f0_hz*2
     const SAMPLERATE: f64 = 22050.0;
-    let cycle_samples = (SAMPLERATE / f0_hz) as i32;
-    let hf_factor = ((f0_hz as i64 * 4096) >> 11).max(1); // = f0_hz * 2
+    let mut cycle_samples = (SAMPLERATE / f0_hz) as i32;
+    let mut hf_factor = ((f0_hz as i64 * 4096) >> 11).max(1); // = f0_hz * 2
     // peak_harmonic[pk-6] = nearest harmonic to F(6+pk)
     // peak_height[pk-6] = amplitude^2 for HF peak
     const N_HF: usize = 3; // peaks 6,7,8
     let mut peak_harmonic = [0u32; N_HF];
     let mut peak_height = [0i64; N_HF];
-    let hmax_sr = ((22050 * 19 / 40) as f64 / f0_hz) as u32; // Nyquist limit
+    let mut hmax_sr = ((22050 * 19 / 40) as f64 / f0_hz) as u32; // Nyquist limit
 
     // audiobook patch (PATCHES.md #5): the HF peaks' window position `cbytes`
     // carries on from where the glottal cycle is, as C's static `cbytes` does
@@ -575,7 +598,7 @@ pub fn wavegen_segment(
             heights[k] = if harmonic[k] > 0 { (x * x * 5) / 2 } else { 0 };
         }
     };
-    let hf_harmonics = |peaks: &[Peak; 9], harmonic: &mut [u32; N_HF]| {
+    let hf_harmonics = |peaks: &[Peak; 9], harmonic: &mut [u32; N_HF], f0_hz: f64, hmax_sr: u32| {
         let pitch = (f0_hz as i64) * 4096; // wdata.pitch = Hz<<12
         for (k, fk) in (N_HARMONIC_PEAKS + 1..9).enumerate() {
             // C: peak_harmonic = (peaks.freq / (pitch*8) + 1) / 2
@@ -583,8 +606,10 @@ pub fn wavegen_segment(
             harmonic[k] = if h <= hmax_sr { h } else { 0 };
         }
     };
-    hf_harmonics(&block_peaks, &mut peak_harmonic);
+    hf_harmonics(&block_peaks, &mut peak_harmonic, f0_hz, hmax_sr);
     hf_heights(&block_peaks, &peak_harmonic, &mut peak_height);
+    // C sets `h_switch_sign` once a segment, from the pitch at its start.
+    let h_switch_sign_hz = f0_hz;
 
     for i in 0..n {
         // ── Every 64 samples: update harmonic table ──────────────────────
@@ -596,6 +621,18 @@ pub fn wavegen_segment(
         // been written to it: 64 samples of silence at every frame boundary,
         // heard as a buzz at the frame rate and seen as vertical streaks.
         if (i & 63) == 0 {
+            // audiobook patch (PATCHES.md #9): the pitch of this block, and
+            // what follows from it, as C's `Wavegen` sets them every 64
+            // samples (`phaseinc`, `cycle_samples`, `hf_factor`).
+            if i > 0 && f0_start != f0_end {
+                f0_hz = f0_at(i).max(25.0);
+                pitch_i32 = ((f0_hz as i64 * 4096) as i32).max(25 * 4096);
+                phaseinc = ((pitch_i32 >> 7) as i64 * PHASE_INC_FACTOR as i64) as i32;
+                pitch_hz16 = (f0_hz as i64) << 16;
+                cycle_samples = (SAMPLERATE / f0_hz) as i32;
+                hf_factor = ((f0_hz as i64 * 4096) >> 11).max(1);
+                hmax_sr = ((22050 * 19 / 40) as f64 / f0_hz) as u32;
+            }
             if i == 0 {
                 hswitch = 0;
                 maxh = peaks_to_harmspect(&peaks1, pitch_hz16, &mut htab[0], &tone_adjust);
@@ -612,7 +649,13 @@ pub fn wavegen_segment(
             let t_next = (i + STEPSIZE).min(n) as f64 / n as f64;
             let target_peaks = interpolate_peaks(&peaks1, &peaks2, t_next);
             let target = hswitch ^ 1;
-            maxh2 = peaks_to_harmspect(&target_peaks, pitch_hz16, &mut htab[target], &tone_adjust);
+            // The target table is for the block's end, at the pitch there.
+            let target_pitch = if f0_start != f0_end {
+                (f0_at((i + STEPSIZE).min(n)).max(25.0) as i64) << 16
+            } else {
+                pitch_hz16
+            };
+            maxh2 = peaks_to_harmspect(&target_peaks, target_pitch, &mut htab[target], &tone_adjust);
             block_peaks = target_peaks;
             for h in 1..N_LOWHARM {
                 harm_inc[h] = (htab[target][h] - htab[hswitch][h]) >> 3;
@@ -634,7 +677,7 @@ pub fn wavegen_segment(
             amplitude2 = (amp_scale * ((pitch_i32 >> 8) as i64)) / (10000 * 8);
             // Reset cbytes to start of window (C: cbytes = wavemult_offset - cycle_samples/2)
             cbytes = WAVEMULT_OFFSET - cycle_samples / 2;
-            hf_harmonics(&block_peaks, &mut peak_harmonic);
+            hf_harmonics(&block_peaks, &mut peak_harmonic, f0_hz, hmax_sr);
             hf_heights(&block_peaks, &peak_harmonic, &mut peak_height);
         }
 
@@ -668,7 +711,7 @@ pub fn wavegen_segment(
             // ── Step 2: Main peaks (F0-F5), sign-switched above ~900 Hz ─
             let mut theta = waveph;
             let mh = maxh.min(MAX_HARMONIC - 1);
-            let h_switch_sign = (890_u32 / (f0_hz as u32).max(1)) as usize;
+            let h_switch_sign = (890_u32 / (h_switch_sign_hz as u32).max(1)) as usize;
             let h_switch_sign = h_switch_sign.min(mh);
 
             // audiobook patch (PATCHES.md #7): over slices, so the loop has
@@ -794,7 +837,6 @@ pub fn synthesize_frames_seq(
     if frames.is_empty() {
         return Vec::new();
     }
-    let speed_factor = 100.0 / voice.speed_percent.max(1) as f64;
     // audiobook patch (PATCHES.md #4): `amplitude` is half the volume (0-200),
     // and C's voiced level at the default volume of 100 (general amplitude 55,
     // `wdata.amplitude` 75 at primary stress) is what `amp_scale` 7500 means;
@@ -807,11 +849,11 @@ pub fn synthesize_frames_seq(
 
     let mut output = Vec::new();
     let n = frames.len();
+    let lengths = frame_lengths(frames, speeds, voice);
     for i in 0..n {
         let fr1 = &frames[i];
         let fr2 = if i + 1 < n { &frames[i + 1] } else { fr1 };
-        let n_samples =
-            fr1.dur_samples(speed_factor * speeds.get(i).copied().unwrap_or(1.0));
+        let n_samples = lengths[i];
 
         // Voiced/noise character (en voices are non-Klatt, so Fric = 0).
         let av = fr1.klattp[0];
@@ -834,10 +876,32 @@ pub fn synthesize_frames_seq(
             tone_adjust: voice.tone_adjust,
         };
         let f0 = pitches_hz.get(i).copied().unwrap_or(120.0).max(25.0);
-        let samples = wavegen_segment(&seg, f0, global_amp, wavephase);
+        // audiobook patch (PATCHES.md #9): glide to the next frame's pitch
+        // within the segment, as the frames' formants do.
+        let f0_next = pitches_hz.get(i + 1).copied().unwrap_or(f0).max(25.0);
+        let samples = wavegen_segment_glide(&seg, f0, f0_next, global_amp, wavephase);
         output.extend_from_slice(&samples);
     }
     output
+}
+
+/// How many samples [`synthesize_frames_seq`] plays for each frame (the
+/// segment from it to the next): its length at the voice's rate, times its
+/// `speeds` multiplier.
+///
+/// audiobook patch (PATCHES.md #8): shared with the voiced consonants'
+/// noise mix, which follows the same frames.
+pub fn frame_lengths(
+    frames: &[super::phondata::SpectFrame],
+    speeds: &[f64],
+    voice: &VoiceParams,
+) -> Vec<usize> {
+    let speed_factor = 100.0 / voice.speed_percent.max(1) as f64;
+    frames
+        .iter()
+        .enumerate()
+        .map(|(i, fr)| fr.dur_samples(speed_factor * speeds.get(i).copied().unwrap_or(1.0)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
