@@ -1,8 +1,9 @@
 //! `proof.csv`: one row per segment, for editors who proof-listen in a
 //! spreadsheet: chapter, the file it is heard in, segment, its start in
-//! that file (`hh:mm:ss.mmm`), text, voice and state. Segments of chapters
-//! not yet delivered are listed too, with no file, so the sheet shows what
-//! is missing and why (failed, pending).
+//! that file (`hh:mm:ss.mmm`), text, voice and state (`done`, or `pause`
+//! for a run of punctuation heard as silence). It lists the complete
+//! chapters, the ones there is something to listen to; what is missing
+//! and why (failed, pending) is in `report.json` and `audiobook status`.
 
 use anyhow::Result;
 
