@@ -273,22 +273,22 @@ const MIN_TOKEN_CHARS: usize = 8;
 /// the variable, never the value.
 pub fn token_from_env(var: &str) -> Result<Secret, ProviderError> {
     match std::env::var(var) {
-        Ok(value) if value.trim().chars().count() < MIN_TOKEN_CHARS && !value.trim().is_empty() => {
-            Err(missing_token(
-                var,
-                &format!(
-                    "holds only {} characters, too short for a provider's token",
-                    value.trim().chars().count()
-                ),
-            ))
-        }
-        Ok(value) if !value.trim().is_empty() => {
+        Ok(value) => {
+            let token = value.trim();
+            let chars = token.chars().count();
+            if chars == 0 {
+                return Err(missing_token(var, "is empty"));
+            }
+            if chars < MIN_TOKEN_CHARS {
+                let what =
+                    format!("holds only {chars} characters, too short for a provider's token");
+                return Err(missing_token(var, &what));
+            }
             // Before any request is built: from here on no log line shows it.
-            crate::redact::register(value.trim());
+            crate::redact::register(token);
             crate::redact::register(&value);
-            Ok(Secret::new(value.trim()))
+            Ok(Secret::new(token))
         }
-        Ok(_) => Err(missing_token(var, "is empty")),
         Err(std::env::VarError::NotPresent) => Err(missing_token(var, "is not set")),
         Err(std::env::VarError::NotUnicode(_)) => Err(missing_token(var, "is not valid UTF-8")),
     }
