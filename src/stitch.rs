@@ -120,6 +120,17 @@ impl Stitched {
     }
 }
 
+/// A chapter as a render's clip check found it ([`crate::render`] makes
+/// these in its one pass over the book): its stitch key, `None` when a
+/// segment is neither done nor a pause, and whether any of its clips has
+/// word timings. Handed to [`stitch`] only when nothing changed since.
+#[derive(Debug, Clone)]
+pub struct CheckedChapter {
+    pub idx: i64,
+    pub key: Option<String>,
+    pub words: bool,
+}
+
 /// What a chapter was made into, kept in the state database.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Mastered {
@@ -171,9 +182,17 @@ impl Chapter {
 }
 
 /// Lays out and measures every complete chapter that changed, and builds
-/// the manifest and the QA rows.
-pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -> Result<Stitched> {
-    let (chapters, incomplete, total) = complete_chapters(store, job, job_id).await?;
+/// the manifest and the QA rows. `checked`: every chapter's key as the
+/// render's clip check made it, when nothing changed since; otherwise the
+/// keys are made here from the segments and their clips.
+pub async fn stitch(
+    store: &Store,
+    cache: &Arc<Cache>,
+    job: &Job,
+    job_id: i64,
+    checked: Option<&[CheckedChapter]>,
+) -> Result<Stitched> {
+    let (chapters, incomplete, total) = complete_chapters(store, job, job_id, checked).await?;
     let to_measure = chapters.iter().filter(|c| c.done.is_none()).count();
     let measured_now: std::collections::HashSet<i64> = chapters
         .iter()
@@ -267,7 +286,7 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
 /// whose layout the database holds for their current key, and their audio
 /// in samples (an interrupted run reports these).
 pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64)> {
-    let (chapters, _, _) = complete_chapters(store, job, job_id).await?;
+    let (chapters, _, _) = complete_chapters(store, job, job_id, None).await?;
     Ok(chapters
         .iter()
         .filter_map(|c| c.done.as_ref())
@@ -277,11 +296,14 @@ pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64
 }
 
 /// The complete chapters with their keys and items, the 1-based numbers of
-/// the incomplete ones, and how many chapters the plan has.
+/// the incomplete ones, and how many chapters the plan has. With the
+/// chapters as checked, an incomplete chapter is not read, and a complete
+/// one is read without its clips unless they have word timings.
 async fn complete_chapters(
     store: &Store,
     job: &Job,
     job_id: i64,
+    checked: Option<&[CheckedChapter]>,
 ) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
     let rows = store.chapters(job_id).await?;
     let total = rows.len();
@@ -289,8 +311,14 @@ async fn complete_chapters(
     let mut incomplete = Vec::new();
     // Each row's recorded layout is let go once read.
     for row in rows {
+        let checked = checked.and_then(|all| all.iter().find(|c| c.idx == row.idx));
+        if checked.is_some_and(|c| c.key.is_none()) {
+            incomplete.push(row.idx as usize + 1);
+            continue;
+        }
         // One chapter's rows at a time from the database.
-        let segments = store.chapter_segments(job_id, row.idx).await?;
+        let with_clips = checked.is_none_or(|c| c.words);
+        let segments = store.chapter_segments(job_id, row.idx, with_clips).await?;
         if !segments
             .iter()
             .all(|s| matches!(s.state, SegmentState::Done | SegmentState::Pause))
@@ -298,15 +326,18 @@ async fn complete_chapters(
             incomplete.push(row.idx as usize + 1);
             continue;
         }
-        let key = plan::chapter_stitch_key(
-            &job.audio,
-            &job.master,
-            PAUSE_MS,
-            &row.title,
-            segments
-                .iter()
-                .map(|s| (&s.content_key, slot(s), s.ends_paragraph)),
-        );
+        let key = match checked.and_then(|c| c.key.clone()) {
+            Some(key) => key,
+            None => plan::chapter_stitch_key(
+                &job.audio,
+                &job.master,
+                PAUSE_MS,
+                &row.title,
+                segments
+                    .iter()
+                    .map(|s| (&s.content_key, slot(s), s.ends_paragraph)),
+            ),
+        };
         let items = segments
             .iter()
             .map(|s| StitchItem {

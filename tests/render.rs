@@ -281,6 +281,41 @@ fn a_render_with_nothing_to_do_rewrites_no_delivered_file() {
     assert_eq!(stamps(), before);
 }
 
+/// A render with nothing to do does not build the manifest and the proof
+/// sheet again while both are as written; one edited by hand (the same
+/// size, another modification time) or deleted is written again.
+#[test]
+fn a_manifest_edited_by_hand_or_a_deleted_proof_sheet_is_written_again() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 5), "");
+    let first = ws.run(&["render", "job.toml"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let manifest = ws.out().join("manifest.json");
+    let proof = ws.out().join("proof.csv");
+    let (written, sheet) = (
+        std::fs::read(&manifest).unwrap(),
+        std::fs::read(&proof).unwrap(),
+    );
+    let modified = std::fs::metadata(&manifest).unwrap().modified().unwrap();
+    // One byte changed, the size kept, saved a second later.
+    let mut edited = written.clone();
+    let at = edited.iter().position(|&b| b == b'{').unwrap();
+    edited[at] = b'[';
+    std::fs::write(&manifest, &edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&manifest)
+        .unwrap()
+        .set_modified(modified + std::time::Duration::from_secs(1))
+        .unwrap();
+    std::fs::remove_file(&proof).unwrap();
+
+    let second = ws.run(&["render", "job.toml"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert_eq!(std::fs::read(&manifest).unwrap(), written);
+    assert_eq!(std::fs::read(&proof).unwrap(), sheet);
+}
+
 #[test]
 fn editing_one_sentence_synthesizes_exactly_one_segment() {
     let ws = Workspace::new();

@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use super::proof::{self, Heard};
 use super::subtitles::{self, Header};
 use super::targets::{Wanted, file_name};
+use crate::cache::FileStamp;
 use crate::job::Job;
 use crate::report::Manifest;
 use crate::store::{Delivered, Store};
@@ -31,7 +32,45 @@ pub fn up_to_date(
     })
 }
 
-/// Subtitles for every delivered audio stem and the proof sheet.
+/// A text file is recorded with this key and is on disk as it was written:
+/// at its recorded size and modification time (one recorded before times
+/// were kept: at its size).
+pub fn text_up_to_date(
+    dir: &Path,
+    recorded: &HashMap<String, Delivered>,
+    file: &str,
+    key: &str,
+) -> bool {
+    match recorded.get(file) {
+        Some(r) if r.modified_ns.is_some() => {
+            r.key == key
+                && std::fs::metadata(dir.join(file))
+                    .ok()
+                    .and_then(|m| FileStamp::of(&m))
+                    .is_some_and(|s| s.size == r.bytes && Some(s.modified_ns) == r.modified_ns)
+        }
+        _ => up_to_date(dir, recorded, &dir.join(file), key),
+    }
+}
+
+/// Records a text file as it is on disk now, made from `key`.
+pub async fn record_text(
+    store: &Store,
+    job_id: i64,
+    dir: &Path,
+    file: &str,
+    key: &str,
+) -> Result<()> {
+    let path = dir.join(file);
+    let meta = std::fs::metadata(&path).with_context(|| format!("reading {}", path.display()))?;
+    if let Some(stamp) = FileStamp::of(&meta) {
+        store.set_delivered_text(job_id, file, key, stamp).await?;
+    }
+    Ok(())
+}
+
+/// Subtitles for every delivered audio stem and (`proof`) the proof sheet;
+/// without `proof`, the sheet on disk is up to date and is kept.
 pub async fn write_texts(
     store: &Store,
     job: &Job,
@@ -39,6 +78,7 @@ pub async fn write_texts(
     manifest: &Manifest,
     recorded: &HashMap<String, Delivered>,
     wanted: &mut Vec<Wanted>,
+    proof: bool,
 ) -> Result<()> {
     let dir = &job.output.dir;
     // LRC's `[ti:]` is the file's own title, as in its audio's tags: the
@@ -69,6 +109,11 @@ pub async fn write_texts(
             ));
         }
     }
+    if !proof {
+        wanted.push(Wanted {
+            file: PROOF.to_string(),
+        });
+    }
     let heard: Vec<_> = manifest
         .chapters
         .iter()
@@ -90,22 +135,89 @@ pub async fn write_texts(
             (None, None) => (c, None),
         })
         .collect();
-    let sheet = proof::sheet(&heard, &job.voice.voice)?;
-    texts.push(("proof.csv".to_string(), sheet));
+    if proof {
+        texts.push((PROOF.to_string(), proof::sheet(&heard, &job.voice.voice)?));
+    }
     for (file, bytes) in texts {
         let key = format!("{:x}", Sha256::digest(&bytes));
         let path = dir.join(&file);
-        if !up_to_date(dir, recorded, &path, &key) {
+        let current = text_up_to_date(dir, recorded, &file, &key);
+        if !current {
             crate::atomic::write_atomic(&path, &bytes)
                 .with_context(|| format!("writing {}", path.display()))?;
-            store
-                .set_delivered(job_id, &file, &key, bytes.len() as u64, None)
-                .await?;
+        }
+        if !current || recorded.get(&file).is_some_and(|r| r.modified_ns.is_none()) {
+            record_text(store, job_id, dir, &file, &key).await?;
         }
         wanted.push(Wanted { file });
     }
     Ok(())
 }
+
+/// The manifest's name in the output folder.
+pub const MANIFEST: &str = "manifest.json";
+
+/// The version of what `manifest.json` and `proof.csv` hold and how they
+/// are written: bumped when a change to either changes their bytes, so
+/// every folder gets them written again.
+const TEXTS_VERSION: u32 = 1;
+
+/// Everything `manifest.json` and `proof.csv` are made from, without their
+/// segments: the plan (by its hash: every segment's text, paragraph and
+/// content key, every chapter's title), each complete chapter's stitch key
+/// (its clips and their checksums, pauses, layout and length), what the
+/// manifest says of the book and of each chapter (files, place in the
+/// book), and the voice named in the sheet. Equal keys mean equal files.
+pub fn texts_key(job: &Job, plan_hash: &str, chapter_keys: &[&str], manifest: &Manifest) -> String {
+    let mut hash = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(bytes);
+    };
+    field(format!("texts v{TEXTS_VERSION}").as_bytes());
+    field(plan_hash.as_bytes());
+    field(job.voice.voice.as_bytes());
+    field(
+        format!(
+            "{:?}|{:?}|{:?}|{}|{:?}|{}|{:?}",
+            manifest.title,
+            manifest.author,
+            manifest.language,
+            manifest.sample_rate,
+            manifest.book_files,
+            manifest.samples,
+            manifest.incomplete_chapters
+        )
+        .as_bytes(),
+    );
+    for (chapter, key) in manifest.chapters.iter().zip(chapter_keys) {
+        field(
+            format!(
+                "{}|{:?}|{:?}|{}|{}|{key}",
+                chapter.number,
+                chapter.title,
+                chapter.files,
+                chapter.samples,
+                chapter.book_start_sample
+            )
+            .as_bytes(),
+        );
+    }
+    format!("{:x}", hash.finalize())
+}
+
+/// Whether `manifest.json` and `proof.csv` are on disk as written from
+/// `key`: each at its recorded size and modification time.
+pub fn texts_current(dir: &Path, recorded: &HashMap<String, Delivered>, key: &str) -> bool {
+    let stamped = |file: &str| recorded.get(file).is_some_and(|r| r.modified_ns.is_some());
+    stamped(MANIFEST)
+        && stamped(PROOF)
+        && text_up_to_date(dir, recorded, MANIFEST, key)
+        && text_up_to_date(dir, recorded, PROOF, &recorded[PROOF].key)
+}
+
+/// The proof sheet's name in the output folder.
+pub const PROOF: &str = "proof.csv";
 
 fn stem(file: &str) -> &str {
     file.rsplit_once('.').map_or(file, |(stem, _)| stem)

@@ -132,9 +132,35 @@ pub async fn deliver(
         .collect();
     let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
     decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
-    files::write_texts(store, job, job_id, &manifest, &recorded, &mut wanted).await?;
+    // The manifest and the proof sheet are not built again (every
+    // segment's entry serialized) when what they are made from is unchanged
+    // and both files are as written.
+    let chapter_keys: Vec<&str> = stitched.chapters.iter().map(|c| c.key.as_str()).collect();
+    let texts_key = files::texts_key(
+        job,
+        &store.plan_hash(job_id).await?.unwrap_or_default(),
+        &chapter_keys,
+        &manifest,
+    );
+    let current = files::texts_current(&dir, &recorded, &texts_key);
+    files::write_texts(
+        store,
+        job,
+        job_id,
+        &manifest,
+        &recorded,
+        &mut wanted,
+        !current,
+    )
+    .await?;
+    wanted.push(targets::Wanted {
+        file: files::MANIFEST.to_string(),
+    });
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
-    report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
+    if !current {
+        report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
+        files::record_text(store, job_id, &dir, files::MANIFEST, &texts_key).await?;
+    }
     let samples = stitched.samples();
     let qa = qa_rows(stitched.qa, &manifest, &decoded, &job.master);
     qa::write_files(&dir, job.master.profile, &qa).context("writing qa.json and qa.csv")?;

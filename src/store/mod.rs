@@ -13,6 +13,7 @@
 //! ([`deliveries`](self::deliveries)). States and outcomes are typed
 //! ([`types`](self::types)).
 
+mod check;
 mod deliveries;
 mod plan;
 mod runs;
@@ -26,6 +27,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use check::CheckRow;
 pub use deliveries::Delivered;
 pub use plan::PlanWritten;
 pub use types::{
@@ -151,6 +153,14 @@ impl Store {
     pub async fn jobs(&self) -> Result<Vec<JobRow>, sqlx::Error> {
         sqlx::query_as("SELECT id, path, name, title FROM jobs ORDER BY name, path")
             .fetch_all(&self.pool)
+            .await
+    }
+
+    /// The hash of the job's plan as last recorded.
+    pub async fn plan_hash(&self, job_id: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT plan_hash FROM jobs WHERE id = ?")
+            .bind(job_id)
+            .fetch_one(&self.pool)
             .await
     }
 
