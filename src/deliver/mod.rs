@@ -16,8 +16,11 @@
 //! - [`mp3`] (LAME), [`m4b`] (ffmpeg), [`flac`] (flacenc), [`wav`] (RIFF or
 //!   RF64); [`resample`] to 44.1 kHz; [`tags`] in each container's terms;
 //! - [`targets`]: which files the folder should hold and their keys;
-//!   [`files`]: subtitles, `proof.csv`, and removing what is no longer wanted;
-//!   [`subtitles`], [`proof`], and [`names`] for the folder.
+//!   [`texts`]: subtitles, `proof.csv` and the manifest, written a chapter
+//!   at a time; [`files`]: what is up to date, and removing what is no
+//!   longer wanted; `unchanged`: whether the text files can be left as
+//!   they are without being built; [`subtitles`], [`proof`], and [`names`]
+//!   for the folder.
 
 mod encode;
 mod files;
@@ -30,6 +33,8 @@ mod resample;
 pub mod subtitles;
 pub mod tags;
 mod targets;
+mod texts;
+mod unchanged;
 mod wav;
 
 use std::collections::HashMap;
@@ -99,7 +104,7 @@ pub async fn deliver(
     store: &Store,
     job: &Job,
     job_id: i64,
-    mut stitched: Stitched,
+    stitched: Stitched,
 ) -> Result<Delivered> {
     let dir = job.output.dir.clone();
     std::fs::create_dir_all(&dir)
@@ -107,11 +112,8 @@ pub async fn deliver(
     crate::atomic::remove_orphaned_temps(&dir)?;
     files::remove_legacy(&dir)?;
     let recorded = store.deliveries(job_id).await?;
-    // The manifest moves out with its chapters (every segment's entry);
-    // what stays behind is its small header, which says what is complete.
-    let entries = std::mem::take(&mut stitched.manifest.chapters);
+    // A few fields per chapter: the segments are read back as written.
     let mut manifest = stitched.manifest.clone();
-    manifest.chapters = entries;
     let targets = targets::plan(job, &stitched, &mut manifest)?;
     let lossy: Vec<PathBuf> = targets
         .passes
@@ -132,35 +134,25 @@ pub async fn deliver(
         .collect();
     let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
     decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
-    // The manifest and the proof sheet are not built again (every
-    // segment's entry serialized) when what they are made from is unchanged
-    // and both files are as written.
+    // The text files are not built (every segment read back, the manifest
+    // serialized) when what they are made from is unchanged and each is
+    // on disk as written.
     let chapter_keys: Vec<&str> = stitched.chapters.iter().map(|c| c.key.as_str()).collect();
-    let texts_key = files::texts_key(
-        job,
-        &store.plan_hash(job_id).await?.unwrap_or_default(),
-        &chapter_keys,
-        &manifest,
-    );
-    let current = files::texts_current(&dir, &recorded, &texts_key);
-    files::write_texts(
-        store,
-        job,
-        job_id,
-        &manifest,
-        &recorded,
-        &mut wanted,
-        !current,
-    )
-    .await?;
+    let plan_hash = store.plan_hash(job_id).await?.unwrap_or_default();
+    let texts_key = unchanged::texts_key(job, &plan_hash, &chapter_keys, &manifest);
+    match unchanged::current(&dir, &recorded, &texts_key) {
+        Some(keep) => wanted.extend(keep),
+        None => {
+            let before = wanted.len();
+            texts::write_texts(&stitched.record, job, &manifest, &recorded, &mut wanted).await?;
+            let written: Vec<String> = wanted[before..].iter().map(|w| w.file.clone()).collect();
+            unchanged::stamp(store, job_id, &dir, &written, &texts_key).await?;
+        }
+    }
     wanted.push(targets::Wanted {
-        file: files::MANIFEST.to_string(),
+        file: unchanged::MANIFEST.to_string(),
     });
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
-    if !current {
-        report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
-        files::record_text(store, job_id, &dir, files::MANIFEST, &texts_key).await?;
-    }
     let samples = stitched.samples();
     let qa = qa_rows(stitched.qa, &manifest, &decoded, &job.master);
     qa::write_files(&dir, job.master.profile, &qa).context("writing qa.json and qa.csv")?;

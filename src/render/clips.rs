@@ -156,7 +156,6 @@ impl<'a> Keys<'a> {
             if chapter.idx != row.chapter_idx {
                 continue;
             }
-            chapter.words |= row.words;
             let slot = match row.state {
                 SegmentState::Pause => Some(Slot::Pause),
                 SegmentState::Done => row.sha256.as_deref().map(Slot::Clip),
@@ -180,14 +179,7 @@ impl<'a> Keys<'a> {
             return false;
         };
         let key = StitchKey::new(&self.job.audio, &self.job.master, PAUSE_MS, &title);
-        self.current = Some((
-            CheckedChapter {
-                idx,
-                key: None,
-                words: false,
-            },
-            Some(key),
-        ));
+        self.current = Some((CheckedChapter { idx, key: None }, Some(key)));
         true
     }
 

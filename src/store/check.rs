@@ -1,6 +1,6 @@
 //! The one pass a render makes over a job's segments before synthesis: in
 //! book order, each segment with what its clip's row records (checksum,
-//! file size and modification time, whether it has word timings). The
+//! file size and modification time). The
 //! renderer checks the clip files from it and makes every chapter's stitch
 //! key in the same pass, so a render with nothing to do reads each segment
 //! and its clip once.
@@ -25,8 +25,6 @@ pub struct CheckRow {
     /// The clip's checksum, when a row of `clips` has its key.
     pub sha256: Option<String>,
     pub stamp: Option<FileStamp>,
-    /// The clip has word timings (the manifest reads them with the clip).
-    pub words: bool,
 }
 
 impl CheckRow {
@@ -63,7 +61,6 @@ impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for CheckRow {
                 size: size as u64,
                 modified_ns,
             }),
-            words: row.try_get("words")?,
         })
     }
 }
@@ -84,7 +81,7 @@ impl Store {
         use futures_util::TryStreamExt;
         let mut rows = sqlx::query_as::<_, CheckRow>(
             "SELECT s.chapter_idx, s.ends_paragraph, s.state, s.content_key, c.sha256,
-                    c.file_size, c.file_mtime_ns, c.words IS NOT NULL AS words
+                    c.file_size, c.file_mtime_ns
              FROM segments s LEFT JOIN clips c
                   ON s.state = 'done' AND c.content_key = s.content_key
              WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx",
