@@ -9,8 +9,10 @@
 //! its clip is safely in the cache, so the database never claims more than
 //! the disk holds ([`segments`](self::segments)); each render is a row of
 //! `runs` ([`runs`](self::runs)); the files delivered into each output
-//! folder are kept with the keys they were made from
-//! ([`deliveries`](self::deliveries)). States and outcomes are typed
+//! folder are kept with the keys they were made from (a text file with its
+//! size and modification time too) ([`deliveries`](self::deliveries)); a
+//! render reads a book's segments with their clips' rows in one pass
+//! before synthesis ([`check`](self::check)). States and outcomes are typed
 //! ([`types`](self::types)).
 
 mod check;
