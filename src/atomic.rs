@@ -70,56 +70,6 @@ pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     atomic.commit(&file)
 }
 
-/// Whether `target` already holds exactly the bytes `write` produces, read
-/// side by side without writing anything: a large file that would come out
-/// the same (a finished book's manifest, every night) is then not replaced,
-/// so no run writes and syncs megabytes to change nothing. Stops at the
-/// first difference. A missing or unreadable target is "changed".
-pub(crate) fn unchanged(
-    target: &Path,
-    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> bool {
-    let Ok(file) = File::open(target) else {
-        return false;
-    };
-    let mut same = SameAs {
-        old: io::BufReader::with_capacity(256 * 1024, file),
-        differs: false,
-        buf: Vec::new(),
-    };
-    let wrote = write(&mut same);
-    if wrote.is_err() || same.differs {
-        return false;
-    }
-    // Equal so far: equal only if the old file ends here too.
-    let mut rest = [0u8; 1];
-    matches!(io::Read::read(&mut same.old, &mut rest), Ok(0))
-}
-
-/// A writer that compares what it is given with a file's bytes.
-struct SameAs<R> {
-    old: R,
-    differs: bool,
-    buf: Vec<u8>,
-}
-
-impl<R: io::Read> Write for SameAs<R> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.buf.resize(bytes.len(), 0);
-        let equal = io::Read::read_exact(&mut self.old, &mut self.buf).is_ok() && self.buf == bytes;
-        if !equal {
-            // An error stops the serializer: the rest need not be made.
-            self.differs = true;
-            return Err(io::Error::other("differs"));
-        }
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
 /// A hidden name in the target's directory, unique per process and call, so
 /// concurrent writers never share a temp file.
 pub(crate) fn temp_path_beside(target: &Path) -> PathBuf {
@@ -243,24 +193,5 @@ mod tests {
         assert_eq!(remove_orphaned_temps(dir.path()).unwrap(), 1);
         assert!(!dead.exists());
         assert!(mine.is_dir() && target.is_dir());
-    }
-
-    #[test]
-    fn unchanged_is_true_only_for_exactly_the_same_bytes() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("manifest.json");
-        let same = |bytes: &'static [u8]| {
-            // Written in small pieces, as a serializer does.
-            unchanged(&target, |out| {
-                bytes.chunks(3).try_for_each(|c| out.write_all(c))
-            })
-        };
-        assert!(!same(b"{}"), "a missing file is changed");
-        fs::write(&target, b"{\"a\": 1}\n").unwrap();
-        assert!(same(b"{\"a\": 1}\n"));
-        assert!(!same(b"{\"a\": 2}\n"));
-        assert!(!same(b"{\"a\": 1}"), "shorter");
-        assert!(!same(b"{\"a\": 1}\n\n"), "longer");
-        assert!(!unchanged(&target, |_| Err(io::Error::other("failed"))));
     }
 }

@@ -34,10 +34,14 @@
 //!   delay queue, states committed in groups by the store's writer task.
 //! - [`stitch`]: which chapters are complete, their trimmed layout, gain
 //!   and QA measurement (in parallel across cores), stitch keys, a
-//!   chapter's mastered samples as a stream, and the manifest.
+//!   chapter's mastered samples as a stream, and the manifest's chapters;
+//!   a chapter's per-segment data is recorded as soon as it is measured
+//!   and read back a chapter at a time ([`stitch::record`]), so no stage
+//!   holds a book's segments.
 //! - [`deliver`]: the files a publisher uploads, encoded in parallel from
 //!   the mastered chapter streams: MP3, M4B, FLAC, WAV, with tags, cover and
-//!   chapter marks; subtitles; `proof.csv`; the QA files, each MP3 and M4B
+//!   chapter marks; subtitles, `proof.csv` and `manifest.json` written a
+//!   chapter at a time; the QA files, each MP3 and M4B
 //!   judged as decoded; the delivery keys that make reruns encode only what
 //!   changed.
 //! - [`audio`]: the one owner of the PCM/WAV format ([`audio::PcmFormat`]);

@@ -4,6 +4,7 @@
 //! and `report.json` (what this run did and what failed, grouped by error).
 //! Both are written atomically. Neither ever contains a secret.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -123,46 +124,54 @@ impl ChapterEntry {
         self.book_start_secs = book_start_sample as f64 / f64::from(rate);
     }
 
-    pub fn new(
-        number: usize,
-        title: &str,
-        rate: u32,
-        book_start_sample: u64,
-        laid_out: &ChapterAudio,
-        segments: &[SegmentRow],
-    ) -> Self {
+    /// A chapter's entry without its segments: what a run holds of each
+    /// chapter (the segments are read back a chapter at a time when the
+    /// manifest, subtitles and proof sheet are written, see
+    /// [`segment_entries`]).
+    pub fn new(number: usize, title: &str, rate: u32, samples: u64) -> Self {
         let secs = |samples: u64| samples as f64 / f64::from(rate);
         ChapterEntry {
             number,
             title: title.to_string(),
             files: Vec::new(),
-            samples: laid_out.samples,
-            duration_secs: secs(laid_out.samples),
-            book_start_sample,
-            book_start_secs: secs(book_start_sample),
-            segments: segments
-                .iter()
-                .zip(&laid_out.placed)
-                .map(|(s, placed)| SegmentEntry {
-                    index: s.idx as usize,
-                    paragraph: s.paragraph_idx as usize,
-                    text: s.text.clone(),
-                    start_sample: placed.start,
-                    end_sample: placed.end,
-                    start_secs: secs(placed.start),
-                    end_secs: secs(placed.end),
-                    pause: s.state == SegmentState::Pause,
-                    silent: placed.silent && s.state != SegmentState::Pause,
-                    words: match s.state {
-                        // A pause is silence: nothing is spoken in it.
-                        SegmentState::Pause => Vec::new(),
-                        _ if placed.silent => Vec::new(),
-                        _ => place_words(&s.words(), placed, rate),
-                    },
-                })
-                .collect(),
+            samples,
+            duration_secs: secs(samples),
+            book_start_sample: 0,
+            book_start_secs: 0.0,
+            segments: Vec::new(),
         }
     }
+}
+
+/// Every segment's entry of a chapter laid out as `laid_out`: where its
+/// speech is in the chapter file, and its words'.
+pub fn segment_entries(
+    rate: u32,
+    laid_out: &ChapterAudio,
+    segments: &[SegmentRow],
+) -> Vec<SegmentEntry> {
+    let secs = |samples: u64| samples as f64 / f64::from(rate);
+    segments
+        .iter()
+        .zip(&laid_out.placed)
+        .map(|(s, placed)| SegmentEntry {
+            index: s.idx as usize,
+            paragraph: s.paragraph_idx as usize,
+            text: s.text.clone(),
+            start_sample: placed.start,
+            end_sample: placed.end,
+            start_secs: secs(placed.start),
+            end_secs: secs(placed.end),
+            pause: s.state == SegmentState::Pause,
+            silent: placed.silent && s.state != SegmentState::Pause,
+            words: match s.state {
+                // A pause is silence: nothing is spoken in it.
+                SegmentState::Pause => Vec::new(),
+                _ if placed.silent => Vec::new(),
+                _ => place_words(&s.words(), placed, rate),
+            },
+        })
+        .collect()
 }
 
 /// A segment that did not render as speech (failed, or a pause), for the
@@ -249,8 +258,8 @@ pub fn write_report(dir: &Path, report: &JobReport) -> std::io::Result<()> {
 }
 
 /// `manifest.json`, the manifest as it is with its duration: the same
-/// fields in the same order, borrowed, so a large book's manifest is not
-/// copied to be written.
+/// fields in the same order, borrowed, each chapter's entry made when the
+/// writer reaches it.
 #[derive(Serialize)]
 struct ManifestFile<'a> {
     title: &'a str,
@@ -260,11 +269,42 @@ struct ManifestFile<'a> {
     book_files: &'a [String],
     samples: u64,
     duration_secs: f64,
-    chapters: &'a [ChapterEntry],
+    chapters: Chapters<'a>,
     incomplete_chapters: &'a [usize],
 }
 
-pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
+/// The chapters' entries, the `i`th made by `entry(i)` as it is written.
+struct Chapters<'a> {
+    count: usize,
+    entry: RefCell<&'a mut dyn FnMut(usize) -> anyhow::Result<ChapterEntry>>,
+    /// Why making an entry failed (the serializer keeps only a message).
+    failed: RefCell<Option<anyhow::Error>>,
+}
+
+impl Serialize for Chapters<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let mut seq = serializer.serialize_seq(Some(self.count))?;
+        for i in 0..self.count {
+            let entry = (self.entry.borrow_mut())(i).map_err(|e| {
+                let message = format!("{e:#}");
+                *self.failed.borrow_mut() = Some(e);
+                S::Error::custom(message)
+            })?;
+            seq.serialize_element(&entry)?;
+        }
+        seq.end()
+    }
+}
+
+/// Writes `manifest.json`'s bytes (pretty JSON and a final newline) to
+/// `out`, the `i`th chapter's entry, segments and all, made by `entry(i)`
+/// when the writer reaches it: a book's segments are never held at once.
+pub fn manifest_json(
+    out: &mut dyn std::io::Write,
+    manifest: &Manifest,
+    entry: &mut dyn FnMut(usize) -> anyhow::Result<ChapterEntry>,
+) -> anyhow::Result<()> {
     let file = ManifestFile {
         title: &manifest.title,
         author: &manifest.author,
@@ -273,14 +313,20 @@ pub fn write_manifest(dir: &Path, manifest: &Manifest) -> std::io::Result<()> {
         book_files: &manifest.book_files,
         samples: manifest.samples,
         duration_secs: manifest.samples as f64 / f64::from(manifest.sample_rate),
-        chapters: &manifest.chapters,
+        chapters: Chapters {
+            count: manifest.chapters.len(),
+            entry: RefCell::new(entry),
+            failed: RefCell::new(None),
+        },
         incomplete_chapters: &manifest.incomplete_chapters,
     };
-    let path = dir.join("manifest.json");
-    if crate::atomic::unchanged(&path, |out| pretty_json(out, &file)) {
-        return Ok(());
+    match pretty_json(out, &file) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(match file.chapters.failed.into_inner() {
+            Some(failed) => failed,
+            None => e.into(),
+        }),
     }
-    write_json(&path, &file)
 }
 
 /// Pretty JSON and a final newline.

@@ -281,6 +281,45 @@ fn a_render_with_nothing_to_do_rewrites_no_delivered_file() {
     assert_eq!(stamps(), before);
 }
 
+/// The text files are written a chapter at a time and replaced only when
+/// their bytes differ from what should be there: a manifest edited by hand
+/// (same length, one byte changed) and a deleted proof sheet are put back
+/// exactly as the first run wrote them, and nothing else is rewritten.
+#[test]
+fn text_files_changed_by_hand_are_put_back_byte_for_byte() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(3, 4), "");
+    let first = ws.run(&["render", "job.toml"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let read = |name: &str| std::fs::read(ws.out().join(name)).unwrap();
+    let manifest = read("manifest.json");
+    let proof = read("proof.csv");
+    let json: serde_json::Value = serde_json::from_slice(&manifest).unwrap();
+    let chapters = json["chapters"].as_array().unwrap();
+    assert_eq!(chapters.len(), 3);
+    for chapter in chapters {
+        // The heading, then the four sentences.
+        assert_eq!(chapter["segments"].as_array().unwrap().len(), 5, "{chapter}");
+    }
+    let audio = ws.out().join(chapters[1]["files"][0].as_str().unwrap());
+    let audio_modified = std::fs::metadata(&audio).unwrap().modified().unwrap();
+
+    let mut edited = manifest.clone();
+    let at = edited.windows(5).position(|w| w == b"title").unwrap();
+    edited[at] = b'T';
+    std::fs::write(ws.out().join("manifest.json"), &edited).unwrap();
+    std::fs::remove_file(ws.out().join("proof.csv")).unwrap();
+
+    let second = ws.run(&["render", "job.toml"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(read("manifest.json") == manifest, "the manifest is put back");
+    assert!(read("proof.csv") == proof, "the proof sheet is put back");
+    assert_eq!(
+        std::fs::metadata(&audio).unwrap().modified().unwrap(),
+        audio_modified
+    );
+}
+
 #[test]
 fn editing_one_sentence_synthesizes_exactly_one_segment() {
     let ws = Workspace::new();

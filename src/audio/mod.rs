@@ -49,6 +49,9 @@ pub enum AudioError {
     /// A sink could not take a block; the message names its file.
     #[error("{0}")]
     Sink(io::Error),
+    /// A chapter's layout could not be read back from the state database.
+    #[error("{0}")]
+    Record(String),
 }
 
 /// Where mastered samples go (the delivery stage's encoders). Blocks

@@ -1,7 +1,5 @@
 //! The delivery folder's bookkeeping: whether a recorded file is still
-//! there as it was written, the text files written beside the audio
-//! (subtitles and `proof.csv`, rewritten only when their bytes change),
-//! and removing what this stage delivered before and no longer wants, and
+//! there as it was written, and removing what this stage delivered before and no longer wants, and
 //! what earlier versions of the program left (`chapter-NNN.wav`,
 //! `book.wav`, the hidden `.book.key`).
 
@@ -9,13 +7,8 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
-use super::proof::{self, Heard};
-use super::subtitles::{self, Header};
 use super::targets::{Wanted, file_name};
-use crate::job::Job;
-use crate::report::Manifest;
 use crate::store::{Delivered, Store};
 
 /// The file is recorded with this key and is on disk at its recorded size.
@@ -29,86 +22,6 @@ pub fn up_to_date(
     recorded.get(&file).is_some_and(|r| {
         r.key == key && std::fs::metadata(dir.join(&file)).is_ok_and(|m| m.len() == r.bytes)
     })
-}
-
-/// Subtitles for every delivered audio stem and the proof sheet.
-pub async fn write_texts(
-    store: &Store,
-    job: &Job,
-    job_id: i64,
-    manifest: &Manifest,
-    recorded: &HashMap<String, Delivered>,
-    wanted: &mut Vec<Wanted>,
-) -> Result<()> {
-    let dir = &job.output.dir;
-    // LRC's `[ti:]` is the file's own title, as in its audio's tags: the
-    // chapter's in a chapter file, the book's in the book file.
-    let artist = job.book.author.as_deref().unwrap_or(&job.book.narrator);
-    let header = |title| Header {
-        title,
-        artist,
-        album: &job.book.title,
-    };
-    let mut texts: Vec<(String, Vec<u8>)> = Vec::new();
-    let subtitle_formats = &job.output.delivery.subtitles;
-    for chapter in manifest.chapters.iter().filter(|c| !c.files.is_empty()) {
-        let cues = subtitles::cues([(chapter, 0.0)]);
-        for &format in subtitle_formats {
-            let stem = stem(&chapter.files[0]);
-            let text = subtitles::render(format, &cues, &header(&chapter.title));
-            texts.push((format!("{stem}.{}", format.extension()), text.into_bytes()));
-        }
-    }
-    if let Some(book) = manifest.book_files.first() {
-        let cues = subtitles::cues(manifest.chapters.iter().map(|c| (c, c.book_start_secs)));
-        for &format in subtitle_formats {
-            let text = subtitles::render(format, &cues, &header(&job.book.title));
-            texts.push((
-                format!("{}.{}", stem(book), format.extension()),
-                text.into_bytes(),
-            ));
-        }
-    }
-    let heard: Vec<_> = manifest
-        .chapters
-        .iter()
-        .map(|c| match (c.files.first(), manifest.book_files.first()) {
-            (Some(file), _) => (
-                c,
-                Some(Heard {
-                    file,
-                    offset_secs: 0.0,
-                }),
-            ),
-            (None, Some(book)) => (
-                c,
-                Some(Heard {
-                    file: book,
-                    offset_secs: c.book_start_secs,
-                }),
-            ),
-            (None, None) => (c, None),
-        })
-        .collect();
-    let sheet = proof::sheet(&heard, &job.voice.voice)?;
-    texts.push(("proof.csv".to_string(), sheet));
-    for (file, bytes) in texts {
-        let key = format!("{:x}", Sha256::digest(&bytes));
-        let path = dir.join(&file);
-        if !up_to_date(dir, recorded, &path, &key) {
-            crate::atomic::write_atomic(&path, &bytes)
-                .with_context(|| format!("writing {}", path.display()))?;
-            store
-                .set_delivered(job_id, &file, &key, bytes.len() as u64, None)
-                .await?;
-        }
-        wanted.push(Wanted { file });
-    }
-    Ok(())
-}
-
-fn stem(file: &str) -> &str {
-    file.rsplit_once('.').map_or(file, |(stem, _)| stem)
 }
 
 /// Removes files delivered earlier that are no longer wanted (a format

@@ -16,8 +16,9 @@
 //! - [`mp3`] (LAME), [`m4b`] (ffmpeg), [`flac`] (flacenc), [`wav`] (RIFF or
 //!   RF64); [`resample`] to 44.1 kHz; [`tags`] in each container's terms;
 //! - [`targets`]: which files the folder should hold and their keys;
-//!   [`files`]: subtitles, `proof.csv`, and removing what is no longer wanted;
-//!   [`subtitles`], [`proof`], and [`names`] for the folder.
+//!   [`texts`]: subtitles, `proof.csv` and the manifest, written a chapter
+//!   at a time; [`files`]: what is up to date, and removing what is no
+//!   longer wanted; [`subtitles`], [`proof`], and [`names`] for the folder.
 
 mod encode;
 mod files;
@@ -30,6 +31,7 @@ mod resample;
 pub mod subtitles;
 pub mod tags;
 mod targets;
+mod texts;
 mod wav;
 
 use std::collections::HashMap;
@@ -99,7 +101,7 @@ pub async fn deliver(
     store: &Store,
     job: &Job,
     job_id: i64,
-    mut stitched: Stitched,
+    stitched: Stitched,
 ) -> Result<Delivered> {
     let dir = job.output.dir.clone();
     std::fs::create_dir_all(&dir)
@@ -107,11 +109,8 @@ pub async fn deliver(
     crate::atomic::remove_orphaned_temps(&dir)?;
     files::remove_legacy(&dir)?;
     let recorded = store.deliveries(job_id).await?;
-    // The manifest moves out with its chapters (every segment's entry);
-    // what stays behind is its small header, which says what is complete.
-    let entries = std::mem::take(&mut stitched.manifest.chapters);
+    // A few fields per chapter: the segments are read back as written.
     let mut manifest = stitched.manifest.clone();
-    manifest.chapters = entries;
     let targets = targets::plan(job, &stitched, &mut manifest)?;
     let lossy: Vec<PathBuf> = targets
         .passes
@@ -132,9 +131,8 @@ pub async fn deliver(
         .collect();
     let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
     decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
-    files::write_texts(store, job, job_id, &manifest, &recorded, &mut wanted).await?;
+    texts::write_texts(&stitched.record, job, &manifest, &recorded, &mut wanted).await?;
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
-    report::write_manifest(&dir, &manifest).context("writing manifest.json")?;
     let samples = stitched.samples();
     let qa = qa_rows(stitched.qa, &manifest, &decoded, &job.master);
     qa::write_files(&dir, job.master.profile, &qa).context("writing qa.json and qa.csv")?;

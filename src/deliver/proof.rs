@@ -17,19 +17,33 @@ pub struct Heard<'a> {
     pub offset_secs: f64,
 }
 
-/// The sheet as CSV bytes (UTF-8 with a byte order mark, so spreadsheet
-/// programs open Chinese text correctly), from the manifest's entries of
-/// the complete chapters, each with where it is heard (if anywhere). Every
-/// segment of a complete chapter is done or a pause.
-pub fn sheet(chapters: &[(&ChapterEntry, Option<Heard>)], voice: &str) -> Result<Vec<u8>> {
-    let mut out = csv::Writer::from_writer(b"\xef\xbb\xbf".to_vec());
-    out.write_record([
-        "chapter", "file", "segment", "start", "text", "voice", "state",
-    ])?;
-    for (chapter, heard) in chapters {
+/// The sheet (CSV, UTF-8 with a byte order mark, so spreadsheet programs
+/// open Chinese text correctly), written a chapter at a time from the
+/// manifest's entries of the complete chapters, each with where it is
+/// heard (if anywhere). Every segment of a complete chapter is done or a
+/// pause.
+pub struct Sheet<W: std::io::Write> {
+    out: csv::Writer<W>,
+    voice: String,
+}
+
+impl<W: std::io::Write> Sheet<W> {
+    pub fn new(mut out: W, voice: &str) -> Result<Self> {
+        out.write_all(b"\xef\xbb\xbf")?;
+        let mut out = csv::Writer::from_writer(out);
+        out.write_record([
+            "chapter", "file", "segment", "start", "text", "voice", "state",
+        ])?;
+        Ok(Sheet {
+            out,
+            voice: voice.to_string(),
+        })
+    }
+
+    pub fn add(&mut self, chapter: &ChapterEntry, heard: Option<Heard>) -> Result<()> {
         let number = chapter.number.to_string();
         for s in &chapter.segments {
-            let (file, start) = match heard {
+            let (file, start) = match &heard {
                 Some(heard) => (
                     heard.file,
                     clock(((heard.offset_secs + s.start_secs) * 1000.0).round() as u64),
@@ -41,16 +55,21 @@ pub fn sheet(chapters: &[(&ChapterEntry, Option<Heard>)], voice: &str) -> Result
             } else {
                 SegmentState::Done
             };
-            out.write_record([
+            self.out.write_record([
                 &number,
                 file,
                 &(s.index + 1).to_string(),
                 &start,
                 &s.text,
-                voice,
+                &self.voice,
                 state.as_str(),
             ])?;
         }
+        Ok(())
     }
-    out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+
+    /// The writer, everything flushed into it.
+    pub fn finish(self) -> Result<W> {
+        self.out.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    }
 }

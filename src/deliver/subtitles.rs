@@ -70,20 +70,59 @@ pub struct Header<'a> {
     pub album: &'a str,
 }
 
+/// A whole file's text at once (a chapter's, a test's).
 pub fn render(format: SubtitleFormat, cues: &[Cue], header: &Header) -> String {
-    match format {
-        SubtitleFormat::Srt => srt(cues),
-        SubtitleFormat::Vtt => vtt(cues),
-        SubtitleFormat::Lrc => lrc(cues, header),
+    let mut stream = Stream::new(format);
+    let mut out = stream.head(header);
+    out.push_str(&stream.cues(cues));
+    out
+}
+
+/// One file written a chapter at a time: the head, then each chapter's
+/// cues as they come, numbered on from the chapter before (a book's
+/// subtitles are never held whole).
+pub struct Stream {
+    format: SubtitleFormat,
+    /// Cues written so far.
+    written: usize,
+}
+
+impl Stream {
+    pub fn new(format: SubtitleFormat) -> Self {
+        Stream { format, written: 0 }
+    }
+
+    pub fn head(&self, header: &Header) -> String {
+        match self.format {
+            SubtitleFormat::Srt => String::new(),
+            SubtitleFormat::Vtt => "WEBVTT\n\n".to_string(),
+            SubtitleFormat::Lrc => format!(
+                "[ti:{}]\n[ar:{}]\n[al:{}]\n[by:audiobook]\n",
+                one_line(header.title),
+                one_line(header.artist),
+                one_line(header.album)
+            ),
+        }
+    }
+
+    /// The next cues' text.
+    pub fn cues(&mut self, cues: &[Cue]) -> String {
+        let first = self.written + 1;
+        self.written += cues.len();
+        match self.format {
+            SubtitleFormat::Srt => srt(cues, first),
+            SubtitleFormat::Vtt => vtt(cues, first),
+            SubtitleFormat::Lrc => lrc(cues),
+        }
     }
 }
 
-fn srt(cues: &[Cue]) -> String {
+fn srt(cues: &[Cue], first: usize) -> String {
     let mut out = String::new();
     for (i, cue) in cues.iter().enumerate() {
         out.push_str(&format!(
             "{}\n{} --> {}\n{}\n\n",
-            i + 1,
+            first + i,
             clock(cue.start_ms, ','),
             clock(cue.end_ms, ','),
             cue.text
@@ -114,8 +153,8 @@ fn with_word_tags(
     out
 }
 
-fn vtt(cues: &[Cue]) -> String {
-    let mut out = String::from("WEBVTT\n\n");
+fn vtt(cues: &[Cue], first: usize) -> String {
+    let mut out = String::new();
     for (i, cue) in cues.iter().enumerate() {
         // WebVTT wants each timestamp after the cue's start and the one
         // before it, and before the cue's end: a word whose time (in whole
@@ -135,7 +174,7 @@ fn vtt(cues: &[Cue]) -> String {
         );
         out.push_str(&format!(
             "{}\n{} --> {}\n{text}\n\n",
-            i + 1,
+            first + i,
             clock(cue.start_ms, '.'),
             clock(cue.end_ms, '.')
         ));
@@ -143,13 +182,8 @@ fn vtt(cues: &[Cue]) -> String {
     out
 }
 
-fn lrc(cues: &[Cue], header: &Header) -> String {
-    let mut out = format!(
-        "[ti:{}]\n[ar:{}]\n[al:{}]\n[by:audiobook]\n",
-        one_line(header.title),
-        one_line(header.artist),
-        one_line(header.album)
-    );
+fn lrc(cues: &[Cue]) -> String {
+    let mut out = String::new();
     for cue in cues {
         // Word times in LRC never go back, within the line's own span.
         let mut last = cue.start_ms;
@@ -248,6 +282,34 @@ mod tests {
             "[ti:T]\n[ar:A]\n[al:B]\n[by:audiobook]\n[00:00.50]Hello there.\n[00:02.35]\n\
              [62:03.00]\u{201c}<62:03.00>A <62:03.60>< <62:03.60>b, <62:04.50>c.\u{201d}\n[62:04.50]\n"
         );
+    }
+
+    #[test]
+    fn a_file_streamed_in_parts_is_the_file_rendered_whole() {
+        let cues: Vec<Cue> = (0..5)
+            .map(|i| cue(i * 1000, i * 1000 + 800, &format!("Cue {i}.")))
+            .collect();
+        let header = Header {
+            title: "T",
+            artist: "A",
+            album: "B",
+        };
+        for format in [
+            SubtitleFormat::Srt,
+            SubtitleFormat::Vtt,
+            SubtitleFormat::Lrc,
+        ] {
+            let mut stream = Stream::new(format);
+            let mut parts = stream.head(&header);
+            for part in [&cues[..2], &cues[2..2], &cues[2..]] {
+                parts.push_str(&stream.cues(part));
+            }
+            assert_eq!(parts, render(format, &cues, &header), "{format:?}");
+        }
+        // Numbered on across parts, not from 1 in each.
+        let mut stream = Stream::new(SubtitleFormat::Srt);
+        stream.cues(&cues[..2]);
+        assert!(stream.cues(&cues[2..3]).starts_with("3\n"));
     }
 
     #[test]

@@ -15,7 +15,6 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use sqlx::{QueryBuilder, Sqlite, Transaction};
 
-use super::ChapterRow;
 use super::{NOW, Store};
 use crate::job::Job;
 use crate::plan::{Item, Plan, PlannedSegment};
@@ -128,11 +127,17 @@ async fn record(
     if !delete_segments(tx, job_id, stop).await? {
         return Ok(None);
     }
-    let old_chapters: Vec<ChapterRow> = sqlx::query_as(
-        "SELECT idx, title, stitch_key, samples, mastered FROM chapters WHERE job_id = ?",
+    // What each chapter was made into stays with its index, copied inside
+    // the database: a book's layouts are never read into memory.
+    sqlx::query("DROP TABLE IF EXISTS temp.previous_chapters")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "CREATE TEMP TABLE previous_chapters AS
+         SELECT idx, stitch_key, samples, mastered FROM chapters WHERE job_id = ?",
     )
     .bind(job_id)
-    .fetch_all(&mut **tx)
+    .execute(&mut **tx)
     .await?;
     sqlx::query("DELETE FROM chapters WHERE job_id = ?")
         .bind(job_id)
@@ -153,17 +158,14 @@ async fn record(
             Item::Chapter(title) => {
                 chapter += 1;
                 idx = 0;
-                let old = old_chapters.iter().find(|o| o.idx == chapter);
                 sqlx::query(
                     "INSERT INTO chapters (job_id, idx, title, stitch_key, samples, mastered)
-                     VALUES (?, ?, ?, ?, ?, ?)",
+                     SELECT ?1, ?2, ?3, p.stitch_key, p.samples, p.mastered
+                     FROM (SELECT 1) LEFT JOIN temp.previous_chapters AS p ON p.idx = ?2",
                 )
                 .bind(job_id)
                 .bind(chapter)
                 .bind(title)
-                .bind(old.and_then(|o| o.stitch_key.clone()))
-                .bind(old.and_then(|o| o.samples))
-                .bind(old.and_then(|o| o.mastered.clone()))
                 .execute(&mut **tx)
                 .await?;
             }
@@ -185,6 +187,9 @@ async fn record(
         restore_previous_states(tx, job_id).await?;
     }
     sqlx::query("DROP TABLE IF EXISTS temp.previous")
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DROP TABLE temp.previous_chapters")
         .execute(&mut **tx)
         .await?;
     sqlx::query("UPDATE jobs SET plan_hash = ? WHERE id = ?")

@@ -245,11 +245,27 @@ impl Store {
 
     pub async fn chapters(&self, job_id: i64) -> Result<Vec<ChapterRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT idx, title, stitch_key, samples, mastered FROM chapters WHERE job_id = ? ORDER BY idx",
+            "SELECT idx, title, stitch_key, samples FROM chapters WHERE job_id = ? ORDER BY idx",
         )
         .bind(job_id)
         .fetch_all(&self.pool)
         .await
+    }
+
+    /// What one chapter was made into (its layout, gain and measurement,
+    /// as JSON: see `stitch`), read a chapter at a time: a layout holds an
+    /// entry per segment, so no caller holds the book's.
+    pub async fn chapter_mastered(
+        &self,
+        job_id: i64,
+        chapter_idx: i64,
+    ) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT mastered FROM chapters WHERE job_id = ? AND idx = ?")
+            .bind(job_id)
+            .bind(chapter_idx)
+            .fetch_optional(&self.pool)
+            .await
+            .map(Option::flatten)
     }
 
     /// All segments of a job in book order, with their clips' checksums and

@@ -217,8 +217,6 @@ pub struct ChapterRow {
     pub title: String,
     pub stitch_key: Option<String>,
     pub samples: Option<i64>,
-    /// The chapter file's layout and QA measurement as JSON (see `stitch`).
-    pub mastered: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

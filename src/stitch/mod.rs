@@ -10,7 +10,12 @@
 //! the state database. Chapters that changed are measured in parallel
 //! across cores (rayon, in a blocking task); each chapter is one
 //! self-contained, sequential job, so the bytes never depend on the number
-//! of cores.
+//! of cores. A chapter's layout is recorded as soon as it is measured, and
+//! what needs its segments later reads them back a chapter at a time
+//! ([`record`]): the stage holds a few numbers per chapter, not a book's
+//! segments.
+
+pub mod record;
 
 use std::sync::Arc;
 
@@ -18,7 +23,7 @@ use anyhow::{Context, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::audio::{self, AudioError, ChapterStream, Layout, PcmSink, StitchItem, StitchSource};
+use crate::audio::{self, AudioError, ChapterStream, Layout, PcmSink};
 use crate::cache::Cache;
 use crate::job::{Job, Master};
 use crate::master::qa::{FileQa, Role};
@@ -26,11 +31,14 @@ use crate::master::{Mastering, Measurement, meter};
 use crate::plan::{self, Slot};
 use crate::report::{ChapterEntry, Manifest};
 use crate::store::{SegmentRow, SegmentState, Store};
+use record::Record;
 
 /// Silence used for a segment the provider refused as unspeakable.
 pub const PAUSE_MS: u32 = 500;
 
 /// A complete chapter, laid out and measured, ready to stream mastered.
+/// Its segments are not held: [`StitchedChapter::stream`] reads the
+/// chapter's items and layout back when it plays it.
 #[derive(Debug, Clone)]
 pub struct StitchedChapter {
     pub idx: i64,
@@ -38,35 +46,38 @@ pub struct StitchedChapter {
     /// Equal keys mean equal samples.
     pub key: String,
     pub rate: u32,
-    /// Shared, not copied, by every file the chapter is delivered in (its
-    /// own and the book's): a segment's item and place are held once.
-    pub items: Arc<Vec<StitchItem>>,
-    pub layout: Arc<Layout>,
+    samples: u64,
     /// The one gain of the chapter (dB), found by the measuring pass.
     pub gain_db: f64,
     pub master: Master,
     cache: Arc<Cache>,
+    record: Record,
 }
 
 impl StitchedChapter {
     pub fn samples(&self) -> u64 {
-        self.layout.audio.samples
+        self.samples
     }
 
     /// Feeds every mastered sample of the chapter to `sink`, in order, in
     /// blocks: the clips read through the cache, trimmed, with their
     /// pauses, then gain, room tone and the limiter (held `codec_room_db`
     /// lower for a lossy encoder that raised a peak over the ceiling).
+    /// Blocking: it reads the chapter's layout from the state database.
     pub fn stream(
         &self,
         codec_room_db: f64,
         sink: &mut dyn FnMut(&[i16]) -> Result<(), AudioError>,
     ) -> Result<(), AudioError> {
+        let (items, layout) = self
+            .record
+            .layout(self.idx)
+            .map_err(|e| AudioError::Record(format!("{e:#}")))?;
         let mastering = Mastering {
             codec_room_db,
             ..Mastering::new(self.rate, self.master)
         };
-        let mut stream = ChapterStream::new(&self.cache, &self.items, &self.layout, self.rate);
+        let mut stream = ChapterStream::new(&self.cache, &items, &layout, self.rate);
         let mut sink = FnSink { sink, failed: None };
         let result = mastering.play(self.gain_db, |out| stream.read(out), &mut [&mut sink]);
         match (result, sink.failed) {
@@ -92,11 +103,11 @@ impl PcmSink for FnSink<'_> {
     }
 }
 
-/// What the stitcher found: the complete chapters, the manifest with
-/// every segment's place (files are filled in by the delivery stage), the
-/// QA of each chapter (and of the book when it is complete), and the
-/// segments whose clip was silence. The segments' rows are not kept: the
-/// manifest holds what is said of them (a row is several times larger).
+/// What the stitcher found: the complete chapters, the manifest with each
+/// chapter's place (its segments' entries are read back when it is
+/// written, its files are filled in by the delivery stage), the QA of each
+/// chapter (and of the book when it is complete), and the segments whose
+/// clip was silence.
 #[derive(Debug)]
 pub struct Stitched {
     pub chapters: Vec<StitchedChapter>,
@@ -108,6 +119,8 @@ pub struct Stitched {
     pub qa: Vec<FileQa>,
     /// Segments whose clip is silence from end to end.
     pub silent: Vec<SegmentRow>,
+    /// Where the chapters' segments are read back from.
+    pub record: Record,
 }
 
 impl Stitched {
@@ -128,62 +141,46 @@ struct Mastered {
     measurement: Measurement,
 }
 
+/// What a run keeps of a chapter it made: no per-segment data.
+#[derive(Debug, Clone)]
+struct Made {
+    samples: u64,
+    gain_db: f64,
+    measurement: Measurement,
+}
+
+impl From<&Mastered> for Made {
+    fn from(m: &Mastered) -> Made {
+        Made {
+            samples: m.layout.audio.samples,
+            gain_db: m.gain_db,
+            measurement: m.measurement.clone(),
+        }
+    }
+}
+
 /// One complete chapter.
 struct Chapter {
     idx: i64,
     title: String,
     key: String,
-    /// The rows, kept only while the chapter is still to be measured.
-    segments: Vec<SegmentRow>,
-    items: Vec<StitchItem>,
-    /// Set when the database already holds what this key makes.
-    done: Option<Mastered>,
-    /// The manifest's entry (its place in the book set later) and the
-    /// segments that are silence, once the layout is known.
-    entry: Option<(ChapterEntry, Vec<SegmentRow>)>,
+    /// Set when the database holds what this key makes.
+    made: Option<Made>,
+    /// Its segments whose clip is silence, once it is laid out.
+    silent: Vec<SegmentRow>,
 }
 
-impl Chapter {
-    /// The manifest entry and the silent segments from the layout; the
-    /// rows are let go.
-    fn describe(&mut self, job: &Job) {
-        let Some(done) = &self.done else { return };
-        let segments = std::mem::take(&mut self.segments);
-        let entry = ChapterEntry::new(
-            self.idx as usize + 1,
-            &self.title,
-            job.audio.sample_rate,
-            0,
-            &done.layout.audio,
-            &segments,
-        );
-        // Cloned from borrowed rows, not collected from the owned ones: a
-        // `collect` from `into_iter` keeps the whole chapter's allocation
-        // for the few rows it keeps.
-        let silent = segments
-            .iter()
-            .zip(&done.layout.audio.placed)
-            .filter(|(row, placed)| placed.silent && row.state == SegmentState::Done)
-            .map(|(row, _)| row.clone())
-            .collect();
-        self.entry = Some((entry, silent));
-    }
-}
-
-/// Lays out and measures every complete chapter that changed, and builds
-/// the manifest and the QA rows.
+/// Lays out and measures every complete chapter that changed (recording
+/// each one's layout as it is done), and builds the manifest and the QA
+/// rows.
 pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -> Result<Stitched> {
-    let (chapters, incomplete, total) = complete_chapters(store, job, job_id).await?;
-    let to_measure = chapters.iter().filter(|c| c.done.is_none()).count();
-    let measured_now: std::collections::HashSet<i64> = chapters
-        .iter()
-        .filter(|c| c.done.is_none())
-        .map(|c| c.idx)
-        .collect();
+    let record = Record::new(store, job_id, job.audio.sample_rate);
+    let (chapters, incomplete, total) = complete_chapters(&record, job).await?;
+    let to_measure = chapters.iter().filter(|c| c.made.is_none()).count();
     let started = std::time::Instant::now();
-    let (measuring_cache, job_copy) = (Arc::clone(cache), job.clone());
+    let (measuring_cache, job_copy, measuring) = (Arc::clone(cache), job.clone(), record.clone());
     let chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
-        measure_chapters(&measuring_cache, &job_copy, chapters)
+        measure_chapters(&measuring, &measuring_cache, &job_copy, chapters)
     })
     .await??;
     if to_measure > 0 {
@@ -194,6 +191,7 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
         );
     }
 
+    let rate = job.audio.sample_rate;
     let mut manifest = Manifest::new(job);
     manifest.incomplete_chapters = incomplete;
     let mut stitched = Vec::with_capacity(chapters.len());
@@ -201,47 +199,33 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
     let mut silent = Vec::new();
     let mut parts = Vec::new();
     let mut book_offset = 0u64;
-    for mut chapter in chapters {
-        if chapter.entry.is_none() {
-            chapter.describe(job);
-        }
-        let (Some(done), Some((mut entry, silent_here))) = (chapter.done, chapter.entry) else {
+    for chapter in chapters {
+        let Some(made) = chapter.made else {
             anyhow::bail!("chapter {} was not measured", chapter.idx + 1);
         };
-        // A chapter whose key was already recorded with its layout is not
-        // written again: a render with nothing to do writes no chapter row.
-        if measured_now.contains(&chapter.idx) {
-            store
-                .set_stitched(
-                    job_id,
-                    chapter.idx,
-                    &chapter.key,
-                    done.layout.audio.samples,
-                    &serde_json::to_string(&done).context("describing a chapter")?,
-                )
-                .await?;
-        }
-        entry.place_in_book(job.audio.sample_rate, book_offset);
+        let mut entry =
+            ChapterEntry::new(chapter.idx as usize + 1, &chapter.title, rate, made.samples);
+        entry.place_in_book(rate, book_offset);
         manifest.chapters.push(entry);
-        silent.extend(silent_here);
-        book_offset += done.layout.audio.samples;
+        silent.extend(chapter.silent);
+        book_offset += made.samples;
         qa.push(FileQa::new(
             format!("chapter {}", chapter.idx + 1),
             Role::Chapter,
-            done.measurement.clone(),
+            made.measurement.clone(),
             &job.master,
         ));
-        parts.push(done.measurement);
+        parts.push(made.measurement);
         stitched.push(StitchedChapter {
             idx: chapter.idx,
             title: chapter.title,
             key: chapter.key,
-            rate: job.audio.sample_rate,
-            items: Arc::new(chapter.items),
-            layout: Arc::new(done.layout),
-            gain_db: done.gain_db,
+            rate,
+            samples: made.samples,
+            gain_db: made.gain_db,
             master: job.master,
             cache: Arc::clone(cache),
+            record: record.clone(),
         });
     }
     manifest.samples = book_offset;
@@ -260,6 +244,7 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
         manifest,
         qa,
         silent,
+        record,
     })
 }
 
@@ -267,29 +252,27 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
 /// whose layout the database holds for their current key, and their audio
 /// in samples (an interrupted run reports these).
 pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64)> {
-    let (chapters, _, _) = complete_chapters(store, job, job_id).await?;
+    let record = Record::new(store, job_id, job.audio.sample_rate);
+    let (chapters, _, _) = complete_chapters(&record, job).await?;
     Ok(chapters
         .iter()
-        .filter_map(|c| c.done.as_ref())
-        .fold((0, 0), |(n, samples), done| {
-            (n + 1, samples + done.layout.audio.samples)
-        }))
+        .filter_map(|c| c.made.as_ref())
+        .fold((0, 0), |(n, samples), made| (n + 1, samples + made.samples)))
 }
 
-/// The complete chapters with their keys and items, the 1-based numbers of
-/// the incomplete ones, and how many chapters the plan has.
+/// The complete chapters with their keys (and, when recorded for that key,
+/// what they were made into), the 1-based numbers of the incomplete ones,
+/// and how many chapters the plan has. One chapter's rows at a time.
 async fn complete_chapters(
-    store: &Store,
+    record: &Record,
     job: &Job,
-    job_id: i64,
 ) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
+    let (store, job_id) = (record.store(), record.job_id());
     let rows = store.chapters(job_id).await?;
     let total = rows.len();
     let mut chapters = Vec::new();
     let mut incomplete = Vec::new();
-    // Each row's recorded layout is let go once read.
     for row in rows {
-        // One chapter's rows at a time from the database.
         let segments = store.chapter_segments(job_id, row.idx).await?;
         if !segments
             .iter()
@@ -307,69 +290,100 @@ async fn complete_chapters(
                 .iter()
                 .map(|s| (&s.content_key, slot(s), s.ends_paragraph)),
         );
-        let items = segments
-            .iter()
-            .map(|s| StitchItem {
-                source: match s.state {
-                    SegmentState::Pause => StitchSource::Silence { ms: PAUSE_MS },
-                    _ => StitchSource::Clip(s.content_key.to_string()),
-                },
-                ends_paragraph: s.ends_paragraph,
-            })
-            .collect();
-        let done = (row.stitch_key.as_deref() == Some(key.as_str()))
-            .then_some(row.mastered)
-            .flatten()
-            .and_then(|json| serde_json::from_str::<Mastered>(&json).ok())
-            .filter(|m| m.layout.audio.placed.len() == segments.len());
-        let mut chapter = Chapter {
+        let mastered = if row.stitch_key.as_deref() == Some(key.as_str()) {
+            store
+                .chapter_mastered(job_id, row.idx)
+                .await?
+                .and_then(|json| serde_json::from_str::<Mastered>(&json).ok())
+                .filter(|m| m.layout.audio.placed.len() == segments.len())
+        } else {
+            None
+        };
+        let silent = mastered
+            .as_ref()
+            .map(|m| silent_rows(&segments, &m.layout))
+            .unwrap_or_default();
+        chapters.push(Chapter {
             idx: row.idx,
             title: row.title,
             key,
-            segments,
-            items,
-            done,
-            entry: None,
-        };
-        // Described now, so a book's rows are never all held at once.
-        chapter.describe(job);
-        chapters.push(chapter);
+            made: mastered.as_ref().map(Made::from),
+            silent,
+        });
     }
     Ok((chapters, incomplete, total))
+}
+
+/// The rows whose clip the layout found silent from end to end (cloned:
+/// a `collect` from the owned rows would keep the chapter's allocation).
+fn silent_rows(rows: &[SegmentRow], layout: &Layout) -> Vec<SegmentRow> {
+    rows.iter()
+        .zip(&layout.audio.placed)
+        .filter(|(row, placed)| placed.silent && row.state == SegmentState::Done)
+        .map(|(row, _)| row.clone())
+        .collect()
 }
 
 /// Trims, lays out and measures the chapters that are not up to date, in
 /// parallel: the edges of every clip, the gain to the profile's target,
 /// then the measurement of the mastered stream itself (what the QA judges
-/// and every delivered format is encoded from).
-fn measure_chapters(cache: &Cache, job: &Job, mut chapters: Vec<Chapter>) -> Result<Vec<Chapter>> {
+/// and every delivered format is encoded from). Each chapter's rows are
+/// read when its turn comes and its layout recorded as soon as it is
+/// measured, so a worker holds one chapter and a later failure loses no
+/// chapter already measured.
+fn measure_chapters(
+    record: &Record,
+    cache: &Cache,
+    job: &Job,
+    mut chapters: Vec<Chapter>,
+) -> Result<Vec<Chapter>> {
     let rate = job.audio.sample_rate;
     let mastering = Mastering::new(rate, job.master);
-    let measured: Vec<Option<Mastered>> = chapters
+    let measured: Vec<Option<(Made, Vec<SegmentRow>)>> = chapters
         .par_iter()
-        .map(|c| {
-            if c.done.is_some() {
+        .map(|c| -> Result<_> {
+            if c.made.is_some() {
                 return Ok(None);
             }
-            let edges = audio::measure_edges(cache, &job.audio, &c.items)?;
-            let layout = audio::lay_out(&job.audio, &c.items, &edges);
-            let gain_db = mastering.gain_db(|| {
-                let mut stream = ChapterStream::new(cache, &c.items, &layout, rate);
-                move |out: &mut [i16]| stream.read(out)
-            })?;
-            let mut stream = ChapterStream::new(cache, &c.items, &layout, rate);
-            let measurement = mastering.apply(gain_db, |out| stream.read(out), &mut [])?;
-            Ok(Some(Mastered {
+            let rows = record.rows(c.idx)?;
+            let items = record::items(&rows);
+            let number = c.idx + 1;
+            let edges = audio::measure_edges(cache, &job.audio, &items)
+                .with_context(|| format!("measuring chapter {number}"))?;
+            let layout = audio::lay_out(&job.audio, &items, &edges);
+            drop(edges);
+            let gain_db = mastering
+                .gain_db(|| {
+                    let mut stream = ChapterStream::new(cache, &items, &layout, rate);
+                    move |out: &mut [i16]| stream.read(out)
+                })
+                .with_context(|| format!("measuring chapter {number}"))?;
+            let mut stream = ChapterStream::new(cache, &items, &layout, rate);
+            let measurement = mastering
+                .apply(gain_db, |out| stream.read(out), &mut [])
+                .with_context(|| format!("measuring chapter {number}"))?;
+            let silent = silent_rows(&rows, &layout);
+            let mastered = Mastered {
                 layout,
                 gain_db,
                 measurement,
-            }))
+            };
+            let json = serde_json::to_string(&mastered).context("describing a chapter")?;
+            record.wait(record.store().set_stitched(
+                record.job_id(),
+                c.idx,
+                &c.key,
+                mastered.layout.audio.samples,
+                &json,
+            ))?;
+            Ok(Some((Made::from(&mastered), silent)))
         })
-        .collect::<Result<_, AudioError>>()
-        .with_context(|| "measuring the chapters")?;
+        .collect::<Result<_>>()
+        .context("measuring the chapters")?;
     for (chapter, done) in chapters.iter_mut().zip(measured) {
-        if done.is_some() {
-            chapter.done = done;
+        if let Some((made, silent)) = done {
+            chapter.made = Some(made);
+            chapter.silent = silent;
         }
     }
     Ok(chapters)
