@@ -646,7 +646,14 @@ fn wav_answers_render_exactly_like_pcm_answers() {
 fn the_next_book_starts_while_the_last_request_of_the_one_before_is_out() {
     let sim = Sim::start("latency_ms = 10\nlatency_per_char_ms = 20\n");
     let ws = Workspace::new();
-    cloud_job(&ws, &sim, Cloud::Volcengine, "http", None, "concurrency = 4");
+    cloud_job(
+        &ws,
+        &sim,
+        Cloud::Volcengine,
+        "http",
+        None,
+        "concurrency = 4",
+    );
     let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
     let long = format!("Long {}end.", "word ".repeat(48));
     ws.write("jobs/a.md", format!("# A\n\nOne. Two.\n\n{long}\n"));
@@ -686,7 +693,8 @@ fn the_next_book_starts_while_the_last_request_of_the_one_before_is_out() {
     // Both books are complete, each clip requested once.
     assert!(sim.ok_by_text().values().all(|&n| n == 1));
     for name in ["a", "b"] {
-        let report = crate::util::read_json(&ws.path().join(format!("jobs/out-{name}/report.json")));
+        let report =
+            crate::util::read_json(&ws.path().join(format!("jobs/out-{name}/report.json")));
         assert_eq!(report["outcome"], "complete", "{report}");
     }
 }

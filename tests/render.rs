@@ -299,7 +299,11 @@ fn text_files_changed_by_hand_are_put_back_byte_for_byte() {
     assert_eq!(chapters.len(), 3);
     for chapter in chapters {
         // The heading, then the four sentences.
-        assert_eq!(chapter["segments"].as_array().unwrap().len(), 5, "{chapter}");
+        assert_eq!(
+            chapter["segments"].as_array().unwrap().len(),
+            5,
+            "{chapter}"
+        );
     }
     let audio = ws.out().join(chapters[1]["files"][0].as_str().unwrap());
     let audio_modified = std::fs::metadata(&audio).unwrap().modified().unwrap();
@@ -312,7 +316,10 @@ fn text_files_changed_by_hand_are_put_back_byte_for_byte() {
 
     let second = ws.run(&["render", "job.toml"]);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    assert!(read("manifest.json") == manifest, "the manifest is put back");
+    assert!(
+        read("manifest.json") == manifest,
+        "the manifest is put back"
+    );
     assert!(read("proof.csv") == proof, "the proof sheet is put back");
     assert_eq!(
         std::fs::metadata(&audio).unwrap().modified().unwrap(),

@@ -78,10 +78,14 @@ impl Synthesizer for Service {
         {
             let mut saw = false;
             for _ in 0..600 {
-                saw = std::fs::read_dir(dir).into_iter().flatten().flatten().any(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    name.starts_with(prefix) && name.ends_with(".wav")
-                });
+                saw = std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        name.starts_with(prefix) && name.ends_with(".wav")
+                    });
                 if saw {
                     break;
                 }
