@@ -109,8 +109,22 @@ async fn run(context: Context, shared: Arc<Shared>) -> usize {
             () = context.cancel.cancelled() => break,
             () = shared.wake.notified() => {}
         }
+        let started = tokio::time::Instant::now();
         match finish_complete(&context, &mut delivered).await {
-            Ok(n) => encoded += n,
+            Ok(n) => {
+                encoded += n;
+                // Each pass re-reads the book's rows and rewrites its texts:
+                // resting four times as long as it took keeps early
+                // finishing to a fifth of a core, so on a small machine it
+                // does not slow the synthesis it runs beside. (A pass with
+                // nothing new takes a query, and rests as little.)
+                let rest = started.elapsed().saturating_mul(4);
+                tokio::select! {
+                    () = shared.stop.cancelled() => break,
+                    () = context.cancel.cancelled() => break,
+                    () = tokio::time::sleep(rest) => {}
+                }
+            }
             Err(e) => {
                 tracing::warn!(
                     job = %context.job.name,
