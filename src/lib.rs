@@ -28,7 +28,9 @@
 //!   file is up to date (stitch keys). It applies the pronunciation
 //!   [`lexicon`] to what is sent, so the key is of the text as spoken.
 //! - [`store`]: the state database: plan (recorded as it streams, rolled
-//!   back when a stop is asked for), segment states, clips, runs.
+//!   back when a stop is asked for), segment states, clips, runs, and the
+//!   one pass over a book's segments and clips that a render's clip check
+//!   makes every chapter's stitch key in.
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
 //!   delay queue, states committed in groups by the store's writer task;

@@ -306,37 +306,67 @@ pub fn chapter_stitch_key<'a>(
     title: &str,
     slots: impl IntoIterator<Item = (&'a ContentKey, Option<Slot<'a>>, bool)>,
 ) -> String {
-    let mut hash = Sha256::new();
-    hash.update(
-        format!(
-            "{}|{}|{}|{}|{}|{}|{}\n",
-            audio.sample_rate,
-            audio.sentence_gap_ms,
-            audio.paragraph_gap_ms,
-            audio.chapter_head_ms,
-            audio.chapter_trailing_ms,
-            pause_ms,
-            title.len()
-        )
-        .as_bytes(),
-    );
-    // Debug formatting prints every field, so a new setting joins the key.
-    hash.update(
-        format!(
-            "v{MASTERING_VERSION}|trim {:?}|master {:?}\n",
-            audio.trim, master
-        )
-        .as_bytes(),
-    );
-    for (key, slot, ends_paragraph) in slots {
+    let mut key = StitchKey::new(audio, master, pause_ms, title);
+    for (content_key, slot, ends_paragraph) in slots {
+        key.add(content_key, slot, ends_paragraph);
+    }
+    key.finish()
+}
+
+/// [`chapter_stitch_key`] made a segment at a time, as the segments stream
+/// from the database (a render's clip check computes every chapter's key in
+/// its one pass over the book).
+pub struct StitchKey(Sha256);
+
+impl StitchKey {
+    pub fn new(audio: &Audio, master: &Master, pause_ms: u32, title: &str) -> StitchKey {
+        let mut hash = Sha256::new();
+        hash.update(
+            format!(
+                "{}|{}|{}|{}|{}|{}|{}\n",
+                audio.sample_rate,
+                audio.sentence_gap_ms,
+                audio.paragraph_gap_ms,
+                audio.chapter_head_ms,
+                audio.chapter_trailing_ms,
+                pause_ms,
+                title.len()
+            )
+            .as_bytes(),
+        );
+        // Debug formatting prints every field, so a new setting joins the key.
+        hash.update(
+            format!(
+                "v{MASTERING_VERSION}|trim {:?}|master {:?}\n",
+                audio.trim, master
+            )
+            .as_bytes(),
+        );
+        StitchKey(hash)
+    }
+
+    /// The next segment: its content key, its clip's checksum (or a
+    /// pause; `None` when it has neither), and whether it ends a paragraph.
+    pub fn add(&mut self, key: &str, slot: Option<Slot<'_>>, ends_paragraph: bool) {
         let source = match slot {
             Some(Slot::Pause) => "pause",
             Some(Slot::Clip(sha256)) => sha256,
             None => "?",
         };
-        hash.update(format!("{key}|{source}|{ends_paragraph}\n").as_bytes());
+        let hash = &mut self.0;
+        hash.update(key.as_bytes());
+        hash.update(b"|");
+        hash.update(source.as_bytes());
+        hash.update(if ends_paragraph {
+            &b"|true\n"[..]
+        } else {
+            &b"|false\n"[..]
+        });
     }
-    hex(&hash.finalize())
+
+    pub fn finish(self) -> String {
+        hex(&self.0.finalize())
+    }
 }
 
 /// The whole-book file's key: its chapters' keys in order.
@@ -350,13 +380,14 @@ pub fn book_stitch_key(chapter_keys: &[String]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    // A table, not `format!` per byte: a render hashes every segment's key.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    s
 }
 
 #[cfg(test)]

@@ -327,6 +327,38 @@ fn text_files_changed_by_hand_are_put_back_byte_for_byte() {
     );
 }
 
+/// A render with nothing to do does not build the text files while each
+/// is on disk as written (its size and modification time); a manifest
+/// edited by hand, alone, the size kept and saved a second later, is
+/// noticed by its time and put back.
+#[test]
+fn a_manifest_edited_by_hand_alone_is_put_back() {
+    let ws = Workspace::new();
+    ws.job(&manuscript(2, 5), "");
+    let first = ws.run(&["render", "job.toml"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let manifest = ws.out().join("manifest.json");
+    let written = std::fs::read(&manifest).unwrap();
+    let modified = std::fs::metadata(&manifest).unwrap().modified().unwrap();
+    let mut edited = written.clone();
+    let at = edited.windows(5).position(|w| w == b"title").unwrap();
+    edited[at] = b'T';
+    std::fs::write(&manifest, &edited).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&manifest)
+        .unwrap()
+        .set_modified(modified + std::time::Duration::from_secs(1))
+        .unwrap();
+
+    let second = ws.run(&["render", "job.toml"]);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        std::fs::read(&manifest).unwrap() == written,
+        "the manifest is put back"
+    );
+}
+
 #[test]
 fn editing_one_sentence_synthesizes_exactly_one_segment() {
     let ws = Workspace::new();

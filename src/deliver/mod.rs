@@ -18,7 +18,9 @@
 //! - [`targets`]: which files the folder should hold and their keys;
 //!   [`texts`]: subtitles, `proof.csv` and the manifest, written a chapter
 //!   at a time; [`files`]: what is up to date, and removing what is no
-//!   longer wanted; [`subtitles`], [`proof`], and [`names`] for the folder.
+//!   longer wanted; `unchanged`: whether the text files can be left as
+//!   they are without being built; [`subtitles`], [`proof`], and [`names`]
+//!   for the folder.
 
 mod encode;
 mod files;
@@ -32,6 +34,7 @@ pub mod subtitles;
 pub mod tags;
 mod targets;
 mod texts;
+mod unchanged;
 mod wav;
 
 use std::collections::HashMap;
@@ -131,7 +134,24 @@ pub async fn deliver(
         .collect();
     let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
     decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
-    texts::write_texts(&stitched.record, job, &manifest, &recorded, &mut wanted).await?;
+    // The text files are not built (every segment read back, the manifest
+    // serialized) when what they are made from is unchanged and each is
+    // on disk as written.
+    let chapter_keys: Vec<&str> = stitched.chapters.iter().map(|c| c.key.as_str()).collect();
+    let plan_hash = store.plan_hash(job_id).await?.unwrap_or_default();
+    let texts_key = unchanged::texts_key(job, &plan_hash, &chapter_keys, &manifest);
+    match unchanged::current(&dir, &recorded, &texts_key) {
+        Some(keep) => wanted.extend(keep),
+        None => {
+            let before = wanted.len();
+            texts::write_texts(&stitched.record, job, &manifest, &recorded, &mut wanted).await?;
+            let written: Vec<String> = wanted[before..].iter().map(|w| w.file.clone()).collect();
+            unchanged::stamp(store, job_id, &dir, &written, &texts_key).await?;
+        }
+    }
+    wanted.push(targets::Wanted {
+        file: unchanged::MANIFEST.to_string(),
+    });
     files::remove_unwanted(store, job_id, &dir, &recorded, &wanted).await?;
     let samples = stitched.samples();
     let qa = qa_rows(stitched.qa, &manifest, &decoded, &job.master);

@@ -38,6 +38,35 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, Provider
         })
 }
 
+/// An HTTP client built at its first request, not before: building one
+/// loads the system's TLS roots (tens of milliseconds), and a render with
+/// nothing to synthesize sends no request at all.
+#[derive(Debug)]
+pub(crate) struct LazyClient {
+    timeout: Duration,
+    client: std::sync::OnceLock<reqwest::Client>,
+}
+
+impl LazyClient {
+    pub(crate) fn new(timeout: Duration) -> LazyClient {
+        LazyClient {
+            timeout,
+            client: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The client, built now if this is the first request. A client that
+    /// cannot be built is a fatal error of the request (and of the job).
+    pub(crate) fn get(&self) -> Result<&reqwest::Client, ProviderError> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let built = http_client(self.timeout)?;
+        // Two first requests at once may both build one; either is kept.
+        Ok(self.client.get_or_init(|| built))
+    }
+}
+
 /// A header value marked sensitive, so neither reqwest nor tungstenite shows
 /// it in `Debug` (both use the same `http` crate).
 pub(crate) fn sensitive(value: &str) -> Result<reqwest::header::HeaderValue, ProviderError> {

@@ -3,7 +3,9 @@
 //! clips that vanished or fail their checksum are forgotten, and corrupt
 //! ones deleted, so their segments render again instead of failing a stitch.
 //! A clip whose size and modification time are as recorded is not read:
-//! a render with nothing to do costs a `stat` per clip, not a hash.
+//! a render with nothing to do costs a `stat` per clip, not a hash. The
+//! same pass makes every chapter's stitch key, so stitching after a render
+//! that changed nothing does not read the clips again.
 
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,32 +14,46 @@ use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::cache::{Cache, ClipCheck, StoredClip};
-use crate::plan::ContentKey;
-use crate::store::{Change, ClipRow, StateWriter, Store};
+use crate::job::Job;
+use crate::plan::{ContentKey, Slot, StitchKey};
+use crate::stitch::{CheckedChapter, PAUSE_MS};
+use crate::store::{Change, CheckRow, SegmentState, StateWriter, Store};
 
-/// Checks every clip the job's done segments use. Missing ones are
-/// forgotten; corrupt ones deleted and forgotten; their segments are pending
-/// again. A changed file whose hash still matches gets its new stamp.
-/// Returns how many clips were forgotten. Cancelled, it stops between
-/// batches: the clips not checked stay as recorded (an interrupted run
-/// stitches nothing, and the next run checks them).
+/// What the check found: how many clips it forgot, and each chapter's
+/// stitch key as the segments and clips stood (valid for stitching only
+/// while nothing changes them: nothing forgotten, nothing synthesized).
+pub(super) struct Checked {
+    pub(super) forgotten: usize,
+    pub(super) chapters: Vec<CheckedChapter>,
+}
+
+/// Checks every clip the job's done segments use, in one pass over the
+/// book that also makes every chapter's stitch key. Missing ones are
+/// forgotten; corrupt ones deleted and forgotten; their segments are
+/// pending again. A changed file whose hash still matches gets its new
+/// stamp. Cancelled, it stops between batches: the clips not checked stay
+/// as recorded (an interrupted run stitches nothing, and the next run
+/// checks them).
 pub(super) async fn check(
     store: &Store,
     writer: &StateWriter,
     cache: &Arc<Cache>,
+    job: &Job,
     job_id: i64,
     cancel: &CancellationToken,
-) -> Result<usize> {
+) -> Result<Checked> {
     let found: Arc<Mutex<Vec<(ContentKey, ClipCheck)>>> = Arc::default();
     // One batch is checked (its `stat`s, on a blocking thread) while the
     // next is read from the database.
     let checking: Arc<Mutex<Option<Checking>>> = Arc::default();
+    let mut keys = Keys::new(job, store.chapter_titles(job_id).await?);
     store
-        .for_each_clip_batch(job_id, |batch| {
+        .for_each_check_batch(job_id, |batch| {
             let cache = Arc::clone(cache);
             let found = Arc::clone(&found);
             let checking = Arc::clone(&checking);
             let cancelled = cancel.is_cancelled();
+            keys.add(&batch);
             async move {
                 let previous = checking
                     .lock()
@@ -62,6 +78,7 @@ pub(super) async fn check(
     if let Some(last) = last {
         keep_found(last, &found).await?;
     }
+    let chapters = keys.finish();
     let mut found = std::mem::take(&mut *found.lock().unwrap_or_else(PoisonError::into_inner));
     // A clip shared by several segments was checked once per segment.
     found.sort_by(|a, b| a.0.cmp(&b.0));
@@ -95,7 +112,91 @@ pub(super) async fn check(
             }
         }
     }
-    Ok(forgotten)
+    Ok(Checked {
+        forgotten,
+        chapters,
+    })
+}
+
+/// Every chapter's stitch key, made as the segments stream past in book
+/// order: a chapter with a segment neither done nor a pause is incomplete
+/// and has none.
+struct Keys<'a> {
+    job: &'a Job,
+    /// The chapters' titles, in order, and where the pass is.
+    titles: std::vec::IntoIter<(i64, String)>,
+    current: Option<(CheckedChapter, Option<StitchKey>)>,
+    done: Vec<CheckedChapter>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(job: &'a Job, titles: Vec<(i64, String)>) -> Keys<'a> {
+        Keys {
+            job,
+            titles: titles.into_iter(),
+            current: None,
+            done: Vec::new(),
+        }
+    }
+
+    fn add(&mut self, batch: &[CheckRow]) {
+        for row in batch {
+            while self
+                .current
+                .as_ref()
+                .is_none_or(|(c, _)| c.idx < row.chapter_idx)
+            {
+                if !self.next_chapter() {
+                    return;
+                }
+            }
+            let Some((chapter, key)) = self.current.as_mut() else {
+                return;
+            };
+            if chapter.idx != row.chapter_idx {
+                continue;
+            }
+            let slot = match row.state {
+                SegmentState::Pause => Some(Slot::Pause),
+                SegmentState::Done => row.sha256.as_deref().map(Slot::Clip),
+                // The chapter is incomplete: it has no key.
+                _ => {
+                    *key = None;
+                    continue;
+                }
+            };
+            if let Some(key) = key {
+                key.add(&row.content_key, slot, row.ends_paragraph);
+            }
+        }
+    }
+
+    /// Closes the chapter in progress and opens the next; `false` when
+    /// there is none.
+    fn next_chapter(&mut self) -> bool {
+        self.close();
+        let Some((idx, title)) = self.titles.next() else {
+            return false;
+        };
+        let key = StitchKey::new(&self.job.audio, &self.job.master, PAUSE_MS, &title);
+        self.current = Some((CheckedChapter { idx, key: None }, Some(key)));
+        true
+    }
+
+    fn close(&mut self) {
+        if let Some((mut chapter, key)) = self.current.take() {
+            chapter.key = key.map(StitchKey::finish);
+            self.done.push(chapter);
+        }
+    }
+
+    fn finish(mut self) -> Vec<CheckedChapter> {
+        // Chapters after the last segment (none in a recorded plan) have no
+        // segments: their key is their header's.
+        while self.next_chapter() {}
+        self.close();
+        self.done
+    }
 }
 
 /// A batch's check running on a blocking thread: the clips that are not
@@ -115,10 +216,11 @@ async fn keep_found(checking: Checking, found: &Mutex<Vec<(ContentKey, ClipCheck
 /// Checks a batch of clips; keeps only those not as recorded.
 fn check_batch(
     cache: &Cache,
-    batch: Vec<ClipRow>,
+    batch: Vec<CheckRow>,
 ) -> std::io::Result<Vec<(ContentKey, ClipCheck)>> {
     batch
-        .into_iter()
+        .iter()
+        .filter_map(CheckRow::clip)
         .map(|row| {
             let check = cache.check(&row.content_key, &row.sha256, row.stamp)?;
             Ok((row.content_key, check))

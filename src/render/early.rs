@@ -149,8 +149,14 @@ async fn finish_complete(context: &Context, delivered: &mut BTreeSet<i64>) -> Re
         return Ok(0);
     }
     let started = std::time::Instant::now();
-    let stitched =
-        stitch::stitch(&context.store, &context.cache, &context.job, context.job_id).await?;
+    let stitched = stitch::stitch(
+        &context.store,
+        &context.cache,
+        &context.job,
+        context.job_id,
+        None,
+    )
+    .await?;
     let done = deliver::deliver(&context.store, &context.job, context.job_id, stitched).await?;
     tracing::debug!(
         job = %context.job.name,

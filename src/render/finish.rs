@@ -15,7 +15,7 @@ use crate::job::Job;
 use crate::plan::ChapterSet;
 use crate::provider::ProviderError;
 use crate::report::{self, Failure, JobReport, Outcome};
-use crate::stitch;
+use crate::stitch::{self, CheckedChapter};
 use crate::store::{Counts, RunOutcome, RunStats, SegmentState, Store};
 
 /// The rest of a job once its synthesis is over: stitching what is
@@ -37,6 +37,9 @@ pub struct Finishing {
     pub(super) started: Instant,
     /// Only these chapters (`--chapters`); the whole book otherwise.
     pub(super) chapters: Option<ChapterSet>,
+    /// Every chapter's stitch key from the clip check, when nothing
+    /// changed since it ran.
+    pub(super) checked: Option<Vec<CheckedChapter>>,
 }
 
 impl Finishing {
@@ -68,7 +71,14 @@ impl Finishing {
                 ..Delivered::default()
             }
         } else {
-            let stitched = stitch::stitch(&self.store, &self.cache, job, self.job_id).await?;
+            let stitched = stitch::stitch(
+                &self.store,
+                &self.cache,
+                job,
+                self.job_id,
+                self.checked.as_deref(),
+            )
+            .await?;
             deliver::deliver(&self.store, job, self.job_id, stitched).await?
         };
         let mut stats = self.stats;
@@ -124,7 +134,7 @@ impl Finishing {
             failures,
             output_dir: job.output.dir.clone(),
             chapters_written: delivered.chapters,
-            chapters_total: self.store.chapters(self.job_id).await?.len(),
+            chapters_total: self.store.chapter_titles(self.job_id).await?.len(),
             book_files: delivered.book_files,
             files_encoded: delivered.encoded + self.early_encoded,
             audio_secs: delivered.samples as f64 / f64::from(job.audio.sample_rate),

@@ -49,6 +49,7 @@ use crate::pacing::Window;
 use crate::plan::{ChapterSet, Plan};
 use crate::provider::{ProviderError, Synthesizer};
 pub use crate::report::{JobReport, Outcome};
+use crate::stitch::CheckedChapter;
 use crate::store::{PlanWritten, RunOutcome, RunStats, StateWriter, Store};
 pub use finish::Finishing;
 use finish::Tally;
@@ -101,6 +102,19 @@ impl Progress for NoProgress {
     fn start(&self, _: &ProgressStart) {}
     fn advance(&self, _: Tick) {}
     fn finish(&self) {}
+}
+
+/// What a round of synthesis did: the run's figures, a fatal provider
+/// error if one stopped the job, whether the character budget stopped it,
+/// and the chapters as the clip check found them when nothing changed since
+/// (stitching then need not read the clips again).
+struct Synthesis {
+    stats: RunStats,
+    fatal: Option<ProviderError>,
+    budget_hit: bool,
+    checked: Option<Vec<CheckedChapter>>,
+    /// Audio files encoded while synthesis went on (chapters finished early).
+    early_encoded: usize,
 }
 
 /// Everything a render needs besides the job.
@@ -225,7 +239,13 @@ impl<S: Synthesizer> Renderer<S> {
         remove_orphaned_outputs(&job.output.dir);
         let run_id = self.store.start_run(job_id).await?;
         match self.synthesize_committed(job, job_id, run_id).await {
-            Ok((stats, fatal, budget_hit, early_encoded)) => Ok(Finishing {
+            Ok(Synthesis {
+                stats,
+                fatal,
+                budget_hit,
+                checked,
+                early_encoded,
+            }) => Ok(Finishing {
                 store: self.store.clone(),
                 cache: Arc::clone(&self.cache),
                 job: job.clone(),
@@ -240,6 +260,7 @@ impl<S: Synthesizer> Renderer<S> {
                 window: self.window.limit() as u64,
                 started,
                 chapters: self.chapters.clone(),
+                checked,
             }),
             Err(e) => {
                 self.store
@@ -251,14 +272,8 @@ impl<S: Synthesizer> Renderer<S> {
     }
 
     /// Synthesizes with a writer task, chapters finished early beside it,
-    /// and returns once every state change it sent is committed (with the
-    /// number of files encoded early).
-    async fn synthesize_committed(
-        &self,
-        job: &Job,
-        job_id: i64,
-        run_id: i64,
-    ) -> Result<(RunStats, Option<ProviderError>, bool, usize)> {
+    /// and returns once every state change it sent is committed.
+    async fn synthesize_committed(&self, job: &Job, job_id: i64, run_id: i64) -> Result<Synthesis> {
         let (writer, writer_task) = self.store.writer();
         let early = early::Early::start(early::Context {
             store: self.store.clone(),
@@ -281,12 +296,13 @@ impl<S: Synthesizer> Renderer<S> {
         if !committed || written.is_err() {
             written.context("recording segment states in the state database")?;
         }
-        synthesized.map(|(stats, fatal, budget_hit)| (stats, fatal, budget_hit, early_encoded))
+        synthesized.map(|synthesis| Synthesis {
+            early_encoded,
+            ..synthesis
+        })
     }
 
     /// Checks the clips already rendered, then synthesizes what is pending.
-    /// Returns the run's figures, a fatal provider error if one stopped the
-    /// job, and whether the character budget stopped it.
     async fn synthesize(
         &self,
         job: &Job,
@@ -294,10 +310,11 @@ impl<S: Synthesizer> Renderer<S> {
         run_id: i64,
         writer: &StateWriter,
         early: &early::Trigger,
-    ) -> Result<(RunStats, Option<ProviderError>, bool)> {
+    ) -> Result<Synthesis> {
         let mut stats = RunStats::default();
         let mut budget_left = self.max_characters.or(job.render.max_characters_per_run);
-        clips::check(&self.store, writer, &self.cache, job_id, &self.cancel).await?;
+        let checked =
+            clips::check(&self.store, writer, &self.cache, job, job_id, &self.cancel).await?;
         // The checks' stamps and forgotten clips are in before counting.
         writer.flush().await;
         let selected = self.chapters.as_ref();
@@ -305,7 +322,16 @@ impl<S: Synthesizer> Renderer<S> {
             .await?
             .counts;
         if counts.pending == 0 {
-            return Ok((stats, None, false));
+            // Nothing changed the segments or their clips since the check
+            // (a forgotten clip leaves its segments pending): its keys hold.
+            return Ok(Synthesis {
+                stats,
+                fatal: None,
+                budget_hit: false,
+                checked: (checked.forgotten == 0 && !self.cancel.is_cancelled())
+                    .then_some(checked.chapters),
+                early_encoded: 0,
+            });
         }
         let tally = Tally::of(&self.store, job_id, selected, job, true).await?;
         let counts = tally.counts;
@@ -321,7 +347,13 @@ impl<S: Synthesizer> Renderer<S> {
             .await?;
         self.progress.finish();
         round.add_to(&mut stats);
-        Ok((stats, round.fatal, round.budget_hit))
+        Ok(Synthesis {
+            stats,
+            fatal: round.fatal,
+            budget_hit: round.budget_hit,
+            checked: None,
+            early_encoded: 0,
+        })
     }
 
     fn past_deadline(&self) -> bool {

@@ -133,6 +133,16 @@ impl Stitched {
     }
 }
 
+/// A chapter as a render's clip check found it ([`crate::render`] makes
+/// these in its one pass over the book): its stitch key, `None` when a
+/// segment is neither done nor a pause. Handed to [`stitch`] only when
+/// nothing changed since.
+#[derive(Debug, Clone)]
+pub struct CheckedChapter {
+    pub idx: i64,
+    pub key: Option<String>,
+}
+
 /// What a chapter was made into, kept in the state database.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Mastered {
@@ -173,9 +183,19 @@ struct Chapter {
 /// Lays out and measures every complete chapter that changed (recording
 /// each one's layout as it is done), and builds the manifest and the QA
 /// rows.
-pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -> Result<Stitched> {
+///
+/// `checked`: every chapter's key as the render's clip check made it, when
+/// nothing changed since; otherwise the keys are made here from the
+/// segments and their clips.
+pub async fn stitch(
+    store: &Store,
+    cache: &Arc<Cache>,
+    job: &Job,
+    job_id: i64,
+    checked: Option<&[CheckedChapter]>,
+) -> Result<Stitched> {
     let record = Record::new(store, job_id, job.audio.sample_rate);
-    let (chapters, incomplete, total) = complete_chapters(&record, job).await?;
+    let (chapters, incomplete, total) = complete_chapters(&record, job, checked).await?;
     let to_measure = chapters.iter().filter(|c| c.made.is_none()).count();
     let started = std::time::Instant::now();
     let (measuring_cache, job_copy, measuring) = (Arc::clone(cache), job.clone(), record.clone());
@@ -253,7 +273,7 @@ pub async fn stitch(store: &Store, cache: &Arc<Cache>, job: &Job, job_id: i64) -
 /// in samples (an interrupted run reports these).
 pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64)> {
     let record = Record::new(store, job_id, job.audio.sample_rate);
-    let (chapters, _, _) = complete_chapters(&record, job).await?;
+    let (chapters, _, _) = complete_chapters(&record, job, None).await?;
     Ok(chapters
         .iter()
         .filter_map(|c| c.made.as_ref())
@@ -262,10 +282,13 @@ pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64
 
 /// The complete chapters with their keys (and, when recorded for that key,
 /// what they were made into), the 1-based numbers of the incomplete ones,
-/// and how many chapters the plan has. One chapter's rows at a time.
+/// and how many chapters the plan has. One chapter's rows at a time. With
+/// the chapters as checked, an incomplete chapter is not read, and a
+/// complete one is read without its clips (its key is known).
 async fn complete_chapters(
     record: &Record,
     job: &Job,
+    checked: Option<&[CheckedChapter]>,
 ) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
     let (store, job_id) = (record.store(), record.job_id());
     let rows = store.chapters(job_id).await?;
@@ -273,7 +296,14 @@ async fn complete_chapters(
     let mut chapters = Vec::new();
     let mut incomplete = Vec::new();
     for row in rows {
-        let segments = store.chapter_segments(job_id, row.idx).await?;
+        let checked = checked.and_then(|all| all.iter().find(|c| c.idx == row.idx));
+        if checked.is_some_and(|c| c.key.is_none()) {
+            incomplete.push(row.idx as usize + 1);
+            continue;
+        }
+        let segments = store
+            .chapter_segments(job_id, row.idx, checked.is_none())
+            .await?;
         if !segments
             .iter()
             .all(|s| matches!(s.state, SegmentState::Done | SegmentState::Pause))
@@ -281,15 +311,18 @@ async fn complete_chapters(
             incomplete.push(row.idx as usize + 1);
             continue;
         }
-        let key = plan::chapter_stitch_key(
-            &job.audio,
-            &job.master,
-            PAUSE_MS,
-            &row.title,
-            segments
-                .iter()
-                .map(|s| (&s.content_key, slot(s), s.ends_paragraph)),
-        );
+        let key = match checked.and_then(|c| c.key.clone()) {
+            Some(key) => key,
+            None => plan::chapter_stitch_key(
+                &job.audio,
+                &job.master,
+                PAUSE_MS,
+                &row.title,
+                segments
+                    .iter()
+                    .map(|s| (&s.content_key, slot(s), s.ends_paragraph)),
+            ),
+        };
         let mastered = if row.stitch_key.as_deref() == Some(key.as_str()) {
             store
                 .chapter_mastered(job_id, row.idx)

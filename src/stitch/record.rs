@@ -53,7 +53,7 @@ impl Record {
 
     /// One chapter's segment rows, in order.
     pub fn rows(&self, idx: i64) -> Result<Vec<SegmentRow>> {
-        self.wait(self.store.chapter_segments(self.job_id, idx))
+        self.wait(self.store.chapter_segments(self.job_id, idx, true))
             .with_context(|| format!("reading chapter {} from the state database", idx + 1))
     }
 

@@ -9,10 +9,13 @@
 //! its clip is safely in the cache, so the database never claims more than
 //! the disk holds ([`segments`](self::segments)); each render is a row of
 //! `runs` ([`runs`](self::runs)); the files delivered into each output
-//! folder are kept with the keys they were made from
-//! ([`deliveries`](self::deliveries)). States and outcomes are typed
+//! folder are kept with the keys they were made from (a text file with its
+//! size and modification time too) ([`deliveries`](self::deliveries)); a
+//! render reads a book's segments with their clips' rows in one pass
+//! before synthesis ([`check`](self::check)). States and outcomes are typed
 //! ([`types`](self::types)).
 
+mod check;
 mod deliveries;
 mod plan;
 mod runs;
@@ -26,6 +29,7 @@ use std::time::Duration;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use check::CheckRow;
 pub use deliveries::Delivered;
 pub use plan::PlanWritten;
 pub use types::{
@@ -151,6 +155,14 @@ impl Store {
     pub async fn jobs(&self) -> Result<Vec<JobRow>, sqlx::Error> {
         sqlx::query_as("SELECT id, path, name, title FROM jobs ORDER BY name, path")
             .fetch_all(&self.pool)
+            .await
+    }
+
+    /// The hash of the job's plan as last recorded.
+    pub async fn plan_hash(&self, job_id: i64) -> Result<Option<String>, sqlx::Error> {
+        sqlx::query_scalar("SELECT plan_hash FROM jobs WHERE id = ?")
+            .bind(job_id)
+            .fetch_one(&self.pool)
             .await
     }
 

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::types::WorkCursor;
 use super::types::parse_column;
 use super::writer::Change;
-use super::{ChapterRow, ChapterTally, ClipRow, Counts, SegmentRow, SegmentState, Store, Work};
+use super::{ChapterRow, ChapterTally, Counts, SegmentRow, SegmentState, Store, Work};
 use crate::cache::StoredClip;
 use crate::plan::ContentKey;
 use crate::provider::ProviderError;
@@ -96,46 +96,6 @@ impl Store {
                 ((c, i), work)
             })
             .collect())
-    }
-
-    /// The clips the job's done segments use, a batch at a time to `each`
-    /// (so a large book is never all in memory), until `each` says to stop.
-    /// A clip several segments share comes once per segment: a plain join
-    /// costs a third of what removing the repeats in the database does.
-    pub async fn for_each_clip_batch<F, Fut>(
-        &self,
-        job_id: i64,
-        mut each: F,
-    ) -> Result<(), anyhow::Error>
-    where
-        F: FnMut(Vec<ClipRow>) -> Fut,
-        Fut: std::future::Future<Output = anyhow::Result<std::ops::ControlFlow<()>>>,
-    {
-        use futures_util::TryStreamExt;
-        const BATCH: usize = 2048;
-        let mut rows = sqlx::query_as::<_, ClipRow>(
-            "SELECT c.content_key, c.sha256, c.file_size, c.file_mtime_ns
-             FROM segments s JOIN clips c ON c.content_key = s.content_key
-             WHERE s.job_id = ? AND s.state = 'done'",
-        )
-        .bind(job_id)
-        .fetch(&self.pool);
-        let mut batch = Vec::with_capacity(BATCH);
-        while let Some(row) = rows.try_next().await? {
-            batch.push(row);
-            if batch.len() == BATCH {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                if each(full).await?.is_break() {
-                    return Ok(());
-                }
-            }
-        }
-        drop(rows);
-        if !batch.is_empty() {
-            // The last batch: whether it asks to stop changes nothing.
-            let _ = each(batch).await?;
-        }
-        Ok(())
     }
 
     /// Segments that failed permanently or became pauses, in book order.
@@ -280,27 +240,36 @@ impl Store {
         .await
     }
 
-    /// One chapter's segments in order, with their clips' checksums and
-    /// word timings: what stitching reads. The columns it does not use
-    /// (the error's details, the clip's length) are left empty, since
-    /// every render reads every chapter and each value costs a copy.
+    /// One chapter's segments in order, with (`with_clips`) their clips'
+    /// checksums and word timings: what stitching reads. The columns it
+    /// does not use (the error's details, the clip's length) are left
+    /// empty, since every render reads every chapter and each value costs
+    /// a copy. Without clips it reads the segments alone: a chapter whose
+    /// stitch key is already known needs nothing of them.
     pub async fn chapter_segments(
         &self,
         job_id: i64,
         chapter_idx: i64,
+        with_clips: bool,
     ) -> Result<Vec<SegmentRow>, sqlx::Error> {
-        sqlx::query_as(
+        let sql = if with_clips {
             "SELECT s.chapter_idx, s.idx, s.paragraph_idx, s.ends_paragraph, s.text,
                     s.content_key, s.state, s.attempts, NULL AS error_class,
                     NULL AS last_error, NULL AS error_log_id, NULL AS error_request_id,
                     c.sha256, NULL AS samples, c.words
              FROM segments s LEFT JOIN clips c ON c.content_key = s.content_key
-             WHERE s.job_id = ? AND s.chapter_idx = ? ORDER BY s.idx",
-        )
-        .bind(job_id)
-        .bind(chapter_idx)
-        .fetch_all(&self.pool)
-        .await
+             WHERE s.job_id = ? AND s.chapter_idx = ? ORDER BY s.idx"
+        } else {
+            "SELECT chapter_idx, idx, paragraph_idx, ends_paragraph, text, content_key, state,
+                    attempts, NULL AS error_class, NULL AS last_error, NULL AS error_log_id,
+                    NULL AS error_request_id, NULL AS sha256, NULL AS samples, NULL AS words
+             FROM segments WHERE job_id = ? AND chapter_idx = ? ORDER BY idx"
+        };
+        sqlx::query_as(sql)
+            .bind(job_id)
+            .bind(chapter_idx)
+            .fetch_all(&self.pool)
+            .await
     }
 
     pub async fn set_stitched(

@@ -3,7 +3,7 @@
 
 use super::{CozeSettings, Envelope, SPEECH_PATH, envelope_error, new_request_id};
 use crate::provider::decode::{self, snippet};
-use crate::provider::net::{SNIPPET_CHARS, http_client, http_failure, sensitive};
+use crate::provider::net::{LazyClient, SNIPPET_CHARS, http_failure, sensitive};
 use crate::provider::{
     Clip, ErrorClass, ProviderError, Secret, SynthRequest, Synthesizer, classify,
 };
@@ -12,12 +12,12 @@ use crate::provider::{
 #[derive(Debug)]
 pub struct CozeHttp {
     settings: CozeSettings,
-    client: reqwest::Client,
+    client: LazyClient,
 }
 
 impl CozeHttp {
     pub fn new(settings: CozeSettings) -> Result<Self, ProviderError> {
-        let client = http_client(settings.config.timeout)?;
+        let client = LazyClient::new(settings.config.timeout);
         Ok(CozeHttp { settings, client })
     }
 
@@ -34,6 +34,7 @@ impl CozeHttp {
         let url = format!("{}{SPEECH_PATH}", s.config.base_url);
         let response = self
             .client
+            .get()?
             .post(url)
             .header(reqwest::header::AUTHORIZATION, sensitive(&s.bearer())?)
             .json(&s.http_body(text))

@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::timings::timings;
 use super::{ClipMaker, VolcSettings, code_error, new_reqid};
 use crate::provider::decode::{self, snippet};
-use crate::provider::net::{SNIPPET_CHARS, http_client, http_failure, sensitive};
+use crate::provider::net::{LazyClient, SNIPPET_CHARS, http_failure, sensitive};
 use crate::provider::{
     Clip, ErrorClass, ProviderError, SynthRequest, Synthesizer, WordTiming, classify,
 };
@@ -20,12 +20,12 @@ const SUCCESS: i64 = 3000;
 pub struct VolcHttp {
     settings: VolcSettings,
     maker: ClipMaker,
-    client: reqwest::Client,
+    client: LazyClient,
 }
 
 impl VolcHttp {
     pub fn new(settings: VolcSettings) -> Result<Self, ProviderError> {
-        let client = http_client(settings.config.timeout)?;
+        let client = LazyClient::new(settings.config.timeout);
         let maker = ClipMaker::new(&settings)?;
         Ok(VolcHttp {
             settings,
@@ -50,6 +50,7 @@ impl VolcHttp {
         let body = s.request_json(text, reqid, "query");
         let response = self
             .client
+            .get()?
             .post(url)
             .header(
                 reqwest::header::AUTHORIZATION,
