@@ -33,7 +33,9 @@
 //!   makes every chapter's stitch key in.
 //! - [`render`]: the scheduler that runs pending segments through a
 //!   [`provider::Synthesizer`] in the adaptive window, retries waiting in a
-//!   delay queue, states committed in groups by the store's writer task.
+//!   delay queue, states committed in groups by the store's writer task;
+//!   each chapter stitched and delivered as soon as it is complete, while
+//!   the later ones are still being synthesised.
 //! - [`stitch`]: which chapters are complete, their trimmed layout, gain
 //!   and QA measurement (in parallel across cores), stitch keys, a
 //!   chapter's mastered samples as a stream, and the manifest's chapters;

@@ -636,3 +636,65 @@ fn wav_answers_render_exactly_like_pcm_answers() {
         );
     }
 }
+
+/// `render DIR`: the next book starts as soon as the last fresh segment of
+/// the one before is sent, so the quota does not drain between books. Book
+/// A ends with a long sentence (5 s at 20 ms per character); book B's first
+/// requests go while it is still in flight. Started only after book A's
+/// synthesis ended, none of them could.
+#[test]
+fn the_next_book_starts_while_the_last_request_of_the_one_before_is_out() {
+    let sim = Sim::start("latency_ms = 10\nlatency_per_char_ms = 20\n");
+    let ws = Workspace::new();
+    cloud_job(
+        &ws,
+        &sim,
+        Cloud::Volcengine,
+        "http",
+        None,
+        "concurrency = 4",
+    );
+    let job = std::fs::read_to_string(ws.path().join("job.toml")).unwrap();
+    let long = format!("Long {}end.", "word ".repeat(48));
+    ws.write("jobs/a.md", format!("# A\n\nOne. Two.\n\n{long}\n"));
+    ws.write("jobs/b.md", "# B\n\nThree. Four. Five.\n");
+    for name in ["a", "b"] {
+        let text = job
+            .replace("\"book.md\"", &format!("\"{name}.md\""))
+            .replace("dir = \"out\"", &format!("dir = \"out-{name}\""));
+        ws.write(&format!("jobs/{name}.toml"), text);
+    }
+    let out = ws
+        .command()
+        .args(["render", "jobs"])
+        .env("TEST_TTS_TOKEN", TOKEN)
+        .output()
+        .expect("run audiobook");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let entries = sim.entries();
+    let last_of_a = entries
+        .iter()
+        .find(|e| e.text.starts_with("Long "))
+        .expect("the long sentence was sent");
+    let b_during_a: Vec<&str> = entries
+        .iter()
+        .filter(|e| ["Three.", "Four.", "Five."].contains(&e.text.as_str()))
+        .filter(|e| e.started < last_of_a.ended)
+        .map(|e| e.text.as_str())
+        .collect();
+    assert!(
+        !b_during_a.is_empty(),
+        "book B waited for book A's last request: {:?}",
+        entries
+            .iter()
+            .map(|e| (&e.text, e.started, e.ended))
+            .collect::<Vec<_>>()
+    );
+    // Both books are complete, each clip requested once.
+    assert!(sim.ok_by_text().values().all(|&n| n == 1));
+    for name in ["a", "b"] {
+        let report =
+            crate::util::read_json(&ws.path().join(format!("jobs/out-{name}/report.json")));
+        assert_eq!(report["outcome"], "complete", "{report}");
+    }
+}

@@ -32,6 +32,10 @@ struct Service {
     /// the first time.
     busy_once: Option<&'static str>,
     busy_retry_after: Duration,
+    /// Texts containing the needle are answered only once a file whose
+    /// name starts with the prefix is in the folder (or after a minute);
+    /// whether it was there goes into `ServiceState::saw_file`.
+    wait_for_file: Option<(&'static str, std::path::PathBuf, &'static str)>,
 }
 
 #[derive(Default)]
@@ -40,6 +44,7 @@ struct ServiceState {
     /// (text, sent at, the client's window when it arrived, refused?)
     log: Vec<(String, Instant, usize, bool)>,
     busy_sent: bool,
+    saw_file: Option<bool>,
 }
 
 impl Synthesizer for Service {
@@ -67,6 +72,26 @@ impl Synthesizer for Service {
                     .with_retry_after(Some(self.busy_retry_after)));
             }
             s.in_flight += 1;
+        }
+        if let Some((needle, dir, prefix)) = &self.wait_for_file
+            && request.text.contains(needle)
+        {
+            let mut saw = false;
+            for _ in 0..600 {
+                saw = std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|e| {
+                        let name = e.file_name().to_string_lossy().into_owned();
+                        name.starts_with(prefix) && name.ends_with(".wav")
+                    });
+                if saw {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            self.state.lock().unwrap().saw_file = Some(saw);
         }
         tokio::time::sleep(self.latency).await;
         self.state.lock().unwrap().in_flight -= 1;
@@ -144,6 +169,7 @@ async fn a_refused_probe_returns_the_window_to_the_safe_level() {
         state: Mutex::default(),
         busy_once: None,
         busy_retry_after: Duration::ZERO,
+        wait_for_file: None,
     });
     let outcome = render(&ws, &sentences(400), 16, Arc::clone(&service)).await;
     assert_eq!(outcome, Outcome::Complete);
@@ -180,6 +206,7 @@ async fn a_segment_in_backoff_holds_no_place_and_the_others_proceed() {
         state: Mutex::default(),
         busy_once: Some("number 2 "),
         busy_retry_after: Duration::from_secs(1),
+        wait_for_file: None,
     });
     // One place in the window: while segment 2 waits 1 s to retry, the
     // other segments go through that place.
@@ -223,6 +250,7 @@ async fn after_the_deadline_a_waiting_retry_goes_back_to_pending() {
         state: Mutex::default(),
         busy_once: Some("number 1 "),
         busy_retry_after: Duration::from_secs(60),
+        wait_for_file: None,
     });
     let deadline = Instant::now() + Duration::from_secs(3);
     let (report, rows) =
@@ -247,4 +275,45 @@ async fn after_the_deadline_a_waiting_retry_goes_back_to_pending() {
     assert_eq!(waiting.len(), 1);
     assert!(waiting[0].text.contains("number 1 "));
     assert_eq!(waiting[0].state, SegmentState::Pending);
+}
+
+/// A chapter is delivered as soon as its last segment is stored: the last
+/// sentence of chapter 2 is answered only once chapter 1's file is in the
+/// output folder (the service waits for it, up to a minute). Delivered only
+/// after synthesis, the file could never be there in time.
+#[tokio::test]
+async fn a_complete_chapter_is_delivered_while_the_next_is_synthesised() {
+    let ws = Workspace::new();
+    let mut text = String::from("# One\n\n");
+    for i in 1..=4 {
+        text.push_str(&format!("Sentence number {i} is here. "));
+    }
+    text.push_str("\n\n# Two\n\n");
+    for i in 5..=8 {
+        text.push_str(&format!("Sentence number {i} is here. "));
+    }
+    let service = Arc::new(Service {
+        quota: 100,
+        latency: Duration::from_millis(20),
+        window: Window::new(1),
+        state: Mutex::default(),
+        busy_once: None,
+        busy_retry_after: Duration::ZERO,
+        wait_for_file: Some(("number 8 ", ws.out(), "01 ")),
+    });
+    let outcome = render(&ws, &text, 1, Arc::clone(&service)).await;
+    assert_eq!(outcome, Outcome::Complete);
+    assert_eq!(
+        service.state.lock().unwrap().saw_file,
+        Some(true),
+        "chapter 1 was not delivered before the last request of chapter 2"
+    );
+    // The finish redid nothing: every file it delivered counts once.
+    let files = std::fs::read_dir(ws.out())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".wav"))
+        .count();
+    let report = crate::util::read_json(&ws.out().join("report.json"));
+    assert_eq!(report["files_encoded"], files, "{report}");
 }

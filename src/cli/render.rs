@@ -1,7 +1,8 @@
 //! `audiobook render`: validates every job first, takes the run lock, then
-//! synthesizes the jobs one after another, jobs of one provider account
-//! sharing one concurrency window, while finished books are stitched on a
-//! worker pool; stops at signals, deadlines and budgets; prints each job's
+//! synthesizes the jobs one after another (the next starting as soon as
+//! the last fresh segment of the one before is sent), jobs of one provider
+//! account sharing one concurrency window, while finished books are
+//! stitched on a worker pool; stops at signals, deadlines and budgets; prints each job's
 //! summary, in job order. A closed stdout or stderr (`| head`) never stops or
 //! hangs a render: what cannot be written is dropped.
 
@@ -82,7 +83,8 @@ async fn render_all(
     // Jobs of one provider account share what was learned of its quota.
     let mut windows: HashMap<String, Arc<Window>> = HashMap::new();
     // A book's stitching runs on a worker while the next book's synthesis
-    // uses the quota; results are reported in job order.
+    // uses the quota (from the moment its own last fresh segment is sent);
+    // results are reported in job order.
     let workers = Arc::new(Semaphore::new(finishing_workers()));
     let mut finishing: VecDeque<(String, JoinHandle<anyhow::Result<JobReport>>)> = VecDeque::new();
     // By value: each manuscript is dropped once its plan is recorded, so a
@@ -97,6 +99,7 @@ async fn render_all(
         let window = windows
             .entry(account_key(&job))
             .or_insert_with(|| Window::new(job.render.concurrency));
+        let drained = CancellationToken::new();
         let renderer = Renderer::new(
             store.clone(),
             Arc::clone(&cache),
@@ -107,28 +110,41 @@ async fn render_all(
         .with_deadline(deadline)
         .with_max_characters(args.max_characters)
         .with_chapters(args.overrides.chapters.clone())
-        .with_progress(progress_for(global.quiet));
+        .with_progress(progress_for(global.quiet))
+        .with_drained(drained.clone());
         // A stop signal while the plan is made and recorded rolls it back
         // at the next statement, so the job is as it was before this run.
         let started = Instant::now();
         let recorded = renderer.record_plan(&Plan::new(&job, &manuscript)).await;
         // The segments are in the database now: synthesis needs no text.
         drop(manuscript);
-        let synthesized = match recorded {
-            Ok(job_id) => renderer.synthesize_recorded(&job, job_id, started).await,
+        let job_id = match recorded {
             Err(e) if e.is::<StoppedPlanning>() => {
                 stopped_while_planning(&job.name, record);
                 worst = worst.max(Exit::Interrupted);
                 break;
             }
-            Err(e) => Err(e),
+            recorded => recorded,
         };
-        let worker = Arc::clone(&workers).acquire_owned().await.ok();
+        let name = job.name.clone();
+        let workers = Arc::clone(&workers);
+        // Dropped (even by a panic) once synthesis is over: the loop below
+        // never waits for a job that ended.
+        let signal = drained.clone().drop_guard();
         let rest = tokio::spawn(async move {
-            let _worker = worker;
+            let synthesized = match job_id {
+                Ok(job_id) => renderer.synthesize_recorded(&job, job_id, started).await,
+                Err(e) => Err(e),
+            };
+            drop(signal);
+            let _worker = workers.acquire_owned().await.ok();
             synthesized?.finish().await
         });
-        finishing.push_back((job.name.clone(), rest));
+        finishing.push_back((name, rest));
+        // The next book starts once this one's fresh segments are all sent:
+        // its last requests and retries share the window with the next
+        // book's first, so the quota does not drain between books.
+        drained.cancelled().await;
         while finishing
             .front()
             .is_some_and(|(_, rest)| rest.is_finished())

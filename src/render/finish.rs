@@ -29,6 +29,8 @@ pub struct Finishing {
     pub(super) stats: RunStats,
     pub(super) fatal: Option<ProviderError>,
     pub(super) budget_hit: bool,
+    /// Audio files encoded while synthesis went on (chapters finished early).
+    pub(super) early_encoded: usize,
     pub(super) interrupted: bool,
     pub(super) deadline: Option<tokio::time::Instant>,
     pub(super) window: u64,
@@ -134,7 +136,7 @@ impl Finishing {
             chapters_written: delivered.chapters,
             chapters_total: self.store.chapter_titles(self.job_id).await?.len(),
             book_files: delivered.book_files,
-            files_encoded: delivered.encoded,
+            files_encoded: delivered.encoded + self.early_encoded,
             audio_secs: delivered.samples as f64 / f64::from(job.audio.sample_rate),
             elapsed_secs: self.started.elapsed().as_secs_f64(),
             stopped_by: self.fatal.as_ref().map(|e| e.to_string()),

@@ -14,6 +14,8 @@
 //! - [`clips`]: what is already in the cache: adopting clips a killed run
 //!   left, forgetting missing or corrupt ones (checked by size and
 //!   modification time, hashed when those changed).
+//! - [`early`]: chapters stitched and delivered as soon as they are
+//!   complete, while the later ones are still being synthesised;
 //! - [`finish`]: the rest once synthesis is over: stitching, mastering and
 //!   delivering what is complete, the outcome, the report and the run's
 //!   record, and the counts of the chapters asked for.
@@ -28,6 +30,7 @@
 
 mod clips;
 mod delay;
+mod early;
 mod finish;
 mod retry;
 mod schedule;
@@ -110,6 +113,8 @@ struct Synthesis {
     fatal: Option<ProviderError>,
     budget_hit: bool,
     checked: Option<Vec<CheckedChapter>>,
+    /// Audio files encoded while synthesis went on (chapters finished early).
+    early_encoded: usize,
 }
 
 /// Everything a render needs besides the job.
@@ -127,6 +132,9 @@ pub struct Renderer<S: Synthesizer> {
     /// Only these chapters (`--chapters`); the whole book otherwise.
     chapters: Option<ChapterSet>,
     progress: Arc<dyn Progress>,
+    /// Cancelled once every fresh segment has been sent (only requests in
+    /// flight and retries are left): the next book may start meanwhile.
+    drained: Option<CancellationToken>,
 }
 
 impl<S: Synthesizer> Renderer<S> {
@@ -148,7 +156,16 @@ impl<S: Synthesizer> Renderer<S> {
             max_characters: None,
             chapters: None,
             progress: Arc::new(NoProgress),
+            drained: None,
         }
+    }
+
+    /// `drained` is cancelled once this job's fresh segments have all been
+    /// sent, so the caller can start the next job's synthesis while this
+    /// one's last requests and retries are still out.
+    pub fn with_drained(mut self, drained: CancellationToken) -> Self {
+        self.drained = Some(drained);
+        self
     }
 
     /// Renders only these chapters; the rest of the book keeps its state.
@@ -227,6 +244,7 @@ impl<S: Synthesizer> Renderer<S> {
                 fatal,
                 budget_hit,
                 checked,
+                early_encoded,
             }) => Ok(Finishing {
                 store: self.store.clone(),
                 cache: Arc::clone(&self.cache),
@@ -236,6 +254,7 @@ impl<S: Synthesizer> Renderer<S> {
                 stats,
                 fatal,
                 budget_hit,
+                early_encoded,
                 interrupted: self.cancel.is_cancelled(),
                 deadline: self.deadline,
                 window: self.window.limit() as u64,
@@ -252,11 +271,23 @@ impl<S: Synthesizer> Renderer<S> {
         }
     }
 
-    /// Synthesizes with a writer task, and returns once every state change
-    /// it sent is committed.
+    /// Synthesizes with a writer task, chapters finished early beside it,
+    /// and returns once every state change it sent is committed.
     async fn synthesize_committed(&self, job: &Job, job_id: i64, run_id: i64) -> Result<Synthesis> {
         let (writer, writer_task) = self.store.writer();
-        let synthesized = self.synthesize(job, job_id, run_id, &writer).await;
+        let early = early::Early::start(early::Context {
+            store: self.store.clone(),
+            cache: Arc::clone(&self.cache),
+            job: job.clone(),
+            job_id,
+            writer: writer.clone(),
+            cancel: self.cancel.clone(),
+        });
+        let synthesized = self
+            .synthesize(job, job_id, run_id, &writer, early.trigger())
+            .await;
+        // Nothing is delivered early once the finish may start.
+        let early_encoded = early.stop().await;
         // Everything the tasks sent is committed before anything reads it.
         let committed = writer.flush().await;
         tracing::debug!(transactions = writer.commits(), "segment states committed");
@@ -265,7 +296,10 @@ impl<S: Synthesizer> Renderer<S> {
         if !committed || written.is_err() {
             written.context("recording segment states in the state database")?;
         }
-        synthesized
+        synthesized.map(|synthesis| Synthesis {
+            early_encoded,
+            ..synthesis
+        })
     }
 
     /// Checks the clips already rendered, then synthesizes what is pending.
@@ -275,6 +309,7 @@ impl<S: Synthesizer> Renderer<S> {
         job_id: i64,
         run_id: i64,
         writer: &StateWriter,
+        early: &early::Trigger,
     ) -> Result<Synthesis> {
         let mut stats = RunStats::default();
         let mut budget_left = self.max_characters.or(job.render.max_characters_per_run);
@@ -295,6 +330,7 @@ impl<S: Synthesizer> Renderer<S> {
                 budget_hit: false,
                 checked: (checked.forgotten == 0 && !self.cancel.is_cancelled())
                     .then_some(checked.chapters),
+                early_encoded: 0,
             });
         }
         let tally = Tally::of(&self.store, job_id, selected, job, true).await?;
@@ -307,7 +343,7 @@ impl<S: Synthesizer> Renderer<S> {
             audio_secs: tally.audio_secs,
         });
         let round = self
-            .synthesize_all(job, job_id, run_id, writer, &mut budget_left)
+            .synthesize_all(job, job_id, run_id, writer, early, &mut budget_left)
             .await?;
         self.progress.finish();
         round.add_to(&mut stats);
@@ -316,6 +352,7 @@ impl<S: Synthesizer> Renderer<S> {
             fatal: round.fatal,
             budget_hit: round.budget_hit,
             checked: None,
+            early_encoded: 0,
         })
     }
 

@@ -28,6 +28,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Renderer;
 use super::delay::{DelayQueue, Released};
+use super::early::Trigger;
 use super::retry::{Backoff, Counters, Requests, backoff};
 use super::task::{Item, Task, Unit};
 use super::work::Fresh;
@@ -82,12 +83,14 @@ impl<S: Synthesizer> Renderer<S> {
         job_id: i64,
         run_id: i64,
         writer: &StateWriter,
+        early: &Trigger,
         budget_left: &mut Option<u64>,
     ) -> Result<RoundStats> {
         let job_cancel = self.cancel.child_token();
         let shared = Arc::new(Task {
             cache: Arc::clone(&self.cache),
             writer: writer.clone(),
+            early: early.clone(),
             job_id,
             requests: Requests {
                 synth: Arc::clone(&self.synth),
@@ -148,6 +151,9 @@ impl<S: Synthesizer> Renderer<S> {
                     .await?;
             }
             let fresh_ready = !stop_fresh && fresh.peek().await?.is_some();
+            if !fresh_ready && let Some(drained) = &self.drained {
+                drained.cancel();
+            }
             let next_at = delayed.next_at(fresh_ready);
             if next_at.is_none() && tasks.is_empty() {
                 break;
@@ -283,10 +289,12 @@ impl<S: Synthesizer> Renderer<S> {
                 totals.synthesized += tick.segments;
                 totals.clips += 1;
                 self.progress.advance(tick);
+                shared.early.settled(tick.chapter);
             }
             Unit::Failed(tick) => {
                 totals.failed += tick.segments;
                 self.progress.advance(tick);
+                shared.early.settled(tick.chapter);
             }
             Unit::Stopped(err) => {
                 job_cancel.cancel();
@@ -298,6 +306,7 @@ impl<S: Synthesizer> Renderer<S> {
             Unit::Adopted(tick) => {
                 totals.adopted += tick.segments;
                 self.progress.advance(tick);
+                shared.early.settled(tick.chapter);
             }
             Unit::Abandoned => {}
             Unit::Retry(item, _) | Unit::Request(item) if self.stopping(job_cancel) => {

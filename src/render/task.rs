@@ -45,6 +45,8 @@ pub(super) enum Unit {
 pub(super) struct Task<S: Synthesizer> {
     pub cache: Arc<Cache>,
     pub writer: StateWriter,
+    /// Told when work moves to another chapter (chapters finished early).
+    pub early: super::early::Trigger,
     pub job_id: i64,
     pub requests: Requests<S>,
 }

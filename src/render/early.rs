@@ -1,0 +1,183 @@
+//! Chapters finished early: while a job's later chapters are still being
+//! synthesised, each chapter whose last segment is stored is stitched and
+//! delivered by a task beside the dispatcher, so that when synthesis ends
+//! only the last chapters and the book-level files are left for
+//! [`super::finish`]. Without it a book's whole stitching, mastering and
+//! encoding came after the last answer, with the quota idle.
+//!
+//! It decides only *when* the stages run: the stitcher and the delivery
+//! stage are the same calls the finish makes, and they skip what is up to
+//! date (stitch keys, delivery keys), so the finish redoes nothing and the
+//! files are byte for byte what a finish alone writes. The folder meanwhile
+//! holds what a run stopped at that moment would leave (the complete
+//! chapters and a manifest naming the incomplete ones). A failure here is
+//! logged and ends early finishing: the finish meets the same cause and
+//! reports it. After a stop signal nothing new starts.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Result;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::cache::Cache;
+use crate::deliver;
+use crate::job::Job;
+use crate::stitch;
+use crate::store::{SegmentState, StateWriter, Store};
+
+/// What the dispatcher holds: tells the task that work moved on to another
+/// chapter (a chapter may have just become complete).
+#[derive(Clone)]
+pub(super) struct Trigger {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    wake: Notify,
+    /// The chapter (from 1) of the last piece of work settled.
+    last_chapter: AtomicUsize,
+    stop: CancellationToken,
+}
+
+/// The task, to be stopped and awaited before the finish.
+pub(super) struct Early {
+    trigger: Trigger,
+    task: JoinHandle<usize>,
+}
+
+/// What the task needs; owned, as it runs beside the dispatcher.
+pub(super) struct Context {
+    pub store: Store,
+    pub cache: Arc<Cache>,
+    pub job: Job,
+    pub job_id: i64,
+    pub writer: StateWriter,
+    /// The run's stop signal: nothing new starts after it.
+    pub cancel: CancellationToken,
+}
+
+impl Trigger {
+    /// A piece of work of `chapter` (from 1) settled. Moving to another
+    /// chapter wakes the task; settling within one does not.
+    pub fn settled(&self, chapter: usize) {
+        if self.shared.last_chapter.swap(chapter, Ordering::Relaxed) != chapter {
+            self.shared.wake.notify_one();
+        }
+    }
+}
+
+impl Early {
+    pub fn start(context: Context) -> Early {
+        let shared = Arc::new(Shared {
+            wake: Notify::new(),
+            last_chapter: AtomicUsize::new(0),
+            stop: CancellationToken::new(),
+        });
+        let trigger = Trigger {
+            shared: Arc::clone(&shared),
+        };
+        let task = tokio::spawn(run(context, shared));
+        Early { trigger, task }
+    }
+
+    pub fn trigger(&self) -> &Trigger {
+        &self.trigger
+    }
+
+    /// Lets what is under way finish, starts nothing more, and returns how
+    /// many audio files were encoded early.
+    pub async fn stop(self) -> usize {
+        self.trigger.shared.stop.cancel();
+        self.task.await.unwrap_or_else(|e| {
+            tracing::warn!("finishing chapters early stopped: {e}");
+            0
+        })
+    }
+}
+
+async fn run(context: Context, shared: Arc<Shared>) -> usize {
+    let mut delivered = BTreeSet::new();
+    let mut encoded = 0;
+    loop {
+        tokio::select! {
+            biased;
+            () = shared.stop.cancelled() => break,
+            () = context.cancel.cancelled() => break,
+            () = shared.wake.notified() => {}
+        }
+        let started = tokio::time::Instant::now();
+        match finish_complete(&context, &mut delivered).await {
+            Ok(n) => {
+                encoded += n;
+                // Each pass re-reads the book's rows and rewrites its texts:
+                // resting four times as long as it took keeps early
+                // finishing to a fifth of a core, so on a small machine it
+                // does not slow the synthesis it runs beside. (A pass with
+                // nothing new takes a query, and rests as little.)
+                let rest = started.elapsed().saturating_mul(4);
+                tokio::select! {
+                    () = shared.stop.cancelled() => break,
+                    () = context.cancel.cancelled() => break,
+                    () = tokio::time::sleep(rest) => {}
+                }
+            }
+            Err(e) => {
+                tracing::warn!(
+                    job = %context.job.name,
+                    "delivering complete chapters early: {e:#}; the finish tries again"
+                );
+                break;
+            }
+        }
+    }
+    encoded
+}
+
+/// Stitches and delivers the complete chapters when one was added since the
+/// last time; returns the files encoded.
+async fn finish_complete(context: &Context, delivered: &mut BTreeSet<i64>) -> Result<usize> {
+    // The states sent so far are committed before they are read.
+    if !context.writer.flush().await || context.cancel.is_cancelled() {
+        return Ok(0);
+    }
+    let complete = complete_chapters(&context.store, context.job_id).await?;
+    if complete.is_subset(delivered) {
+        return Ok(0);
+    }
+    let started = std::time::Instant::now();
+    let stitched = stitch::stitch(
+        &context.store,
+        &context.cache,
+        &context.job,
+        context.job_id,
+        None,
+    )
+    .await?;
+    let done = deliver::deliver(&context.store, &context.job, context.job_id, stitched).await?;
+    tracing::debug!(
+        job = %context.job.name,
+        chapters = complete.len(),
+        encoded = done.encoded,
+        secs = format!("{:.3}", started.elapsed().as_secs_f64()),
+        "complete chapters delivered while synthesis goes on"
+    );
+    *delivered = complete;
+    Ok(done.encoded)
+}
+
+/// The chapters (by index) whose every segment is done or a pause.
+async fn complete_chapters(store: &Store, job_id: i64) -> Result<BTreeSet<i64>> {
+    let mut all = BTreeSet::new();
+    let mut incomplete = BTreeSet::new();
+    for t in store.chapter_tallies(job_id, false).await? {
+        all.insert(t.chapter_idx);
+        if !matches!(t.state, SegmentState::Done | SegmentState::Pause) {
+            incomplete.insert(t.chapter_idx);
+        }
+    }
+    Ok(all.difference(&incomplete).copied().collect())
+}
