@@ -19,8 +19,9 @@ use super::files::up_to_date;
 use super::proof::{Heard, Sheet};
 use super::subtitles::{self, Header, Stream};
 use super::targets::Wanted;
+use super::unchanged::MANIFEST;
 use crate::atomic::AtomicFile;
-use crate::job::{Job, SubtitleFormat};
+use crate::job::Job;
 use crate::report::{self, ChapterEntry, Manifest};
 use crate::stitch::record::Record;
 use crate::store::Delivered;
@@ -161,7 +162,7 @@ impl Sink {
 /// The book-wide files of one pass, fed a chapter at a time.
 struct BookFiles {
     /// The whole-book file's subtitles (when there is a book file).
-    subtitles: Vec<(SubtitleFormat, Stream, Sink)>,
+    subtitles: Vec<(Stream, Sink)>,
     proof: Sheet<Sink>,
 }
 
@@ -196,7 +197,7 @@ impl Texts {
             None => Vec::new(),
         };
         files.push(self.dir().join("proof.csv"));
-        files.push(self.dir().join("manifest.json"));
+        files.push(self.dir().join(MANIFEST));
         files
     }
 
@@ -245,7 +246,7 @@ impl Texts {
     /// The file is on disk as `key` says: for a delivered file, recorded
     /// with this key at its size; for the manifest, its bytes.
     fn on_disk(&self, path: &Path, key: &str) -> bool {
-        if path.file_name().is_some_and(|n| n == "manifest.json") {
+        if path.file_name().is_some_and(|n| n == MANIFEST) {
             return file_digest(path).is_some_and(|k| k == key);
         }
         up_to_date(self.dir(), &self.recorded, path, key)
@@ -272,7 +273,7 @@ impl Texts {
                 .map(|(&format, mut sink)| {
                     let stream = Stream::new(format);
                     sink.write_all(stream.head(&self.header(book_title)).as_bytes())?;
-                    Ok((format, stream, sink))
+                    Ok((stream, sink))
                 })
                 .collect::<Result<_>>()?,
             proof: Sheet::new(proof, &self.job.voice.voice)?,
@@ -291,7 +292,7 @@ impl Texts {
             .context("writing manifest.json")?;
         let mut paths = self.book_files().into_iter();
         let mut keys = Vec::new();
-        for (_, _, sink) in files.subtitles {
+        for (_, sink) in files.subtitles {
             keys.push(sink.finish(&paths.next().expect("a path per file"))?);
         }
         let proof = files.proof.finish()?;
@@ -329,7 +330,7 @@ impl Texts {
         let book = self.manifest.book_files.first();
         if book.is_some() {
             let cues = subtitles::cues([(entry, entry.book_start_secs)]);
-            for (_, stream, sink) in &mut files.subtitles {
+            for (stream, sink) in &mut files.subtitles {
                 sink.write_all(stream.cues(&cues).as_bytes())?;
             }
         }

@@ -55,11 +55,7 @@ pub(super) async fn check(
             let cancelled = cancel.is_cancelled();
             keys.add(&batch);
             async move {
-                let previous = checking
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .take();
-                if let Some(previous) = previous {
+                if let Some(previous) = take(&checking) {
                     keep_found(previous, &found).await?;
                 }
                 if cancelled {
@@ -71,11 +67,7 @@ pub(super) async fn check(
             }
         })
         .await?;
-    let last = checking
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .take();
-    if let Some(last) = last {
+    if let Some(last) = take(&checking) {
         keep_found(last, &found).await?;
     }
     let chapters = keys.finish();
@@ -202,6 +194,14 @@ impl<'a> Keys<'a> {
 /// A batch's check running on a blocking thread: the clips that are not
 /// as recorded.
 type Checking = tokio::task::JoinHandle<std::io::Result<Vec<(ContentKey, ClipCheck)>>>;
+
+/// The batch being checked, if any, taken out of its slot.
+fn take(checking: &Mutex<Option<Checking>>) -> Option<Checking> {
+    checking
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .take()
+}
 
 /// Waits for a batch's check and keeps what it found.
 async fn keep_found(checking: Checking, found: &Mutex<Vec<(ContentKey, ClipCheck)>>) -> Result<()> {
