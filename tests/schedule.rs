@@ -131,6 +131,19 @@ async fn render_until(
     service: Arc<Service>,
     deadline: Option<Instant>,
 ) -> (JobReport, Vec<SegmentRow>) {
+    let cancel = CancellationToken::new();
+    render_with(ws, text, concurrency, service, deadline, cancel).await
+}
+
+/// The same, stopped when `cancel` is.
+async fn render_with(
+    ws: &Workspace,
+    text: &str,
+    concurrency: usize,
+    service: Arc<Service>,
+    deadline: Option<Instant>,
+    cancel: CancellationToken,
+) -> (JobReport, Vec<SegmentRow>) {
     let window = Arc::clone(&service.window);
     ws.job(
         text,
@@ -140,14 +153,8 @@ async fn render_until(
     let manuscript = audiobook::manuscript::load(&job).expect("manuscript");
     let store = Store::open(&ws.path().join("state.db")).await.expect("db");
     let cache = Arc::new(Cache::open(&ws.path().join("cache")).expect("cache"));
-    let renderer = Renderer::new(
-        store.clone(),
-        cache,
-        service,
-        window,
-        CancellationToken::new(),
-    )
-    .with_deadline(deadline);
+    let renderer =
+        Renderer::new(store.clone(), cache, service, window, cancel).with_deadline(deadline);
     let report = renderer
         .render(&audiobook::plan::Plan::new(&job, &manuscript))
         .await
@@ -316,4 +323,82 @@ async fn a_complete_chapter_is_delivered_while_the_next_is_synthesised() {
         .count();
     let report = crate::util::read_json(&ws.out().join("report.json"));
     assert_eq!(report["files_encoded"], files, "{report}");
+}
+
+/// A run stopped after chapter 1's file went out early still names it in
+/// the manifest (early passes write no text files; the stopped run's finish
+/// writes them for what was delivered), and leaves chapter 2, whose last
+/// answer came after the stop, out of it. The last sentence of chapter 2 is
+/// answered only after the stop (the service waits for a file the test
+/// writes once it has stopped the run).
+#[tokio::test]
+async fn a_stopped_run_names_the_chapters_it_delivered_early() {
+    let ws = Workspace::new();
+    let mut text = String::from("# One\n\n");
+    for i in 1..=4 {
+        text.push_str(&format!("Sentence number {i} is here. "));
+    }
+    text.push_str("\n\n# Two\n\n");
+    for i in 5..=8 {
+        text.push_str(&format!("Sentence number {i} is here. "));
+    }
+    let go = ws.path().join("go");
+    std::fs::create_dir_all(&go).unwrap();
+    let service = Arc::new(Service {
+        quota: 100,
+        latency: Duration::from_millis(20),
+        window: Window::new(1),
+        state: Mutex::default(),
+        busy_once: None,
+        busy_retry_after: Duration::ZERO,
+        wait_for_file: Some(("number 8 ", go.clone(), "go")),
+    });
+    let cancel = CancellationToken::new();
+    let (out, stop) = (ws.out(), cancel.clone());
+    let watcher = tokio::spawn(async move {
+        let chapter_one = || {
+            std::fs::read_dir(&out)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    name.starts_with("01 ") && name.ends_with(".wav")
+                })
+        };
+        for _ in 0..600 {
+            if chapter_one() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        stop.cancel();
+        std::fs::write(go.join("go.wav"), b"").unwrap();
+    });
+    let (report, rows) = render_with(&ws, &text, 1, Arc::clone(&service), None, cancel).await;
+    watcher.await.unwrap();
+    assert_eq!(report.outcome, Outcome::Interrupted);
+    assert_eq!(service.state.lock().unwrap().saw_file, Some(true));
+    // Chapter 2's last sentence was answered (in flight at the stop).
+    assert!(
+        rows.iter()
+            .any(|r| r.text.contains("number 8 ") && r.state == SegmentState::Done)
+    );
+    let manifest = crate::util::read_json(&ws.out().join("manifest.json"));
+    let chapters = manifest["chapters"].as_array().expect("chapters");
+    assert_eq!(chapters.len(), 1, "{manifest}");
+    assert_eq!(chapters[0]["number"], 1, "{manifest}");
+    let files = chapters[0]["files"].as_array().expect("files");
+    assert!(
+        files
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.starts_with("01 "))),
+        "{manifest}"
+    );
+    assert!(ws.out().join(files[0].as_str().unwrap()).is_file());
+    assert_eq!(
+        manifest["incomplete_chapters"],
+        serde_json::json!([2]),
+        "{manifest}"
+    );
 }

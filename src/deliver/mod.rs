@@ -123,32 +123,32 @@ pub async fn deliver(
         .map(|o| o.path.clone())
         .collect();
     let mut wanted = targets.wanted;
-    let passes: Vec<Pass> = targets
-        .passes
-        .into_iter()
-        .filter_map(|mut pass| {
-            pass.outputs
-                .retain(|o| !files::up_to_date(&dir, &recorded, &o.path, &o.key));
-            (!pass.outputs.is_empty()).then_some(pass)
-        })
-        .collect();
-    let (encoded, mut decoded) = encode_all(store, job, job_id, passes).await?;
-    decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
+    let passes = out_of_date(&dir, &recorded, targets.passes);
     // The text files are not built (every segment read back, the manifest
     // serialized) when what they are made from is unchanged and each is
-    // on disk as written.
+    // on disk as written. They need the layouts, not the audio files, so
+    // they are written while the encoders run: the book's last chapter
+    // is encoded and its texts written at once.
     let chapter_keys: Vec<&str> = stitched.chapters.iter().map(|c| c.key.as_str()).collect();
     let plan_hash = store.plan_hash(job_id).await?.unwrap_or_default();
     let texts_key = unchanged::texts_key(job, &plan_hash, &chapter_keys, &manifest);
-    match unchanged::current(&dir, &recorded, &texts_key) {
-        Some(keep) => wanted.extend(keep),
-        None => {
-            let before = wanted.len();
-            texts::write_texts(&stitched.record, job, &manifest, &recorded, &mut wanted).await?;
-            let written: Vec<String> = wanted[before..].iter().map(|w| w.file.clone()).collect();
-            unchanged::stamp(store, job_id, &dir, &written, &texts_key).await?;
+    let texts = async {
+        let mut written = Vec::new();
+        match unchanged::current(&dir, &recorded, &texts_key) {
+            Some(keep) => written.extend(keep),
+            None => {
+                texts::write_texts(&stitched.record, job, &manifest, &recorded, &mut written)
+                    .await?;
+                let names: Vec<String> = written.iter().map(|w| w.file.clone()).collect();
+                unchanged::stamp(store, job_id, &dir, &names, &texts_key).await?;
+            }
         }
-    }
+        anyhow::Ok(written)
+    };
+    let (encoding, texts) = tokio::join!(encode_all(store, job, job_id, passes), texts);
+    let (encoded, mut decoded) = encoding?;
+    wanted.extend(texts?);
+    decoded_earlier(store, job_id, &recorded, &lossy, &mut decoded).await?;
     wanted.push(targets::Wanted {
         file: unchanged::MANIFEST.to_string(),
     });
@@ -164,6 +164,47 @@ pub async fn deliver(
         qa,
         silent: stitched.silent,
     })
+}
+
+/// Encodes the audio files of the chapters in `stitched` that are not up
+/// to date, and records each; returns how many it encoded. Nothing else:
+/// no text files, no QA files, nothing removed. Chapters finished while
+/// synthesis goes on are delivered this way; the finish's [`deliver`]
+/// then finds their files up to date and writes the rest.
+pub async fn deliver_audio(
+    store: &Store,
+    job: &Job,
+    job_id: i64,
+    stitched: &Stitched,
+) -> Result<usize> {
+    let dir = &job.output.dir;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("creating output dir {}", dir.display()))?;
+    let recorded = store.deliveries(job_id).await?;
+    let mut manifest = stitched.manifest.clone();
+    let passes = out_of_date(
+        dir,
+        &recorded,
+        targets::plan(job, stitched, &mut manifest)?.passes,
+    );
+    Ok(encode_all(store, job, job_id, passes).await?.0)
+}
+
+/// The passes with only their outputs that are not up to date; a pass
+/// with none left is dropped.
+fn out_of_date(
+    dir: &std::path::Path,
+    recorded: &HashMap<String, crate::store::Delivered>,
+    passes: Vec<Pass>,
+) -> Vec<Pass> {
+    passes
+        .into_iter()
+        .filter_map(|mut pass| {
+            pass.outputs
+                .retain(|o| !files::up_to_date(dir, recorded, &o.path, &o.key));
+            (!pass.outputs.is_empty()).then_some(pass)
+        })
+        .collect()
 }
 
 /// One QA row per delivered audio file: a lossy file's as decoded, a

@@ -8,9 +8,12 @@
 //! It decides only *when* the stages run: the stitcher and the delivery
 //! stage are the same calls the finish makes, and they skip what is up to
 //! date (stitch keys, delivery keys), so the finish redoes nothing and the
-//! files are byte for byte what a finish alone writes. The folder meanwhile
-//! holds what a run stopped at that moment would leave (the complete
-//! chapters and a manifest naming the incomplete ones). A failure here is
+//! files are byte for byte what a finish alone writes. A pass reads and
+//! writes only the chapters completed since the last one (their layout,
+//! measurement and audio files); the text files (manifest, subtitles,
+//! proof sheet) are book-wide, so the finish writes them once, while it
+//! encodes the last chapter, and a stopped run writes them for the
+//! chapters delivered early. A failure here is
 //! logged and ends early finishing: the finish meets the same cause and
 //! reports it. After a stop signal nothing new starts.
 
@@ -43,10 +46,19 @@ struct Shared {
     stop: CancellationToken,
 }
 
+/// What early finishing did: the audio files it encoded, and the chapters
+/// (by index) whose files it delivered, which the text files do not name
+/// until a finish writes them.
+#[derive(Debug, Default)]
+pub(super) struct Delivered {
+    pub encoded: usize,
+    pub chapters: BTreeSet<i64>,
+}
+
 /// The task, to be stopped and awaited before the finish.
 pub(super) struct Early {
     trigger: Trigger,
-    task: JoinHandle<usize>,
+    task: JoinHandle<Delivered>,
 }
 
 /// What the task needs; owned, as it runs beside the dispatcher.
@@ -88,20 +100,19 @@ impl Early {
         &self.trigger
     }
 
-    /// Lets what is under way finish, starts nothing more, and returns how
-    /// many audio files were encoded early.
-    pub async fn stop(self) -> usize {
+    /// Lets what is under way finish, starts nothing more, and returns
+    /// what was delivered early.
+    pub async fn stop(self) -> Delivered {
         self.trigger.shared.stop.cancel();
         self.task.await.unwrap_or_else(|e| {
             tracing::warn!("finishing chapters early stopped: {e}");
-            0
+            Delivered::default()
         })
     }
 }
 
-async fn run(context: Context, shared: Arc<Shared>) -> usize {
-    let mut delivered = BTreeSet::new();
-    let mut encoded = 0;
+async fn run(context: Context, shared: Arc<Shared>) -> Delivered {
+    let mut delivered = Delivered::default();
     loop {
         tokio::select! {
             biased;
@@ -110,15 +121,17 @@ async fn run(context: Context, shared: Arc<Shared>) -> usize {
             () = shared.wake.notified() => {}
         }
         let started = tokio::time::Instant::now();
-        match finish_complete(&context, &mut delivered).await {
+        match finish_complete(&context, &mut delivered.chapters).await {
             Ok(n) => {
-                encoded += n;
-                // Each pass re-reads the book's rows and rewrites its texts:
-                // resting four times as long as it took keeps early
-                // finishing to a fifth of a core, so on a small machine it
-                // does not slow the synthesis it runs beside. (A pass with
-                // nothing new takes a query, and rests as little.)
-                let rest = started.elapsed().saturating_mul(4);
+                delivered.encoded += n;
+                // A pass costs only its new chapters' work, which the
+                // finish would otherwise do after the last answer. Resting
+                // as long as it took keeps early finishing to half a core,
+                // so on a small machine the dispatcher beside it is not
+                // starved, while a chapter a pass keeps up with synthesis.
+                // (A pass with nothing new takes a query, and rests as
+                // little.)
+                let rest = started.elapsed();
                 tokio::select! {
                     () = shared.stop.cancelled() => break,
                     () = context.cancel.cancelled() => break,
@@ -134,39 +147,37 @@ async fn run(context: Context, shared: Arc<Shared>) -> usize {
             }
         }
     }
-    encoded
+    delivered
 }
 
-/// Stitches and delivers the complete chapters when one was added since the
-/// last time; returns the files encoded.
+/// Stitches the chapters completed since the last pass and encodes their
+/// audio files; returns the files encoded. Only those chapters are read:
+/// a pass costs what its chapters cost, not the book. The text files,
+/// the QA files and the whole-book file are the finish's.
 async fn finish_complete(context: &Context, delivered: &mut BTreeSet<i64>) -> Result<usize> {
     // The states sent so far are committed before they are read.
     if !context.writer.flush().await || context.cancel.is_cancelled() {
         return Ok(0);
     }
     let complete = complete_chapters(&context.store, context.job_id).await?;
-    if complete.is_subset(delivered) {
+    let new: BTreeSet<i64> = complete.difference(delivered).copied().collect();
+    if new.is_empty() {
         return Ok(0);
     }
     let started = std::time::Instant::now();
-    let stitched = stitch::stitch(
-        &context.store,
-        &context.cache,
-        &context.job,
-        context.job_id,
-        None,
-    )
-    .await?;
-    let done = deliver::deliver(&context.store, &context.job, context.job_id, stitched).await?;
+    let (store, job) = (&context.store, &context.job);
+    let stitched =
+        stitch::stitch_chapters(store, &context.cache, job, context.job_id, &new).await?;
+    let encoded = deliver::deliver_audio(store, job, context.job_id, &stitched).await?;
     tracing::debug!(
-        job = %context.job.name,
-        chapters = complete.len(),
-        encoded = done.encoded,
+        job = %job.name,
+        chapters = new.len(),
+        encoded,
         secs = format!("{:.3}", started.elapsed().as_secs_f64()),
         "complete chapters delivered while synthesis goes on"
     );
-    *delivered = complete;
-    Ok(done.encoded)
+    delivered.extend(new);
+    Ok(encoded)
 }
 
 /// The chapters (by index) whose every segment is done or a pause.

@@ -3,7 +3,7 @@
 //! and the run's record; and the counts of the chapters asked for
 //! ([`Tally`]), which the progress display starts from too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,6 +31,8 @@ pub struct Finishing {
     pub(super) budget_hit: bool,
     /// Audio files encoded while synthesis went on (chapters finished early).
     pub(super) early_encoded: usize,
+    /// The chapters (by index) whose audio files were delivered early.
+    pub(super) early_chapters: BTreeSet<i64>,
     pub(super) interrupted: bool,
     pub(super) deadline: Option<tokio::time::Instant>,
     pub(super) window: u64,
@@ -63,7 +65,17 @@ impl Finishing {
         let job = &self.job;
         let delivered = if self.interrupted {
             // An interrupted run writes nothing more, but still says which
-            // chapters are complete and how much audio they hold.
+            // chapters are complete and how much audio they hold. Chapters
+            // whose files went out early are named in the text files, as a
+            // finish of only those chapters would (nothing is measured or
+            // encoded: they are up to date).
+            if !self.early_chapters.is_empty() {
+                let (store, cache) = (&self.store, &self.cache);
+                let only = &self.early_chapters;
+                let stitched =
+                    stitch::stitch_chapters(store, cache, job, self.job_id, only).await?;
+                deliver::deliver(store, job, self.job_id, stitched).await?;
+            }
             let (chapters, samples) = stitch::survey(&self.store, job, self.job_id).await?;
             Delivered {
                 chapters,

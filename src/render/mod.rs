@@ -113,8 +113,8 @@ struct Synthesis {
     fatal: Option<ProviderError>,
     budget_hit: bool,
     checked: Option<Vec<CheckedChapter>>,
-    /// Audio files encoded while synthesis went on (chapters finished early).
-    early_encoded: usize,
+    /// What was delivered while synthesis went on (chapters finished early).
+    early: early::Delivered,
 }
 
 /// Everything a render needs besides the job.
@@ -244,7 +244,7 @@ impl<S: Synthesizer> Renderer<S> {
                 fatal,
                 budget_hit,
                 checked,
-                early_encoded,
+                early,
             }) => Ok(Finishing {
                 store: self.store.clone(),
                 cache: Arc::clone(&self.cache),
@@ -254,7 +254,8 @@ impl<S: Synthesizer> Renderer<S> {
                 stats,
                 fatal,
                 budget_hit,
-                early_encoded,
+                early_encoded: early.encoded,
+                early_chapters: early.chapters,
                 interrupted: self.cancel.is_cancelled(),
                 deadline: self.deadline,
                 window: self.window.limit() as u64,
@@ -287,7 +288,7 @@ impl<S: Synthesizer> Renderer<S> {
             .synthesize(job, job_id, run_id, &writer, early.trigger())
             .await;
         // Nothing is delivered early once the finish may start.
-        let early_encoded = early.stop().await;
+        let delivered_early = early.stop().await;
         // Everything the tasks sent is committed before anything reads it.
         let committed = writer.flush().await;
         tracing::debug!(transactions = writer.commits(), "segment states committed");
@@ -297,7 +298,7 @@ impl<S: Synthesizer> Renderer<S> {
             written.context("recording segment states in the state database")?;
         }
         synthesized.map(|synthesis| Synthesis {
-            early_encoded,
+            early: delivered_early,
             ..synthesis
         })
     }
@@ -330,7 +331,7 @@ impl<S: Synthesizer> Renderer<S> {
                 budget_hit: false,
                 checked: (checked.forgotten == 0 && !self.cancel.is_cancelled())
                     .then_some(checked.chapters),
-                early_encoded: 0,
+                early: early::Delivered::default(),
             });
         }
         let tally = Tally::of(&self.store, job_id, selected, job, true).await?;
@@ -352,7 +353,7 @@ impl<S: Synthesizer> Renderer<S> {
             fatal: round.fatal,
             budget_hit: round.budget_hit,
             checked: None,
-            early_encoded: 0,
+            early: early::Delivered::default(),
         })
     }
 

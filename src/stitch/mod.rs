@@ -17,6 +17,7 @@
 
 pub mod record;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -194,8 +195,34 @@ pub async fn stitch(
     job_id: i64,
     checked: Option<&[CheckedChapter]>,
 ) -> Result<Stitched> {
+    stitch_some(store, cache, job, job_id, checked, None).await
+}
+
+/// [`stitch`] of only the chapters in `only` (by index): the others are
+/// not read and count as incomplete, so what this returns never makes a
+/// whole-book file. Chapters finished while synthesis goes on are
+/// stitched this way, one pass costing what its chapters cost, not the
+/// book.
+pub async fn stitch_chapters(
+    store: &Store,
+    cache: &Arc<Cache>,
+    job: &Job,
+    job_id: i64,
+    only: &BTreeSet<i64>,
+) -> Result<Stitched> {
+    stitch_some(store, cache, job, job_id, None, Some(only)).await
+}
+
+async fn stitch_some(
+    store: &Store,
+    cache: &Arc<Cache>,
+    job: &Job,
+    job_id: i64,
+    checked: Option<&[CheckedChapter]>,
+    only: Option<&BTreeSet<i64>>,
+) -> Result<Stitched> {
     let record = Record::new(store, job_id, job.audio.sample_rate);
-    let (chapters, incomplete, total) = complete_chapters(&record, job, checked).await?;
+    let (chapters, incomplete, total) = complete_chapters(&record, job, checked, only).await?;
     let to_measure = chapters.iter().filter(|c| c.made.is_none()).count();
     let started = std::time::Instant::now();
     let (measuring_cache, job_copy, measuring) = (Arc::clone(cache), job.clone(), record.clone());
@@ -273,7 +300,7 @@ pub async fn stitch(
 /// in samples (an interrupted run reports these).
 pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64)> {
     let record = Record::new(store, job_id, job.audio.sample_rate);
-    let (chapters, _, _) = complete_chapters(&record, job, None).await?;
+    let (chapters, _, _) = complete_chapters(&record, job, None, None).await?;
     Ok(chapters
         .iter()
         .filter_map(|c| c.made.as_ref())
@@ -284,11 +311,13 @@ pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64
 /// what they were made into), the 1-based numbers of the incomplete ones,
 /// and how many chapters the plan has. One chapter's rows at a time. With
 /// the chapters as checked, an incomplete chapter is not read, and a
-/// complete one is read without its clips (its key is known).
+/// complete one is read without its clips (its key is known). With `only`,
+/// the chapters not in it are not read and count as incomplete.
 async fn complete_chapters(
     record: &Record,
     job: &Job,
     checked: Option<&[CheckedChapter]>,
+    only: Option<&BTreeSet<i64>>,
 ) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
     let (store, job_id) = (record.store(), record.job_id());
     let rows = store.chapters(job_id).await?;
@@ -296,6 +325,10 @@ async fn complete_chapters(
     let mut chapters = Vec::new();
     let mut incomplete = Vec::new();
     for row in rows {
+        if only.is_some_and(|only| !only.contains(&row.idx)) {
+            incomplete.push(row.idx as usize + 1);
+            continue;
+        }
         let checked = checked.and_then(|all| all.iter().find(|c| c.idx == row.idx));
         if checked.is_some_and(|c| c.key.is_none()) {
             incomplete.push(row.idx as usize + 1);
