@@ -317,7 +317,10 @@ async fn chapter_summaries(ws: &Workspace, sql: Option<&'static str>) -> Vec<Str
             .await
             .unwrap();
     pool.close().await;
-    summaries.into_iter().map(Option::unwrap_or_default).collect()
+    summaries
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect()
 }
 
 /// Regression: the hold was not applied before a chapter's first speech or

@@ -80,9 +80,9 @@ impl<'a> Plan<'a> {
         let mut out = HashWriter(&mut hash);
         // Debug output quotes and escapes every string, so no two inputs
         // write the same text by shifting characters between fields.
-        write!(
+        writeln!(
             out,
-            "plan inputs v1|{program}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}\n",
+            "plan inputs v1|{program}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
             self.job.name,
             self.job.book.title,
             self.fingerprint.as_str(),

@@ -350,7 +350,11 @@ fn the_inputs_digest_follows_everything_a_plan_is_made_from() {
     let first = digest(&job_with(dir.path(), voice, text));
     assert_eq!(first.len(), 64);
     assert_eq!(digest(&job_with(dir.path(), voice, text)), first);
-    let edited = digest(&job_with(dir.path(), voice, &text.replace("second", "Second")));
+    let edited = digest(&job_with(
+        dir.path(),
+        voice,
+        &text.replace("second", "Second"),
+    ));
     assert_ne!(edited, first);
     let faster = digest(&job_with(dir.path(), "speed = 1.5", text));
     assert_ne!(faster, first);

@@ -172,11 +172,14 @@ impl<'a> Keys<'a> {
             return false;
         };
         let key = StitchKey::new(&self.job.audio, &self.job.master, PAUSE_MS, &title);
-        self.current = Some((CheckedChapter {
+        self.current = Some((
+            CheckedChapter {
                 idx,
                 key: None,
                 segments: 0,
-            }, Some(key)));
+            },
+            Some(key),
+        ));
         true
     }
 

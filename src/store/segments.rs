@@ -310,13 +310,15 @@ impl Store {
         stitch_key: &str,
         summary: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("UPDATE chapters SET summary = ? WHERE job_id = ? AND idx = ? AND stitch_key = ?")
-            .bind(summary)
-            .bind(job_id)
-            .bind(chapter)
-            .bind(stitch_key)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE chapters SET summary = ? WHERE job_id = ? AND idx = ? AND stitch_key = ?",
+        )
+        .bind(summary)
+        .bind(job_id)
+        .bind(chapter)
+        .bind(stitch_key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -213,6 +213,10 @@ async fn the_same_inputs_skip_making_the_plan_and_a_changed_limit_plans_again() 
         .await
         .unwrap();
     let after = store.segments(job_id).await.unwrap();
-    assert!(after.len() > before, "{} segments, {before} before", after.len());
+    assert!(
+        after.len() > before,
+        "{} segments, {before} before",
+        after.len()
+    );
     assert!(after.iter().all(|s| s.text.chars().count() <= 12));
 }
