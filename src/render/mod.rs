@@ -50,7 +50,7 @@ use crate::plan::{ChapterSet, Plan};
 use crate::provider::{ProviderError, Synthesizer};
 pub use crate::report::{JobReport, Outcome};
 use crate::stitch::CheckedChapter;
-use crate::store::{PlanWritten, RunOutcome, RunStats, StateWriter, Store};
+use crate::store::{Counts, PlanWritten, RunOutcome, RunStats, StateWriter, Store};
 pub use finish::Finishing;
 use finish::Tally;
 
@@ -113,6 +113,9 @@ struct Synthesis {
     fatal: Option<ProviderError>,
     budget_hit: bool,
     checked: Option<Vec<CheckedChapter>>,
+    /// The counts of the chapters asked for, when nothing changed them
+    /// since they were taken (with `checked`): the finish need not count again.
+    counts: Option<Counts>,
     /// Audio files encoded while synthesis went on (chapters finished early).
     early_encoded: usize,
 }
@@ -244,6 +247,7 @@ impl<S: Synthesizer> Renderer<S> {
                 fatal,
                 budget_hit,
                 checked,
+                counts,
                 early_encoded,
             }) => Ok(Finishing {
                 store: self.store.clone(),
@@ -261,6 +265,7 @@ impl<S: Synthesizer> Renderer<S> {
                 started,
                 chapters: self.chapters.clone(),
                 checked,
+                counts,
             }),
             Err(e) => {
                 self.store
@@ -323,13 +328,15 @@ impl<S: Synthesizer> Renderer<S> {
             .counts;
         if counts.pending == 0 {
             // Nothing changed the segments or their clips since the check
-            // (a forgotten clip leaves its segments pending): its keys hold.
+            // (a forgotten clip leaves its segments pending): its keys and
+            // these counts hold.
+            let unchanged = checked.forgotten == 0 && !self.cancel.is_cancelled();
             return Ok(Synthesis {
                 stats,
                 fatal: None,
                 budget_hit: false,
-                checked: (checked.forgotten == 0 && !self.cancel.is_cancelled())
-                    .then_some(checked.chapters),
+                checked: unchanged.then_some(checked.chapters),
+                counts: unchanged.then_some(counts),
                 early_encoded: 0,
             });
         }
@@ -352,6 +359,7 @@ impl<S: Synthesizer> Renderer<S> {
             fatal: round.fatal,
             budget_hit: round.budget_hit,
             checked: None,
+            counts: None,
             early_encoded: 0,
         })
     }
