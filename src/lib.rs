@@ -22,7 +22,8 @@
 //!   encodings, chapters and paragraphs, and what documented rules removed.
 //! - [`segment`]: sentence segments within the limits (Chinese and English).
 //! - [`plan`]: the segments with their content keys, made a paragraph at a
-//!   time as they are read ([`plan::Plan`]), so no command holds a book's
+//!   time as they are read ([`plan::Plan`], with the digest of its inputs
+//!   that lets an unchanged job skip planning), so no command holds a book's
 //!   segments; the one place that says what a clip is
 //!   ([`plan::Fingerprint`], [`plan::ContentKey`]) and whether a chapter
 //!   file is up to date (stitch keys). It applies the pronunciation
@@ -36,7 +37,8 @@
 //!   delay queue, states committed in groups by the store's writer task;
 //!   each chapter stitched and delivered as soon as it is complete, while
 //!   the later ones are still being synthesised.
-//! - [`stitch`]: which chapters are complete, their trimmed layout, gain
+//! - [`stitch`]: which chapters are complete (an unchanged one settled by
+//!   the small summary recorded beside its layout), their trimmed layout, gain
 //!   and QA measurement (in parallel across cores), stitch keys, a
 //!   chapter's mastered samples as a stream, and the manifest's chapters;
 //!   a chapter's per-segment data is recorded as soon as it is measured

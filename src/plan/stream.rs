@@ -8,6 +8,8 @@
 //! The stream also counts what a documented rule left out on the way (the
 //! pause rule) and which lexicon entries matched, for `plan`.
 
+use sha2::{Digest, Sha256};
+
 use super::{ContentKey, Fingerprint, PlannedChapter, PlannedSegment, lang, spoken};
 use crate::job::Job;
 use crate::lexicon::{Entry, Lexicon};
@@ -61,6 +63,38 @@ impl<'a> Plan<'a> {
             paused: 0,
             used: vec![false; lexicon.entries().len()],
         }
+    }
+
+    /// A digest of everything the plan is made from: the manuscript as
+    /// read (every chapter's title and paragraphs), the language, the
+    /// limits, the lexicon's entries, the voice's fingerprint, the job's
+    /// name and title, and the program that splits them (its version and
+    /// its executable's size and modification time, so a new build plans
+    /// again). Equal digests mean equal plans, so a render whose digest is
+    /// the one recorded need not make the plan at all. `None` when the
+    /// executable cannot be looked at: the plan is then made and compared.
+    pub fn inputs_digest(&self) -> Option<String> {
+        use std::fmt::Write;
+        let program = program_identity()?;
+        let mut hash = Sha256::new();
+        let mut out = HashWriter(&mut hash);
+        // Debug output quotes and escapes every string, so no two inputs
+        // write the same text by shifting characters between fields.
+        writeln!(
+            out,
+            "plan inputs v1|{program}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+            self.job.name,
+            self.job.book.title,
+            self.fingerprint.as_str(),
+            self.job.book.language,
+            self.job.manuscript.limits,
+            self.job.manuscript.lexicon.entries(),
+        )
+        .ok()?;
+        for chapter in &self.manuscript.chapters {
+            writeln!(out, "{chapter:?}").ok()?;
+        }
+        Some(super::hex(&hash.finalize()))
     }
 
     /// The whole plan in memory, chapter by chapter: for small books
@@ -166,4 +200,34 @@ impl<'a> Iterator for Items<'a> {
             }
         }
     }
+}
+
+/// Formatted text fed straight into a hash, never held whole.
+struct HashWriter<'h>(&'h mut Sha256);
+
+impl std::fmt::Write for HashWriter<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.update(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// This program's version, and its executable's path, size and
+/// modification time: a rebuilt or upgraded program may split text
+/// differently.
+fn program_identity() -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(&exe).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!(
+        "{} {:?} {} {}",
+        env!("CARGO_PKG_VERSION"),
+        exe,
+        meta.len(),
+        modified.as_nanos()
+    ))
 }

@@ -334,3 +334,31 @@ fn the_plan_streams_its_chapters_and_counts_on_the_way() {
         "the whole plan in memory has the same chapters"
     );
 }
+
+/// The digest of a plan's inputs is equal for equal inputs (read again
+/// from the same files) and differs when anything the plan is made from
+/// changes: the text, the voice, the language.
+#[test]
+fn the_inputs_digest_follows_everything_a_plan_is_made_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let digest = |job: &Job| {
+        let manuscript = crate::manuscript::load(job).unwrap();
+        Plan::new(job, &manuscript).inputs_digest().unwrap()
+    };
+    let voice = "speed = 1.0";
+    let text = "# One\n\nA first sentence. A second one.\n";
+    let first = digest(&job_with(dir.path(), voice, text));
+    assert_eq!(first.len(), 64);
+    assert_eq!(digest(&job_with(dir.path(), voice, text)), first);
+    let edited = digest(&job_with(
+        dir.path(),
+        voice,
+        &text.replace("second", "Second"),
+    ));
+    assert_ne!(edited, first);
+    let faster = digest(&job_with(dir.path(), "speed = 1.5", text));
+    assert_ne!(faster, first);
+    let mut english = job_with(dir.path(), voice, text);
+    english.book.language = crate::job::Language::En;
+    assert_ne!(digest(&english), first);
+}

@@ -148,6 +148,7 @@ impl<'a> Keys<'a> {
             if chapter.idx != row.chapter_idx {
                 continue;
             }
+            chapter.segments += 1;
             let slot = match row.state {
                 SegmentState::Pause => Some(Slot::Pause),
                 SegmentState::Done => row.sha256.as_deref().map(Slot::Clip),
@@ -171,7 +172,14 @@ impl<'a> Keys<'a> {
             return false;
         };
         let key = StitchKey::new(&self.job.audio, &self.job.master, PAUSE_MS, &title);
-        self.current = Some((CheckedChapter { idx, key: None }, Some(key)));
+        self.current = Some((
+            CheckedChapter {
+                idx,
+                key: None,
+                segments: 0,
+            },
+            Some(key),
+        ));
         true
     }
 

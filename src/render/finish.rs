@@ -42,6 +42,9 @@ pub struct Finishing {
     /// Every chapter's stitch key from the clip check, when nothing
     /// changed since it ran.
     pub(super) checked: Option<Vec<CheckedChapter>>,
+    /// The counts of the chapters asked for, taken with `checked` when
+    /// nothing changed since.
+    pub(super) counts: Option<Counts>,
 }
 
 impl Finishing {
@@ -95,9 +98,16 @@ impl Finishing {
         };
         let mut stats = self.stats;
         stats.window = self.window;
-        let counts = Tally::of(&self.store, self.job_id, self.chapters.as_ref(), job, false)
-            .await?
-            .counts;
+        // Stitching and delivering change no segment: counts taken when
+        // nothing had changed since still hold.
+        let counts = match self.counts {
+            Some(counts) => counts,
+            None => {
+                Tally::of(&self.store, self.job_id, self.chapters.as_ref(), job, false)
+                    .await?
+                    .counts
+            }
+        };
         // Segments, each counted once: those synthesized now, the rest of
         // the done ones already rendered (a clip re-rendered after damage
         // is not counted twice).

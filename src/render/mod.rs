@@ -50,7 +50,7 @@ use crate::plan::{ChapterSet, Plan};
 use crate::provider::{ProviderError, Synthesizer};
 pub use crate::report::{JobReport, Outcome};
 use crate::stitch::CheckedChapter;
-use crate::store::{PlanWritten, RunOutcome, RunStats, StateWriter, Store};
+use crate::store::{Counts, PlanWritten, RunOutcome, RunStats, StateWriter, Store};
 pub use finish::Finishing;
 use finish::Tally;
 
@@ -113,6 +113,9 @@ struct Synthesis {
     fatal: Option<ProviderError>,
     budget_hit: bool,
     checked: Option<Vec<CheckedChapter>>,
+    /// The counts of the chapters asked for, when nothing changed them
+    /// since they were taken (with `checked`): the finish need not count again.
+    counts: Option<Counts>,
     /// What was delivered while synthesis went on (chapters finished early).
     early: early::Delivered,
 }
@@ -245,6 +248,7 @@ impl<S: Synthesizer> Renderer<S> {
                 budget_hit,
                 checked,
                 early,
+                counts,
             }) => Ok(Finishing {
                 store: self.store.clone(),
                 cache: Arc::clone(&self.cache),
@@ -262,6 +266,7 @@ impl<S: Synthesizer> Renderer<S> {
                 started,
                 chapters: self.chapters.clone(),
                 checked,
+                counts,
             }),
             Err(e) => {
                 self.store
@@ -324,13 +329,15 @@ impl<S: Synthesizer> Renderer<S> {
             .counts;
         if counts.pending == 0 {
             // Nothing changed the segments or their clips since the check
-            // (a forgotten clip leaves its segments pending): its keys hold.
+            // (a forgotten clip leaves its segments pending): its keys and
+            // these counts hold.
+            let unchanged = checked.forgotten == 0 && !self.cancel.is_cancelled();
             return Ok(Synthesis {
                 stats,
                 fatal: None,
                 budget_hit: false,
-                checked: (checked.forgotten == 0 && !self.cancel.is_cancelled())
-                    .then_some(checked.chapters),
+                checked: unchanged.then_some(checked.chapters),
+                counts: unchanged.then_some(counts),
                 early: early::Delivered::default(),
             });
         }
@@ -354,6 +361,7 @@ impl<S: Synthesizer> Renderer<S> {
             budget_hit: round.budget_hit,
             checked: None,
             early: early::Delivered::default(),
+            counts: None,
         })
     }
 

@@ -15,6 +15,7 @@
 //! ([`record`]): the stage holds a few numbers per chapter, not a book's
 //! segments.
 
+mod complete;
 pub mod record;
 
 use std::collections::BTreeSet;
@@ -29,9 +30,9 @@ use crate::cache::Cache;
 use crate::job::{Job, Master};
 use crate::master::qa::{FileQa, Role};
 use crate::master::{Mastering, Measurement, meter};
-use crate::plan::{self, Slot};
 use crate::report::{ChapterEntry, Manifest};
-use crate::store::{SegmentRow, SegmentState, Store};
+use crate::store::{SegmentRow, Store};
+use complete::{Summary, complete_chapters, silent_rows};
 use record::Record;
 
 /// Silence used for a segment the provider refused as unspeakable.
@@ -142,6 +143,8 @@ impl Stitched {
 pub struct CheckedChapter {
     pub idx: i64,
     pub key: Option<String>,
+    /// Its segments, as the check counted them.
+    pub segments: usize,
 }
 
 /// What a chapter was made into, kept in the state database.
@@ -307,89 +310,6 @@ pub async fn survey(store: &Store, job: &Job, job_id: i64) -> Result<(usize, u64
         .fold((0, 0), |(n, samples), made| (n + 1, samples + made.samples)))
 }
 
-/// The complete chapters with their keys (and, when recorded for that key,
-/// what they were made into), the 1-based numbers of the incomplete ones,
-/// and how many chapters the plan has. One chapter's rows at a time. With
-/// the chapters as checked, an incomplete chapter is not read, and a
-/// complete one is read without its clips (its key is known). With `only`,
-/// the chapters not in it are not read and count as incomplete.
-async fn complete_chapters(
-    record: &Record,
-    job: &Job,
-    checked: Option<&[CheckedChapter]>,
-    only: Option<&BTreeSet<i64>>,
-) -> Result<(Vec<Chapter>, Vec<usize>, usize)> {
-    let (store, job_id) = (record.store(), record.job_id());
-    let rows = store.chapters(job_id).await?;
-    let total = rows.len();
-    let mut chapters = Vec::new();
-    let mut incomplete = Vec::new();
-    for row in rows {
-        if only.is_some_and(|only| !only.contains(&row.idx)) {
-            incomplete.push(row.idx as usize + 1);
-            continue;
-        }
-        let checked = checked.and_then(|all| all.iter().find(|c| c.idx == row.idx));
-        if checked.is_some_and(|c| c.key.is_none()) {
-            incomplete.push(row.idx as usize + 1);
-            continue;
-        }
-        let segments = store
-            .chapter_segments(job_id, row.idx, checked.is_none())
-            .await?;
-        if !segments
-            .iter()
-            .all(|s| matches!(s.state, SegmentState::Done | SegmentState::Pause))
-        {
-            incomplete.push(row.idx as usize + 1);
-            continue;
-        }
-        let key = match checked.and_then(|c| c.key.clone()) {
-            Some(key) => key,
-            None => plan::chapter_stitch_key(
-                &job.audio,
-                &job.master,
-                PAUSE_MS,
-                &row.title,
-                segments
-                    .iter()
-                    .map(|s| (&s.content_key, slot(s), s.ends_paragraph)),
-            ),
-        };
-        let mastered = if row.stitch_key.as_deref() == Some(key.as_str()) {
-            store
-                .chapter_mastered(job_id, row.idx)
-                .await?
-                .and_then(|json| serde_json::from_str::<Mastered>(&json).ok())
-                .filter(|m| m.layout.audio.placed.len() == segments.len())
-        } else {
-            None
-        };
-        let silent = mastered
-            .as_ref()
-            .map(|m| silent_rows(&segments, &m.layout))
-            .unwrap_or_default();
-        chapters.push(Chapter {
-            idx: row.idx,
-            title: row.title,
-            key,
-            made: mastered.as_ref().map(Made::from),
-            silent,
-        });
-    }
-    Ok((chapters, incomplete, total))
-}
-
-/// The rows whose clip the layout found silent from end to end (cloned:
-/// a `collect` from the owned rows would keep the chapter's allocation).
-fn silent_rows(rows: &[SegmentRow], layout: &Layout) -> Vec<SegmentRow> {
-    rows.iter()
-        .zip(&layout.audio.placed)
-        .filter(|(row, placed)| placed.silent && row.state == SegmentState::Done)
-        .map(|(row, _)| row.clone())
-        .collect()
-}
-
 /// Trims, lays out and measures the chapters that are not up to date, in
 /// parallel: the edges of every clip, the gain to the profile's target,
 /// then the measurement of the mastered stream itself (what the QA judges
@@ -435,12 +355,14 @@ fn measure_chapters(
                 measurement,
             };
             let json = serde_json::to_string(&mastered).context("describing a chapter")?;
+            let summary = Summary::of(&mastered, silent.len()).json()?;
             record.wait(record.store().set_stitched(
                 record.job_id(),
                 c.idx,
                 &c.key,
                 mastered.layout.audio.samples,
                 &json,
+                &summary,
             ))?;
             Ok(Some((Made::from(&mastered), silent)))
         })
@@ -453,11 +375,4 @@ fn measure_chapters(
         }
     }
     Ok(chapters)
-}
-
-fn slot(s: &SegmentRow) -> Option<Slot<'_>> {
-    match s.state {
-        SegmentState::Pause => Some(Slot::Pause),
-        _ => s.sha256.as_deref().map(Slot::Clip),
-    }
 }

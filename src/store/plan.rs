@@ -45,16 +45,26 @@ impl Store {
         stop: &(impl Fn() -> bool + Sync),
     ) -> Result<PlanWritten, sqlx::Error> {
         let job = plan.job();
-        let recorded: Option<(i64, Option<String>)> =
-            sqlx::query_as("SELECT id, plan_hash FROM jobs WHERE path = ?")
+        let inputs = plan.inputs_digest();
+        let recorded: Option<(i64, Option<String>, Option<String>)> =
+            sqlx::query_as("SELECT id, plan_hash, plan_inputs FROM jobs WHERE path = ?")
                 .bind(job.path.display().to_string())
                 .fetch_optional(&self.pool)
                 .await?;
-        if let Some((job_id, Some(old))) = recorded {
+        if let Some((job_id, Some(old), old_inputs)) = recorded {
+            // The same inputs make the same plan: it is not made again.
+            if inputs.is_some() && old_inputs == inputs {
+                if stop() {
+                    return Ok(PlanWritten::Stopped);
+                }
+                self.adopt_shared_clips(job_id).await?;
+                return Ok(PlanWritten::Recorded(job_id));
+            }
             match plan_hash(plan, stop).await {
                 None => return Ok(PlanWritten::Stopped),
                 Some(hash) if hash == old => {
                     self.adopt_shared_clips(job_id).await?;
+                    self.set_plan_inputs(job_id, inputs.as_deref()).await?;
                     return Ok(PlanWritten::Recorded(job_id));
                 }
                 Some(_) => {}
@@ -63,7 +73,7 @@ impl Store {
         tracing::info!(job = %job.name, "recording the plan");
         let started = Instant::now();
         let mut tx = self.pool.begin().await?;
-        match record(&mut tx, plan, stop).await? {
+        match record(&mut tx, plan, stop, inputs.as_deref()).await? {
             Some(recorded) => {
                 tx.commit().await?;
                 tracing::info!(
@@ -81,6 +91,16 @@ impl Store {
                 Ok(PlanWritten::Stopped)
             }
         }
+    }
+
+    /// Records the digest of what the job's plan, as recorded, is made from.
+    async fn set_plan_inputs(&self, job_id: i64, inputs: Option<&str>) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE jobs SET plan_inputs = ? WHERE id = ?")
+            .bind(inputs)
+            .bind(job_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Pending segments whose clip another job rendered are done.
@@ -103,12 +123,13 @@ struct Recorded {
     segments: u64,
 }
 
-/// Writes the plan in `tx`; `None` when `stop` asked to stop (the caller
-/// rolls back).
+/// Writes the plan in `tx`, with the digest of its `inputs`; `None` when
+/// `stop` asked to stop (the caller rolls back).
 async fn record(
     tx: &mut Transaction<'_, Sqlite>,
     plan: &Plan<'_>,
     stop: &(impl Fn() -> bool + Sync),
+    inputs: Option<&str>,
 ) -> Result<Option<Recorded>, sqlx::Error> {
     let job = plan.job();
     let job_id: i64 = sqlx::query_scalar(
@@ -134,7 +155,7 @@ async fn record(
         .await?;
     sqlx::query(
         "CREATE TEMP TABLE previous_chapters AS
-         SELECT idx, stitch_key, samples, mastered FROM chapters WHERE job_id = ?",
+         SELECT idx, stitch_key, samples, mastered, summary FROM chapters WHERE job_id = ?",
     )
     .bind(job_id)
     .execute(&mut **tx)
@@ -159,8 +180,8 @@ async fn record(
                 chapter += 1;
                 idx = 0;
                 sqlx::query(
-                    "INSERT INTO chapters (job_id, idx, title, stitch_key, samples, mastered)
-                     SELECT ?1, ?2, ?3, p.stitch_key, p.samples, p.mastered
+                    "INSERT INTO chapters (job_id, idx, title, stitch_key, samples, mastered, summary)
+                     SELECT ?1, ?2, ?3, p.stitch_key, p.samples, p.mastered, p.summary
                      FROM (SELECT 1) LEFT JOIN temp.previous_chapters AS p ON p.idx = ?2",
                 )
                 .bind(job_id)
@@ -192,8 +213,9 @@ async fn record(
     sqlx::query("DROP TABLE temp.previous_chapters")
         .execute(&mut **tx)
         .await?;
-    sqlx::query("UPDATE jobs SET plan_hash = ? WHERE id = ?")
+    sqlx::query("UPDATE jobs SET plan_hash = ?, plan_inputs = ? WHERE id = ?")
         .bind(hash.finish())
+        .bind(inputs)
         .bind(job_id)
         .execute(&mut **tx)
         .await?;

@@ -205,7 +205,8 @@ impl Store {
 
     pub async fn chapters(&self, job_id: i64) -> Result<Vec<ChapterRow>, sqlx::Error> {
         sqlx::query_as(
-            "SELECT idx, title, stitch_key, samples FROM chapters WHERE job_id = ? ORDER BY idx",
+            "SELECT idx, title, stitch_key, samples, summary FROM chapters WHERE job_id = ?
+             ORDER BY idx",
         )
         .bind(job_id)
         .fetch_all(&self.pool)
@@ -272,6 +273,9 @@ impl Store {
             .await
     }
 
+    /// Records what a chapter was made into for its stitch key: its
+    /// samples, its layout (`mastered`) and the few numbers of it a render
+    /// with nothing to do reads instead (`summary`).
     pub async fn set_stitched(
         &self,
         job_id: i64,
@@ -279,17 +283,42 @@ impl Store {
         stitch_key: &str,
         samples: u64,
         mastered: &str,
+        summary: &str,
     ) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "UPDATE chapters SET stitch_key = ?, samples = ?, mastered = ? WHERE job_id = ? AND idx = ?",
+            "UPDATE chapters SET stitch_key = ?, samples = ?, mastered = ?, summary = ?
+             WHERE job_id = ? AND idx = ?",
         )
-            .bind(stitch_key)
-            .bind(samples as i64)
-            .bind(mastered)
-            .bind(job_id)
-            .bind(chapter)
-            .execute(&self.pool)
-            .await?;
+        .bind(stitch_key)
+        .bind(samples as i64)
+        .bind(mastered)
+        .bind(summary)
+        .bind(job_id)
+        .bind(chapter)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Fills in the summary of a chapter stitched before summaries were
+    /// kept, for the key it was stitched with (a key changed meanwhile
+    /// leaves the row as it is).
+    pub async fn set_chapter_summary(
+        &self,
+        job_id: i64,
+        chapter: i64,
+        stitch_key: &str,
+        summary: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE chapters SET summary = ? WHERE job_id = ? AND idx = ? AND stitch_key = ?",
+        )
+        .bind(summary)
+        .bind(job_id)
+        .bind(chapter)
+        .bind(stitch_key)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

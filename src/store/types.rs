@@ -217,6 +217,9 @@ pub struct ChapterRow {
     pub title: String,
     pub stitch_key: Option<String>,
     pub samples: Option<i64>,
+    /// A few numbers of what the chapter was made into, as JSON (see
+    /// `stitch`): recorded with its stitch key and layout.
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]

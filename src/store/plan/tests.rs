@@ -158,3 +158,65 @@ async fn a_stop_at_any_statement_leaves_the_earlier_plan_and_the_next_run_record
     );
     assert_eq!(snapshot(&store, job_id).await, now);
 }
+
+#[tokio::test]
+async fn the_same_inputs_skip_making_the_plan_and_a_changed_limit_plans_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).await.unwrap();
+    let (job, manuscript) = job_for(dir.path(), &book(""));
+    let plan = Plan::new(&job, &manuscript);
+    let PlanWritten::Recorded(job_id) = store.write_plan(&plan, &|| false).await.unwrap() else {
+        panic!("nothing asked to stop");
+    };
+    let recorded = snapshot(&store, job_id).await;
+    // Unchanged inputs: the stop request is asked once, before anything,
+    // and the plan is not made (making it asks every 500 segments).
+    let asked = AtomicUsize::new(0);
+    let stop = || {
+        asked.fetch_add(1, Ordering::SeqCst);
+        false
+    };
+    assert_eq!(
+        store.write_plan(&plan, &stop).await.unwrap(),
+        PlanWritten::Recorded(job_id)
+    );
+    assert_eq!(asked.load(Ordering::SeqCst), 1);
+    assert_eq!(snapshot(&store, job_id).await, recorded);
+
+    // A database from before the digest: the plan is made and compared
+    // once (equal: nothing written), and the digest recorded.
+    sqlx::query("UPDATE jobs SET plan_inputs = NULL")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    let asked = AtomicUsize::new(0);
+    let stop = || {
+        asked.fetch_add(1, Ordering::SeqCst);
+        false
+    };
+    store.write_plan(&plan, &stop).await.unwrap();
+    assert!(asked.load(Ordering::SeqCst) > 1);
+    assert_eq!(snapshot(&store, job_id).await, recorded);
+    let digest: Option<String> = sqlx::query_scalar("SELECT plan_inputs FROM jobs")
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+    assert_eq!(digest, plan.inputs_digest());
+
+    // A job key that changes how the text is split plans again, though the
+    // manuscript is the same.
+    let (mut job, manuscript) = job_for(dir.path(), &book(""));
+    job.manuscript.limits.max_chars = 12;
+    let before = store.segments(job_id).await.unwrap().len();
+    store
+        .write_plan(&Plan::new(&job, &manuscript), &|| false)
+        .await
+        .unwrap();
+    let after = store.segments(job_id).await.unwrap();
+    assert!(
+        after.len() > before,
+        "{} segments, {before} before",
+        after.len()
+    );
+    assert!(after.iter().all(|s| s.text.chars().count() <= 12));
+}
