@@ -78,17 +78,32 @@ impl Store {
         F: FnMut(Vec<CheckRow>) -> Fut,
         Fut: std::future::Future<Output = anyhow::Result<ControlFlow<()>>>,
     {
-        // The scan looks up every done segment's clip by key: those lookups
-        // want the clips index's inner pages cached, which the pool's small
-        // per-connection cache cannot hold at 100k segments (a no-op render
-        // took a third longer). This connection gets SQLite's default cache
-        // for the scan and gives it back before it returns to the pool, so
-        // the rest of the render stays as small as a short book's.
-        let mut conn = self.pool.acquire().await?;
-        sqlx::query(CHECK_CACHE).execute(&mut *conn).await?;
-        let scanned = check_scan(&mut conn, job_id, &mut each).await;
-        sqlx::query(POOL_CACHE).execute(&mut *conn).await?;
-        scanned
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query_as::<_, CheckRow>(
+            "SELECT s.chapter_idx, s.ends_paragraph, s.state, s.content_key, c.sha256,
+                    c.file_size, c.file_mtime_ns
+             FROM segments s LEFT JOIN clips c
+                  ON s.state = 'done' AND c.content_key = s.content_key
+             WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx",
+        )
+        .bind(job_id)
+        .fetch(&self.pool);
+        let mut batch = Vec::with_capacity(BATCH);
+        while let Some(row) = rows.try_next().await? {
+            batch.push(row);
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                if each(full).await?.is_break() {
+                    return Ok(());
+                }
+            }
+        }
+        drop(rows);
+        if !batch.is_empty() {
+            // The last batch: whether it asks to stop changes nothing.
+            let _ = each(batch).await?;
+        }
+        Ok(())
     }
 
     /// The job's chapters (index and title), without what stitching
@@ -99,47 +114,4 @@ impl Store {
             .fetch_all(&self.pool)
             .await
     }
-}
-
-/// SQLite's page cache for the clip check's scan: its default, 2,000 KiB.
-const CHECK_CACHE: &str = "PRAGMA cache_size = -2000";
-/// The pool's own (`PAGE_CACHE_KIB`; the store's tests check they agree).
-const POOL_CACHE: &str = "PRAGMA cache_size = -64";
-
-/// The scan of [`Store::for_each_check_batch`] on one connection.
-async fn check_scan<F, Fut>(
-    conn: &mut sqlx::SqliteConnection,
-    job_id: i64,
-    each: &mut F,
-) -> Result<(), anyhow::Error>
-where
-    F: FnMut(Vec<CheckRow>) -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<ControlFlow<()>>>,
-{
-    use futures_util::TryStreamExt;
-    let mut rows = sqlx::query_as::<_, CheckRow>(
-        "SELECT s.chapter_idx, s.ends_paragraph, s.state, s.content_key, c.sha256,
-                c.file_size, c.file_mtime_ns
-         FROM segments s LEFT JOIN clips c
-              ON s.state = 'done' AND c.content_key = s.content_key
-         WHERE s.job_id = ? ORDER BY s.chapter_idx, s.idx",
-    )
-    .bind(job_id)
-    .fetch(&mut *conn);
-    let mut batch = Vec::with_capacity(BATCH);
-    while let Some(row) = rows.try_next().await? {
-        batch.push(row);
-        if batch.len() == BATCH {
-            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            if each(full).await?.is_break() {
-                return Ok(());
-            }
-        }
-    }
-    drop(rows);
-    if !batch.is_empty() {
-        // The last batch: whether it asks to stop changes nothing.
-        let _ = each(batch).await?;
-    }
-    Ok(())
 }
