@@ -520,6 +520,10 @@ pub struct Neighbours {
     pub prev_wordstart: bool,
     pub next_wordstart: bool,
     pub next2_wordstart: bool,
+    /// audiobook patch (PATCHES.md #12): C's `InterpretPhoneme` control bit 0,
+    /// which makes the `PreVoicing` condition true: `Generate` sets it to
+    /// fetch a voiced stop's voice bar (`FMT(d/xd)`) after a vowel.
+    pub pre_voicing: bool,
 }
 
 /// `next_stress`/`wordstress` value meaning "the caller doesn't track this".
@@ -544,6 +548,7 @@ impl Default for Neighbours {
             prev_wordstart: false,
             next_wordstart: false,
             next2_wordstart: false,
+            pre_voicing: false,
         }
     }
 }
@@ -914,8 +919,10 @@ where
     let instn2 = (instn >> 8) as usize; // 0..15
 
     if instn2 >= 14 {
-        // Other conditions (PreVoicing / Klatt / Mbrola): false at synthesis.
-        return false;
+        // Other conditions: Klatt and Mbrola are false at synthesis;
+        // audiobook patch (PATCHES.md #12): `PreVoicing` (0xf, data 1) is the
+        // caller's control bit, as C's `return control & 1`.
+        return instn2 == 0xf && data == 1 && nb.pre_voicing;
     }
 
     let mut which = instn2 % 7;

@@ -916,7 +916,27 @@ impl Synthesizer {
                         info, phdata, ph_speed, self.voice.formant_factor,
                         self.voice.stress_lengths.as_ref(), wav_factor(self.voice.user_rate_wpm),
                     ) {
-                        PhonemeRender::Frames { frames, amp_factor, lead_silence, trail_silence, mix } => {
+                        PhonemeRender::Frames { mut frames, amp_factor, lead_silence, trail_silence, mix } => {
+                            // audiobook patch (PATCHES.md #13): C's
+                            // `modulation` for the segments from these frames:
+                            // an unstressed vowel 1, a tonic one 3, another 2,
+                            // a trill 5, a consonant 0; 6 from a frame flagged
+                            // `FRFLAG_MODULATE` on (`DoSpect2`).
+                            let mut modulation = match info.ph_type {
+                                2 if info.stress_level <= 1 => 1,
+                                2 if info.stress_level >= 7 => 3,
+                                2 => 2,
+                                3 if phdata.get(info.code).is_some_and(|p| {
+                                    p.phflags & crate::phoneme::PH_TRILL != 0
+                                }) => 5,
+                                _ => 0,
+                            };
+                            for fr in &mut frames {
+                                if fr.frflags & phondata::FRFLAG_MODULATE != 0 {
+                                    modulation = 6;
+                                }
+                                fr.modulation = modulation;
+                            }
                             // `PauseBefore <ms>`: a real gap, so the formant run
                             // ends here (German puts 15-30 ms before /r/ after a
                             // stop).
@@ -928,7 +948,7 @@ impl Synthesizer {
                             }
                             // `+variant` per-stress amplitude override (no-op by default).
                             let amp_factor = amp_factor
-                                * self.voice.stress_amp_ratio(info.stress_level)
+                                * self.voice.stress_amp_ratio(info.amp_stress)
                                 * embed_amp;
                             // A vowel is a syllable centre for SmoothSpect: anchor
                             // on its most stable (highest-RMS) frame.
@@ -1025,6 +1045,10 @@ struct PhonemeInfo {
     ph_type: u8,
     /// Espeak stress level (0–7), already after the 0↔1 swap.
     stress_level: u8,
+    /// The stress level whose amplitude this phoneme is played at: its own,
+    /// or (audiobook patch (PATCHES.md #11)) for a liquid or nasal, its
+    /// syllable's vowel's, as C's `CalcLengths` and `Generate` give it.
+    amp_stress: u8,
     /// LENGTHEN (:) modifier — extend duration.
     lengthen: bool,
     // ── CalcLengths inputs for vowels ─────────────────────────────────────
@@ -1260,6 +1284,7 @@ fn annotate_codes(
                     code,
                     ph_type,
                     stress_level,
+                    amp_stress: stress_level,
                     lengthen: pending_lengthen,
                     next_lm,
                     next2_lm,
@@ -1292,7 +1317,62 @@ fn annotate_codes(
     for &(_, cmd) in &pending_embedded[next_embedded..] {
         result.push(AnnCode::Embedded(cmd));
     }
+    syllable_amplitudes(&mut result, |code| {
+        phdata.get(code).is_some_and(|p| p.mnemonic_str() == "r/")
+    });
     result
+}
+
+/// audiobook patch (PATCHES.md #11): the amplitude C gives liquids and nasals
+/// by their syllable. `CalcLengths` (setlengths.c) gives a liquid before a
+/// vowel that vowel's amplitude (`prev->amp = p->amp`; a nasal, voiced stop
+/// or fricative there is capped at 18, which every other consonant gets
+/// anyway); and `Generate` (synthesize.c) plays a nasal after a vowel and
+/// before a non-vowel, and a liquid likewise (but `r/`), with
+/// `SFLAG_SEQCONTINUE`, i.e. without a `DoAmplitude` of its own: at the
+/// vowel's amplitude. The port played all of them at 18 (`stress_amps[0]`),
+/// quieter than the vowel beside them. Pauses and clause boundaries break a
+/// sequence (they are phonemes in C's list); word boundaries do not.
+fn syllable_amplitudes(annotated: &mut [AnnCode], is_r_slash: impl Fn(u8) -> bool) {
+    const VOWEL: u8 = 2;
+    const LIQUID: u8 = 3;
+    const NASAL: u8 = 8;
+    // Indices of the phonemes, `None` where a pause breaks the sequence.
+    let seq: Vec<Option<usize>> = annotated
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match a {
+            AnnCode::Phoneme(_) => Some(Some(i)),
+            AnnCode::Pause(_) | AnnCode::ClauseBoundary(_) => Some(None),
+            _ => None,
+        })
+        .collect();
+    let info = |annotated: &[AnnCode], k: Option<&Option<usize>>| -> Option<(u8, u8, u8)> {
+        match annotated.get((*k?)?) {
+            Some(AnnCode::Phoneme(p)) => Some((p.ph_type, p.amp_stress, p.code)),
+            _ => None,
+        }
+    };
+    for k in 0..seq.len() {
+        let Some((ty, _, code)) = info(annotated, seq.get(k)) else { continue };
+        if ty != LIQUID && ty != NASAL {
+            continue;
+        }
+        let prev = if k > 0 { info(annotated, seq.get(k - 1)) } else { None };
+        let next = info(annotated, seq.get(k + 1));
+        let level = match (prev, next) {
+            (_, Some((VOWEL, stress, _))) if ty == LIQUID => Some(stress),
+            (Some((VOWEL, stress, _)), next) if next.is_none_or(|(t, _, _)| t != VOWEL) => {
+                (ty != LIQUID || !is_r_slash(code)).then_some(stress)
+            }
+            _ => None,
+        };
+        if let (Some(level), Some(Some(i))) = (level, seq.get(k)) {
+            if let AnnCode::Phoneme(p) = &mut annotated[*i] {
+                p.amp_stress = level;
+            }
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1682,7 +1762,16 @@ fn apply_vowel_transition(
     } else {
         // exit from vowel — append a bent duplicate of the last frame
         if t.f2 != 0 || t.flags != 0 {
-            let mut fr = frames[frames.len() - 1].clone();
+            // audiobook patch (PATCHES.md #10): C's `DuplicateLastFrame` gives
+            // the vowel's last frame the transition's own length
+            // (`(data1 & 0x3f) * 2` ms) before the body is scaled to the
+            // vowel's length, so the vowel fades into the consonant over that
+            // time; the port left that frame its recorded length (often one
+            // step), so the vowel kept its full level to its end.
+            let last = frames.len() - 1;
+            frames[last].length = ((data1 & 0x3f) * 2) as u8;
+            let mut fr = frames[last].clone();
+            fr.length = 0;
             if t.f2 != 0 {
                 adjust_formants(&mut fr, t.f2, t.f2_min, t.f2_max, t.f1, t.f3_adj, t.f3_amp,
                                 t.flags, formant_factor);
@@ -2126,6 +2215,38 @@ fn synthesize_phoneme_info(
         }
     }
 
+    // audiobook patch (PATCHES.md #12): a voiced stop after a vowel (or one
+    // flagged `prevoice`) starts with a voice bar. C's `Generate` (phVSTOP)
+    // interprets the stop's program with `PreVoicing` true, which gives its
+    // `IF PreVoicing THEN FMT(d/xd)` sequence, and plays that
+    // (`DoSpect2(ph, 0, …)`, without the recording) before the stop's own
+    // frames. The port never took that branch: the vowel ran straight into
+    // the release, and /b d g/ after a vowel lost their closure.
+    let mut prevoice_count = 0usize;
+    if info.ph_type == 5 /* phVSTOP */
+        && (info.prev_type == 2 || ph_tab.phflags & crate::phoneme::PH_PREVOICE != 0)
+    {
+        let pv_nb = bytecode::Neighbours { pre_voicing: true, ..nb.clone() };
+        let pv = bytecode::interpret_phoneme(ph_tab.program, &phdata.phonindex, &pv_nb, |c| {
+            phdata.get(c).cloned()
+        });
+        if let Some(pv_seq) = pv
+            .fmt_addr
+            .filter(|addr| Some(*addr) != extract.fmt_addr)
+            .and_then(|addr| phondata::SpectSeq::parse(&phdata.phondata, addr as usize))
+        {
+            let ms_to_stepsize = (SAMPLERATE as f64 / 1000.0) / 64.0;
+            let mut frames = pv_seq.frames;
+            for fr in &mut frames {
+                let len = (fr.length as f64 * ms_to_stepsize * speed_factor).round() as usize;
+                fr.length = len.clamp(1, 255) as u8;
+            }
+            prevoice_count = frames.len();
+            frames.append(&mut seq.frames);
+            seq.frames = frames;
+        }
+    }
+
     // Lengthen for consonants too (double middle frame)
     if info.lengthen && seq.frames.len() > 1 {
         let mid = seq.frames.len() / 2;
@@ -2141,8 +2262,10 @@ fn synthesize_phoneme_info(
     //   => wdata.amplitude * amplitude_fmt = 75 * 100 = 7500 (primary)
     // amp_factor is normalized: 1.0 = primary stress = 7500 units.
     // wavegen_segment uses: amp_scale = global_amp * 7500 * amp_factor
+    // audiobook patch (PATCHES.md #11): a liquid or nasal takes its
+    // syllable's vowel's level (`amp_stress`).
     let stress_amp = setlengths::STRESS_AMPS_EN
-        .get(info.stress_level as usize)
+        .get(info.amp_stress as usize)
         .copied()
         .unwrap_or(20) as f64;
     let general_amp = 55.0f64; // GetAmplitude() default
@@ -2179,10 +2302,13 @@ fn synthesize_phoneme_info(
     let mix = match (info.ph_type, extract.addwav_addr) {
         (3 /* phLIQUID */ | 5 /* phVSTOP */ | 7 /* phVFRICATIVE */, Some(addr)) => {
             sample::decode_wav(addr, &phdata.phondata).and_then(|samples| {
-                let from = seq
-                    .frames
-                    .iter()
-                    .position(|f| f.frflags & phondata::FRFLAG_DEFER_WAV == 0)?;
+                // (After the voice bar, which plays without it: #12.)
+                let from = prevoice_count
+                    + seq
+                        .frames
+                        .iter()
+                        .skip(prevoice_count)
+                        .position(|f| f.frflags & phondata::FRFLAG_DEFER_WAV == 0)?;
                 let wave = MixWave::new(samples, extract.addwav_param, wav_factor, info.ph_type == 5);
                 Some((std::rc::Rc::new(wave), from))
             })
@@ -2241,6 +2367,36 @@ fn agc_clip(samples: &[i32]) -> Vec<i16> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// audiobook patch (PATCHES.md #11): in "Tom Lee" (t 'O m | l 'i:) the
+    /// /m/ after the vowel and before a consonant takes the vowel's level,
+    /// the /l/ before a vowel the next vowel's, the /t/ keeps its own; a
+    /// pause between ends a syllable's reach.
+    #[test]
+    fn liquids_and_nasals_take_their_syllables_level() {
+        let ph = |code: u8, ph_type: u8, stress_level: u8| {
+            AnnCode::Phoneme(PhonemeInfo {
+                code, ph_type, stress_level, amp_stress: stress_level, lengthen: false,
+                next_lm: 0, next2_lm: 0, more_syllables: false, end_of_clause: false,
+                std_length: 0, prev_type: 0, prev_code: 0, next_type: 0, next_code: 0,
+                next2_code: 0, this_wordstart: false, prev_wordstart: false,
+                next_wordstart: false, next2_wordstart: false,
+            })
+        };
+        let mut codes = vec![
+            ph(1, 4, 0), ph(2, 2, 6), ph(3, 8, 0), AnnCode::WordBoundary,
+            ph(4, 3, 0), ph(5, 2, 4), AnnCode::Pause(80.0), ph(3, 8, 0),
+        ];
+        syllable_amplitudes(&mut codes, |_| false);
+        let levels: Vec<u8> = codes
+            .iter()
+            .filter_map(|a| match a {
+                AnnCode::Phoneme(p) => Some(p.amp_stress),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(levels, [0, 6, 6, 4, 4, 0]);
+    }
 
     #[test]
     fn stress_amp_ratio_unset_is_identity() {

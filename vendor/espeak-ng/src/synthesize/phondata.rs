@@ -20,6 +20,8 @@ pub const N_SEQ_FRAMES: usize = 25;
 pub const FRFLAG_KLATT: u16 = 0x01;
 /// FRFLAG_VOWEL_CENTRE: marks the centre point of a vowel
 pub const FRFLAG_VOWEL_CENTRE: u16 = 0x02;
+/// FRFLAG_MODULATE: modulate the amplitude of some cycles (a trill)
+pub const FRFLAG_MODULATE: u16 = 0x40;
 /// FRFLAG_BREAK_LF: break, but keep F3 and above continuous
 pub const FRFLAG_BREAK_LF: u16 = 0x08;
 /// FRFLAG_BREAK: don't merge with next frame
@@ -70,6 +72,11 @@ pub struct SpectFrame {
     pub klatt_ap: [u8; 7],
     /// Klatt parallel bandwidths / 2, F0–F6
     pub klatt_bp: [u8; 7],
+    /// audiobook patch (PATCHES.md #13): the amplitude modulation C's
+    /// `Wavegen` applies over the segment from this frame (its
+    /// `modulation_type`, an index into `modulation_tab`); set by the
+    /// synthesizer, not stored in the phoneme data.
+    pub modulation: u8,
 }
 
 impl SpectFrame {

@@ -506,8 +506,15 @@ pub fn wavegen_segment(
     global_amp: f64,
     wavephase: &mut i32,
 ) -> Vec<i32> {
-    wavegen_segment_glide(seg, f0_hz, f0_hz, global_amp, wavephase)
+    wavegen_segment_glide(seg, f0_hz, f0_hz, global_amp, wavephase, &mut 0)
 }
+
+/// audiobook patch (PATCHES.md #13): C's `modulation_tab` row for the
+/// default `roughness` 2 (voices.c), by `modulation_type`: bits 0-3 the
+/// amplitude in 16ths, bits 4-7 every how many glottal cycles (0xf: the
+/// segment's first cycle only). 1 is an unstressed vowel, 3 a tonic one, 5 a
+/// trill, 6 a frame flagged `FRFLAG_MODULATE`.
+const MODULATION_TAB: [u8; 8] = [0, 0x2f, 0x00, 0x2e, 0, 0x45, 0xf2, 0x28];
 
 /// [`wavegen_segment`] with the pitch gliding from `f0_start` (Hz) at the
 /// segment's first sample to `f0_end` at its end.
@@ -525,8 +532,13 @@ pub fn wavegen_segment_glide(
     f0_end: f64,
     global_amp: f64,
     wavephase: &mut i32,
+    // audiobook patch (PATCHES.md #13): glottal cycles played so far (C's
+    // static `cycle_count`), for the roughness modulation.
+    cycle_count: &mut u32,
 ) -> Vec<i32> {
     let n = seg.n_samples;
+    let modulation = MODULATION_TAB[usize::from(seg.fr1.modulation & 7)];
+    let mut modulate_once = modulation >> 4 == 0xf;
     if n == 0 {
         return Vec::new();
     }
@@ -675,6 +687,18 @@ pub fn wavegen_segment_glide(
         if old_phase > 0 && *wavephase < 0 {
             // Recompute amplitude every cycle
             amplitude2 = (amp_scale * ((pitch_i32 >> 8) as i64)) / (10000 * 8);
+            // audiobook patch (PATCHES.md #13): C's roughness: some cycles
+            // quieter (every second one of an unstressed vowel at 15/16).
+            *cycle_count = cycle_count.wrapping_add(1);
+            let (period, amp16) = (u32::from(modulation >> 4), i64::from(modulation & 0xf));
+            if period == 0xf {
+                if modulate_once {
+                    amplitude2 = amplitude2 * amp16 / 16;
+                    modulate_once = false;
+                }
+            } else if period != 0 && *cycle_count % period == 0 {
+                amplitude2 = amplitude2 * amp16 / 16;
+            }
             // Reset cbytes to start of window (C: cbytes = wavemult_offset - cycle_samples/2)
             cbytes = WAVEMULT_OFFSET - cycle_samples / 2;
             hf_harmonics(&block_peaks, &mut peak_harmonic, f0_hz, hmax_sr);
@@ -850,6 +874,7 @@ pub fn synthesize_frames_seq(
     let mut output = Vec::new();
     let n = frames.len();
     let lengths = frame_lengths(frames, speeds, voice);
+    let mut cycle_count = 0u32;
     for i in 0..n {
         let fr1 = &frames[i];
         let fr2 = if i + 1 < n { &frames[i + 1] } else { fr1 };
@@ -879,7 +904,8 @@ pub fn synthesize_frames_seq(
         // audiobook patch (PATCHES.md #9): glide to the next frame's pitch
         // within the segment, as the frames' formants do.
         let f0_next = pitches_hz.get(i + 1).copied().unwrap_or(f0).max(25.0);
-        let samples = wavegen_segment_glide(&seg, f0, f0_next, global_amp, wavephase);
+        let samples =
+            wavegen_segment_glide(&seg, f0, f0_next, global_amp, wavephase, &mut cycle_count);
         output.extend_from_slice(&samples);
     }
     output
@@ -1193,6 +1219,32 @@ mod tests {
     /// audiobook patch (PATCHES.md #4): the tone curve scales each harmonic by
     /// `tone / 8192`, as C's `>> 13` does: against a flat curve of 128, the
     /// default's 170 below 600 Hz and 110 above 2 kHz show in those ratios.
+    /// audiobook patch (PATCHES.md #13): an unstressed vowel's frames
+    /// (`modulation` 1) play every second glottal cycle at 15/16 of the
+    /// level, as C's `modulation_tab` for the default roughness; others
+    /// (`modulation` 2) every cycle alike. Measured as the energy of the
+    /// even against the odd 10 ms cycles of a steady 100 Hz vowel.
+    #[test]
+    fn unstressed_vowels_are_rough() {
+        let even_odd_db = |modulation: u8| {
+            let frame = SpectFrame { modulation, ..full_voiced_frame(500, 1500, 2500) };
+            let frames = [frame.clone(), frame];
+            let mut phase = i32::MAX;
+            let wave = synthesize_frames_seq(
+                &frames, &[1.0; 2], &[100.0; 2], &[], &VoiceParams::default(), &mut phase,
+            );
+            let mut energy = [0.0f64; 2];
+            // 100 Hz at 22 050 Hz: a cycle every 220.5 samples from the first.
+            for (i, &v) in wave.iter().enumerate().skip(441) {
+                energy[((i as f64 / 220.5) as usize) % 2] += (v as f64).powi(2);
+            }
+            10.0 * (energy[0] / energy[1]).log10()
+        };
+        let (rough, plain) = (even_odd_db(1), even_odd_db(2));
+        assert!(rough.abs() > 0.3, "even/odd cycles {rough:.2} dB with modulation 1");
+        assert!(plain.abs() < 0.1, "even/odd cycles {plain:.2} dB with modulation 2");
+    }
+
     #[test]
     fn tone_curve_scales_harmonics_like_c() {
         let peaks = frame_to_peaks(&SpectFrame {

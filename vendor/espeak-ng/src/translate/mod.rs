@@ -8412,6 +8412,7 @@ fn resolve_virtual_phonemes_in_codes(
             prev_wordstart: n.checked_sub(1).is_some_and(|k| starts[k]),
             next_wordstart,
             next2_wordstart: next_wordstart,
+            pre_voicing: false,
         };
         let extract = crate::synthesize::bytecode::interpret_phoneme_ctl(
             ph.program,
