@@ -1,7 +1,8 @@
 //! The PCM between the clip cache and the files: a chapter's clips measured
 //! for their speech ([`edges`]), laid out with the configured pauses
 //! ([`layout`]) and played as one stream of samples ([`ChapterStream`]),
-//! which the mastering and delivery stages read in blocks. Every length is
+//! which the mastering and delivery stages read in blocks, decoded a few
+//! blocks ahead on another core ([`read_ahead`]). Every length is
 //! exact to the sample, and nothing holds more than a block of audio,
 //! whatever the length of the book. The files themselves are written by
 //! [`crate::deliver`]; [`decode`] reads audio files back (WAV, FLAC, MP3,
@@ -10,13 +11,17 @@
 use std::io;
 use std::path::PathBuf;
 
+use rayon::prelude::*;
+
 use crate::cache::{Cache, ClipReader};
 use crate::job::Audio;
 
+mod ahead;
 pub mod decode;
 pub mod edges;
 mod format;
 pub mod layout;
+pub use ahead::read_ahead;
 pub use format::PcmFormat;
 pub use layout::{
     ChapterAudio, ClipEdges, Layout, Placed, Span, StitchItem, StitchSource, lay_out,
@@ -83,44 +88,49 @@ fn clip_read(reader: &mut ClipReader, out: &mut [i16]) -> Result<usize, AudioErr
 }
 
 /// Each item's length and speech: clips are read once through the
-/// detector; a pause is its length, all of it "speech" (it is never trimmed).
+/// detector, in parallel; a pause is its length, all of it "speech" (it is
+/// never trimmed).
 pub fn measure_edges(
     cache: &Cache,
     audio: &Audio,
     items: &[StitchItem],
 ) -> Result<Vec<ClipEdges>, AudioError> {
     let rate = audio.sample_rate;
-    let mut block = vec![0i16; BLOCK_SAMPLES];
+    // Clips are independent: read on every core (the last chapter of a
+    // render is measured while nothing else runs), collected in order.
     items
-        .iter()
-        .map(|item| match &item.source {
-            StitchSource::Silence { ms } => {
-                let samples = PcmFormat::new(rate).samples_in_ms(*ms);
-                Ok(ClipEdges {
-                    samples,
-                    speech: Some(0..samples),
-                    sound: Some(0..samples),
-                })
-            }
-            StitchSource::Clip(key) => {
-                let mut reader = open_clip(cache, key, rate)?;
-                let mut detector =
-                    edges::SpeechDetector::new(rate, f64::from(audio.trim.threshold_db));
-                loop {
-                    let n = clip_read(&mut reader, &mut block)?;
-                    if n == 0 {
-                        break;
-                    }
-                    detector.push_i16(&block[..n]);
+        .par_iter()
+        .map_init(
+            || vec![0i16; BLOCK_SAMPLES],
+            |block, item| match &item.source {
+                StitchSource::Silence { ms } => {
+                    let samples = PcmFormat::new(rate).samples_in_ms(*ms);
+                    Ok(ClipEdges {
+                        samples,
+                        speech: Some(0..samples),
+                        sound: Some(0..samples),
+                    })
                 }
-                let speech = detector.finish();
-                Ok(ClipEdges {
-                    samples: speech.samples,
-                    speech: speech.edges,
-                    sound: speech.sound,
-                })
-            }
-        })
+                StitchSource::Clip(key) => {
+                    let mut reader = open_clip(cache, key, rate)?;
+                    let mut detector =
+                        edges::SpeechDetector::new(rate, f64::from(audio.trim.threshold_db));
+                    loop {
+                        let n = clip_read(&mut reader, block)?;
+                        if n == 0 {
+                            break;
+                        }
+                        detector.push_i16(&block[..n]);
+                    }
+                    let speech = detector.finish();
+                    Ok(ClipEdges {
+                        samples: speech.samples,
+                        speech: speech.edges,
+                        sound: speech.sound,
+                    })
+                }
+            },
+        )
         .collect()
 }
 

@@ -32,6 +32,9 @@ use crate::job::Job;
 use crate::stitch;
 use crate::store::{SegmentState, StateWriter, Store};
 
+/// A pass rests its own time divided by this before the next.
+const REST_DIVISOR: u32 = 4;
+
 /// What the dispatcher holds: tells the task that work moved on to another
 /// chapter (a chapter may have just become complete).
 #[derive(Clone)]
@@ -125,13 +128,17 @@ async fn run(context: Context, shared: Arc<Shared>) -> Delivered {
             Ok(n) => {
                 delivered.encoded += n;
                 // A pass costs only its new chapters' work, which the
-                // finish would otherwise do after the last answer. Resting
-                // as long as it took keeps early finishing to half a core,
-                // so on a small machine the dispatcher beside it is not
-                // starved, while a chapter a pass keeps up with synthesis.
+                // finish would otherwise do after the last answer. Its
+                // measuring and encoding run on the nicer worker threads
+                // (`crate::workers`), so the dispatcher beside it is not
+                // starved; the rest, a quarter of the pass, only bounds the
+                // queries a book of many tiny chapters would make back to
+                // back. A longer rest delayed the last chapters' passes
+                // into the run's tail: at quota 16, the chapter before the
+                // last was still being measured when the last answer came.
                 // (A pass with nothing new takes a query, and rests as
                 // little.)
-                let rest = started.elapsed();
+                let rest = started.elapsed() / REST_DIVISOR;
                 tokio::select! {
                     () = shared.stop.cancelled() => break,
                     () = context.cancel.cancelled() => break,

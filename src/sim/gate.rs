@@ -143,20 +143,32 @@ impl FaultDice {
     }
 }
 
-/// A synthesis let through: its quota slot (held until the answer is sent)
-/// and what the dice decided for it.
+/// A synthesis let through: its quota slot (held until the answer is sent),
+/// what the dice decided for it, and when its latency is over.
 #[derive(Debug)]
 pub(crate) struct Admitted {
     pub slot: SlotGuard,
     pub fault: Fault,
+    due: tokio::time::Instant,
+}
+
+impl Admitted {
+    /// Waits out what is left of the configured latency, counted from
+    /// admission. A service's latency includes making the audio, so the
+    /// simulator renders and encodes inside it and answers once it is over:
+    /// the client sees the latency configured, not that plus our rendering.
+    pub async fn latency_over(&self) {
+        tokio::time::sleep_until(self.due).await;
+    }
 }
 
 impl Sim {
-    /// Admits one synthesis of `text` for `token`: takes a quota slot, rolls
-    /// the fault dice and waits the configured latency. `None` when the
-    /// token's quota is used up; the caller answers its provider's quota
-    /// error. Either way `pending` learns how many were in flight.
-    pub(crate) async fn admit(
+    /// Admits one synthesis of `text` for `token`: takes a quota slot and
+    /// rolls the fault dice; the caller answers after
+    /// [`Admitted::latency_over`]. `None` when the token's quota is used
+    /// up; the caller answers its provider's quota error at once. Either
+    /// way `pending` learns how many were in flight.
+    pub(crate) fn admit(
         &self,
         provider: Provider,
         token: &str,
@@ -169,8 +181,8 @@ impl Sim {
         };
         pending.in_flight = slot.in_flight_at_start;
         let fault = self.dice.roll(provider);
-        tokio::time::sleep(latency(&self.config, text)).await;
-        Some(Admitted { slot, fault })
+        let due = tokio::time::Instant::now() + latency(&self.config, text);
+        Some(Admitted { slot, fault, due })
     }
 }
 

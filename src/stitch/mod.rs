@@ -81,7 +81,10 @@ impl StitchedChapter {
         };
         let mut stream = ChapterStream::new(&self.cache, &items, &layout, self.rate);
         let mut sink = FnSink { sink, failed: None };
-        let result = mastering.play(self.gain_db, |out| stream.read(out), &mut [&mut sink]);
+        let result = audio::read_ahead(
+            |out: &mut [i16]| stream.read(out),
+            |read| mastering.play(self.gain_db, read, &mut [&mut sink]),
+        );
         match (result, sink.failed) {
             (_, Some(e)) => Err(e),
             (result, None) => result,
@@ -345,9 +348,11 @@ fn measure_chapters(
                 })
                 .with_context(|| format!("measuring chapter {number}"))?;
             let mut stream = ChapterStream::new(cache, &items, &layout, rate);
-            let measurement = mastering
-                .apply(gain_db, |out| stream.read(out), &mut [])
-                .with_context(|| format!("measuring chapter {number}"))?;
+            let measurement = audio::read_ahead(
+                |out: &mut [i16]| stream.read(out),
+                |read| mastering.apply(gain_db, read, &mut []),
+            )
+            .with_context(|| format!("measuring chapter {number}"))?;
             let silent = silent_rows(&rows, &layout);
             let mastered = Mastered {
                 layout,

@@ -16,7 +16,7 @@ use super::{
 };
 use crate::sim::audio::{self, Format, Voicing};
 use crate::sim::config::{ModelType, SimConfig};
-use crate::sim::gate::{Admitted, Fault, SlotGuard};
+use crate::sim::gate::{Fault, SlotGuard};
 use crate::sim::log::{Outcome, Pending, Provider, Transport};
 use crate::sim::{Sim, body, new_logid};
 
@@ -66,25 +66,31 @@ async fn synthesize_http(
     speech: Speech,
     logid: &str,
 ) -> (Outcome, Response) {
-    let admitted = sim
-        .admit(Provider::Coze, token, &speech.text, pending)
-        .await;
-    let Some(Admitted { slot, fault }) = admitted else {
+    let admitted = sim.admit(Provider::Coze, token, &speech.text, pending);
+    let Some(admitted) = admitted else {
         return error_response(&sim.config, &CozeError::quota(), logid);
     };
-    match fault {
-        Fault::Code(code) => return error_response(&sim.config, &CozeError::injected(code), logid),
-        Fault::Drop => {
-            return (
-                Outcome::Dropped,
-                with_logid(Response::new(body::aborted()), logid),
-            );
-        }
-        Fault::None | Fault::Truncate => {}
-    }
-    let bytes = match render_bytes(sim, &speech).await {
+    // Everything is made at once; the answer goes when the latency is over.
+    let fault = admitted.fault;
+    let made = match fault {
+        Fault::Code(code) => Err(error_response(
+            &sim.config,
+            &CozeError::injected(code),
+            logid,
+        )),
+        Fault::Drop => Err((
+            Outcome::Dropped,
+            with_logid(Response::new(body::aborted()), logid),
+        )),
+        Fault::None | Fault::Truncate => render_bytes(sim, &speech)
+            .await
+            .map_err(|e| error_response(&sim.config, &e, logid)),
+    };
+    admitted.latency_over().await;
+    let slot = admitted.slot;
+    let bytes = match made {
         Ok(bytes) => bytes,
-        Err(e) => return error_response(&sim.config, &e, logid),
+        Err(answer) => return answer,
     };
     let full_len = bytes.len();
     let (outcome, body) = match fault {

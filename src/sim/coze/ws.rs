@@ -236,30 +236,42 @@ impl<'a> Session<'a> {
             return self.fail(CozeError::account(code)).await;
         }
         let token = self.token.clone().unwrap_or_default();
-        let admitted = self.sim.admit(Provider::Coze, &token, text, pending).await;
-        let Some(Admitted { slot, fault }) = admitted else {
+        let admitted = self.sim.admit(Provider::Coze, &token, text, pending);
+        let Some(admitted) = admitted else {
             return self.fail(CozeError::quota()).await;
         };
+        let fault = admitted.fault;
         match fault {
-            Fault::Code(code) => self.fail(CozeError::injected(code)).await,
-            Fault::Drop => (Outcome::Dropped, Flow::Abort),
+            Fault::Code(code) => {
+                admitted.latency_over().await;
+                self.fail(CozeError::injected(code)).await
+            }
+            Fault::Drop => {
+                admitted.latency_over().await;
+                (Outcome::Dropped, Flow::Abort)
+            }
             Fault::None | Fault::Truncate => {
-                let outcome = self.stream_audio(text, fault == Fault::Truncate).await;
+                let outcome = self
+                    .stream_audio(text, fault == Fault::Truncate, &admitted)
+                    .await;
                 let flow = if outcome == Outcome::Ok {
                     Flow::Continue
                 } else {
                     Flow::Abort
                 };
-                drop(slot);
+                drop(admitted);
                 (outcome, flow)
             }
         }
     }
 
-    /// `sentence_start`, the audio in chunks, `speech.audio.completed`.
-    /// Truncated: half the chunks, then the socket is dropped.
-    async fn stream_audio(&mut self, text: &str, truncate: bool) -> Outcome {
-        let clip = match self.sim.render(text, self.output.voicing()).await {
+    /// `sentence_start`, the audio in chunks, `speech.audio.completed`,
+    /// the first once the latency is over. Truncated: half the chunks,
+    /// then the socket is dropped.
+    async fn stream_audio(&mut self, text: &str, truncate: bool, admitted: &Admitted) -> Outcome {
+        let clip = self.sim.render(text, self.output.voicing()).await;
+        admitted.latency_over().await;
+        let clip = match clip {
             Ok(clip) => clip,
             Err(e) => return self.fail(CozeError::new(5000, e.message)).await.0,
         };

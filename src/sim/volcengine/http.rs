@@ -18,7 +18,7 @@ use super::{
 };
 use crate::sim::audio;
 use crate::sim::config::ErrorStatus;
-use crate::sim::gate::{Admitted, Fault};
+use crate::sim::gate::Fault;
 use crate::sim::log::{Outcome, Pending, Provider, Transport};
 use crate::sim::{Sim, body, new_logid};
 
@@ -59,13 +59,24 @@ async fn synthesize_http(
     request: VolcRequest,
     logid: &str,
 ) -> (Outcome, Response) {
-    let admitted = sim
-        .admit(Provider::Volcengine, token, &request.text, pending)
-        .await;
-    // The slot is held until the answer is built.
-    let Some(Admitted { slot: _slot, fault }) = admitted else {
+    let admitted = sim.admit(Provider::Volcengine, token, &request.text, pending);
+    // The slot is held until the answer is sent.
+    let Some(admitted) = admitted else {
         return error_answer(sim, &request.reqid, &quota_error(&sim.config), false, logid);
     };
+    let answer = answer_http(sim, &request, admitted.fault, logid).await;
+    admitted.latency_over().await;
+    answer
+}
+
+/// The answer to an admitted request, made at once (the caller sends it
+/// when the latency is over).
+async fn answer_http(
+    sim: &Sim,
+    request: &VolcRequest,
+    fault: Fault,
+    logid: &str,
+) -> (Outcome, Response) {
     if let Fault::Code(code) = fault {
         return error_answer(sim, &request.reqid, &injected(code), false, logid);
     }

@@ -114,18 +114,22 @@ async fn serve_request(
     };
     pending.text = request.text.clone();
     pending.asked_rate = Some(request.asked_rate);
-    let admitted = sim
-        .admit(Provider::Volcengine, &token, &request.text, pending)
-        .await;
+    let admitted = sim.admit(Provider::Volcengine, &token, &request.text, pending);
     // The slot is held until the last frame is sent.
-    let Some(Admitted { slot: _slot, fault }) = admitted else {
+    let Some(admitted) = admitted else {
         return send_error(sim, socket, &reqid, &quota_error(&sim.config), frame.gzip).await;
     };
-    match fault {
-        Fault::Code(code) => send_error(sim, socket, &reqid, &injected(code), frame.gzip).await,
-        Fault::Drop => Outcome::Dropped,
+    match admitted.fault {
+        Fault::Code(code) => {
+            admitted.latency_over().await;
+            send_error(sim, socket, &reqid, &injected(code), frame.gzip).await
+        }
+        Fault::Drop => {
+            admitted.latency_over().await;
+            Outcome::Dropped
+        }
         Fault::None | Fault::Truncate => {
-            stream_audio(sim, socket, &request, fault, frame.gzip).await
+            stream_audio(sim, socket, &request, &admitted, frame.gzip).await
         }
     }
 }
@@ -136,12 +140,14 @@ async fn stream_audio(
     sim: &Sim,
     socket: &mut WebSocket,
     request: &VolcRequest,
-    fault: Fault,
+    admitted: &Admitted,
     gzip: bool,
 ) -> Outcome {
+    let fault = admitted.fault;
     let clip = match sim.render(&request.text, request.voicing).await {
         Ok(clip) => clip,
         Err(e) => {
+            admitted.latency_over().await;
             let e = VolcError::new(3031, format!("backend processing error: {}", e.message));
             return send_error(sim, socket, &request.reqid, &e, gzip).await;
         }
@@ -184,6 +190,8 @@ async fn stream_audio(
         // Keep the ACK and half of the audio, never the last frame.
         frames.truncate((frames.len() / 2).max(1));
     }
+    // Made at once; sent when the latency is over.
+    admitted.latency_over().await;
     let delay = Duration::from_millis(sim.config.slow_stream_ms);
     for (i, frame) in frames.into_iter().enumerate() {
         if i > 0 && !delay.is_zero() {
