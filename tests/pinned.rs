@@ -60,27 +60,27 @@ fn the_demo_renders_to_pinned_bytes() {
         pinned(&[
             (
                 "01 - Chapter One- The Light.mp3",
-                "ebd59f1720c184f3633479ac88c73fe38addc79113470c89cf8900dc2b4473ca"
+                "fe27da2deea9a831a926b6f61a00128370bfc487b314f9a61a5e4a020df84c55"
             ),
             (
                 "02 - 第二章：来信.mp3",
-                "1df6b3c009751c22396d14f91909ad1c1bd27e18b19964e8b2eb26df4dbd76ab"
+                "e66e79adf7f847f0b85c0dd630e1f1d0642dfd5a24a679437442d3593635765e"
             ),
             (
                 "03 - Chapter Three- 两种语言 Two Languages.mp3",
-                "ccac7f5a84730c48d92cb62c2705b3c7f60c7fa7856fb42ffe13c3169ab29162"
+                "506a53fc7705efa23dde408419ef005ef28d279837783dedab277f785593a0b3"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.mp3",
-                "3014868e35e040d9d92d97f4f079fc69cabd6704898f7206857b9e102b1294e4"
+                "34a6aeb696930e311de8bce9e1b199797332f971ff95090fd3c2cac88e6a3d0c"
             ),
             (
                 "The Lighthouse Keeper - 灯塔看守人.lrc",
-                "69d2c48271910c6bc03eb2512e68bbe8016f815701a833efe4b3518d87c02c79"
+                "db820b1b06e97bd73a2f0565134d4d8f0accc8fa113733673cf3b3c469bd8ebd"
             ),
             (
                 "manifest.json",
-                "bd15f97981b5cfefb5f274b0ccbaa4cd9d4650931ed5b945396a9b3cc4a5a71a"
+                "b77ae9200d8678872f988496707b67765d6f5ae83abd3403bb49edbe241b95da"
             ),
         ])
     );

@@ -426,7 +426,11 @@ fn a_short_vowel_fades_into_the_consonant_after_it() {
     let top = frames.iter().map(|f| f.0).fold(f64::MIN, f64::max);
     let voiced = |f: &(f64, f64)| f.0 > top - 20.0 && f.1 < 0.15;
     let (mut best, mut start) = ((0, 0), None);
-    for (i, f) in frames.iter().enumerate().chain([(frames.len(), &(0.0, 1.0))]) {
+    for (i, f) in frames
+        .iter()
+        .enumerate()
+        .chain([(frames.len(), &(0.0, 1.0))])
+    {
         match (voiced(f), start) {
             (true, None) => start = Some(i),
             (false, Some(s)) => {
@@ -439,7 +443,10 @@ fn a_short_vowel_fades_into_the_consonant_after_it() {
         }
     }
     let (first, end) = best;
-    assert!(end - first >= 8, "vowel frames {first}..{end} of {frames:?}");
+    assert!(
+        end - first >= 8,
+        "vowel frames {first}..{end} of {frames:?}"
+    );
     let mean_db = |run: &[(f64, f64)]| {
         let power = run.iter().map(|f| 10f64.powf(f.0 / 10.0)).sum::<f64>() / run.len() as f64;
         10.0 * power.log10()
@@ -475,7 +482,9 @@ fn a_voiced_stop_after_a_vowel_starts_with_a_voice_bar() {
             run += 1;
             continue;
         }
-        let vowel_next = frames[i..(i + 3).min(frames.len())].iter().any(|f| f.0 > top - 10.0);
+        let vowel_next = frames[i..(i + 3).min(frames.len())]
+            .iter()
+            .any(|f| f.0 > top - 10.0);
         if run >= 3 && vowel_next {
             bars.push((i - run, run));
         }

@@ -2496,7 +2496,7 @@ mod tests {
         let mut out = Vec::new();
         let mut phase = i32::MAX;
         let voice = VoiceParams::default(); // klatt = false → relies on auto-select
-        flush_run(&mut frames, &mut amps, &mut pitch, &mut Vec::new(), &mut centres, &mut out, &voice, &mut phase);
+        flush_run(&mut frames, &mut amps, &mut pitch, &mut Vec::new(), &mut centres, &mut Vec::new(), &mut out, &voice, &mut phase);
         assert!(!out.is_empty(), "Klatt-flagged run produced no audio");
     }
 
