@@ -226,15 +226,19 @@ fn check_batch(
     cache: &Cache,
     batch: Vec<CheckRow>,
 ) -> std::io::Result<Vec<(ContentKey, ClipCheck)>> {
-    batch
-        .iter()
-        .filter_map(CheckRow::clip)
-        .map(|row| {
-            let check = cache.check(&row.content_key, &row.sha256, row.stamp)?;
-            Ok((row.content_key, check))
-        })
-        .filter(|r: &std::io::Result<_>| !matches!(r, Ok((_, ClipCheck::Unchanged))))
-        .collect()
+    let mut changed = Vec::new();
+    for row in batch {
+        // A done segment's clip, when its row exists (the rows are moved
+        // from, not copied: this runs for every segment of the book).
+        let (SegmentState::Done, Some(sha256)) = (row.state, &row.sha256) else {
+            continue;
+        };
+        let check = cache.check(&row.content_key, sha256, row.stamp)?;
+        if !matches!(check, ClipCheck::Unchanged) {
+            changed.push((row.content_key, check));
+        }
+    }
+    Ok(changed)
 }
 
 /// A valid clip already in the cache (left by a run killed between writing

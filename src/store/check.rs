@@ -8,7 +8,7 @@
 use std::ops::ControlFlow;
 
 use super::types::parse_column;
-use super::{ClipRow, SegmentState, Store};
+use super::{SegmentState, Store};
 use crate::cache::FileStamp;
 use crate::plan::ContentKey;
 
@@ -27,36 +27,25 @@ pub struct CheckRow {
     pub stamp: Option<FileStamp>,
 }
 
-impl CheckRow {
-    /// The clip to check: a done segment's, when its row exists.
-    pub fn clip(&self) -> Option<ClipRow> {
-        if self.state != SegmentState::Done {
-            return None;
-        }
-        Some(ClipRow {
-            content_key: self.content_key.clone(),
-            sha256: self.sha256.clone()?,
-            stamp: self.stamp,
-        })
-    }
-}
-
 impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for CheckRow {
+    /// By position (the query's column order), not by name: a render with
+    /// nothing to do reads every row of a book through here, and a lookup
+    /// by name costs a search of the column names per value.
     fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
         use sqlx::Row;
-        let chapter_idx: i64 = row.try_get("chapter_idx")?;
-        let state: &str = row.try_get("state")?;
-        let size: Option<i64> = row.try_get("file_size")?;
-        let modified_ns: Option<i64> = row.try_get("file_mtime_ns")?;
+        let chapter_idx: i64 = row.try_get(0)?;
+        let state: &str = row.try_get(2)?;
+        let size: Option<i64> = row.try_get(5)?;
+        let modified_ns: Option<i64> = row.try_get(6)?;
         Ok(CheckRow {
             state: parse_column(
                 state,
                 format_args!("a segment of chapter {}", chapter_idx + 1),
             )?,
             chapter_idx,
-            ends_paragraph: row.try_get("ends_paragraph")?,
-            content_key: row.try_get("content_key")?,
-            sha256: row.try_get("sha256")?,
+            ends_paragraph: row.try_get(1)?,
+            content_key: row.try_get(3)?,
+            sha256: row.try_get(4)?,
             stamp: size.zip(modified_ns).map(|(size, modified_ns)| FileStamp {
                 size: size as u64,
                 modified_ns,
@@ -79,6 +68,7 @@ impl Store {
         Fut: std::future::Future<Output = anyhow::Result<ControlFlow<()>>>,
     {
         use futures_util::TryStreamExt;
+        // The column order is what `CheckRow::from_row` reads by position.
         let mut rows = sqlx::query_as::<_, CheckRow>(
             "SELECT s.chapter_idx, s.ends_paragraph, s.state, s.content_key, c.sha256,
                     c.file_size, c.file_mtime_ns
