@@ -81,8 +81,9 @@
 //!   embedded engine's normaliser).
 //! - [`lexicon`]: the pronunciation lexicon (CSV), matched whole-word;
 //!   parsed and checked by `job`, applied by `plan`.
-//! - [`workers`]: rayon's pool of CPU workers (measuring, mastering,
-//!   encoding), nicer than the runtime's threads, which send the requests.
+//! - [`workers`]: the rayon pool of CPU workers (measuring, mastering,
+//!   encoding), built when first needed, nicer than the runtime's threads,
+//!   which send the requests.
 //!
 //! Outside it: [`sim`], a loopback simulator of the Coze and Volcengine TTS
 //! APIs (HTTP and WebSocket) for tests and `audiobook sim`; and [`cli`], the

@@ -5,7 +5,6 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     limit_malloc_arenas();
-    audiobook::workers::build_global();
     let cli = audiobook::cli::Cli::parse();
     // One rustls crypto provider for every client (HTTP and WebSocket).
     audiobook::provider::install_crypto_provider();

@@ -1,4 +1,4 @@
-//! The CPU workers: rayon's global pool, whose threads measure, master and
+//! The CPU workers: a rayon pool of its own, whose threads measure, master and
 //! encode chapters. They mostly run while other work goes on: the requests
 //! of a cloud render (chapters finished early are delivered during
 //! synthesis), or the next book's synthesis in `render DIR`. So they run
@@ -6,19 +6,30 @@
 //! runtime's threads, whose every delay leaves the account's quota idle, do
 //! not need them. Alone (the last chapter of a run), they run at full speed.
 
+use std::sync::OnceLock;
+
 /// Nice steps added to a worker thread.
 pub const NICER: i32 = 10;
 
-/// Builds rayon's global pool of nicer threads. Call it once, before
-/// anything uses rayon (the binary does, first thing); a pool built
-/// already is kept.
-pub fn build_global() {
-    let built = rayon::ThreadPoolBuilder::new()
-        .thread_name(|i| format!("audiobook-cpu-{i}"))
-        .start_handler(|_| nicer_thread())
-        .build_global();
-    // Only fails when a global pool exists already: then that one is used.
-    drop(built);
+/// Runs `work` on the workers' pool, so the `par_iter`s inside it run on
+/// the nicer threads. The pool is built the first time work comes: a
+/// command that measures and encodes nothing (`--help`, `status`, most
+/// no-op renders) starts no thread for it. Should the pool fail to build
+/// (no thread could be started), `work` runs on rayon's default pool.
+pub fn install<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    let pool = POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("audiobook-cpu-{i}"))
+            .start_handler(|_| nicer_thread())
+            .build()
+            .map_err(|e| tracing::warn!("starting the worker threads: {e}; using rayon's own"))
+            .ok()
+    });
+    match pool {
+        Some(pool) => pool.install(work),
+        None => work(),
+    }
 }
 
 /// The calling thread's nice value, `None` where it cannot be read.
@@ -56,20 +67,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn worker_threads_are_nicer_than_the_thread_that_builds_them() {
+    fn work_runs_on_threads_nicer_than_the_caller() {
         let caller = thread_nice().expect("a nice value on Linux");
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(2)
-            .start_handler(|_| nicer_thread())
-            .build()
-            .expect("a pool");
-        let workers: Vec<Option<i32>> = pool.broadcast(|_| thread_nice());
         let expected = (caller + NICER).min(19);
-        assert_eq!(workers, vec![Some(expected); 2]);
+        let on_workers = install(|| {
+            // The work itself, what its `par_iter` runs on, and a thread
+            // it starts (the read-ahead decoder) are all nicer.
+            use rayon::prelude::*;
+            let spread: Vec<Option<i32>> = (0..64).into_par_iter().map(|_| thread_nice()).collect();
+            let started = std::thread::spawn(thread_nice).join().unwrap();
+            (thread_nice(), spread, started)
+        });
+        assert_eq!(on_workers.0, Some(expected));
+        assert!(
+            on_workers.1.iter().all(|n| *n == Some(expected)),
+            "{:?}",
+            on_workers.1
+        );
+        assert_eq!(on_workers.2, Some(expected));
         // ...and the caller is left as it was.
         assert_eq!(thread_nice(), Some(caller));
-        // Threads a worker starts (the read-ahead decoder) inherit it.
-        let inherited = pool.install(|| std::thread::spawn(thread_nice).join().unwrap());
-        assert_eq!(inherited, Some(expected));
     }
 }

@@ -283,10 +283,12 @@ async fn decoded_earlier(
         return Ok(());
     }
     let measured = tokio::task::spawn_blocking(move || {
-        missing
-            .into_par_iter()
-            .map(|(file, path)| Ok((file, measure_file(&path)?)))
-            .collect::<Result<Vec<_>>>()
+        crate::workers::install(move || {
+            missing
+                .into_par_iter()
+                .map(|(file, path)| Ok((file, measure_file(&path)?)))
+                .collect::<Result<Vec<_>>>()
+        })
     })
     .await
     .context("measuring the delivered files stopped")??;
@@ -300,7 +302,7 @@ async fn decoded_earlier(
     Ok(())
 }
 
-/// Runs every pass on rayon's pool (inside `spawn_blocking`), the longest
+/// Runs every pass on the workers' pool (inside `spawn_blocking`), the longest
 /// first; records each file that was finished, so after a failure or a
 /// kill a rerun does not encode it again. Returns how many files were
 /// encoded and the lossy ones' measurements as decoded.
@@ -319,11 +321,13 @@ async fn encode_all(
     let delivery = job.output.delivery.clone();
     let master = job.master;
     let (passes, results) = tokio::task::spawn_blocking(move || {
-        let results: Vec<Result<Vec<Written>>> = passes
-            .par_iter()
-            .with_max_len(1)
-            .map(|pass| pass.run(&delivery, rate, &master))
-            .collect();
+        let results: Vec<Result<Vec<Written>>> = crate::workers::install(|| {
+            passes
+                .par_iter()
+                .with_max_len(1)
+                .map(|pass| pass.run(&delivery, rate, &master))
+                .collect()
+        });
         (passes, results)
     })
     .await

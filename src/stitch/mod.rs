@@ -233,7 +233,13 @@ async fn stitch_some(
     let started = std::time::Instant::now();
     let (measuring_cache, job_copy, measuring) = (Arc::clone(cache), job.clone(), record.clone());
     let chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
-        measure_chapters(&measuring, &measuring_cache, &job_copy, chapters)
+        // Nothing to measure (an unchanged book): no worker is needed.
+        if chapters.iter().all(|c| c.made.is_some()) {
+            return Ok(chapters);
+        }
+        crate::workers::install(|| {
+            measure_chapters(&measuring, &measuring_cache, &job_copy, chapters)
+        })
     })
     .await??;
     if to_measure > 0 {
