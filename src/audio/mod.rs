@@ -1,8 +1,8 @@
 //! The PCM between the clip cache and the files: a chapter's clips measured
 //! for their speech ([`edges`]), laid out with the configured pauses
 //! ([`layout`]) and played as one stream of samples ([`ChapterStream`]),
-//! which the mastering and delivery stages read in blocks, decoded a few
-//! blocks ahead on another core ([`read_ahead`]). Every length is
+//! which the mastering and delivery stages read in blocks ([`read_ahead`]
+//! decodes a stream a few blocks ahead on another core). Every length is
 //! exact to the sample, and nothing holds more than a block of audio,
 //! whatever the length of the book. The files themselves are written by
 //! [`crate::deliver`]; [`decode`] reads audio files back (WAV, FLAC, MP3,

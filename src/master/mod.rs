@@ -6,8 +6,11 @@
 //! to the sinks (chapter file, its place in the book file, and later the
 //! encoders) while measuring the result for the QA ([`qa`]).
 //!
-//! Deterministic: no threads inside a chapter, a fixed order of operations
-//! and a fixed seed for room tone, so a rerun writes the same bytes.
+//! Every pass reads its stream a few blocks ahead on another core
+//! ([`crate::audio::read_ahead`]), so decoding the clips and mastering run
+//! at once. Deterministic: the samples arrive in order whatever the threads
+//! do, the operations have a fixed order and room tone a fixed seed, so a
+//! rerun writes the same bytes.
 
 pub mod limiter;
 pub mod meter;
@@ -55,7 +58,7 @@ impl Mastering {
     /// (profile `none`): 0 dB without reading anything.
     pub fn gain_db<R>(&self, mut open: impl FnMut() -> R) -> Result<f64, AudioError>
     where
-        R: FnMut(&mut [i16]) -> Result<usize, AudioError>,
+        R: FnMut(&mut [i16]) -> Result<usize, AudioError> + Send,
     {
         let Some(target) = self.master.target else {
             return Ok(0.0);
@@ -92,7 +95,7 @@ impl Mastering {
     pub fn apply(
         &self,
         gain_db: f64,
-        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
+        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError> + Send,
         sinks: &mut [&mut dyn PcmSink],
     ) -> Result<Measurement, AudioError> {
         let mut meter = Meter::new(self.sample_rate, 1, true);
@@ -106,20 +109,32 @@ impl Mastering {
     pub fn play(
         &self,
         gain_db: f64,
-        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
+        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError> + Send,
         sinks: &mut [&mut dyn PcmSink],
     ) -> Result<(), AudioError> {
         self.run(gain_db, true, None, read, sinks)
     }
 
     /// Gain, room tone, the limiter (when `limit` and the profile has a
-    /// ceiling), 16 bits; into the sinks and the meter, if given.
+    /// ceiling), 16 bits; into the sinks and the meter, if given. The
+    /// stream is read ahead on another thread.
     fn run(
         &self,
         gain_db: f64,
         limit: bool,
+        meter: Option<&mut Meter>,
+        read: impl FnMut(&mut [i16]) -> Result<usize, AudioError> + Send,
+        sinks: &mut [&mut dyn PcmSink],
+    ) -> Result<(), AudioError> {
+        crate::audio::read_ahead(read, |read| self.run_on(gain_db, limit, meter, read, sinks))
+    }
+
+    fn run_on(
+        &self,
+        gain_db: f64,
+        limit: bool,
         mut meter: Option<&mut Meter>,
-        mut read: impl FnMut(&mut [i16]) -> Result<usize, AudioError>,
+        read: &mut dyn FnMut(&mut [i16]) -> Result<usize, AudioError>,
         sinks: &mut [&mut dyn PcmSink],
     ) -> Result<(), AudioError> {
         let gain = 10f64.powf(gain_db / 20.0) as f32;

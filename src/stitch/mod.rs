@@ -81,10 +81,7 @@ impl StitchedChapter {
         };
         let mut stream = ChapterStream::new(&self.cache, &items, &layout, self.rate);
         let mut sink = FnSink { sink, failed: None };
-        let result = audio::read_ahead(
-            |out: &mut [i16]| stream.read(out),
-            |read| mastering.play(self.gain_db, read, &mut [&mut sink]),
-        );
+        let result = mastering.play(self.gain_db, |out| stream.read(out), &mut [&mut sink]);
         match (result, sink.failed) {
             (_, Some(e)) => Err(e),
             (result, None) => result,
@@ -234,7 +231,7 @@ async fn stitch_some(
     let (measuring_cache, job_copy, measuring) = (Arc::clone(cache), job.clone(), record.clone());
     let chapters = tokio::task::spawn_blocking(move || -> Result<Vec<Chapter>> {
         // Nothing to measure (an unchanged book): no worker is needed.
-        if chapters.iter().all(|c| c.made.is_some()) {
+        if to_measure == 0 {
             return Ok(chapters);
         }
         crate::workers::install(|| {
@@ -354,11 +351,9 @@ fn measure_chapters(
                 })
                 .with_context(|| format!("measuring chapter {number}"))?;
             let mut stream = ChapterStream::new(cache, &items, &layout, rate);
-            let measurement = audio::read_ahead(
-                |out: &mut [i16]| stream.read(out),
-                |read| mastering.apply(gain_db, read, &mut []),
-            )
-            .with_context(|| format!("measuring chapter {number}"))?;
+            let measurement = mastering
+                .apply(gain_db, |out| stream.read(out), &mut [])
+                .with_context(|| format!("measuring chapter {number}"))?;
             let silent = silent_rows(&rows, &layout);
             let mastered = Mastered {
                 layout,
