@@ -5,7 +5,7 @@
 //! samples, so the format on disk can change without touching the stitcher.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use crate::audio::PcmFormat;
@@ -166,17 +166,13 @@ impl ClipReader {
         };
         match &mut self.source {
             Source::Wav(reader) => {
-                let mut bytes = vec![0u8; take * 2];
-                reader.read_exact(&mut bytes).map_err(|e| match e.kind() {
+                PcmFormat::read_le(reader, &mut buf[..take]).map_err(|e| match e.kind() {
                     io::ErrorKind::UnexpectedEof => truncated(self.read),
                     _ => ClipError::Io {
                         path: self.path.clone(),
                         source: e,
                     },
                 })?;
-                for (out, s) in buf.iter_mut().zip(PcmFormat::samples_from_le(&bytes)) {
-                    *out = s;
-                }
             }
             Source::Flac { reader, decoded } => {
                 decode_once(reader, decoded, self.samples, &self.path)?;
@@ -213,10 +209,12 @@ fn decode_flac(
     declared: u64,
 ) -> Result<Vec<i16>, String> {
     let mut samples = Vec::with_capacity(declared as usize);
-    for sample in reader.samples() {
-        let sample = sample.map_err(|e| e.to_string())?;
+    let mut frames = reader.blocks();
+    let mut buffer = Vec::new();
+    while let Some(block) = frames.read_next_or_eof(buffer).map_err(|e| e.to_string())? {
         // 16 bits per sample was checked in the header.
-        samples.push(sample as i16);
+        samples.extend(block.channel(0).iter().map(|&s| s as i16));
+        buffer = block.into_buffer();
     }
     Ok(samples)
 }

@@ -36,6 +36,7 @@ mod targets;
 mod texts;
 mod unchanged;
 mod wav;
+pub use wav::WavEncoder;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -54,8 +55,9 @@ use encode::{Pass, Written};
 
 /// An encoder: blocks of mono 16-bit samples in, a finished file out
 /// (renamed into place only by `finish`; dropped unfinished, it leaves
-/// nothing behind).
-pub(crate) trait Encode: Send {
+/// nothing behind). Public with [`WavEncoder`] for the stitching benchmark
+/// (`benches/stitch.rs`), which writes chapters the way delivery does.
+pub trait Encode: Send {
     fn write(&mut self, block: &[i16]) -> Result<()>;
     fn finish(self: Box<Self>) -> Result<()>;
 }

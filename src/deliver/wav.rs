@@ -12,6 +12,7 @@ use anyhow::{Context, Result};
 
 use super::Encode;
 use crate::atomic::AtomicFile;
+use crate::audio::PcmFormat;
 
 pub struct WavEncoder {
     path: PathBuf,
@@ -19,7 +20,6 @@ pub struct WavEncoder {
     out: BufWriter<File>,
     expected: u64,
     written: u64,
-    bytes: Vec<u8>,
 }
 
 impl WavEncoder {
@@ -36,18 +36,13 @@ impl WavEncoder {
             out,
             expected: samples,
             written: 0,
-            bytes: Vec::new(),
         })
     }
 }
 
 impl Encode for WavEncoder {
     fn write(&mut self, block: &[i16]) -> Result<()> {
-        self.bytes.clear();
-        self.bytes
-            .extend(block.iter().flat_map(|s| s.to_le_bytes()));
-        self.out
-            .write_all(&self.bytes)
+        PcmFormat::write_le(&mut self.out, block)
             .with_context(|| format!("writing {}", self.path.display()))?;
         self.written += block.len() as u64;
         Ok(())
