@@ -666,12 +666,6 @@ mod tests {
     use super::*;
     use crate::phoneme::PH_FRICATIVE;
 
-    fn data_dir() -> PathBuf {
-        std::env::var("ESPEAK_DATA_PATH")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("espeak-ng-data"))
-    }
-
     #[test]
     fn write_pho_format() {
         // C writes `"%s\t"` then `"%d\t%s"` where the pitch string starts with
@@ -718,45 +712,6 @@ mod tests {
         for m in ["oU", "@", "a#", "l/2", "aI@"] {
             assert_eq!(word_to_string(string_to_word(m)), m);
         }
-    }
-
-    /// Every shipped `<db>_phtrans` must parse and re-serialize byte-for-byte —
-    /// the binary layout is 4-byte volume + 24-byte records + a zero terminator.
-    #[test]
-    fn every_shipped_phtrans_round_trips() {
-        let dir = data_dir().join("mbrola_ph");
-        let mut checked = 0;
-        for entry in std::fs::read_dir(&dir).expect("mbrola_ph directory") {
-            let path = entry.unwrap().path();
-            let bytes = std::fs::read(&path).unwrap();
-            let table = MbrolaTable::parse(&bytes)
-                .unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
-            assert_eq!(
-                table.to_bytes(),
-                bytes,
-                "{} did not round-trip",
-                path.display()
-            );
-            checked += 1;
-        }
-        assert!(checked >= 40, "expected the full set of phtrans tables, saw {checked}");
-    }
-
-    /// The `compilembrola.c` source format compiles to exactly the bytes the
-    /// shipped table holds — checked against the first rows of `en1_phtrans`.
-    #[test]
-    fn compile_matches_the_shipped_table() {
-        // Verbatim from upstream `phsource/mbrola/en1`.
-        let src = "\n0  oU NULL   0  @U\n0  a# NULL   0  @\n0  @2 NULL   0  @\n";
-        let compiled = MbrolaTable::compile(src);
-        assert_eq!(compiled.volume, 20, "default volume is 20/16ths");
-        assert_eq!(compiled.entries.len(), 3);
-
-        let shipped = MbrolaTable::load(&data_dir(), "en1").expect("en1_phtrans");
-        assert_eq!(shipped.volume, compiled.volume);
-        assert_eq!(&shipped.entries[..3], &compiled.entries[..]);
-        assert_eq!(shipped.entries[0].name, string_to_word("oU"));
-        assert_eq!(shipped.entries[0].mbr_name, string_to_word("@U"));
     }
 
     /// `volume`, `//` comments, `NULL`/`VWL` sentinels, and the optional second
