@@ -263,7 +263,9 @@ fn assert_done_clips_verify(ws: &Workspace) -> usize {
 
 #[test]
 fn a_full_disk_stops_the_run_with_a_clear_error_and_loses_nothing() {
-    let settings = "latency_ms = 5\n";
+    // Long enough that requests are still out when the first clip cannot
+    // be written: the run lets them be answered rather than tear them.
+    let settings = "latency_ms = 150\n";
     let render = "concurrency = 4";
     // About 15 KB a clip (FLAC): 160 KB holds a handful of the 30.
     let text = manuscript(1, 29);
@@ -274,6 +276,10 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_loses_nothing() {
     let cache = ws.path().join("cache");
     let tmpfs = Tmpfs::mount(&cache, "160k");
     let out = render_cloud(&ws, TOKEN);
+    // The run let every request it had sent be answered before it exited
+    // (the simulator records a request before answering it), so the count
+    // of requests taken below is exact: none of this run's answers can be
+    // recorded after it, however loaded the machine.
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&cache.display().to_string()), "no path: {err}");

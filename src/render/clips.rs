@@ -19,12 +19,27 @@ use crate::plan::{ContentKey, Slot, StitchKey};
 use crate::stitch::{CheckedChapter, PAUSE_MS};
 use crate::store::{Change, CheckRow, SegmentState, StateWriter, Store};
 
-/// What the check found: how many clips it forgot, and each chapter's
-/// stitch key as the segments and clips stood (valid for stitching only
-/// while nothing changes them: nothing forgotten, nothing synthesized).
+/// What the check found: how many clips it forgot, how many segments it
+/// saw still open (pending or in flight), and each chapter's stitch key as
+/// the segments and clips stood (valid for stitching only while nothing
+/// changes them: nothing forgotten, nothing synthesized, and nothing open,
+/// since another book of the same `render` may finish an open segment's
+/// clip, which settles every segment with its key, at any moment).
 pub(super) struct Checked {
     pub(super) forgotten: usize,
+    pub(super) open: u64,
     pub(super) chapters: Vec<CheckedChapter>,
+}
+
+impl Checked {
+    /// Whether the chapters' keys still hold once the counts say nothing is
+    /// pending: nothing was forgotten, the run is not stopping, and every
+    /// segment was already settled when the check passed (an open one may
+    /// have been settled since by another book's clip: its chapter's key,
+    /// made while it was open, is missing).
+    pub(super) fn holds(&self, cancelled: bool) -> bool {
+        self.forgotten == 0 && self.open == 0 && !cancelled
+    }
 }
 
 /// Checks every clip the job's done segments use, in one pass over the
@@ -70,6 +85,7 @@ pub(super) async fn check(
     if let Some(last) = take(&checking) {
         keep_found(last, &found).await?;
     }
+    let open = keys.open;
     let chapters = keys.finish();
     let mut found = std::mem::take(&mut *found.lock().unwrap_or_else(PoisonError::into_inner));
     // A clip shared by several segments was checked once per segment.
@@ -106,6 +122,7 @@ pub(super) async fn check(
     }
     Ok(Checked {
         forgotten,
+        open,
         chapters,
     })
 }
@@ -119,6 +136,8 @@ struct Keys<'a> {
     titles: std::vec::IntoIter<(i64, String)>,
     current: Option<(CheckedChapter, Option<StitchKey>)>,
     done: Vec<CheckedChapter>,
+    /// Segments seen pending or in flight.
+    open: u64,
 }
 
 impl<'a> Keys<'a> {
@@ -128,6 +147,7 @@ impl<'a> Keys<'a> {
             titles: titles.into_iter(),
             current: None,
             done: Vec::new(),
+            open: 0,
         }
     }
 
@@ -153,7 +173,10 @@ impl<'a> Keys<'a> {
                 SegmentState::Pause => Some(Slot::Pause),
                 SegmentState::Done => row.sha256.as_deref().map(Slot::Clip),
                 // The chapter is incomplete: it has no key.
-                _ => {
+                state => {
+                    if matches!(state, SegmentState::Pending | SegmentState::InFlight) {
+                        self.open += 1;
+                    }
                     *key = None;
                     continue;
                 }
@@ -251,4 +274,29 @@ pub(super) async fn adopt(cache: &Arc<Cache>, key: &ContentKey) -> Result<Option
         tracing::info!(segment = %key, "found its clip already in the cache; recorded it");
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(forgotten: usize, open: u64) -> Checked {
+        Checked {
+            forgotten,
+            open,
+            chapters: Vec::new(),
+        }
+    }
+
+    /// The race two books of one `render` met: the check saw a segment
+    /// pending; the book before wrote its clip (settling this book's
+    /// segment too) before this book counted. The counts then say nothing
+    /// is pending, but the keys were made with the chapter incomplete.
+    #[test]
+    fn keys_made_while_a_segment_was_open_do_not_hold() {
+        assert!(checked(0, 0).holds(false));
+        assert!(!checked(0, 1).holds(false));
+        assert!(!checked(1, 0).holds(false));
+        assert!(!checked(0, 0).holds(true));
+    }
 }

@@ -330,8 +330,11 @@ impl<S: Synthesizer> Renderer<S> {
         if counts.pending == 0 {
             // Nothing changed the segments or their clips since the check
             // (a forgotten clip leaves its segments pending): its keys and
-            // these counts hold.
-            let unchanged = checked.forgotten == 0 && !self.cancel.is_cancelled();
+            // these counts hold. Unless the check saw open segments that
+            // are settled now: the book before this one, still finishing
+            // its last requests, wrote their clips in between; the keys are
+            // made again after.
+            let unchanged = checked.holds(self.cancel.is_cancelled());
             return Ok(Synthesis {
                 stats,
                 fatal: None,

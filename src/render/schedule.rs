@@ -111,6 +111,12 @@ impl<S: Synthesizer> Renderer<S> {
         let mut tasks: JoinSet<Result<Unit>> = JoinSet::new();
         let mut totals = RoundStats::default();
         let mut stop_fresh = false;
+        // A local failure (a clip that cannot be written: a full disk)
+        // stops the job as a signal does: nothing new starts, the requests
+        // already sent are answered (they are paid for, and a clip that can
+        // still be written is kept), then the first such error is returned.
+        // Dropping the tasks at once would tear connections mid-answer.
+        let mut failure: Option<anyhow::Error> = None;
         let mut last_window = 0;
         let deadline = async {
             match self.deadline {
@@ -121,7 +127,8 @@ impl<S: Synthesizer> Renderer<S> {
         tokio::pin!(deadline);
         loop {
             while let Some(done) = tasks.try_join_next() {
-                self.settle(done?, &mut totals, &mut delayed, &job_cancel, &shared)?;
+                let settled = self.settle(done?, &mut totals, &mut delayed, &job_cancel, &shared);
+                stop_on_failure(settled, &mut failure, &job_cancel);
             }
             let window = self.window.limit();
             if window != last_window {
@@ -170,7 +177,8 @@ impl<S: Synthesizer> Renderer<S> {
                 biased;
                 () = job_cancel.cancelled(), if !stop_fresh || !delayed.is_empty() => {}
                 Some(done) = tasks.join_next(), if !tasks.is_empty() => {
-                    self.settle(done?, &mut totals, &mut delayed, &job_cancel, &shared)?;
+                    let settled = self.settle(done?, &mut totals, &mut delayed, &job_cancel, &shared);
+                    stop_on_failure(settled, &mut failure, &job_cancel);
                 }
                 () = &mut deadline, if !stop_fresh => {}
                 permit = place, if can_start => {
@@ -197,7 +205,10 @@ impl<S: Synthesizer> Renderer<S> {
             }
         }
         totals.take_counters(&shared.requests.counters);
-        Ok(totals)
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(totals),
+        }
     }
 
     /// Fresh segments whose clip is already on disk (a killed run wrote it
@@ -330,6 +341,23 @@ impl<S: Synthesizer> Renderer<S> {
             }
         }
         Ok(())
+    }
+}
+
+/// Keeps the first local failure and stops the job on it (see
+/// `synthesize_all`); later ones (the same full disk) are logged.
+fn stop_on_failure(
+    settled: Result<()>,
+    failure: &mut Option<anyhow::Error>,
+    job_cancel: &CancellationToken,
+) {
+    let Err(e) = settled else { return };
+    if failure.is_none() {
+        tracing::warn!(error = %format!("{e:#}"), "stopping the job; the requests in flight may finish");
+        job_cancel.cancel();
+        *failure = Some(e);
+    } else {
+        tracing::debug!(error = %format!("{e:#}"), "another failure while stopping");
     }
 }
 
