@@ -276,10 +276,16 @@ fn a_full_disk_stops_the_run_with_a_clear_error_and_loses_nothing() {
     let cache = ws.path().join("cache");
     let tmpfs = Tmpfs::mount(&cache, "160k");
     let out = render_cloud(&ws, TOKEN);
-    // The run let every request it had sent be answered before it exited
-    // (the simulator records a request before answering it), so the count
-    // of requests taken below is exact: none of this run's answers can be
-    // recorded after it, however loaded the machine.
+    // The run let every request it had sent be answered before it exited:
+    // each one the simulator admitted is in its log (it records a request
+    // before answering it; one torn by a client that left is not). So the
+    // count of requests taken below is exact: none of this run's answers
+    // can be recorded after it, however loaded the machine.
+    assert_eq!(
+        sim.admitted(),
+        sim.entries().len(),
+        "requests in flight were torn when the run stopped"
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains(&cache.display().to_string()), "no path: {err}");

@@ -275,6 +275,11 @@ impl Sim {
         self.handle.log.entries()
     }
 
+    /// Syntheses admitted so far (see [`sim::SimHandle::admitted`]).
+    pub fn admitted(&self) -> usize {
+        self.handle.admitted()
+    }
+
     /// How many times each text was answered with audio.
     pub fn ok_by_text(&self) -> HashMap<String, usize> {
         let mut counts = HashMap::new();

@@ -34,6 +34,10 @@ pub(crate) struct Slots {
 struct SlotState {
     per_token: HashMap<String, usize>,
     total: usize,
+    /// Syntheses admitted since the start: each is recorded in the log when
+    /// answered, so more admitted than recorded means a client went away
+    /// mid-answer (its connection dropped the request).
+    admitted: usize,
 }
 
 impl Slots {
@@ -53,6 +57,7 @@ impl Slots {
         }
         state.per_token.insert(token.to_owned(), used + 1);
         state.total += 1;
+        state.admitted += 1;
         Some(SlotGuard {
             slots: Arc::clone(self),
             token: token.to_owned(),
@@ -62,6 +67,10 @@ impl Slots {
 
     pub fn total(&self) -> usize {
         self.lock().total
+    }
+
+    pub fn admitted(&self) -> usize {
+        self.lock().admitted
     }
 
     fn release(&self, token: &str) {

@@ -142,6 +142,13 @@ impl SimHandle {
         self.slots.total()
     }
 
+    /// Syntheses admitted since the start (past the quota). Each one
+    /// answered is in the log; one whose client went away before its answer
+    /// is not.
+    pub fn admitted(&self) -> usize {
+        self.slots.admitted()
+    }
+
     /// Stops accepting, closes WebSocket sessions, and waits a moment for
     /// open HTTP requests.
     pub async fn shutdown(self) {
