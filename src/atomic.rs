@@ -2,7 +2,9 @@
 //! (clips, chapter and book files, manifest and report): a file is written
 //! under a temporary name beside its target, flushed to disk, renamed over
 //! the target and the directory synced, so a reader sees either the old file
-//! or the whole new one, never a torn write. The temporary names carry the
+//! or the whole new one, never a torn write. A clip is linked into place
+//! instead, only where no file is ([`AtomicFile::commit_new`]): of two
+//! writers of one name the first wins. The temporary names carry the
 //! writer's pid, so [`remove_orphaned_temps`] can tell a dead run's leftovers
 //! (a folder built under such a name and renamed into place, like the
 //! engine's data, is swept the same way).
@@ -10,6 +12,15 @@
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+
+/// What [`AtomicFile::commit_new`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Published {
+    /// The file is the target now.
+    New,
+    /// A target was already there and is left as it was; this file is gone.
+    Exists,
+}
 
 /// A temporary file beside `target` that becomes `target` on [`commit`].
 /// Dropped without a commit, it removes itself.
@@ -51,6 +62,35 @@ impl AtomicFile {
         self.committed = true;
         sync_parent_dir(&self.target)
     }
+
+    /// Like [`commit`](AtomicFile::commit), but never replaces a target that
+    /// is already there: the file is linked to the target's name, which
+    /// fails atomically when the name exists, so of two writers racing for
+    /// one name the first wins and the second learns it. On a filesystem
+    /// without hard links, the check and the rename are two steps.
+    pub(crate) fn commit_new(mut self, file: &File) -> io::Result<Published> {
+        file.sync_all()
+            .map_err(|e| annotate(e, &format!("syncing {}", self.temp.display())))?;
+        match fs::hard_link(&self.temp, &self.target) {
+            Ok(()) => {
+                self.committed = true;
+                // Best effort: a leftover temp name is swept by a later run.
+                let _ = fs::remove_file(&self.temp);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Published::Exists),
+            Err(_) => {
+                if fs::symlink_metadata(&self.target).is_ok() {
+                    return Ok(Published::Exists);
+                }
+                fs::rename(&self.temp, &self.target).map_err(|e| {
+                    annotate(e, &format!("renaming into {}", self.target.display()))
+                })?;
+                self.committed = true;
+            }
+        }
+        sync_parent_dir(&self.target)?;
+        Ok(Published::New)
+    }
 }
 
 impl Drop for AtomicFile {
@@ -60,6 +100,15 @@ impl Drop for AtomicFile {
             let _ = fs::remove_file(&self.temp);
         }
     }
+}
+
+/// Writes `bytes` as `target` atomically and durably, unless a `target` is
+/// already there (see [`AtomicFile::commit_new`]).
+pub(crate) fn write_new(target: &Path, bytes: &[u8]) -> io::Result<Published> {
+    let (atomic, mut file) = AtomicFile::create(target)?;
+    file.write_all(bytes)
+        .map_err(|e| annotate(e, &format!("writing {}", target.display())))?;
+    atomic.commit_new(&file)
 }
 
 /// Replaces `target` with `bytes` atomically and durably.

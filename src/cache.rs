@@ -15,7 +15,7 @@ use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
 
-use crate::atomic::{annotate, write_atomic};
+use crate::atomic::{Published, annotate, write_atomic, write_new};
 use crate::provider::{Clip, WordTiming};
 pub use clip_file::{ClipError, ClipReader};
 
@@ -122,9 +122,12 @@ impl Cache {
         ClipReader::open(&self.clip_path(key))
     }
 
-    /// Writes `clip` as FLAC under `key`, replacing any old file atomically
-    /// (an older WAV clip of the key is removed after), and returns what
-    /// the database records of it.
+    /// Writes `clip` as FLAC under `key`, atomically (an older WAV clip of
+    /// the key is removed after), and returns what the database records of
+    /// it. A readable FLAC clip already stored under `key` by another
+    /// writer is kept, and described instead (without word timings: the
+    /// database keeps the ones recorded with it); an unreadable one is
+    /// replaced.
     pub fn put(&self, key: &str, clip: &Clip) -> io::Result<StoredClip> {
         let path = self.path_as(key, FORMATS[0]);
         let bytes = clip_file::encode_flac(clip)
@@ -133,7 +136,17 @@ impl Cache {
             fs::create_dir_all(dir)
                 .map_err(|e| annotate(e, &format!("creating {}", dir.display())))?;
         }
-        write_atomic(&path, &bytes)?;
+        if write_new(&path, &bytes)? == Published::Exists {
+            // Another writer stored this key first: a book of the same
+            // `render` that requested the same sentence at the same time.
+            // Its clip stays (it may be being stitched, and a cloud voice's
+            // second answer can differ from the first), unless it cannot be
+            // read: then this one replaces it.
+            if let Some(existing) = self.adopt(key)? {
+                return Ok(existing);
+            }
+            write_atomic(&path, &bytes)?;
+        }
         let old = self.path_as(key, "wav");
         match fs::remove_file(&old) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {

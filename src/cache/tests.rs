@@ -220,3 +220,42 @@ fn check_trusts_an_unchanged_stamp_and_hashes_a_changed_file() {
         ClipCheck::Missing
     );
 }
+
+/// Two writers of one key (two books of a `render` that requested the same
+/// sentence at once; a cloud voice's answers can differ): the first clip
+/// stays, the second writer gets its description, and nothing it may be
+/// stitching from changes under it.
+#[test]
+fn the_first_clip_stored_under_a_key_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    let first = cache.put("ff10", &clip()).unwrap();
+    let bytes = fs::read(cache.clip_path("ff10")).unwrap();
+    let other = Clip::new(24_000, vec![1000; 2_400]);
+    let second = cache.put("ff10", &other).unwrap();
+    assert_eq!(fs::read(cache.clip_path("ff10")).unwrap(), bytes);
+    assert_eq!(second.sha256, first.sha256);
+    assert_eq!(second.sha256, hex_sha256(&bytes));
+    assert_eq!((second.samples, second.sample_rate), (4_800, 24_000));
+    assert_eq!(cache.load("ff10").unwrap(), clip());
+    // No temporary file is left beside it.
+    let names: Vec<_> = fs::read_dir(cache.clip_path("ff10").parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["ff10.flac"]);
+}
+
+/// An unreadable file under the key is replaced, not kept.
+#[test]
+fn an_unreadable_clip_under_the_key_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let cache = Cache::open(dir.path()).unwrap();
+    cache.put("fe10", &clip()).unwrap();
+    let path = cache.clip_path("fe10");
+    fs::write(&path, b"fLaC and then nothing a decoder can use").unwrap();
+    let other = Clip::new(24_000, vec![1000; 2_400]);
+    let stored = cache.put("fe10", &other).unwrap();
+    assert_eq!(stored.sha256, hex_sha256(&fs::read(&path).unwrap()));
+    assert_eq!(cache.load("fe10").unwrap(), other);
+}

@@ -36,7 +36,9 @@ pub enum Change {
         key: String,
     },
     /// The clip is safely in the cache: record it, and every segment with
-    /// its key is done.
+    /// its key is done. The same file recorded again without word timings
+    /// (adopted after another writer stored it) keeps the timings it was
+    /// recorded with.
     Done {
         key: String,
         clip: StoredClip,
@@ -139,7 +141,9 @@ async fn done(
          VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
          ON CONFLICT (content_key) DO UPDATE SET sha256 = excluded.sha256,
              samples = excluded.samples, sample_rate = excluded.sample_rate,
-             words = excluded.words, file_size = excluded.file_size,
+             words = CASE WHEN excluded.words IS NULL AND excluded.sha256 = clips.sha256
+                          THEN clips.words ELSE excluded.words END,
+             file_size = excluded.file_size,
              file_mtime_ns = excluded.file_mtime_ns",
     )
     .bind(key)
@@ -380,5 +384,51 @@ mod tests {
         assert_eq!(window_log(&store).await.last(), Some(&1003));
         drop(writer);
         task.finish().await.unwrap();
+    }
+
+    async fn words_of(store: &Store, key: &str) -> Option<String> {
+        sqlx::query_scalar("SELECT words FROM clips WHERE content_key = ?")
+            .bind(key)
+            .fetch_one(&store.pool)
+            .await
+            .unwrap()
+    }
+
+    /// A clip recorded again without timings keeps the ones recorded with
+    /// the same file (a writer that found another's clip under the key
+    /// adopts the file, which holds none); a different file's record
+    /// replaces them.
+    #[tokio::test]
+    async fn the_same_clip_recorded_again_without_timings_keeps_its_timings() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_with_run(dir.path()).await;
+        let clip = |sha: &str, words: Vec<crate::provider::WordTiming>| StoredClip {
+            sha256: sha.into(),
+            samples: 10,
+            sample_rate: 8_000,
+            words,
+            stamp: None,
+        };
+        let timed = vec![crate::provider::WordTiming {
+            word: "hi".into(),
+            start_ms: 0,
+            end_ms: 5,
+        }];
+        store.mark_done("k1", &clip("aa", timed), 1).await.unwrap();
+        let recorded = words_of(&store, "k1").await;
+        assert!(
+            recorded.as_deref().is_some_and(|w| w.contains("hi")),
+            "{recorded:?}"
+        );
+        store
+            .mark_done("k1", &clip("aa", Vec::new()), 1)
+            .await
+            .unwrap();
+        assert_eq!(words_of(&store, "k1").await, recorded);
+        store
+            .mark_done("k1", &clip("bb", Vec::new()), 1)
+            .await
+            .unwrap();
+        assert_eq!(words_of(&store, "k1").await, None);
     }
 }
