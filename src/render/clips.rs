@@ -15,30 +15,36 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cache::{Cache, ClipCheck, StoredClip};
 use crate::job::Job;
-use crate::plan::{ContentKey, Slot, StitchKey};
+use crate::plan::{ChapterSet, ContentKey, Slot, StitchKey};
 use crate::stitch::{CheckedChapter, PAUSE_MS};
 use crate::store::{Change, CheckRow, SegmentState, StateWriter, Store};
 
-/// What the check found: how many clips it forgot, how many segments it
-/// saw still open (pending or in flight), and each chapter's stitch key as
+/// What the check found: how many clips it forgot, which chapters it saw
+/// with a segment still open (pending or in flight), and each chapter's stitch key as
 /// the segments and clips stood (valid for stitching only while nothing
 /// changes them: nothing forgotten, nothing synthesized, and nothing open,
 /// since another book of the same `render` may finish an open segment's
 /// clip, which settles every segment with its key, at any moment).
 pub(super) struct Checked {
     pub(super) forgotten: usize,
-    pub(super) open: u64,
+    /// Indices, in order.
+    pub(super) open_chapters: Vec<i64>,
     pub(super) chapters: Vec<CheckedChapter>,
 }
 
 impl Checked {
     /// Whether the chapters' keys still hold once the counts say nothing is
-    /// pending: nothing was forgotten, the run is not stopping, and every
-    /// segment was already settled when the check passed (an open one may
-    /// have been settled since by another book's clip: its chapter's key,
-    /// made while it was open, is missing).
-    pub(super) fn holds(&self, cancelled: bool) -> bool {
-        self.forgotten == 0 && self.open == 0 && !cancelled
+    /// pending in the chapters asked for (`selected`; all when `None`):
+    /// nothing was forgotten, the run is not stopping, and every segment of
+    /// those chapters was already settled when the check passed (an open
+    /// one may have been settled since by another book's clip: its
+    /// chapter's key, made while it was open, is missing).
+    pub(super) fn holds(&self, cancelled: bool, selected: Option<&ChapterSet>) -> bool {
+        let open_selected = self
+            .open_chapters
+            .iter()
+            .any(|&idx| selected.is_none_or(|s| s.contains_index(idx as usize)));
+        self.forgotten == 0 && !open_selected && !cancelled
     }
 }
 
@@ -85,7 +91,7 @@ pub(super) async fn check(
     if let Some(last) = take(&checking) {
         keep_found(last, &found).await?;
     }
-    let open = keys.open;
+    let open_chapters = std::mem::take(&mut keys.open_chapters);
     let chapters = keys.finish();
     let mut found = std::mem::take(&mut *found.lock().unwrap_or_else(PoisonError::into_inner));
     // A clip shared by several segments was checked once per segment.
@@ -122,7 +128,7 @@ pub(super) async fn check(
     }
     Ok(Checked {
         forgotten,
-        open,
+        open_chapters,
         chapters,
     })
 }
@@ -136,8 +142,8 @@ struct Keys<'a> {
     titles: std::vec::IntoIter<(i64, String)>,
     current: Option<(CheckedChapter, Option<StitchKey>)>,
     done: Vec<CheckedChapter>,
-    /// Segments seen pending or in flight.
-    open: u64,
+    /// Chapters with a segment seen pending or in flight.
+    open_chapters: Vec<i64>,
 }
 
 impl<'a> Keys<'a> {
@@ -147,7 +153,7 @@ impl<'a> Keys<'a> {
             titles: titles.into_iter(),
             current: None,
             done: Vec::new(),
-            open: 0,
+            open_chapters: Vec::new(),
         }
     }
 
@@ -174,8 +180,10 @@ impl<'a> Keys<'a> {
                 SegmentState::Done => row.sha256.as_deref().map(Slot::Clip),
                 // The chapter is incomplete: it has no key.
                 state => {
-                    if matches!(state, SegmentState::Pending | SegmentState::InFlight) {
-                        self.open += 1;
+                    if matches!(state, SegmentState::Pending | SegmentState::InFlight)
+                        && self.open_chapters.last() != Some(&chapter.idx)
+                    {
+                        self.open_chapters.push(chapter.idx);
                     }
                     *key = None;
                     continue;
@@ -280,10 +288,10 @@ pub(super) async fn adopt(cache: &Arc<Cache>, key: &ContentKey) -> Result<Option
 mod tests {
     use super::*;
 
-    fn checked(forgotten: usize, open: u64) -> Checked {
+    fn checked(forgotten: usize, open_chapters: &[i64]) -> Checked {
         Checked {
             forgotten,
-            open,
+            open_chapters: open_chapters.to_vec(),
             chapters: Vec::new(),
         }
     }
@@ -294,9 +302,14 @@ mod tests {
     /// is pending, but the keys were made with the chapter incomplete.
     #[test]
     fn keys_made_while_a_segment_was_open_do_not_hold() {
-        assert!(checked(0, 0).holds(false));
-        assert!(!checked(0, 1).holds(false));
-        assert!(!checked(1, 0).holds(false));
-        assert!(!checked(0, 0).holds(true));
+        assert!(checked(0, &[]).holds(false, None));
+        assert!(!checked(0, &[1]).holds(false, None));
+        assert!(!checked(1, &[]).holds(false, None));
+        assert!(!checked(0, &[]).holds(true, None));
+        // Chapter 2 (index 1) open: keys of chapter 1 alone still hold.
+        let first = ChapterSet::parse("1").unwrap();
+        let second = ChapterSet::parse("2").unwrap();
+        assert!(checked(0, &[1]).holds(false, Some(&first)));
+        assert!(!checked(0, &[1]).holds(false, Some(&second)));
     }
 }

@@ -334,7 +334,7 @@ impl<S: Synthesizer> Renderer<S> {
             // are settled now: the book before this one, still finishing
             // its last requests, wrote their clips in between; the keys are
             // made again after.
-            let unchanged = checked.holds(self.cancel.is_cancelled());
+            let unchanged = checked.holds(self.cancel.is_cancelled(), selected);
             return Ok(Synthesis {
                 stats,
                 fatal: None,
