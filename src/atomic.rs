@@ -102,20 +102,24 @@ impl Drop for AtomicFile {
     }
 }
 
-/// Writes `bytes` as `target` atomically and durably, unless a `target` is
-/// already there (see [`AtomicFile::commit_new`]).
-pub(crate) fn write_new(target: &Path, bytes: &[u8]) -> io::Result<Published> {
+/// `bytes` in a temporary file beside `target`, to be committed.
+fn written_beside(target: &Path, bytes: &[u8]) -> io::Result<(AtomicFile, File)> {
     let (atomic, mut file) = AtomicFile::create(target)?;
     file.write_all(bytes)
         .map_err(|e| annotate(e, &format!("writing {}", target.display())))?;
+    Ok((atomic, file))
+}
+
+/// Writes `bytes` as `target` atomically and durably, unless a `target` is
+/// already there (see [`AtomicFile::commit_new`]).
+pub(crate) fn write_new(target: &Path, bytes: &[u8]) -> io::Result<Published> {
+    let (atomic, file) = written_beside(target, bytes)?;
     atomic.commit_new(&file)
 }
 
 /// Replaces `target` with `bytes` atomically and durably.
 pub(crate) fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let (atomic, mut file) = AtomicFile::create(target)?;
-    file.write_all(bytes)
-        .map_err(|e| annotate(e, &format!("writing {}", target.display())))?;
+    let (atomic, file) = written_beside(target, bytes)?;
     atomic.commit(&file)
 }
 
